@@ -1,0 +1,1 @@
+"""The application: the report lifecycle, the chat channels, the server and the CLI."""

@@ -1,0 +1,1 @@
+"""The policy engine: who must hear about a report, under the school's own policy. Pure: no I/O but loading YAML."""

@@ -1,0 +1,82 @@
+"""A report as the engine sees it, and reading one from the JSON other tools send."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+from routing.school import School
+from routing.vocabulary import SUBJECT_ROLES, Category, Flag, Subject, allowed, subject_for_roles
+from routing.yamlfields import InputError
+
+REPORT_KEYS = ("category", "subject", "subject_person", "flags")
+
+
+@dataclass(frozen=True)
+class Report:
+    """What routing needs to know about a report: no names, no free text."""
+
+    category: Category
+    subject: Subject
+    flags: frozenset[Flag] = frozenset()
+    subject_person: str | None = None
+
+
+def parse_report(data: object, school: School | None = None) -> Report:
+    """Check a decoded JSON report; `subject_person` needs a school to look the person up."""
+    if not isinstance(data, Mapping):
+        raise InputError(f"report: expected a JSON object with {', '.join(REPORT_KEYS)}")
+    for key in data:
+        if key not in REPORT_KEYS:
+            raise InputError(f"report: unknown field {key!r}; allowed: {', '.join(REPORT_KEYS)}")
+    category = _enum(Category, data.get("category"), "category")
+    flags = _flags(data.get("flags", []))
+    person_id = data.get("subject_person")
+    if person_id is None:
+        if data.get("subject") is None:
+            raise InputError(f"report: subject: missing; allowed: {allowed(Subject)}")
+        return Report(category, _enum(Subject, data["subject"], "subject"), flags)
+    if school is None:
+        raise InputError("report: subject_person: a person can only be named with --config SCHOOL.yaml")
+    if not isinstance(person_id, str) or school.person(person_id) is None:
+        known = ", ".join(p.id for p in school.people)
+        raise InputError(f"report: subject_person: no person {person_id!r} in {school.name}; people: {known}")
+    person = school.person(person_id)
+    assert person is not None
+    if data.get("subject") is None:
+        subject = subject_for_roles(person.roles)
+    else:
+        subject = _enum(Subject, data["subject"], "subject")
+        needed = SUBJECT_ROLES.get(subject)
+        # A named governor need not be the governor lead; the named roles must match.
+        if needed and subject is not Subject.GOVERNOR and not needed & set(person.roles):
+            raise InputError(
+                f"report: subject is {subject.value} but {person_id!r} does not hold that role "
+                f"(holds: {', '.join(person.roles) or 'no roles'})"
+            )
+    return Report(category, subject, flags, person_id)
+
+
+_E = TypeVar("_E", Category, Subject)
+
+
+def _enum(enum: type[_E], value: object, field: str) -> _E:
+    if value is None:
+        raise InputError(f"report: {field}: missing; allowed: {allowed(enum)}")
+    try:
+        return enum(value)
+    except ValueError:
+        raise InputError(f"report: {field}: unknown {field} {value!r}; allowed: {allowed(enum)}") from None
+
+
+def _flags(value: object) -> frozenset[Flag]:
+    if not isinstance(value, list):
+        raise InputError(f"report: flags: expected a list of flags ({allowed(Flag)})")
+    flags = set()
+    for item in value:
+        try:
+            flags.add(Flag(item))
+        except (ValueError, TypeError):
+            raise InputError(f"report: flags: unknown flag {item!r}; allowed: {allowed(Flag)}") from None
+    return frozenset(flags)
