@@ -122,6 +122,10 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI, turning every expected failure into one line on stderr."""
     try:
         code = cli.main(args=argv, prog_name="safeguard", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        # `safeguard` or `safeguard policy` alone: the person wants the help, not an error.
+        click.echo(exc.format_message())
+        sys.exit(0)
     except click.UsageError as exc:
         hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
         _fail(f"{exc.format_message()}{hint}")

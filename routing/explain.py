@@ -52,21 +52,23 @@ def _grouped(policy: Policy, category: Category, school: School | None) -> list[
 
 
 def _block(policy: Policy, school: School | None, subjects: list[Subject], decision: Decision | str) -> Iterator[str]:
-    def who(role: str) -> str:
-        name = policy.role_name(role)
-        if school is None:
-            return name
-        people = [p.name for p in school.holders(role)]
-        eligible = decision.people
-        if eligible is not None:
-            allowed = {*eligible.owner, *eligible.informed, *eligible.escalation}
-            people = [p.name for p in school.holders(role) if p.id in allowed]
-        return f"{name} ({', '.join(people) or 'nobody'})"
-
     yield f"  About: {', '.join(s.value for s in subjects)}"
     if isinstance(decision, str):
         yield f"    {decision}"
         return
+
+    reached = set() if decision.people is None else {
+        *decision.people.owner, *decision.people.informed, *decision.people.escalation
+    }
+
+    def who(role: str) -> str:
+        """The role's name, and with a school config the people it reaches."""
+        name = policy.role_name(role)
+        if school is None:
+            return name
+        people = [p.name for p in school.holders(role) if p.id in reached]
+        return f"{name} ({', '.join(people) or 'nobody'})"
+
     yield f"    Owner: {who(decision.owner)}, to acknowledge within {_minutes(decision.ack_within_minutes)}"
     yield f"    Also told: {', '.join(who(r) for r in decision.informed) or 'nobody else'}"
     yield f"    If not acknowledged: {' -> '.join(who(r) for r in decision.escalation)}"

@@ -25,9 +25,11 @@ def resolve_policy(name_or_path: str, *, relative_to: Path | None = None) -> Pol
         path = relative_to / path
     if path.suffix in (".yaml", ".yml") or path.exists():
         return load_policy(path)
-    raise InputError(
-        f"unknown policy {name_or_path!r}: not a preset ({', '.join(PRESETS)}) nor a policy file"
-    )
+    raise UnknownPolicy(f"unknown policy {name_or_path!r}: not a preset ({', '.join(PRESETS)}) nor a policy file")
+
+
+class UnknownPolicy(InputError):
+    """A policy name that is neither a preset nor a file."""
 
 
 def load_policy(path: Path, *, policy_id: str | None = None) -> Policy:
@@ -179,6 +181,8 @@ _E = TypeVar("_E", Category, Subject, Flag)
 
 def _member(enum: type[_E], key: object, fields: Fields) -> _E:
     try:
+        if not isinstance(key, str):
+            raise ValueError(key)
         return enum(key)
     except ValueError:
         raise fields.error(f"unknown {enum.__name__.lower()} {key!r}; allowed: {allowed(enum)}") from None

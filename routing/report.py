@@ -65,6 +65,8 @@ def _enum(enum: type[_E], value: object, field: str) -> _E:
     if value is None:
         raise InputError(f"report: {field}: missing; allowed: {allowed(enum)}")
     try:
+        if not isinstance(value, str):
+            raise ValueError(value)
         return enum(value)
     except ValueError:
         raise InputError(f"report: {field}: unknown {field} {value!r}; allowed: {allowed(enum)}") from None

@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from routing.loader import DEFAULT_PRESET, resolve_policy
+from routing.loader import DEFAULT_PRESET, UnknownPolicy, resolve_policy
 from routing.policy import Policy
 from routing.yamlfields import Fields, InputError, load_yaml
 
@@ -59,7 +59,10 @@ def load_school(path: Path) -> School:
     """Read a school config and the policy it names, checking every field."""
     top = Fields(load_yaml(path), str(path))
     top.only(("school", "policy", "timezone", "people"))
-    policy = resolve_policy(top.string("policy", DEFAULT_PRESET), relative_to=path.parent)
+    try:
+        policy = resolve_policy(top.string("policy", DEFAULT_PRESET), relative_to=path.parent)
+    except UnknownPolicy as exc:
+        raise top.error(str(exc), "policy") from None
     timezone = top.string("timezone", "Europe/London")
     try:
         ZoneInfo(timezone)

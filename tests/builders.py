@@ -1,0 +1,59 @@
+"""Small builders for test data: schools, people and policy files. All names are fictional."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from routing.loader import resolve_policy
+from routing.school import Person, School
+
+
+def person(pid: str, *roles: str) -> Person:
+    """A person with a made-up name and the given roles."""
+    return Person(id=pid, name=f"Test Person {pid}", roles=tuple(roles))
+
+
+def school(preset: str, *people: Person, name: str = "Test School") -> School:
+    """A school on a preset with these people."""
+    return School(name=name, policy=resolve_policy(preset), timezone="Europe/London", people=people)
+
+
+def write_yaml(path: Path, data: Any) -> Path:
+    """Write `data` as YAML and return the path."""
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def minimal_policy(**overrides: Any) -> dict[str, Any]:
+    """A small valid policy file's content: every category owned by the headteacher."""
+    rule = {
+        "owner": "headteacher",
+        "escalation": ["dsl"],
+        "ack_within_minutes": 60,
+        "cite": [{"section": "§1", "quote": "Report it to the headteacher"}],
+        "subjects": {
+            "headteacher": {
+                "owner": "chair_of_governors",
+                "escalation": ["dsl"],
+                "cite": [{"statutory": "KCSIE 2024 Part four", "says": "the chair of governors"}],
+            },
+            "dsl": {"escalation": ["chair_of_governors"], "cite": [{"section": "§1", "quote": "Report it"}]},
+        },
+    }
+    data: dict[str, Any] = {
+        "name": "Test policy",
+        "source": "Test policy",
+        "roles": {
+            "headteacher": {"name": "Headteacher"},
+            "dsl": {"name": "DSL"},
+            "chair_of_governors": {"name": "Chair of governors"},
+        },
+        "sections": {"§1": {"title": "Reporting"}},
+        "rules": {c: dict(rule) for c in
+                  ("misuse", "friend_request", "inappropriate_content", "colleague_concern", "pupil_disclosure")},
+    }
+    data.update(overrides)
+    return data

@@ -1,0 +1,75 @@
+"""`policy check` finds what would send a report to nobody, or to the person it is about."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from routing.check import check_policy, check_school
+from routing.loader import PRESETS, load_policy, resolve_policy
+from routing.school import School
+from tests.builders import minimal_policy, person, school, write_yaml
+
+
+def findings_for(tmp_path: Path, data: dict[str, Any]) -> list[str]:
+    return [str(f) for f in check_policy(load_policy(write_yaml(tmp_path / "policy.yaml", data)))]
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_every_preset_is_clean(preset: str) -> None:
+    assert check_policy(resolve_policy(preset)) == []
+
+
+def test_the_minimal_policy_is_clean(tmp_path: Path) -> None:
+    assert findings_for(tmp_path, minimal_policy()) == []
+
+
+def test_a_missing_category_is_found(tmp_path: Path) -> None:
+    data = minimal_policy()
+    del data["rules"]["friend_request"]
+    assert findings_for(tmp_path, data) == ["rules.friend_request: missing: friend_request reports have no owner"]
+
+
+def test_an_undefined_role_is_found(tmp_path: Path) -> None:
+    data = minimal_policy()
+    data["rules"]["misuse"] = {**data["rules"]["misuse"], "informed": ["ict_technician"]}
+    assert "rules.misuse: role 'ict_technician' is not defined under roles" in findings_for(tmp_path, data)
+
+
+def test_a_rule_that_routes_a_concern_to_its_own_subject_is_found(tmp_path: Path) -> None:
+    data = minimal_policy()
+    data["rules"]["colleague_concern"] = {k: v for k, v in data["rules"]["colleague_concern"].items() if k != "subjects"}
+    found = findings_for(tmp_path, data)
+    assert (
+        "rules.colleague_concern: a report about headteacher would be owned by headteacher, who is its subject "
+        "(add an override under rules.colleague_concern.subjects.headteacher)"
+    ) in found
+
+
+def test_an_empty_ladder_is_found(tmp_path: Path) -> None:
+    data = minimal_policy()
+    data["rules"]["misuse"] = {**data["rules"]["misuse"], "escalation": []}
+    assert "rules.misuse: the escalation ladder is empty" in findings_for(tmp_path, data)
+
+
+def test_a_ladder_emptied_by_leaving_out_the_subject_is_found(tmp_path: Path) -> None:
+    data = minimal_policy()
+    misuse = data["rules"]["misuse"]
+    data["rules"]["misuse"] = {**misuse, "subjects": {**misuse["subjects"], "dsl": {"cite": misuse["cite"]}}}
+    assert "misuse about dsl: the escalation ladder is empty once the subject is left out" in findings_for(tmp_path, data)
+
+
+def test_a_school_where_nobody_holds_a_role_is_found() -> None:
+    small: School = school("st-leonards", person("head", "headteacher"), person("dsl", "dsl"))
+    found = [str(f) for f in check_school(small)]
+    assert "people: nobody holds chair_of_governors (Chair of governors)" in found
+    assert "people: nobody holds online_safety_officer (Online safety officer)" in found
+
+
+def test_a_person_who_holds_every_role_leaves_nobody_to_own_a_report_about_them() -> None:
+    policy = resolve_policy("mersham")
+    everything = school("mersham", person("solo", *policy.roles), person("other"))
+    found = [str(f) for f in check_school(everything)]
+    assert any(f.startswith("misuse about solo: nobody is left to own") for f in found)
