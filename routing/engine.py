@@ -136,8 +136,11 @@ class _Resolver:
         return bool(self.eligible(role))
 
     def why_not(self, role: str) -> str:
-        if self.school is None or role in SUBJECT_ROLES.get(self.report.subject, frozenset()):
-            return "is the subject of this report" if self.school else "is, or is held by, the subject of this report"
+        """Why `role` cannot hear of this report, for the decision's citations."""
+        if self.school is None:
+            return "is, or is held by, the subject of this report"
+        if role in SUBJECT_ROLES.get(self.report.subject, frozenset()):
+            return "is the subject of this report"
         if self.school.holders(role):
             return "is held only by the person this report is about"
         return f"is held by nobody at {self.school.name}"
@@ -147,9 +150,10 @@ class _Resolver:
         chain = [plan.owner, *plan.escalation]
         owner = next((r for r in chain if self.available(r)), None)
         if owner is None:
+            reasons = "; ".join(f"{name(r)} {self.why_not(r)}" for r in chain)
             raise RoutingError(
                 f"nobody is left to own a {self.report.category.value} report about "
-                f"{self.report.subject.value}: {', '.join(name(r) for r in chain)} all {self.why_not(chain[-1])}"
+                f"{self.report.subject.value}: {reasons}"
             )
         if owner != plan.owner:
             self.notes.append(
