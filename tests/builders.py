@@ -7,6 +7,7 @@ from typing import Any
 
 import yaml
 
+from dialogs.report import Colleague
 from routing.loader import resolve_policy
 from routing.school import Person, School
 
@@ -57,3 +58,14 @@ def minimal_policy(**overrides: Any) -> dict[str, Any]:
     }
     data.update(overrides)
     return data
+
+
+def staff_directory() -> tuple[Colleague, ...]:
+    """A made-up staff directory for dialog tests; two people share a name on purpose."""
+    return (
+        Colleague("u-rowan", "Alex Rowan"),
+        Colleague("u-birch", "Sam Birch"),
+        Colleague("u-hartley", "Jo Hartley"),
+        Colleague("u-lee-1", "Chris Lee"),
+        Colleague("u-lee-2", "Chris Lee"),
+    )

@@ -1,0 +1,74 @@
+"""Advice and warnings, given at the moment they help, each traced to the policy it comes from."""
+
+from __future__ import annotations
+
+from dialogs.prompts import Reply, Tone, advice
+from dialogs.questions import Context
+from dialogs.state import Answer
+from routing.vocabulary import Category
+
+# Brief rule 3 (KCSIE 2024 Part one): a reporter is told at once to act on the school's
+# emergency procedure when a child may be in immediate danger.
+IMMEDIATE_DANGER = "If a child is in immediate danger, call 999 now, then follow your school's emergency procedure."
+
+# St Leonard's §5 and §7: staff do not friend, follow or contact pupils or parents on
+# personal accounts, and report an attempt; a screenshot keeps the evidence once blocked.
+FRIEND_REQUEST = (
+    "Do not accept the request or reply to it. Take a screenshot to keep as evidence. "
+    "You can then block the account."
+)
+
+# St Leonard's §9: the online safety officer blocks the site, and attempts to get round
+# the network's firewalls are themselves a breach.
+SCHOOL_DEVICE = (
+    "Leave the site for the online safety officer to block. "
+    "Do not try to get round the school's filter to check it."
+)
+
+# St Leonard's §8: a disclosure is handled under the child protection policy, which means
+# the child cannot be promised secrecy and their own words are the record.
+DISCLOSURE = (
+    "Do not promise the child confidentiality: you must pass on what they told you. "
+    "Write their words as they said them, not in your own words."
+)
+
+# KCSIE 2024 Part four: whether a concern meets the harm threshold (an allegation) or is a
+# low-level concern is decided by the headteacher (or the DSL), not by the reporter.
+THRESHOLD_NOT_SURE = "That's fine: the DSL or headteacher will decide whether it meets the harm threshold."
+
+
+def immediate_danger() -> Reply:
+    """The 999 warning, given in the same turn as the answer that a child may be at risk."""
+    return Reply(IMMEDIATE_DANGER, tone=Tone.WARNING)
+
+
+def after_platform(answer: Answer, ctx: Context) -> list[Reply]:
+    """Once a friend request's platform is known ('Other' is named next), what to do with it."""
+    if ctx.category is not Category.FRIEND_REQUEST or answer.value == "other":
+        return []
+    return [advice(FRIEND_REQUEST)]
+
+
+def after_platform_named(answer: Answer, ctx: Context) -> list[Reply]:
+    """Once a friend request's 'Other' platform is named, what to do with it."""
+    return [advice(FRIEND_REQUEST)] if ctx.category is Category.FRIEND_REQUEST else []
+
+
+def after_school_device(answer: Answer, ctx: Context) -> list[Reply]:
+    """On a school device or network, leave blocking to the online safety officer."""
+    return [advice(SCHOOL_DEVICE)] if answer.value == "yes" else []
+
+
+def after_immediate_risk(answer: Answer, ctx: Context) -> list[Reply]:
+    """A child may be at immediate risk: 999 first."""
+    return [immediate_danger()] if answer.value == "yes" else []
+
+
+def after_harm_threshold(answer: Answer, ctx: Context) -> list[Reply]:
+    """Not sure is a fine answer: someone else decides."""
+    return [advice(THRESHOLD_NOT_SURE)] if answer.value == "not_sure" else []
+
+
+def disclosure_reminder() -> Reply:
+    """Shown before the child's words are asked for."""
+    return advice(DISCLOSURE)

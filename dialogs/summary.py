@@ -1,0 +1,101 @@
+"""The summary the reporter confirms, and the ReportDraft it becomes."""
+
+from __future__ import annotations
+
+from dialogs.prompts import CANCEL, Choice, Command, InputKind, Reply, Tone
+from dialogs.questions import Context
+from dialogs.report import ReportDraft
+from dialogs.state import StepId
+from dialogs.steps import BY_ID, QUESTIONS
+from routing.vocabulary import CATEGORY_LABELS, FLAG_LABELS, FLAG_ORDER, Category, Flag, Subject
+
+SEND = Choice("send", "Send")
+CHANGE = Choice(Command.BACK, "Change something")
+SUMMARY_CHOICES = (SEND, CHANGE, CANCEL)
+LONGEST_LINE = 200
+
+# A "yes" to these questions sets the flag (routing.vocabulary.Flag).
+FLAG_QUESTIONS = {
+    StepId.IMMEDIATE_RISK: Flag.IMMEDIATE_RISK,
+    StepId.ILLEGAL: Flag.ILLEGAL,
+    StepId.SELF_GENERATED_IMAGERY: Flag.SELF_GENERATED_IMAGERY,
+    StepId.SCHOOL_DEVICE: Flag.SCHOOL_DEVICE,
+}
+# KCSIE 2024 Part four: "not sure" is handled as a possible allegation; the DSL or
+# headteacher decides, not the reporter.
+ALLEGATION_ANSWERS = ("yes", "not_sure")
+HANDLED_AS = {"yes": "an allegation", "not_sure": "a possible allegation (the DSL or headteacher decides)"}
+NAME_KEY = "Name of individual accessing the content"
+WHO_LABEL = {Category.FRIEND_REQUEST: "From", Category.INAPPROPRIATE_CONTENT: "Accessed by"}
+
+
+def build_report(ctx: Context) -> ReportDraft:
+    """The report from a draft whose questions are all answered."""
+    category = ctx.category
+    assert category is not None, "a report needs its category"
+    return ReportDraft(
+        category=category,
+        subject=_subject(ctx, category),
+        subject_person=ctx.value(StepId.COLLEAGUE),
+        flags=frozenset(flag for step, flag in FLAG_QUESTIONS.items() if ctx.value(step) == "yes"),
+        allegation=ctx.value(StepId.HARM_THRESHOLD) in ALLEGATION_ANSWERS,
+        details=details(ctx),
+    )
+
+
+def details(ctx: Context) -> dict[str, str]:
+    """The answers people read, under human-readable keys, in the order they were asked."""
+    # Appendix B asks for the name of who accessed the content "if known": always say which.
+    found = {NAME_KEY: "Not known"} if ctx.category is Category.INAPPROPRIATE_CONTENT else {}
+    for question in QUESTIONS:
+        key = question.detail_key(ctx)
+        answer = ctx.answers.get(question.id)
+        if key is not None and answer is not None:
+            found[key] = answer.shown  # a named 'Other' platform replaces 'Other'
+    return found
+
+
+def summary_reply(ctx: Context) -> Reply:
+    """One compact message listing the report, with Send, Change something and Cancel."""
+    report = build_report(ctx)
+    lines = ["Please check your report:", CATEGORY_LABELS[report.category]]
+    lines.append(f"{WHO_LABEL.get(report.category, 'About')}: {_who(ctx)}")
+    lines += [f"{key}: {_short(value)}" for key, value in report.details.items() if key != _who_key(ctx)]
+    if report.category is Category.COLLEAGUE_CONCERN:
+        threshold = ctx.value(StepId.HARM_THRESHOLD)
+        lines.append(f"Handled as: {HANDLED_AS.get(threshold or '', 'a low-level concern')}")
+    flagged = [FLAG_LABELS[flag] for flag in FLAG_ORDER if flag in report.flags]
+    lines.append(f"Flagged: {'; '.join(flagged) if flagged else 'nothing'}")
+    return Reply(
+        "\n".join(lines),
+        tone=Tone.SUMMARY,
+        input=InputKind.CONFIRM,
+        choices=SUMMARY_CHOICES,
+        field=StepId.SUMMARY.value,
+    )
+
+
+def _subject(ctx: Context, category: Category) -> Subject:
+    if ctx.value(StepId.COLLEAGUE) is not None:
+        return Subject.STAFF
+    if category is Category.PUPIL_DISCLOSURE:
+        return Subject.PUPIL
+    return Subject(ctx.value(StepId.SUBJECT) or Subject.UNKNOWN)
+
+
+def _who(ctx: Context) -> str:
+    colleague = ctx.answers.get(StepId.COLLEAGUE)
+    if colleague is not None:
+        return f"{colleague.shown} (member of staff)"
+    subject = ctx.answers.get(StepId.SUBJECT)
+    return "A pupil" if subject is None else subject.shown
+
+
+def _who_key(ctx: Context) -> str | None:
+    # The colleague's name is already on the "About" line; the details keep it for the record.
+    return BY_ID[StepId.COLLEAGUE].detail_key(ctx) if StepId.COLLEAGUE in ctx.answers else None
+
+
+def _short(value: str) -> str:
+    flat = " ".join(value.split())
+    return flat if len(flat) <= LONGEST_LINE else flat[: LONGEST_LINE - 3] + "..."

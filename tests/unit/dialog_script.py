@@ -1,0 +1,136 @@
+"""A reporter's side of the conversation, for transcript tests: send messages, read the replies."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from dialogs.flow import Turn, handle, start
+from dialogs.prompts import Reply, Tone
+from dialogs.report import Colleague, ReportDraft
+from dialogs.state import Draft
+from routing.vocabulary import Category, Flag, Subject
+from tests.builders import staff_directory
+
+NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
+TODAY = date(2025, 3, 14)
+
+
+@dataclass
+class Chat:
+    """One report being made; every message moves the clock on a minute."""
+
+    turn: Turn = field(default_factory=lambda: start(NOW))
+    colleagues: Sequence[Colleague] = field(default_factory=staff_directory)
+    now: datetime = NOW
+    today: date = TODAY
+
+    @classmethod
+    def resumed(cls, draft: Draft, now: datetime = NOW) -> Chat:
+        """Carry on a draft loaded from storage."""
+        return cls(turn=Turn(draft, []), now=now)
+
+    def send(self, *messages: str) -> Turn:
+        """Send each message in turn; the last turn is returned."""
+        for message in messages:
+            assert self.turn.outcome is None, f"the conversation already ended before {message!r}"
+            self.now += timedelta(minutes=1)
+            self.turn = handle(self.turn.draft, message, now=self.now, today=self.today, colleagues=self.colleagues)
+        return self.turn
+
+    @property
+    def draft(self) -> Draft:
+        """The draft as it stands."""
+        return self.turn.draft
+
+    @property
+    def question(self) -> Reply:
+        """The last reply: the question (or summary) waiting for an answer."""
+        return self.turn.replies[-1]
+
+    @property
+    def asking(self) -> str | None:
+        """The field the last reply asks for."""
+        return self.question.field
+
+    def said(self, tone: Tone) -> list[str]:
+        """The texts of this turn's replies in `tone`."""
+        return [r.text for r in self.turn.replies if r.tone is tone]
+
+    def labels(self) -> list[str]:
+        """The labels of the choices on offer."""
+        return [c.label for c in self.question.choices]
+
+
+MISUSE_WORDS = "A Year 5 pupil posted a video mocking a classmate."
+CONCERN_WORDS = "A teacher has been messaging a Year 6 pupil on a personal account late at night."
+CHILD_WORDS = "He said if I don't send another picture he'll show everyone the first one."
+NATURE = "Violent video clip shown in a search result."
+
+# Every category walked to Send: the messages, then the report it must produce.
+WALKS: dict[str, tuple[tuple[str, ...], ReportDraft]] = {
+    "misuse by a pupil": (
+        ("misuse", "pupil", "instagram", MISUSE_WORDS, "no", "no", "no", "send"),
+        ReportDraft(Category.MISUSE, Subject.PUPIL, None, frozenset(), False,
+                    {"Platform": "Instagram", "What happened": MISUSE_WORDS}),
+    ),
+    "misuse by staff on another platform": (
+        ("misuse", "staff", "u-rowan", "other", "Discord", MISUSE_WORDS, "no", "yes", "no", "send"),
+        ReportDraft(Category.MISUSE, Subject.STAFF, "u-rowan", frozenset({Flag.ILLEGAL}), False,
+                    {"Member of staff": "Alex Rowan", "Platform": "Discord", "What happened": MISUSE_WORDS}),
+    ),
+    "friend request from a parent": (
+        ("friend_request", "parent", "tiktok", "no", "no", "send"),
+        ReportDraft(Category.FRIEND_REQUEST, Subject.PARENT, None, frozenset(), False, {"Platform": "TikTok"}),
+    ),
+    "inappropriate content by a named pupil": (
+        ("inappropriate_content", "pupil", "Casey Example", "12/03/2025",
+         "https://video.example/watch?v=1\nhttps://search.example/q", NATURE, "yes", "no", "yes", "no", "send"),
+        ReportDraft(Category.INAPPROPRIATE_CONTENT, Subject.PUPIL, None,
+                    frozenset({Flag.SCHOOL_DEVICE, Flag.ILLEGAL}), False,
+                    {"Name of individual accessing the content": "Casey Example", "Date": "12 March 2025",
+                     "Full URL(s)": "https://video.example/watch?v=1\nhttps://search.example/q",
+                     "Nature of inappropriate content": NATURE, "On a school device or network": "Yes"}),
+    ),
+    "inappropriate content by a member of staff": (
+        ("inappropriate_content", "staff", "u-birch", "today", "https://shop.example/item", NATURE, "no",
+         "no", "no", "send"),
+        ReportDraft(Category.INAPPROPRIATE_CONTENT, Subject.STAFF, "u-birch", frozenset(), False,
+                    {"Name of individual accessing the content": "Sam Birch", "Date": "14 March 2025",
+                     "Full URL(s)": "https://shop.example/item", "Nature of inappropriate content": NATURE,
+                     "On a school device or network": "No"}),
+    ),
+    "inappropriate content, nobody known": (
+        ("inappropriate_content", "unknown", "2025-03-01", "http://forum.example/t/9", NATURE, "no", "no",
+         "no", "send"),
+        ReportDraft(Category.INAPPROPRIATE_CONTENT, Subject.UNKNOWN, None, frozenset(), False,
+                    {"Name of individual accessing the content": "Not known", "Date": "1 March 2025",
+                     "Full URL(s)": "http://forum.example/t/9", "Nature of inappropriate content": NATURE,
+                     "On a school device or network": "No"}),
+    ),
+    "colleague concern meeting the harm threshold": (
+        ("colleague_concern", "u-hartley", CONCERN_WORDS, "yes", "yes", "no", "send"),
+        ReportDraft(Category.COLLEAGUE_CONCERN, Subject.STAFF, "u-hartley", frozenset({Flag.IMMEDIATE_RISK}), True,
+                    {"Member of staff": "Jo Hartley", "What happened": CONCERN_WORDS,
+                     "Might meet the harm threshold": "Yes"}),
+    ),
+    "low-level colleague concern": (
+        ("colleague_concern", "u-rowan", "Shared a class photo on a personal account.", "no", "no", "no", "send"),
+        ReportDraft(Category.COLLEAGUE_CONCERN, Subject.STAFF, "u-rowan", frozenset(), False,
+                    {"Member of staff": "Alex Rowan", "What happened": "Shared a class photo on a personal account.",
+                     "Might meet the harm threshold": "No"}),
+    ),
+    "pupil disclosure as the victim": (
+        ("pupil_disclosure", "no", "victim", CHILD_WORDS, "yes", "yes", "yes", "send"),
+        ReportDraft(Category.PUPIL_DISCLOSURE, Subject.PUPIL, None,
+                    frozenset({Flag.IMMEDIATE_RISK, Flag.ILLEGAL, Flag.SELF_GENERATED_IMAGERY}), False,
+                    {"Disclosure": "The child is the victim", "The child's words": CHILD_WORDS}),
+    ),
+    "pupil disclosure about an adult at school": (
+        ("pupil_disclosure", "yes", "u-birch", "other_child", CHILD_WORDS, "no", "no", "no", "send"),
+        ReportDraft(Category.PUPIL_DISCLOSURE, Subject.STAFF, "u-birch", frozenset(), False,
+                    {"Member of staff": "Sam Birch", "Disclosure": "About another child",
+                     "The child's words": CHILD_WORDS}),
+    ),
+}
