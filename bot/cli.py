@@ -11,6 +11,7 @@ from typing import NoReturn
 
 import click
 
+from bot import storage_cli
 from bot.demo import demo
 from routing.check import check_policy, check_school
 from routing.engine import RoutingError, decide
@@ -104,6 +105,7 @@ def explain_command(policy: str | None, config: Path | None) -> None:
 
 
 cli.add_command(demo)
+storage_cli.register(cli)
 
 
 def _refuse_broken_policy(policy: Policy) -> None:

@@ -1,0 +1,149 @@
+"""`safeguard db upgrade`, `safeguard log verify` and `safeguard log export`: the store from a shell."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from routing.yamlfields import InputError
+from storage.db import DEFAULT_URL, create_engine, database_url, sessionmaker
+from storage.export import FORMATS, check_format, export_events
+from storage.log import verify
+from storage.migrate import current, head, upgrade
+
+EXIT_FINDINGS = 1
+SUPPORTED = ("sqlite+aiosqlite", "postgresql+asyncpg")
+T = TypeVar("T")
+
+
+def register(cli: click.Group) -> None:
+    """Add the `db` and `log` command groups to the `safeguard` command."""
+    cli.add_command(db)
+    cli.add_command(log)
+
+
+def _database_option(command: Callable[..., None]) -> Callable[..., None]:
+    return click.option(
+        "--database-url", envvar="DATABASE_URL", default=DEFAULT_URL, show_default=True, metavar="URL",
+        help="sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB (or set DATABASE_URL).",
+    )(command)
+
+
+@click.group()
+def db() -> None:
+    """The report database."""
+
+
+@db.command(name="upgrade")
+@_database_option
+def db_upgrade(database_url: str) -> None:
+    """Create or migrate the database's tables; safe to run at every start."""
+    shown = _shown(database_url)
+    _run(shown, upgrade(database_url))
+    click.echo(f"{shown}: at revision {head()}")
+
+
+@click.group()
+def log() -> None:
+    """The tamper-evident event log."""
+
+
+@log.command(name="verify")
+@_database_option
+def log_verify(database_url: str) -> None:
+    """Re-check every event's hash chain and every report's digest; exit 1 at the first problem."""
+    result = _run(_shown(database_url), _with_session(database_url, verify))
+    if not result.ok:
+        click.echo(result.problem)
+        sys.exit(EXIT_FINDINGS)
+    click.echo(f"ok: {result.checked} events verified")
+
+
+@log.command(name="export")
+@_database_option
+@click.option("--format", "fmt", default="csv", show_default=True, metavar="|".join(FORMATS), help="Output format.")
+@click.option("--report", "report_ref", metavar="REF", help="Only this report's events, e.g. SG-2026-0042.")
+@click.option("--since", metavar="DATE", help="Only events from this date (UTC) or ISO 8601 time on.")
+def log_export(database_url: str, fmt: str, report_ref: str | None, since: str | None) -> None:
+    """Print the log (seq, at, actor, kind, report, data, hash) as CSV or JSON Lines."""
+    chosen = check_format(fmt)
+    start = _since(since) if since is not None else None
+
+    async def write(session: AsyncSession) -> None:
+        async for line in export_events(session, fmt=chosen, report_ref=report_ref, since=start):
+            click.echo(line, nl=False)
+
+    _run(_shown(database_url), _with_session(database_url, write))
+
+
+def _since(value: str) -> date | datetime:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(
+            f"--since {value!r}: not a date; use YYYY-MM-DD or an ISO 8601 time such as 2026-11-20T09:00:00Z"
+        ) from None
+    # The log keeps UTC, so a time without a zone is read as UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+async def _with_session(url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one session, after checking the database is set up and at this code's revision."""
+    _refuse_missing_file(url)
+    revision = await current(url)
+    if revision != head():
+        found = "has no Safeguard tables" if revision is None else f"is at revision {revision}, not {head()}"
+        raise InputError(f"{_shown(url)} {found}; run `safeguard db upgrade` first")
+    engine = create_engine(url)
+    try:
+        async with sessionmaker(engine)() as session:
+            return await work(session)
+    finally:
+        await engine.dispose()
+
+
+def _refuse_missing_file(url: str) -> None:
+    # Opening a SQLite path that does not exist would quietly create an empty database.
+    parsed = database_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    path = parsed.database
+    if parsed.query.get("uri") and path.startswith("file:"):
+        path = path.removeprefix("file:").split("?", 1)[0]  # file:PATH?mode=ro&uri=true, a read-only copy
+    if not Path(path).exists():
+        raise InputError(f"{path}: no such database file; check --database-url or DATABASE_URL")
+
+
+def _run(shown: str, work: Coroutine[Any, Any, T]) -> T:
+    """Run `work`, turning a database that cannot be reached into one InputError line."""
+    try:
+        return asyncio.run(work)
+    except (OSError, DBAPIError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise InputError(f"cannot use the database at {shown}: {reason}") from None
+
+
+def _shown(url: str) -> str:
+    """The URL as it may be printed (no password); an InputError if Safeguard cannot use it."""
+    usable = "use sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB"
+    try:
+        parsed = database_url(url)
+    except ArgumentError:
+        # Not echoed: a URL that does not parse may still hold a password.
+        raise InputError(f"--database-url: not a database URL; {usable}") from None
+    shown = parsed.render_as_string(hide_password=True)
+    if parsed.drivername not in SUPPORTED:
+        raise InputError(f"--database-url {shown}: Safeguard speaks only aiosqlite and asyncpg; {usable}")
+    return shown

@@ -1,0 +1,87 @@
+"""Alert deliveries: an outbox of (report, person, channel) rows a sender works through."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.db import conflict_insert
+from storage.log import SYSTEM, EventKind, append_event
+from storage.models import AlertDelivery, DeliveryStatus, Report
+
+# Long enough for a platform's error body, short enough that one bad answer cannot bloat a row.
+MAX_ERROR_CHARS = 2000
+
+
+async def queue_alert(session: AsyncSession, *, now: datetime, report: Report, person_id: str, channel: str) -> AlertDelivery:
+    """Queue an alert to a person on a channel; queuing it again returns the same row."""
+    # ON CONFLICT DO NOTHING: a retried or concurrent submit never queues a second alert.
+    await session.execute(
+        conflict_insert(session, AlertDelivery)
+        .values(
+            report_id=report.id, person_id=person_id, channel=channel,
+            status=DeliveryStatus.QUEUED.value, attempts=0, queued_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["report_id", "person_id", "channel"])
+    )
+    query = select(AlertDelivery).where(
+        AlertDelivery.report_id == report.id, AlertDelivery.person_id == person_id, AlertDelivery.channel == channel
+    )
+    return (await session.scalars(query.execution_options(populate_existing=True))).one()
+
+
+async def mark_alert_sent(
+    session: AsyncSession, *, now: datetime, delivery_id: int, external_ref: str | None = None
+) -> AlertDelivery:
+    """Record that an alert reached its person (and log `alert_delivered`), once."""
+    won = await session.execute(
+        update(AlertDelivery)
+        .where(AlertDelivery.id == delivery_id, AlertDelivery.status != DeliveryStatus.SENT.value)
+        .values(
+            status=DeliveryStatus.SENT.value, attempts=AlertDelivery.attempts + 1,
+            sent_at=now, external_ref=external_ref, last_error=None,
+        )
+        .returning(AlertDelivery.id),
+        execution_options={"synchronize_session": False},
+    )
+    first_time = won.scalar_one_or_none() is not None
+    delivery = await _delivery(session, delivery_id)
+    if first_time:
+        reference = (await session.scalars(select(Report.reference).where(Report.id == delivery.report_id))).one()
+        await append_event(
+            session, now=now, actor=SYSTEM, kind=EventKind.ALERT_DELIVERED, report_ref=reference,
+            data={"person": delivery.person_id, "channel": delivery.channel, "attempts": delivery.attempts},
+        )
+    return delivery
+
+
+async def mark_alert_failed(session: AsyncSession, *, now: datetime, delivery_id: int, error: str) -> AlertDelivery:
+    """Record a failed attempt, so the sender tries again; a sent alert stays sent."""
+    await session.execute(
+        update(AlertDelivery)
+        .where(AlertDelivery.id == delivery_id, AlertDelivery.status != DeliveryStatus.SENT.value)
+        .values(status=DeliveryStatus.FAILED.value, attempts=AlertDelivery.attempts + 1, last_error=error[:MAX_ERROR_CHARS]),
+        execution_options={"synchronize_session": False},
+    )
+    return await _delivery(session, delivery_id)
+
+
+async def pending_alerts(session: AsyncSession, *, limit: int = 100) -> list[AlertDelivery]:
+    """Alerts still to send (queued, or failed and to be retried), oldest first."""
+    query = (
+        select(AlertDelivery)
+        .where(AlertDelivery.status != DeliveryStatus.SENT.value)
+        .order_by(AlertDelivery.queued_at, AlertDelivery.id)
+        .limit(limit)
+    )
+    return list(await session.scalars(query.execution_options(populate_existing=True)))
+
+
+async def _delivery(session: AsyncSession, delivery_id: int) -> AlertDelivery:
+    query = select(AlertDelivery).where(AlertDelivery.id == delivery_id).execution_options(populate_existing=True)
+    delivery = (await session.scalars(query)).one_or_none()
+    if delivery is None:
+        raise LookupError(f"no alert delivery {delivery_id}")
+    return delivery

@@ -1,0 +1,53 @@
+"""Engines and sessions for SQLite (a local file, the default) and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+DEFAULT_URL = "sqlite+aiosqlite:///safeguard.db"
+# SQLite has one writer at a time; the others wait this long for it rather than fail at once.
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+# Hosting platforms hand out plain URLs; these are the async drivers Safeguard ships with.
+ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
+
+
+def database_url(url: str) -> URL:
+    """`url` parsed, with a plain `sqlite://` or `postgresql://` given its async driver."""
+    parsed = make_url(url)
+    return parsed.set(drivername=ASYNC_DRIVERS.get(parsed.drivername, parsed.drivername))
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """An async engine for `url` (`sqlite+aiosqlite:///path` or `postgresql+asyncpg://...`)."""
+    parsed = database_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_async_engine(parsed, pool_pre_ping=True)
+    engine = create_async_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose objects stay readable after commit (async code cannot lazy-load)."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def conflict_insert(session: AsyncSession, entity: type[Any]) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that can say ON CONFLICT, in the session's own dialect (both databases have it)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(entity)
+    return sqlite.insert(entity)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    # SQLite leaves foreign keys off unless each connection asks for them.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
+    cursor.close()

@@ -1,0 +1,271 @@
+"""The event log: append-only and hash-chained, so an edit, deletion or insertion shows."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Event, LogHead, Report
+
+GENESIS_HASH = "0" * 64
+HEAD_ID = 1
+SYSTEM = "system"
+# The report fields that never change after it is made; their digest goes in its `created` event.
+REPORT_CONTENT = (
+    "reference", "school", "category", "subject", "subject_person",
+    "flags", "allegation", "details", "reporter", "created_at",
+)
+
+
+class EventKind(StrEnum):
+    """What happened to a report."""
+
+    CREATED = "created"
+    ROUTED = "routed"
+    ALERT_DELIVERED = "alert_delivered"
+    ACKNOWLEDGED = "acknowledged"
+    NOTE_ADDED = "note_added"
+    ACTION_RECORDED = "action_recorded"
+    ESCALATED = "escalated"
+    CLOSED = "closed"
+    VIEWED = "viewed"
+    REFUSED = "refused"  # someone the report was not routed to tried to see or act on it
+
+
+class LogError(RuntimeError):
+    """The log cannot be appended to (its head row is gone: the database was not migrated or was tampered with)."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An event as stored, read without the ORM so that verify sees the rows as they are."""
+
+    seq: int
+    at: datetime
+    actor: str
+    kind: str
+    report: str | None
+    data: Any
+    prev_hash: str
+    hash: str
+
+    @property
+    def label(self) -> str:
+        """How a person names this event: `event 7 (acknowledged, SG-2026-0003)`."""
+        return f"event {self.seq} ({self.kind}, {self.report or 'no report'})"
+
+
+def canonical(value: object) -> str:
+    """Canonical JSON: sorted keys, no spaces, non-ASCII kept (hashed as UTF-8)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def as_json_value(value: Mapping[str, object]) -> dict[str, Any]:
+    """`value` as it will read back from a JSON column (tuples become lists, keys strings)."""
+    loaded: dict[str, Any] = json.loads(canonical(value))
+    return loaded
+
+
+def utc(at: datetime) -> datetime:
+    """`at` in UTC; a naive time is refused rather than guessed to be local."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(f"naive datetime {at.isoformat()}: pass a timezone-aware UTC time")
+    return at.astimezone(UTC)
+
+
+def timestamp(at: datetime) -> str:
+    """ISO 8601 UTC with microseconds: `2026-11-20T09:15:00.123456Z`."""
+    return utc(at).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def event_hash(prev_hash: str, *, seq: int, at: datetime, actor: str, kind: str, report: str | None, data: object) -> str:
+    """sha256 of the previous hash followed by the canonical JSON of the event."""
+    body = {"seq": seq, "at": timestamp(at), "actor": actor, "kind": kind, "report": report, "data": data}
+    return hashlib.sha256((prev_hash + canonical(body)).encode("utf-8")).hexdigest()
+
+
+def report_digest(report: Report) -> str:
+    """sha256 of a report's immutable content, kept in its `created` event."""
+    content: dict[str, object] = {name: getattr(report, name) for name in REPORT_CONTENT}
+    content["created_at"] = timestamp(report.created_at)
+    return hashlib.sha256(canonical(content).encode("utf-8")).hexdigest()
+
+
+async def _lock_head(session: AsyncSession, *, write: bool) -> tuple[int, str] | None:
+    """Lock the log head until this transaction ends and read it: (last seq, last hash)."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if sqlite and write:
+        # SQLite has no row locks and ignores FOR UPDATE; a write takes its single write
+        # lock now, before the head is read, so no other writer can read the same head.
+        await session.execute(
+            update(LogHead).where(LogHead.id == HEAD_ID).values(seq=LogHead.seq),
+            execution_options={"synchronize_session": False},
+        )
+    elif sqlite:
+        # A savepoint opens a read transaction (the driver opens none for SELECT): one
+        # snapshot for the whole walk, and no write, so a read-only copy can be verified.
+        await session.execute(text("SAVEPOINT safeguard_read"))
+    query = select(LogHead.seq, LogHead.hash).where(LogHead.id == HEAD_ID)
+    row = (await session.execute(query.with_for_update(read=not write))).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
+async def append_event(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    actor: str,
+    kind: EventKind,
+    report_ref: str | None,
+    data: Mapping[str, object],
+) -> Event:
+    """Append one event inside the caller's transaction, so it commits with the change it records."""
+    payload = as_json_value(data)
+    head = await _lock_head(session, write=True)
+    if head is None:
+        raise LogError("the event log has no head row: run `safeguard db upgrade`, then `safeguard log verify`")
+    last_seq, last_hash = head
+    seq = last_seq + 1
+    at = utc(now)
+    digest = event_hash(last_hash, seq=seq, at=at, actor=actor, kind=kind.value, report=report_ref, data=payload)
+    event = Event(
+        seq=seq, at=at, actor=actor, kind=kind.value, report_ref=report_ref,
+        data=payload, prev_hash=last_hash, hash=digest,
+    )
+    session.add(event)
+    await session.flush()
+    await session.execute(
+        update(LogHead).where(LogHead.id == HEAD_ID).values(seq=seq, hash=digest),
+        execution_options={"synchronize_session": False},
+    )
+    return event
+
+
+async def entries(session: AsyncSession, *where: ColumnElement[bool]) -> AsyncIterator[Entry]:
+    """The events matching `where`, in seq order, streamed as stored."""
+    query = (
+        select(
+            Event.seq, Event.at, Event.actor, Event.kind, Event.report_ref,
+            Event.data, Event.prev_hash, Event.hash,
+        )
+        .where(*where)
+        .order_by(Event.seq)
+    )
+    result = await session.stream(query.execution_options(yield_per=500))
+    try:
+        async for row in result:
+            yield Entry(*row)
+    finally:
+        await result.close()
+
+
+async def events_for(session: AsyncSession, report_ref: str) -> list[Entry]:
+    """A report's history, oldest first."""
+    return [entry async for entry in entries(session, Event.report_ref == report_ref)]
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """What `verify` found: ok, or the first bad event and one line saying what is wrong."""
+
+    ok: bool
+    checked: int
+    first_bad_seq: int | None
+    problem: str
+
+
+async def verify(session: AsyncSession) -> VerifyResult:
+    """Walk the chain from event 1 and name the first event (by seq) that is not as written."""
+    # Hold the head for the walk, so an append committed half-way is not mistaken for tampering.
+    head = await _lock_head(session, write=False)
+    walk = _Walk(await _report_digests(session), head)
+    async for entry in entries(session):
+        problem = walk.check(entry)
+        if problem is not None:
+            return problem
+    return walk.finish()
+
+
+async def _report_digests(session: AsyncSession) -> dict[str, str]:
+    digests = {}
+    for report in await session.scalars(select(Report).execution_options(populate_existing=True)):
+        digests[report.reference] = report_digest(report)
+    return digests
+
+
+class _Walk:
+    """The state of one walk along the chain."""
+
+    def __init__(self, digests: dict[str, str], head: tuple[int, str] | None) -> None:
+        self.digests = digests
+        self.head = head
+        self.created: set[str] = set()
+        self.checked = 0
+        self.prev_hash = GENESIS_HASH
+        self.prev_prev_hash: str | None = None
+        self.prev_label = "the start of the log"
+
+    def bad(self, seq: int | None, problem: str) -> VerifyResult:
+        return VerifyResult(ok=False, checked=self.checked, first_bad_seq=seq, problem=problem)
+
+    def check(self, entry: Entry) -> VerifyResult | None:
+        expected = self.checked + 1
+        if entry.seq > expected:
+            what = "the log starts at" if expected == 1 else f"the log jumps from event {expected - 1} to"
+            return self.bad(expected, f"event {expected} is missing: {what} event {entry.seq}, so events were deleted")
+        if entry.seq < expected:
+            return self.bad(entry.seq, f"{entry.label} is numbered out of sequence: the log should go on at event {expected}")
+        if self.head is not None and entry.seq > self.head[0]:
+            return self.bad(entry.seq, f"{entry.label} was added outside Safeguard: the log head records only {self.head[0]} events")
+        if entry.prev_hash != self.prev_hash:
+            if entry.prev_hash == self.prev_prev_hash:
+                return self.bad(entry.seq - 1, f"{self.prev_label} was inserted: it and event {entry.seq} both follow event {entry.seq - 2}")
+            return self.bad(entry.seq, f"{entry.label} is out of place: it does not follow {self.prev_label} (its prev_hash does not match), so events were deleted, inserted or reordered before it")
+        recomputed = event_hash(
+            entry.prev_hash, seq=entry.seq, at=entry.at, actor=entry.actor,
+            kind=entry.kind, report=entry.report, data=entry.data,
+        )
+        if recomputed != entry.hash:
+            return self.bad(entry.seq, f"{entry.label} was edited: its hash does not match")
+        if entry.kind == EventKind.CREATED:
+            problem = self._check_report(entry)
+            if problem is not None:
+                return self.bad(entry.seq, problem)
+        self.checked += 1
+        self.prev_prev_hash, self.prev_hash, self.prev_label = self.prev_hash, entry.hash, f"event {entry.seq}"
+        return None
+
+    def _check_report(self, entry: Entry) -> str | None:
+        ref = entry.report
+        if ref is None:
+            return f"{entry.label} names no report"
+        if ref in self.created:
+            return f"{entry.label} is a second created event for {ref}"
+        self.created.add(ref)
+        if ref not in self.digests:
+            return f"{entry.label}: report {ref} is missing from the reports table, so it was deleted"
+        if not isinstance(entry.data, dict) or entry.data.get("digest") != self.digests[ref]:
+            return f"report {ref} was edited after it was made: it no longer matches {entry.label}"
+        return None
+
+    def finish(self) -> VerifyResult:
+        last = self.checked
+        if self.head is None:
+            return self.bad(None, "the log head row is missing, so the log's end cannot be checked: it was deleted")
+        head_seq, head_hash = self.head
+        if head_seq > last:
+            return self.bad(last + 1, f"event {last + 1} is missing: the log ends at event {last} but {head_seq} events were written, so the last were deleted")
+        if head_hash != self.prev_hash:
+            return self.bad(last, f"event {last} does not match the log head's hash, so it was replaced")
+        orphans = sorted(set(self.digests) - self.created)
+        if orphans:
+            return self.bad(None, f"report {orphans[0]} has no created event in the log, so it was added outside Safeguard")
+        return VerifyResult(ok=True, checked=last, first_bad_seq=None, problem="")

@@ -1,0 +1,228 @@
+"""The tables: reports, their routing and alerts, drafts, inbound ids, and the event log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Named constraints, so that migrations can refer to them on every database.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every database (SQLite keeps no zone, so store UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()}: pass a timezone-aware UTC time")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """The declarative base: one metadata for every table."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Status(StrEnum):
+    """Where a report is in its life."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    CLOSED = "closed"
+
+
+class RecipientKind(StrEnum):
+    """How a person came to be told of a report."""
+
+    OWNER = "owner"
+    INFORMED = "informed"
+    ESCALATION = "escalation"
+
+
+class DeliveryStatus(StrEnum):
+    """Whether an alert has reached its person."""
+
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+def _one_of(column: str, enum: type[StrEnum]) -> CheckConstraint:
+    values = ", ".join(f"'{member.value}'" for member in enum)
+    return CheckConstraint(f"{column} IN ({values})", name=f"{column}_known")
+
+
+class ReportCounter(Base):
+    """The last reference number given out in a year (SG-2026-0042 is number 42 of 2026)."""
+
+    __tablename__ = "report_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class Report(Base):
+    """What a member of staff reported, and where it is in its life."""
+
+    __tablename__ = "reports"
+    __table_args__ = (_one_of("status", Status),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    school: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(40))
+    subject_person: Mapped[str | None] = mapped_column(String(100))
+    flags: Mapped[list[Any]]
+    allegation: Mapped[bool] = mapped_column(Boolean)
+    details: Mapped[dict[str, Any]]
+    reporter: Mapped[str] = mapped_column(String(100), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    created_at: Mapped[datetime]
+    ack_deadline: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(100))
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(100))
+    close_decision: Mapped[str | None] = mapped_column(String(100))
+    close_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class RoutingDecision(Base):
+    """The routing decision taken for a report, as `routing.engine.Decision.as_json()` gave it."""
+
+    __tablename__ = "routing_decisions"
+
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
+    decided_at: Mapped[datetime]
+    owner_role: Mapped[str] = mapped_column(String(60))
+    informed: Mapped[list[Any]]
+    escalation: Mapped[list[Any]]
+    ack_within_minutes: Mapped[int] = mapped_column(Integer)
+    citations: Mapped[list[Any]]
+
+
+class Recipient(Base):
+    """A person a report was routed to: its owner, someone informed, or a rung of the ladder."""
+
+    __tablename__ = "recipients"
+    __table_args__ = (
+        _one_of("kind", RecipientKind),
+        UniqueConstraint("report_id", "kind", "position"),
+        Index(None, "person_id", "report_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    person_id: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(60))
+    kind: Mapped[str] = mapped_column(String(20))
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class AlertDelivery(Base):
+    """One alert to one person on one channel: the outbox row a sender works through."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (
+        _one_of("status", DeliveryStatus),
+        UniqueConstraint("report_id", "person_id", "channel"),
+        Index(None, "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    person_id: Mapped[str] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    queued_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    external_ref: Mapped[str | None] = mapped_column(String(200))
+
+
+class Draft(Base):
+    """A half-finished report conversation, so it survives a restart."""
+
+    __tablename__ = "drafts"
+
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    state: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]
+
+
+class InboundEvent(Base):
+    """A platform event id already taken in, so a retried delivery is handled once."""
+
+    __tablename__ = "inbound_events"
+    __table_args__ = (UniqueConstraint("channel", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    event_id: Mapped[str] = mapped_column(String(200))
+
+
+class Event(Base):
+    """One entry of the append-only, hash-chained log (see storage/log.py)."""
+
+    __tablename__ = "events"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(40))
+    report_ref: Mapped[str | None] = mapped_column(String(20), index=True)
+    data: Mapped[dict[str, Any]]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class LogHead(Base):
+    """The last event's seq and hash; its one row is locked to serialize appends."""
+
+    __tablename__ = "log_head"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))

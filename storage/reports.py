@@ -1,0 +1,217 @@
+"""Reports: references, storing what was submitted, its routing, acknowledgement, and queries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, select, update
+from sqlalchemy.sql.dml import ReturningUpdate
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from routing.vocabulary import FLAG_ORDER, Category, Flag, Subject
+from storage.db import conflict_insert
+from storage.log import SYSTEM, EventKind, append_event, as_json_value, report_digest, timestamp, utc
+from storage.models import Recipient, RecipientKind, Report, ReportCounter, RoutingDecision, Status
+
+REFERENCE_PREFIX = "SG"
+
+
+class ReportNotFound(LookupError):
+    """No report has this reference."""
+
+
+@dataclass(frozen=True)
+class NewRecipient:
+    """A person a report is routed to; their order within `kind` is the escalation order."""
+
+    person_id: str
+    role: str
+    kind: RecipientKind
+
+
+def format_reference(year: int, number: int) -> str:
+    """The reference staff quote: SG-2026-0042."""
+    return f"{REFERENCE_PREFIX}-{year}-{number:04d}"
+
+
+async def next_reference(session: AsyncSession, *, year: int) -> str:
+    """Allocate the next reference of `year` in the caller's transaction (rolled back with it)."""
+    # One statement creates the year's counter or bumps it; on PostgreSQL the upsert locks
+    # the counter row (as FOR UPDATE would) until commit, so concurrent reports queue for it.
+    statement = conflict_insert(session, ReportCounter).values(year=year, last=1).on_conflict_do_update(
+        index_elements=[ReportCounter.year], set_={"last": ReportCounter.last + 1}
+    ).returning(ReportCounter.last)
+    number = (await session.execute(statement)).scalar_one()
+    return format_reference(year, number)
+
+
+async def create_report(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    school: str,
+    category: Category,
+    subject: Subject,
+    reporter: str,
+    details: Mapping[str, object],
+    flags: Iterable[Flag] = (),
+    subject_person: str | None = None,
+    allegation: bool = False,
+) -> Report:
+    """Store a report and its `created` event in the caller's transaction: both or neither."""
+    created_at = utc(now)
+    given = set(flags)
+    report = Report(
+        reference=await next_reference(session, year=created_at.year),
+        school=school,
+        category=category.value,
+        subject=subject.value,
+        subject_person=subject_person,
+        flags=[flag.value for flag in FLAG_ORDER if flag in given],
+        allegation=allegation,
+        details=as_json_value(details),
+        reporter=reporter,
+        status=Status.OPEN.value,
+        created_at=created_at,
+    )
+    session.add(report)
+    await session.flush()
+    await append_event(
+        session, now=created_at, actor=reporter, kind=EventKind.CREATED, report_ref=report.reference,
+        data={
+            "digest": report_digest(report),
+            "category": report.category,
+            "subject": report.subject,
+            "flags": report.flags,
+            "allegation": allegation,
+        },
+    )
+    return report
+
+
+async def record_routing(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    report: Report,
+    decision_json: Mapping[str, Any],
+    recipients: Sequence[NewRecipient],
+) -> RoutingDecision:
+    """Store the decision and its recipients, set the deadline, and log a `routed` event."""
+    minutes = int(decision_json["ack_within_minutes"])
+    decision = RoutingDecision(
+        report_id=report.id,
+        decided_at=now,
+        owner_role=str(decision_json["owner"]),
+        informed=list(decision_json.get("informed", [])),
+        escalation=list(decision_json.get("escalation", [])),
+        ack_within_minutes=minutes,
+        citations=list(decision_json.get("citations", [])),
+    )
+    session.add(decision)
+    positions: dict[RecipientKind, int] = {}
+    for person in recipients:
+        positions[person.kind] = positions.get(person.kind, 0) + 1
+        session.add(Recipient(
+            report_id=report.id, person_id=person.person_id, role=person.role,
+            kind=person.kind.value, position=positions[person.kind],
+        ))
+    # The clock starts when the member of staff reported, not when routing finished.
+    report.ack_deadline = report.created_at + timedelta(minutes=minutes)
+    await session.flush()
+    await append_event(
+        session, now=now, actor=SYSTEM, kind=EventKind.ROUTED, report_ref=report.reference,
+        data={
+            "decision": dict(decision_json),
+            "ack_deadline": timestamp(report.ack_deadline),
+            "recipients": [{"person": p.person_id, "role": p.role, "kind": p.kind.value} for p in recipients],
+        },
+    )
+    return decision
+
+
+async def acknowledge(session: AsyncSession, *, now: datetime, report_ref: str, person_id: str) -> Report:
+    """Record the first acknowledgement (and its event); a later one changes nothing."""
+    # The conditional update decides the race: on PostgreSQL a second acknowledger waits for
+    # the first's row lock, then finds acknowledged_at set and updates nothing.
+    won = (
+        update(Report)
+        .where(Report.reference == report_ref, Report.acknowledged_at.is_(None))
+        .values(
+            acknowledged_at=now,
+            acknowledged_by=person_id,
+            status=case((Report.status == Status.OPEN.value, Status.ACKNOWLEDGED.value), else_=Report.status),
+        )
+        .returning(Report.id)
+    )
+    return await _first_wins(
+        session, won, now=now, report_ref=report_ref, actor=person_id,
+        kind=EventKind.ACKNOWLEDGED, data={"by": person_id},
+    )
+
+
+async def close_report(
+    session: AsyncSession, *, now: datetime, report_ref: str, person_id: str, decision: str, reason: str
+) -> Report:
+    """Close a report with the decision taken and why (and log `closed`); closing it again changes nothing."""
+    won = (
+        update(Report)
+        .where(Report.reference == report_ref, Report.status != Status.CLOSED.value)
+        .values(status=Status.CLOSED.value, closed_at=now, closed_by=person_id, close_decision=decision, close_reason=reason)
+        .returning(Report.id)
+    )
+    return await _first_wins(
+        session, won, now=now, report_ref=report_ref, actor=person_id,
+        kind=EventKind.CLOSED, data={"decision": decision, "reason": reason},
+    )
+
+
+async def _first_wins(
+    session: AsyncSession, statement: ReturningUpdate[int], *, now: datetime, report_ref: str, actor: str,
+    kind: EventKind, data: dict[str, object],
+) -> Report:
+    """Run a guarded update; only the call that changed the row logs the event."""
+    result = await session.execute(statement, execution_options={"synchronize_session": False})
+    changed = result.scalar_one_or_none() is not None
+    report = await get_report(session, report_ref)
+    if report is None:
+        raise ReportNotFound(f"no report {report_ref}")
+    if changed:
+        await append_event(session, now=now, actor=actor, kind=kind, report_ref=report_ref, data=data)
+    return report
+
+
+async def get_report(session: AsyncSession, reference: str) -> Report | None:
+    """The report with this reference, freshly read."""
+    query = select(Report).where(Report.reference == reference).execution_options(populate_existing=True)
+    return (await session.scalars(query)).one_or_none()
+
+
+async def get_routing(session: AsyncSession, report: Report) -> tuple[RoutingDecision | None, list[Recipient]]:
+    """The decision taken for a report and its recipients (owners first, in ladder order)."""
+    decision = await session.get(RoutingDecision, report.id)
+    people = await session.scalars(select(Recipient).where(Recipient.report_id == report.id))
+    order = list(RecipientKind)
+    return decision, sorted(people, key=lambda p: (order.index(RecipientKind(p.kind)), p.position))
+
+
+async def open_reports_for(
+    session: AsyncSession,
+    person_id: str,
+    *,
+    kinds: Iterable[RecipientKind] = (RecipientKind.OWNER, RecipientKind.INFORMED),
+) -> list[Report]:
+    """Reports not yet closed that were routed to this person as one of `kinds`, oldest first."""
+    # Escalation recipients are left out by default: the bot knows when it escalated to them.
+    routed = select(Recipient.report_id).where(
+        Recipient.person_id == person_id, Recipient.kind.in_([kind.value for kind in kinds])
+    )
+    query = (
+        select(Report)
+        .where(Report.id.in_(routed), Report.status != Status.CLOSED.value)
+        .order_by(Report.created_at, Report.id)
+    )
+    return list(await session.scalars(query))
