@@ -1,4 +1,4 @@
-"""Alert deliveries: an outbox of (report, person, channel) rows a sender works through."""
+"""Deliveries: an outbox of notices (alerts, news for reporters) a sender works through."""
 
 from __future__ import annotations
 
@@ -9,25 +9,29 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import conflict_insert
 from storage.log import SYSTEM, EventKind, append_event
-from storage.models import AlertDelivery, DeliveryStatus, Report
+from storage.models import AlertDelivery, DeliveryStatus, NoticeKind, Report
 
 # Long enough for a platform's error body, short enough that one bad answer cannot bloat a row.
 MAX_ERROR_CHARS = 2000
 
 
-async def queue_alert(session: AsyncSession, *, now: datetime, report: Report, person_id: str, channel: str) -> AlertDelivery:
-    """Queue an alert to a person on a channel; queuing it again returns the same row."""
+async def queue_alert(
+    session: AsyncSession, *, now: datetime, report: Report, person_id: str, channel: str,
+    kind: NoticeKind = NoticeKind.ALERT,
+) -> AlertDelivery:
+    """Queue a notice of `kind` about a report to a person on a channel; queuing it again returns the same row."""
     # ON CONFLICT DO NOTHING: a retried or concurrent submit never queues a second alert.
     await session.execute(
         conflict_insert(session, AlertDelivery)
         .values(
-            report_id=report.id, person_id=person_id, channel=channel,
+            report_id=report.id, person_id=person_id, channel=channel, kind=kind.value,
             status=DeliveryStatus.QUEUED.value, attempts=0, queued_at=now,
         )
-        .on_conflict_do_nothing(index_elements=["report_id", "person_id", "channel"])
+        .on_conflict_do_nothing(index_elements=["report_id", "person_id", "channel", "kind"])
     )
     query = select(AlertDelivery).where(
-        AlertDelivery.report_id == report.id, AlertDelivery.person_id == person_id, AlertDelivery.channel == channel
+        AlertDelivery.report_id == report.id, AlertDelivery.person_id == person_id,
+        AlertDelivery.channel == channel, AlertDelivery.kind == kind.value,
     )
     return (await session.scalars(query.execution_options(populate_existing=True))).one()
 
@@ -52,7 +56,10 @@ async def mark_alert_sent(
         reference = (await session.scalars(select(Report.reference).where(Report.id == delivery.report_id))).one()
         await append_event(
             session, now=now, actor=SYSTEM, kind=EventKind.ALERT_DELIVERED, report_ref=reference,
-            data={"person": delivery.person_id, "channel": delivery.channel, "attempts": delivery.attempts},
+            data={
+                "person": delivery.person_id, "channel": delivery.channel,
+                "notice": delivery.kind, "attempts": delivery.attempts,
+            },
         )
     return delivery
 
@@ -68,11 +75,17 @@ async def mark_alert_failed(session: AsyncSession, *, now: datetime, delivery_id
     return await _delivery(session, delivery_id)
 
 
-async def pending_alerts(session: AsyncSession, *, limit: int = 100) -> list[AlertDelivery]:
-    """Alerts still to send (queued, or failed and to be retried), oldest first."""
+async def pending_alerts(
+    session: AsyncSession, *, channel: str | None = None, person_id: str | None = None, limit: int = 100
+) -> list[AlertDelivery]:
+    """Notices still to send (queued, or failed and to be retried), oldest first; optionally one channel's or person's."""
+    query = select(AlertDelivery).where(AlertDelivery.status != DeliveryStatus.SENT.value)
+    if channel is not None:
+        query = query.where(AlertDelivery.channel == channel)
+    if person_id is not None:
+        query = query.where(AlertDelivery.person_id == person_id)
     query = (
-        select(AlertDelivery)
-        .where(AlertDelivery.status != DeliveryStatus.SENT.value)
+        query
         .order_by(AlertDelivery.queued_at, AlertDelivery.id)
         .limit(limit)
     )

@@ -92,6 +92,11 @@ def event_hash(prev_hash: str, *, seq: int, at: datetime, actor: str, kind: str,
     return hashlib.sha256((prev_hash + canonical(body)).encode("utf-8")).hexdigest()
 
 
+def text_digest(text: str) -> str:
+    """sha256 of free text, so the log can vouch for words it does not hold."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def report_digest(report: Report) -> str:
     """sha256 of a report's immutable content, kept in its `created` event."""
     content: dict[str, object] = {name: getattr(report, name) for name in REPORT_CONTENT}

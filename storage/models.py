@@ -77,6 +77,20 @@ class RecipientKind(StrEnum):
     ESCALATION = "escalation"
 
 
+class NoticeKind(StrEnum):
+    """What a delivery tells its person."""
+
+    ALERT = "alert"  # a report routed to them
+    ACKNOWLEDGED = "acknowledged"  # to the reporter: their report was acknowledged
+
+
+class NoteKind(StrEnum):
+    """What a person added to a report after it was made."""
+
+    NOTE = "note"
+    ACTION = "action"  # the action taken (the online safety officer's part of appendix B)
+
+
 class DeliveryStatus(StrEnum):
     """Whether an alert has reached its person."""
 
@@ -124,6 +138,8 @@ class Report(Base):
     closed_by: Mapped[str | None] = mapped_column(String(100))
     close_decision: Mapped[str | None] = mapped_column(String(100))
     close_reason: Mapped[str | None] = mapped_column(Text)
+    # Where the reporter reported from, so news of their report reaches them there.
+    channel: Mapped[str | None] = mapped_column(String(20))
 
 
 class RoutingDecision(Base):
@@ -156,15 +172,17 @@ class Recipient(Base):
     role: Mapped[str] = mapped_column(String(60))
     kind: Mapped[str] = mapped_column(String(20))
     position: Mapped[int] = mapped_column(Integer)
+    # Set when the ladder reaches this person: from then on they may see and act on the report.
+    escalated_at: Mapped[datetime | None]
 
 
 class AlertDelivery(Base):
-    """One alert to one person on one channel: the outbox row a sender works through."""
+    """One notice (an alert, or news for a reporter) to one person on one channel: an outbox row."""
 
     __tablename__ = "alert_deliveries"
     __table_args__ = (
         _one_of("status", DeliveryStatus),
-        UniqueConstraint("report_id", "person_id", "channel"),
+        UniqueConstraint("report_id", "person_id", "channel", "kind"),
         Index(None, "status"),
     )
 
@@ -172,12 +190,27 @@ class AlertDelivery(Base):
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
     person_id: Mapped[str] = mapped_column(String(100))
     channel: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20))
     attempts: Mapped[int] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
     queued_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     external_ref: Mapped[str | None] = mapped_column(String(200))
+
+
+class ReportNote(Base):
+    """A note or a recorded action; the log keeps its digest, not its words."""
+
+    __tablename__ = "report_notes"
+    __table_args__ = (_one_of("kind", NoteKind),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    author: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime]
+    text: Mapped[str] = mapped_column(Text)
 
 
 class Draft(Base):

@@ -13,8 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from routing.vocabulary import FLAG_ORDER, Category, Flag, Subject
 from storage.db import conflict_insert
-from storage.log import SYSTEM, EventKind, append_event, as_json_value, report_digest, timestamp, utc
-from storage.models import Recipient, RecipientKind, Report, ReportCounter, RoutingDecision, Status
+from storage.log import SYSTEM, EventKind, append_event, as_json_value, report_digest, text_digest, timestamp, utc
+from storage.models import (
+    NoteKind,
+    Recipient,
+    RecipientKind,
+    Report,
+    ReportCounter,
+    ReportNote,
+    RoutingDecision,
+    Status,
+)
 
 REFERENCE_PREFIX = "SG"
 
@@ -60,6 +69,7 @@ async def create_report(
     flags: Iterable[Flag] = (),
     subject_person: str | None = None,
     allegation: bool = False,
+    channel: str | None = None,
 ) -> Report:
     """Store a report and its `created` event in the caller's transaction: both or neither."""
     created_at = utc(now)
@@ -76,6 +86,7 @@ async def create_report(
         reporter=reporter,
         status=Status.OPEN.value,
         created_at=created_at,
+        channel=channel,
     )
     session.add(report)
     await session.flush()
@@ -165,8 +176,30 @@ async def close_report(
     )
     return await _first_wins(
         session, won, now=now, report_ref=report_ref, actor=person_id,
-        kind=EventKind.CLOSED, data={"decision": decision, "reason": reason},
+        # The reason is free text (names, perhaps): the log keeps its digest, the report its words.
+        kind=EventKind.CLOSED, data={"decision": decision, "reason_digest": text_digest(reason)},
     )
+
+
+async def add_note(
+    session: AsyncSession, *, now: datetime, report: Report, kind: NoteKind, author: str, text: str
+) -> ReportNote:
+    """Add a note or a recorded action, and log it (`note_added` / `action_recorded`) with its digest."""
+    note = ReportNote(report_id=report.id, kind=kind.value, author=author, at=utc(now), text=text)
+    session.add(note)
+    await session.flush()
+    event = EventKind.ACTION_RECORDED if kind is NoteKind.ACTION else EventKind.NOTE_ADDED
+    await append_event(
+        session, now=now, actor=author, kind=event, report_ref=report.reference,
+        data={"note": note.id, "digest": text_digest(text)},
+    )
+    return note
+
+
+async def notes_for(session: AsyncSession, report: Report) -> list[ReportNote]:
+    """A report's notes and recorded actions, oldest first."""
+    query = select(ReportNote).where(ReportNote.report_id == report.id).order_by(ReportNote.at, ReportNote.id)
+    return list(await session.scalars(query))
 
 
 async def _first_wins(

@@ -35,7 +35,7 @@ async def test_an_alert_is_queued_once_sent_once_and_logged_once(sessions: async
     async with sessions() as session:
         assert [a.id for a in await pending_alerts(session)] == [other.id]
         delivered = [e for e in await events_for(session, report.reference) if e.kind == "alert_delivered"]
-        assert [(e.actor, e.data) for e in delivered] == [("system", {"person": "head1", "channel": "slack", "attempts": 2})]
+        assert [(e.actor, e.data) for e in delivered] == [("system", {"person": "head1", "channel": "slack", "notice": "alert", "attempts": 2})]
         assert (await verify(session)).ok
 
 

@@ -29,7 +29,7 @@ def differences(connection: Connection) -> list[object]:
 async def test_a_new_database_has_no_revision_then_head(database_url: str) -> None:
     assert await current(database_url) is None
     await upgrade(database_url)
-    assert await current(database_url) == head() == "0001"
+    assert await current(database_url) == head() == "0002"
 
 
 async def test_upgrade_is_idempotent(database_url: str) -> None:
@@ -84,3 +84,27 @@ async def test_the_alembic_command_line_finds_nothing_to_generate(engine: AsyncE
     done = await asyncio.to_thread(subprocess.run, command_line, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "No new upgrade operations detected" in done.stdout + done.stderr
+
+
+async def test_upgrading_from_0001_keeps_queued_alerts_as_alerts(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(lambda sync: command.upgrade(config(sync), "0001"))
+            await connection.exec_driver_sql(
+                "INSERT INTO reports (id, reference, school, category, subject, flags, allegation, details, reporter, status, created_at) "
+                "VALUES (1, 'SG-2026-0001', 'Test School', 'misuse', 'pupil', '[]', false, '{}', 'staff1', 'open', '2026-11-20 09:00:00+00:00')"
+            )
+            await connection.exec_driver_sql(
+                "INSERT INTO alert_deliveries (report_id, person_id, channel, status, attempts, queued_at) "
+                "VALUES (1, 'head1', 'slack', 'queued', 0, '2026-11-20 09:00:01+00:00')"
+            )
+            await connection.commit()
+        await upgrade(database_url)
+        async with engine.connect() as connection:
+            rows = (await connection.exec_driver_sql("SELECT person_id, channel, kind, status FROM alert_deliveries")).all()
+            assert [tuple(row) for row in rows] == [("head1", "slack", "alert", "queued")]
+            channel = (await connection.exec_driver_sql("SELECT channel FROM reports")).scalar_one()
+            assert channel is None
+    finally:
+        await engine.dispose()

@@ -11,15 +11,17 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from routing.vocabulary import Flag
-from storage.log import GENESIS_HASH, EventKind, events_for, report_digest
-from storage.models import Event, LogHead, Recipient, RecipientKind, Report, Status
+from storage.log import GENESIS_HASH, EventKind, events_for, report_digest, text_digest
+from storage.models import Event, LogHead, NoteKind, Recipient, RecipientKind, Report, Status
 from storage.reports import (
     ReportNotFound,
     acknowledge,
+    add_note,
     close_report,
     get_report,
     get_routing,
     next_reference,
+    notes_for,
     open_reports_for,
     record_routing,
 )
@@ -228,7 +230,8 @@ async def test_a_report_is_closed_once_with_its_decision_and_reason(sessions: as
     async with sessions() as session:
         events = await events_for(session, "SG-2026-0001")
         assert [(e.kind, e.actor, e.data) for e in events[1:]] == [
-            ("closed", "head1", {"decision": "no further action", "reason": "Made-up reason: resolved with the parent"})]
+            ("closed", "head1", {"decision": "no further action",
+                                 "reason_digest": text_digest("Made-up reason: resolved with the parent")})]
         # Acknowledging after closing records who acknowledged, and the report stays closed.
         late = await acknowledge(session, now=minutes(50), report_ref="SG-2026-0001", person_id="head1")
         assert (late.status, late.acknowledged_by) == ("closed", "head1")
@@ -262,3 +265,27 @@ async def test_open_reports_for_a_person_are_those_routed_to_them_and_not_closed
         assert ladder == []
         assert await open_reports_for(session, "nobody") == []
         assert await count(session, Recipient) == 9
+
+
+async def test_notes_and_actions_are_kept_in_order_and_the_log_holds_only_their_digest(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions.begin() as session:
+        report = await new_report(session, reporter="staff1")
+    async with sessions.begin() as session:
+        await add_note(session, now=minutes(5), report=report, kind=NoteKind.NOTE, author="dsl1",
+                       text="Spoke to Test Pupil A's made-up parent")
+        await add_note(session, now=minutes(9), report=report, kind=NoteKind.ACTION, author="oso1",
+                       text="Blocked example.invalid on the school filter")
+    async with sessions() as session:
+        notes = await notes_for(session, report)
+        events = await events_for(session, report.reference)
+    assert [(n.kind, n.author, n.at, n.text) for n in notes] == [
+        ("note", "dsl1", minutes(5), "Spoke to Test Pupil A's made-up parent"),
+        ("action", "oso1", minutes(9), "Blocked example.invalid on the school filter"),
+    ]
+    assert [(e.kind, e.actor, e.data) for e in events[1:]] == [
+        ("note_added", "dsl1", {"note": notes[0].id, "digest": text_digest(notes[0].text)}),
+        ("action_recorded", "oso1", {"note": notes[1].id, "digest": text_digest(notes[1].text)}),
+    ]
+    assert "Pupil A" not in repr([e.data for e in events[1:]])
