@@ -12,6 +12,7 @@ from typing import NoReturn
 import click
 
 from bot import storage_cli
+from bot.chat_cli import chat
 from bot.demo import demo
 from routing.check import check_policy, check_school
 from routing.engine import RoutingError, decide
@@ -105,6 +106,7 @@ def explain_command(policy: str | None, config: Path | None) -> None:
 
 
 cli.add_command(demo)
+cli.add_command(chat)
 storage_cli.register(cli)
 
 

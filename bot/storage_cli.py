@@ -30,7 +30,7 @@ def register(cli: click.Group) -> None:
     cli.add_command(log)
 
 
-def _database_option(command: Callable[..., None]) -> Callable[..., None]:
+def database_option(command: Callable[..., None]) -> Callable[..., None]:
     return click.option(
         "--database-url", envvar="DATABASE_URL", default=DEFAULT_URL, show_default=True, metavar="URL",
         help="sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB (or set DATABASE_URL).",
@@ -43,11 +43,11 @@ def db() -> None:
 
 
 @db.command(name="upgrade")
-@_database_option
+@database_option
 def db_upgrade(database_url: str) -> None:
     """Create or migrate the database's tables; safe to run at every start."""
-    shown = _shown(database_url)
-    _run(shown, upgrade(database_url))
+    shown = shown_url(database_url)
+    run_on_database(shown, upgrade(database_url))
     click.echo(f"{shown}: at revision {head()}")
 
 
@@ -57,10 +57,10 @@ def log() -> None:
 
 
 @log.command(name="verify")
-@_database_option
+@database_option
 def log_verify(database_url: str) -> None:
     """Re-check every event's hash chain and every report's digest; exit 1 at the first problem."""
-    result = _run(_shown(database_url), _with_session(database_url, verify))
+    result = run_on_database(shown_url(database_url), _with_session(database_url, verify))
     if not result.ok:
         click.echo(result.problem)
         sys.exit(EXIT_FINDINGS)
@@ -68,7 +68,7 @@ def log_verify(database_url: str) -> None:
 
 
 @log.command(name="export")
-@_database_option
+@database_option
 @click.option("--format", "fmt", default="csv", show_default=True, metavar="|".join(FORMATS), help="Output format.")
 @click.option("--report", "report_ref", metavar="REF", help="Only this report's events, e.g. SG-2026-0042.")
 @click.option("--since", metavar="DATE", help="Only events from this date (UTC) or ISO 8601 time on.")
@@ -81,7 +81,7 @@ def log_export(database_url: str, fmt: str, report_ref: str | None, since: str |
         async for line in export_events(session, fmt=chosen, report_ref=report_ref, since=start):
             click.echo(line, nl=False)
 
-    _run(_shown(database_url), _with_session(database_url, write))
+    run_on_database(shown_url(database_url), _with_session(database_url, write))
 
 
 def _since(value: str) -> date | datetime:
@@ -105,7 +105,7 @@ async def _with_session(url: str, work: Callable[[AsyncSession], Awaitable[T]]) 
     revision = await current(url)
     if revision != head():
         found = "has no Safeguard tables" if revision is None else f"is at revision {revision}, not {head()}"
-        raise InputError(f"{_shown(url)} {found}; run `safeguard db upgrade` first")
+        raise InputError(f"{shown_url(url)} {found}; run `safeguard db upgrade` first")
     engine = create_engine(url)
     try:
         async with sessionmaker(engine)() as session:
@@ -126,7 +126,7 @@ def _refuse_missing_file(url: str) -> None:
         raise InputError(f"{path}: no such database file; check --database-url or DATABASE_URL")
 
 
-def _run(shown: str, work: Coroutine[Any, Any, T]) -> T:
+def run_on_database(shown: str, work: Coroutine[Any, Any, T]) -> T:
     """Run `work`, turning a database that cannot be reached into one InputError line."""
     try:
         return asyncio.run(work)
@@ -135,7 +135,7 @@ def _run(shown: str, work: Coroutine[Any, Any, T]) -> T:
         raise InputError(f"cannot use the database at {shown}: {reason}") from None
 
 
-def _shown(url: str) -> str:
+def shown_url(url: str) -> str:
     """The URL as it may be printed (no password); an InputError if Safeguard cannot use it."""
     usable = "use sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB"
     try:

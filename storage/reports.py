@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.sql.dml import ReturningUpdate
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -231,17 +231,17 @@ async def get_routing(session: AsyncSession, report: Report) -> tuple[RoutingDec
     return decision, sorted(people, key=lambda p: (order.index(RecipientKind(p.kind)), p.position))
 
 
-async def open_reports_for(
-    session: AsyncSession,
-    person_id: str,
-    *,
-    kinds: Iterable[RecipientKind] = (RecipientKind.OWNER, RecipientKind.INFORMED),
-) -> list[Report]:
-    """Reports not yet closed that were routed to this person as one of `kinds`, oldest first."""
-    # Escalation recipients are left out by default: the bot knows when it escalated to them.
-    routed = select(Recipient.report_id).where(
-        Recipient.person_id == person_id, Recipient.kind.in_([kind.value for kind in kinds])
+async def open_reports_for(session: AsyncSession, person_id: str) -> list[Report]:
+    """Reports not yet closed that reached this person, oldest first.
+
+    They reached them as owner or informed, or as a rung of the escalation ladder once
+    escalated to (a rung not yet reached has not been told).
+    """
+    reached = or_(
+        Recipient.kind.in_([RecipientKind.OWNER.value, RecipientKind.INFORMED.value]),
+        Recipient.escalated_at.is_not(None),
     )
+    routed = select(Recipient.report_id).where(Recipient.person_id == person_id, reached)
     query = (
         select(Report)
         .where(Report.id.in_(routed), Report.status != Status.CLOSED.value)

@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -260,11 +260,15 @@ async def test_open_reports_for_a_person_are_those_routed_to_them_and_not_closed
         mine = [r.reference for r in await open_reports_for(session, "head1")]
         informed = [r.reference for r in await open_reports_for(session, "dsl1")]
         ladder = [r.reference for r in await open_reports_for(session, "chair1")]
-        escalated = [r.reference for r in await open_reports_for(session, "chair1", kinds=[RecipientKind.ESCALATION])]
-        assert mine == informed == escalated == ["SG-2026-0001", "SG-2026-0003"]
-        assert ladder == []
+        assert mine == informed == ["SG-2026-0001", "SG-2026-0003"]
+        assert ladder == [], "a rung of the ladder not yet reached has not been told"
         assert await open_reports_for(session, "nobody") == []
         assert await count(session, Recipient) == 9
+    async with sessions.begin() as session:
+        await session.execute(update(Recipient).where(Recipient.person_id == "chair1", Recipient.report_id == 3)
+                              .values(escalated_at=minutes(70)))
+    async with sessions() as session:
+        assert [r.reference for r in await open_reports_for(session, "chair1")] == ["SG-2026-0003"]
 
 
 async def test_notes_and_actions_are_kept_in_order_and_the_log_holds_only_their_digest(

@@ -1,0 +1,93 @@
+"""What every channel shares: the school, the database, the clock, and where each person is reached."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from dialogs import Colleague
+from routing.school import Person, School
+from storage.log import LogError
+
+# A database that is down, locked, unmigrated or unreachable shows up as one of these.
+STORE_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError, OSError, LogError)
+CONSOLE = "console"
+SLACK = "slack"
+TEAMS = "teams"
+
+
+def utc_now() -> datetime:
+    """The real time, in UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class App:
+    """The application as the lifecycle and the channels see it.
+
+    `channels` lists the channels that are running, in the order a person is tried on
+    them: a person is reached on the first one they have an id for (the console reaches
+    everyone, since whoever runs it says who they are).
+    """
+
+    school: School
+    sessions: async_sessionmaker[AsyncSession]
+    channels: tuple[str, ...] = (CONSOLE,)
+    clock: Callable[[], datetime] = field(default=utc_now)
+
+    def now(self) -> datetime:
+        """The current time, in UTC (tests pass a clock they move by hand)."""
+        return self.clock().astimezone(UTC)
+
+    def today(self) -> date:
+        """Today's date at the school."""
+        return self.now().astimezone(self.zone).date()
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The school's timezone."""
+        return ZoneInfo(self.school.timezone)
+
+    def local(self, at: datetime) -> str:
+        """A time as staff read it on a phone: `09:30 on Fri 20 Nov`."""
+        shown = at.astimezone(self.zone)
+        return f"{shown:%H:%M} on {shown:%a} {shown.day} {shown:%b}"
+
+    def person(self, person_id: str) -> Person | None:
+        """The person with this id in the school config."""
+        return self.school.person(person_id)
+
+    def name(self, person_id: str) -> str:
+        """A person's name, or their id if they have left the config."""
+        person = self.school.person(person_id)
+        return person.name if person is not None else person_id
+
+    def role_name(self, role: str) -> str:
+        """A role as the school's policy names it ("Designated Safeguarding Lead")."""
+        return self.school.policy.role_name(role)
+
+    def channel_for(self, person_id: str, preferred: str | None = None) -> str | None:
+        """The channel to reach a person on: `preferred` if it can, else the first running one that can."""
+        person = self.school.person(person_id)
+        if person is None:
+            return None
+        order = ((preferred,) if preferred in self.channels else ()) + self.channels
+        return next((channel for channel in order if channel is not None and reaches(channel, person)), None)
+
+    def colleagues(self, reporter_id: str) -> list[Colleague]:
+        """The staff a report can be about: everyone in the directory but the reporter."""
+        return [Colleague(p.id, p.name) for p in self.school.people if p.id != reporter_id]
+
+
+def reaches(channel: str, person: Person) -> bool:
+    """Whether `channel` knows how to reach `person`."""
+    if channel == SLACK:
+        return person.slack is not None
+    if channel == TEAMS:
+        return person.teams is not None
+    return channel == CONSOLE

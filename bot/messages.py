@@ -1,0 +1,198 @@
+"""What the bot says about reports: the alert, "sent", refusals, and news for the reporter.
+
+Replies are neutral (dialogs.prompts.Reply); each channel renders them. Alerts go only to
+people a report was routed to, so they may carry its details; news for the reporter and
+anything a refused person sees carries the reference and roles, never a name or details.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.app import App
+from dialogs import Choice, Reply, Tone
+from routing.vocabulary import CATEGORY_LABELS, FLAG_LABELS, FLAG_ORDER, Category, Flag, Role
+from storage.models import Recipient, RecipientKind, Report, ReportNote
+from storage.log import Entry
+
+EMERGENCY = "If a child is in immediate danger, call 999 now and follow the school's emergency procedure."
+
+# How a closed report ended. The statutory guidance asks that decisions and the reasons for
+# them are recorded (KCSIE Part two, "Record keeping"), so closing needs one of these and a reason.
+CLOSE_DECISIONS: dict[str, str] = {
+    "no_further_action": "No further action",
+    "handled_in_school": "Handled in school",
+    "early_help": "Referred to early help",
+    "social_care": "Referred to children's social care",
+    "police": "Reported to the police",
+    "lado": "Referred to the LADO",
+}
+
+SUBJECT_WORDS = {
+    "pupil": "a pupil", "parent": "a parent or carer", "staff": "a member of staff",
+    "headteacher": "the headteacher", "dsl": "the DSL", "deputy_dsl": "a deputy DSL",
+    "governor": "a governor", "chair_of_governors": "the chair of governors",
+    "other": "someone else", "unknown": "someone not known",
+}
+
+
+@dataclass(frozen=True)
+class ReportButton:
+    """Something the reader of an alert can do to the report, as a channel shows it."""
+
+    action: str  # "acknowledge", "note", "record_action", "view"
+    label: str
+
+
+ACKNOWLEDGE = ReportButton("acknowledge", "Acknowledge")
+ADD_NOTE = ReportButton("note", "Add note")
+RECORD_ACTION = ReportButton("record_action", "Record action")
+VIEW = ReportButton("view", "View log")
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A report routed to someone, as their alert shows it."""
+
+    reference: str
+    text: str
+    buttons: tuple[ReportButton, ...]
+    urgent: bool
+
+
+def about(report: Report, app: App) -> str:
+    """Who the report is about, for someone entitled to read it."""
+    if report.subject_person is not None:
+        return f"{app.name(report.subject_person)} (member of staff)"
+    return SUBJECT_WORDS.get(report.subject, report.subject).capitalize()
+
+
+def flagged(report: Report) -> list[str]:
+    """The report's flags in their usual order, in words."""
+    return [FLAG_LABELS[flag] for flag in FLAG_ORDER if flag.value in report.flags]
+
+
+def alert(app: App, report: Report, recipient: Recipient | None) -> Alert:
+    """The alert for one person the report was routed to."""
+    owner = recipient is not None and recipient.kind == RecipientKind.OWNER.value
+    urgent = Flag.IMMEDIATE_RISK.value in report.flags
+    heading = "URGENT: " if urgent else ""
+    heading += f"New report {report.reference} " + ("for you to acknowledge" if owner else "for your information")
+    lines = [heading, CATEGORY_LABELS[Category(report.category)], f"About: {about(report, app)}"]
+    if report.allegation:
+        lines.append("Handled as: a possible allegation (KCSIE Part four)")
+    marks = flagged(report)
+    if marks:
+        lines.append("Flagged: " + "; ".join(marks))
+    lines.append(f"Reported by {app.name(report.reporter)} at {app.local(report.created_at)}")
+    if report.acknowledged_at is not None and report.acknowledged_by is not None:
+        lines.append(f"Acknowledged by {app.name(report.acknowledged_by)} at {app.local(report.acknowledged_at)}")
+    elif report.ack_deadline is not None:
+        lines.append(f"Acknowledge by {app.local(report.ack_deadline)}")
+    buttons = [ACKNOWLEDGE, ADD_NOTE, VIEW]
+    if (recipient is not None and recipient.role == Role.ONLINE_SAFETY_OFFICER) or report.category == Category.INAPPROPRIATE_CONTENT:
+        # Appendix B: the online safety officer records the action taken on the report form.
+        buttons.insert(2, RECORD_ACTION)
+    return Alert(report.reference, "\n".join(lines), tuple(buttons), urgent)
+
+
+def sent(app: App, reference: str, owner_role: str, deadline: datetime | None, urgent: bool) -> list[Reply]:
+    """Told to the reporter once their report is stored and routed (DESIGN rule 4)."""
+    text = f"Thank you. Your report {reference} has been sent to the {app.role_name(owner_role)}."
+    if deadline is not None:
+        text += f" They are asked to acknowledge it by {app.local(deadline)}; you will hear when they do."
+    replies = [Reply(text, tone=Tone.DONE)]
+    if urgent:
+        replies.append(Reply(EMERGENCY, tone=Tone.WARNING))
+    return replies
+
+
+def not_saved(app: App, reporter_id: str, retry: Sequence[Choice] = ()) -> Reply:
+    """Told when the report could not be stored: it was not sent, and who to go to instead."""
+    contacts = _dsl_contacts(app, reporter_id)
+    return Reply(
+        "Your report could not be saved, so it has NOT been sent. Please tell "
+        + (f"{contacts} directly" if contacts else "your Designated Safeguarding Lead directly")
+        + f" now. {EMERGENCY} Your answers are kept here: choose Send to try again.",
+        tone=Tone.ERROR,
+        choices=tuple(retry),
+    )
+
+
+def saved_not_routed(app: App, reporter_id: str, reference: str) -> Reply:
+    """Told when the report is stored but could not be routed just now (it is retried at the next start)."""
+    contacts = _dsl_contacts(app, reporter_id)
+    return Reply(
+        f"Your report {reference} is saved, but it could not be passed on just now. Please tell "
+        + (f"{contacts}" if contacts else "your Designated Safeguarding Lead")
+        + f" directly and quote {reference}. {EMERGENCY}",
+        tone=Tone.ERROR,
+    )
+
+
+def unavailable(app: App, reporter_id: str) -> Reply:
+    """Told when the database cannot be reached mid-conversation."""
+    contacts = _dsl_contacts(app, reporter_id)
+    return Reply(
+        "Safeguard cannot reach its database just now, so that answer was not saved. Please try again in a "
+        "minute. If this is urgent, tell " + (contacts or "your Designated Safeguarding Lead") + f" directly. {EMERGENCY}",
+        tone=Tone.ERROR,
+    )
+
+
+def refused(reference: str, verb: str) -> Reply:
+    """Told to someone who may not act on a report; the same words whether or not it exists."""
+    return Reply(
+        f"You can't {verb} {reference}: it was not sent to you. If you think it should have been, "
+        "speak to your Designated Safeguarding Lead.",
+        tone=Tone.ERROR,
+    )
+
+
+def acknowledged_for_reporter(app: App, reference: str, role: str | None, at: datetime) -> Reply:
+    """News for the reporter: their report was acknowledged (by a role, not a name)."""
+    by = f" by the {app.role_name(role)}" if role is not None else ""
+    return Reply(f"Your report {reference} was acknowledged{by} at {app.local(at)}.", tone=Tone.DONE)
+
+
+def report_view(
+    app: App, report: Report, recipients: Sequence[Recipient], notes: Sequence[ReportNote], history: Sequence[Entry]
+) -> Reply:
+    """Everything about a report, for someone entitled to see it."""
+    lines = [f"Report {report.reference}: {report.status}", CATEGORY_LABELS[Category(report.category)]]
+    lines.append(f"About: {about(report, app)}")
+    if report.allegation:
+        lines.append("Handled as: a possible allegation (KCSIE Part four)")
+    lines += [f"{key}: {value}" for key, value in report.details.items()]
+    marks = flagged(report)
+    lines.append("Flagged: " + ("; ".join(marks) if marks else "nothing"))
+    lines.append(f"Reported by {app.name(report.reporter)} at {app.local(report.created_at)}")
+    for person in recipients:
+        if person.kind != RecipientKind.ESCALATION.value or person.escalated_at is not None:
+            lines.append(f"Sent to: {app.name(person.person_id)} ({app.role_name(person.role)}, {person.kind})")
+    if report.ack_deadline is not None and report.acknowledged_at is None:
+        lines.append(f"Acknowledge by {app.local(report.ack_deadline)}")
+    if report.acknowledged_at is not None and report.acknowledged_by is not None:
+        lines.append(f"Acknowledged by {app.name(report.acknowledged_by)} at {app.local(report.acknowledged_at)}")
+    for note in notes:
+        label = "Action taken" if note.kind == "action" else "Note"
+        lines.append(f"{label} by {app.name(note.author)} at {app.local(note.at)}: {note.text}")
+    if report.closed_at is not None and report.closed_by is not None:
+        decision = CLOSE_DECISIONS.get(report.close_decision or "", report.close_decision or "")
+        lines.append(f"Closed by {app.name(report.closed_by)} at {app.local(report.closed_at)}: {decision}. "
+                     f"Reason: {report.close_reason}")
+    lines.append("History: " + "; ".join(f"{entry.kind.replace('_', ' ')} {app.local(entry.at)}" for entry in history))
+    return Reply("\n".join(lines), tone=Tone.SUMMARY)
+
+
+def _dsl_contacts(app: App, reporter_id: str) -> str:
+    """The DSL and deputies by name, for a reporter who must reach them another way."""
+    named = [
+        f"{person.name} ({app.role_name(role)})"
+        for role in (Role.DSL, Role.DEPUTY_DSL)
+        for person in app.school.holders(role)
+        if person.id != reporter_id
+    ]
+    return " or ".join(dict.fromkeys(named))

@@ -1,0 +1,62 @@
+"""The outbox as a channel reads it: notices waiting for a person, rendered, then marked delivered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot import messages
+from bot.app import App
+from dialogs import Reply
+from storage import reports as store
+from storage.alerts import mark_alert_failed, mark_alert_sent, pending_alerts
+from storage.models import AlertDelivery, NoticeKind, Recipient, Report
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One message waiting in the outbox: an alert (with its buttons) or news for a reporter."""
+
+    delivery_id: int
+    person_id: str
+    channel: str
+    kind: NoticeKind
+    reference: str
+    reply: Reply
+    alert: messages.Alert | None = None
+
+
+async def pending(app: App, channel: str, person_id: str | None = None) -> list[Notice]:
+    """The notices still to send on `channel` (to one person, if given), oldest first."""
+    async with app.sessions() as session:
+        notices = []
+        for delivery in await pending_alerts(session, channel=channel, person_id=person_id):
+            report = await session.get(Report, delivery.report_id)
+            if report is None:
+                continue
+            _, recipients = await store.get_routing(session, report)
+            notices.append(_notice(app, delivery, report, recipients))
+        return notices
+
+
+async def delivered(app: App, notice: Notice, external_ref: str | None = None) -> None:
+    """Record that a notice reached its person (logged once as `alert_delivered`)."""
+    async with app.sessions.begin() as session:
+        await mark_alert_sent(session, now=app.now(), delivery_id=notice.delivery_id, external_ref=external_ref)
+
+
+async def failed(app: App, notice: Notice, error: str) -> None:
+    """Record a failed attempt, so it is tried again."""
+    async with app.sessions.begin() as session:
+        await mark_alert_failed(session, now=app.now(), delivery_id=notice.delivery_id, error=error)
+
+
+def _notice(app: App, delivery: AlertDelivery, report: Report, recipients: list[Recipient]) -> Notice:
+    kind = NoticeKind(delivery.kind)
+    if kind is NoticeKind.ACKNOWLEDGED:
+        by = next((r.role for r in recipients if r.person_id == report.acknowledged_by), None)
+        at = report.acknowledged_at or delivery.queued_at
+        reply = messages.acknowledged_for_reporter(app, report.reference, by, at)
+        return Notice(delivery.id, delivery.person_id, delivery.channel, kind, report.reference, reply)
+    recipient = next((r for r in recipients if r.person_id == delivery.person_id), None)
+    alert = messages.alert(app, report, recipient)
+    return Notice(delivery.id, delivery.person_id, delivery.channel, kind, report.reference, Reply(alert.text), alert)
