@@ -157,10 +157,11 @@ async def acknowledge(app: App, person_id: str, reference_text: str) -> Result:
     """Acknowledge a report routed to this person; the reporter hears of it."""
     async def act(session: AsyncSession, report: Report, recipients: list[Recipient]) -> Result:
         now = app.now()
-        if report.acknowledged_at is None:
-            report = await store.acknowledge(session, now=now, report_ref=report.reference, person_id=person_id)
-        # Only the update that set the time we passed won; a double tap or a colleague got there first otherwise.
-        if report.acknowledged_at != now or report.acknowledged_by != person_id:
+        if report.acknowledged_at is not None:
+            return Result(_already_acknowledged(app, report))
+        change = await store.acknowledge(session, now=now, report_ref=report.reference, person_id=person_id)
+        report = change.report
+        if not change.changed:  # a colleague (or a second tap) got there first
             return Result(_already_acknowledged(app, report))
         told = ""
         if report.reporter != person_id:
@@ -182,8 +183,7 @@ async def add_note(app: App, person_id: str, reference_text: str, text: str, *, 
     async def act(session: AsyncSession, report: Report, recipients: list[Recipient]) -> Result:
         cleaned = clean_text(text, NOTE_LENGTH)
         if isinstance(cleaned, Invalid):
-            what = "the action taken" if kind is NoteKind.ACTION else "your note"
-            return Result(error(f"Nothing was added to {report.reference}. Please type {what}: {cleaned.reason}"))
+            return Result(error(f"Nothing was added to {report.reference}. {cleaned.reason}"))
         await store.add_note(session, now=app.now(), report=report, kind=kind, author=person_id, text=cleaned)
         done = "Action recorded on" if kind is NoteKind.ACTION else "Note added to"
         return Result(Reply(f"{done} {report.reference}.", tone=Tone.DONE), changed=True)
@@ -204,10 +204,9 @@ async def close(app: App, person_id: str, reference_text: str, decision: str, re
         cleaned = clean_text(reason, REASON_LENGTH)
         if isinstance(cleaned, Invalid):
             return Result(error(f"{report.reference} is still open: give the reason for the decision. {cleaned.reason}"))
-        now = app.now()
-        closed = await store.close_report(session, now=now, report_ref=report.reference, person_id=person_id,
+        change = await store.close_report(session, now=app.now(), report_ref=report.reference, person_id=person_id,
                                           decision=chosen, reason=cleaned)
-        if closed.closed_at != now or closed.closed_by != person_id:
+        if not change.changed:
             return Result(Reply(f"{report.reference} is already closed.", tone=Tone.DONE))
         label = messages.CLOSE_DECISIONS[chosen]
         return Result(Reply(f"{report.reference} is closed: {label}.", tone=Tone.DONE), changed=True)

@@ -23,13 +23,24 @@ def database_url(url: str) -> URL:
     return parsed.set(drivername=ASYNC_DRIVERS.get(parsed.drivername, parsed.drivername))
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An async engine for `url` (`sqlite+aiosqlite:///path` or `postgresql+asyncpg://...`)."""
+def create_engine(url: str, *, busy_timeout: float = SQLITE_BUSY_TIMEOUT_SECONDS) -> AsyncEngine:
+    """An async engine for `url` (`sqlite+aiosqlite:///path` or `postgresql+asyncpg://...`).
+
+    `busy_timeout` is how long a SQLite write waits for another writer before failing.
+    """
     parsed = database_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(parsed, pool_pre_ping=True)
-    engine = create_async_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
-    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    engine = create_async_engine(parsed, connect_args={"timeout": busy_timeout})
+
+    def pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        # SQLite leaves foreign keys off unless each connection asks for them.
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        cursor.close()
+
+    event.listen(engine.sync_engine, "connect", pragmas)
     return engine
 
 
@@ -43,11 +54,3 @@ def conflict_insert(session: AsyncSession, entity: type[Any]) -> postgresql.Inse
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(entity)
     return sqlite.insert(entity)
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-    # SQLite leaves foreign keys off unless each connection asks for them.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
-    cursor.close()

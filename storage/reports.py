@@ -33,6 +33,14 @@ class ReportNotFound(LookupError):
 
 
 @dataclass(frozen=True)
+class Change:
+    """A report after a guarded update, and whether this call made the change (only one caller does)."""
+
+    report: Report
+    changed: bool
+
+
+@dataclass(frozen=True)
 class NewRecipient:
     """A person a report is routed to; their order within `kind` is the escalation order."""
 
@@ -144,7 +152,7 @@ async def record_routing(
     return decision
 
 
-async def acknowledge(session: AsyncSession, *, now: datetime, report_ref: str, person_id: str) -> Report:
+async def acknowledge(session: AsyncSession, *, now: datetime, report_ref: str, person_id: str) -> Change:
     """Record the first acknowledgement (and its event); a later one changes nothing."""
     # The conditional update decides the race: on PostgreSQL a second acknowledger waits for
     # the first's row lock, then finds acknowledged_at set and updates nothing.
@@ -166,7 +174,7 @@ async def acknowledge(session: AsyncSession, *, now: datetime, report_ref: str, 
 
 async def close_report(
     session: AsyncSession, *, now: datetime, report_ref: str, person_id: str, decision: str, reason: str
-) -> Report:
+) -> Change:
     """Close a report with the decision taken and why (and log `closed`); closing it again changes nothing."""
     won = (
         update(Report)
@@ -205,7 +213,7 @@ async def notes_for(session: AsyncSession, report: Report) -> list[ReportNote]:
 async def _first_wins(
     session: AsyncSession, statement: ReturningUpdate[int], *, now: datetime, report_ref: str, actor: str,
     kind: EventKind, data: dict[str, object],
-) -> Report:
+) -> Change:
     """Run a guarded update; only the call that changed the row logs the event."""
     result = await session.execute(statement, execution_options={"synchronize_session": False})
     changed = result.scalar_one_or_none() is not None
@@ -214,7 +222,7 @@ async def _first_wins(
         raise ReportNotFound(f"no report {report_ref}")
     if changed:
         await append_event(session, now=now, actor=actor, kind=kind, report_ref=report_ref, data=data)
-    return report
+    return Change(report, changed)
 
 
 async def get_report(session: AsyncSession, reference: str) -> Report | None:

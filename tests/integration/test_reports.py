@@ -14,6 +14,7 @@ from routing.vocabulary import Flag
 from storage.log import GENESIS_HASH, EventKind, events_for, report_digest, text_digest
 from storage.models import Event, LogHead, NoteKind, Recipient, RecipientKind, Report, Status
 from storage.reports import (
+    Change,
     ReportNotFound,
     acknowledge,
     add_note,
@@ -189,9 +190,11 @@ async def test_the_first_acknowledgement_counts_and_a_second_is_a_no_op(sessions
     async with sessions.begin() as session:
         await new_report(session)
     async with sessions.begin() as session:
-        first = await acknowledge(session, now=minutes(5), report_ref="SG-2026-0001", person_id="head1")
+        won = await acknowledge(session, now=minutes(5), report_ref="SG-2026-0001", person_id="head1")
     async with sessions.begin() as session:
-        again = await acknowledge(session, now=minutes(9), report_ref="SG-2026-0001", person_id="dsl1")
+        lost = await acknowledge(session, now=minutes(9), report_ref="SG-2026-0001", person_id="dsl1")
+    assert (won.changed, lost.changed) == (True, False)
+    first, again = won.report, lost.report
     assert (first.status, first.acknowledged_by, first.acknowledged_at) == ("acknowledged", "head1", minutes(5))
     assert (again.status, again.acknowledged_by, again.acknowledged_at) == ("acknowledged", "head1", minutes(5))
     async with sessions() as session:
@@ -205,12 +208,13 @@ async def test_two_people_acknowledging_at_once_record_one_acknowledgement(
     async with sessions.begin() as session:
         await new_report(session)
 
-    async def ack(person: str) -> Report:
+    async def ack(person: str) -> Change:
         async with sessions.begin() as session:
             return await acknowledge(session, now=minutes(5), report_ref="SG-2026-0001", person_id=person)
 
     results = await asyncio.gather(ack("head1"), ack("dsl1"), ack("chair1"))
-    assert len({r.acknowledged_by for r in results}) == 1
+    assert len({r.report.acknowledged_by for r in results}) == 1
+    assert [r.changed for r in results].count(True) == 1
     async with sessions() as session:
         kinds = [e.kind for e in await events_for(session, "SG-2026-0001")]
         assert kinds.count(EventKind.ACKNOWLEDGED) == 1
@@ -220,10 +224,10 @@ async def test_a_report_is_closed_once_with_its_decision_and_reason(sessions: as
     async with sessions.begin() as session:
         await new_report(session)
     async with sessions.begin() as session:
-        closed = await close_report(session, now=minutes(30), report_ref="SG-2026-0001", person_id="head1",
-                                    decision="no further action", reason="Made-up reason: resolved with the parent")
-        again = await close_report(session, now=minutes(40), report_ref="SG-2026-0001", person_id="dsl1",
-                                   decision="referred", reason="other")
+        closed = (await close_report(session, now=minutes(30), report_ref="SG-2026-0001", person_id="head1",
+                                     decision="no further action", reason="Made-up reason: resolved with the parent")).report
+        again = (await close_report(session, now=minutes(40), report_ref="SG-2026-0001", person_id="dsl1",
+                                    decision="referred", reason="other")).report
     assert (again.status, again.closed_at, again.closed_by, again.close_decision) == (
         "closed", minutes(30), "head1", "no further action")
     assert closed.close_reason == "Made-up reason: resolved with the parent"
@@ -233,7 +237,7 @@ async def test_a_report_is_closed_once_with_its_decision_and_reason(sessions: as
             ("closed", "head1", {"decision": "no further action",
                                  "reason_digest": text_digest("Made-up reason: resolved with the parent")})]
         # Acknowledging after closing records who acknowledged, and the report stays closed.
-        late = await acknowledge(session, now=minutes(50), report_ref="SG-2026-0001", person_id="head1")
+        late = (await acknowledge(session, now=minutes(50), report_ref="SG-2026-0001", person_id="head1")).report
         assert (late.status, late.acknowledged_by) == ("closed", "head1")
         with pytest.raises(ReportNotFound):
             await close_report(session, now=NOW, report_ref="SG-2026-0404", person_id="x", decision="d", reason="r")

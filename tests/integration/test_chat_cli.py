@@ -1,0 +1,77 @@
+"""`safeguard chat` as a person runs it: the README's walk-through, word for word, and bad arguments."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = Path(sys.executable).parent / "safeguard"
+# Times and the year differ from run to run; everything else must read as the README shows it.
+CLOCK = re.compile(r"\d\d:\d\d on \w{3} \d{1,2} \w{3}")
+YEAR = re.compile(r"SG-\d{4}-")
+
+
+def chat(*args: str, stdin: str = "", cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-c", "from bot.cli import main; main()"]
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    env.pop("DATABASE_URL", None)
+    return subprocess.run([*command, "chat", *args], input=stdin, capture_output=True, text=True, timeout=120,
+                          env=env, cwd=cwd)
+
+
+def walkthrough() -> list[tuple[str, list[str], list[str]]]:
+    """The README's console sessions: (person id, lines typed, lines printed)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Try a report from teacher to DSL", 1)[1].split("\n## ", 1)[0]
+    sessions = []
+    end = 0
+    for block in re.finditer(r"```text\n(.*?)\n```", section, flags=re.S):
+        person = re.findall(r"safeguard chat --as (\w+)", section[end:block.start()])[-1]
+        end = block.end()
+        lines = block.group(1).splitlines()
+        typed = [line[2:] for line in lines if line.startswith("> ")]
+        printed = [line for line in lines if not line.startswith("> ")]
+        sessions.append((person, typed, printed))
+    return sessions
+
+
+def masked(line: str) -> str:
+    return YEAR.sub("SG-YYYY-", CLOCK.sub("HH:MM on DAY", line))
+
+
+def test_the_readme_walkthrough_runs_as_shown(tmp_path: Path) -> None:
+    sessions = walkthrough()
+    assert [person for person, _, _ in sessions] == ["cfinch", "smorgan", "cfinch"]
+    year = datetime.now(UTC).year
+    for person, typed, printed in sessions:
+        stdin = "".join(YEAR.sub(f"SG-{year}-", line) + "\n" for line in typed)
+        result = chat("--as", person, stdin=stdin, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert result.stderr == ""
+        shown = [masked(line) for line in result.stdout.splitlines()]
+        position = 0
+        for line in printed:
+            expected = masked(line)
+            assert expected in shown[position:], f"{person}: {line!r} was not printed (in order)\n{result.stdout}"
+            position = shown.index(expected, position) + 1
+    assert (tmp_path / "safeguard.db").exists(), "the console keeps its reports in ./safeguard.db"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--as", "nobody"], "safeguard: error: --as nobody: nobody has that id in "),
+    ([], "safeguard: error: Missing option '--as'"),
+    (["--as", "cfinch", "--config", "no-such-school.yaml"], "safeguard: error: no-such-school.yaml"),
+    (["--as", "cfinch", "--database-url", "mysql://root@localhost/x"], "safeguard: error: --database-url mysql://root@localhost/x: Safeguard speaks only aiosqlite and asyncpg"),
+])
+def test_bad_arguments_exit_2_with_one_line(args: list[str], message: str, tmp_path: Path) -> None:
+    result = chat(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith(message), result.stderr
+    assert len(result.stderr.splitlines()) == 1 and result.stdout == ""
