@@ -7,13 +7,25 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from dialogs.progress import first_missing, passed_over, walk
-from dialogs.prompts import BACK, CANCEL, KEEP, TYPED_COMMANDS, Choice, Command, Reply, Tone, cancelled, error
+from dialogs.prompts import (
+    BACK,
+    CANCEL,
+    KEEP,
+    TYPED_COMMANDS,
+    Choice,
+    Command,
+    InputKind,
+    Reply,
+    Tone,
+    cancelled,
+    error,
+)
 from dialogs.questions import Context
 from dialogs.report import Colleague, ReportDraft
 from dialogs.state import Draft, StepId, utc
 from dialogs.steps import BY_ID
 from dialogs.summary import SEND, build_report, summary_reply
-from dialogs.validation import Invalid, match_choice
+from dialogs.validation import Invalid, loose_match, match_choice
 
 YOUR_ANSWER_LENGTH = 80
 
@@ -67,6 +79,9 @@ def handle(
     offered = _question(draft, ctx).choices
     chosen = match_choice(user_input, offered)
     options = _options(step, ctx)
+    if chosen is None and step is not StepId.SUMMARY and BY_ID[step].input is InputKind.CHOICE:
+        # Typed words that name one option ("friend"); never a steering command like Cancel.
+        chosen = loose_match(user_input, options)
     command = None
     if chosen is None:
         command = TYPED_COMMANDS.get(" ".join(user_input.split()).casefold())

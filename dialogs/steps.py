@@ -110,6 +110,12 @@ def _names_staff(ctx: Context) -> bool:
     return ctx.category in (C.MISUSE, C.INAPPROPRIATE_CONTENT) and ctx.value(StepId.SUBJECT) == Subject.STAFF
 
 
+def _about_an_adult_at_school(ctx: Context) -> bool:
+    if ctx.category is C.COLLEAGUE_CONCERN:
+        return True
+    return ctx.category is C.PUPIL_DISCLOSURE and ctx.value(StepId.ABOUT_STAFF) == "yes"
+
+
 def _pupil_involved(ctx: Context) -> bool:
     # Self-generated imagery (St Leonard's §8: the DSL decides whether police are involved)
     # can only arise where a pupil is in the picture.
@@ -159,8 +165,9 @@ QUESTIONS: tuple[Question, ...] = (
                  detail="Platform", after=advice.after_platform_named, max_length=100),
     TextQuestion(StepId.WHAT_HAPPENED, "What happened? A few sentences is enough.",
                  category_is(C.MISUSE, C.COLLEAGUE_CONCERN), detail="What happened", max_length=1000),
-    # KCSIE 2024 Part four: the harm threshold separates an allegation from a low-level concern.
-    ChoiceQuestion(StepId.HARM_THRESHOLD, HARM_THRESHOLD, category_is(C.COLLEAGUE_CONCERN),
+    # KCSIE 2024 Part four: the harm threshold separates an allegation from a low-level concern,
+    # whether the concern is a colleague's or comes from a child telling of an adult at school.
+    ChoiceQuestion(StepId.HARM_THRESHOLD, HARM_THRESHOLD, _about_an_adult_at_school,
                    detail="Might meet the harm threshold", after=advice.after_harm_threshold,
                    choices=THRESHOLD_CHOICES),
     # Risk, for every category.

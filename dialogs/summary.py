@@ -61,7 +61,7 @@ def summary_reply(ctx: Context) -> Reply:
     lines = ["Please check your report:", CATEGORY_LABELS[report.category]]
     lines.append(f"{WHO_LABEL.get(report.category, 'About')}: {_who(ctx)}")
     lines += [f"{key}: {_short(value)}" for key, value in report.details.items() if key != _who_key(ctx)]
-    if report.category is Category.COLLEAGUE_CONCERN:
+    if StepId.HARM_THRESHOLD in ctx.answers:
         threshold = ctx.value(StepId.HARM_THRESHOLD)
         lines.append(f"Handled as: {HANDLED_AS.get(threshold or '', 'a low-level concern')}")
     flagged = [FLAG_LABELS[flag] for flag in FLAG_ORDER if flag in report.flags]

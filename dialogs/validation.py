@@ -53,6 +53,19 @@ def match_choice(text: str, choices: Sequence[Choice]) -> Choice | None:
     return None
 
 
+def loose_match(text: str, choices: Sequence[Choice]) -> Choice | None:
+    """The one choice whose label starts with `text` or has it as a word ("friend", "disclosure").
+
+    For typed replies on a phone: only when exactly one choice fits, and never for fewer
+    than three letters, so that a guess is never taken for an answer.
+    """
+    key = normalise(text)
+    if len(key) < 3:
+        return None
+    fits = [c for c in choices if normalise(c.label).startswith(key) or key in normalise(c.label).split()]
+    return fits[0] if len(fits) == 1 else None
+
+
 def clean_text(text: str, max_length: int) -> str | Invalid:
     """Typed text trimmed, within `max_length` characters and not empty; inner wording kept as typed."""
     cleaned = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).strip()

@@ -128,9 +128,10 @@ WALKS: dict[str, tuple[tuple[str, ...], ReportDraft]] = {
                     {"Disclosure": "The child is the victim", "The child's words": CHILD_WORDS}),
     ),
     "pupil disclosure about an adult at school": (
-        ("pupil_disclosure", "yes", "u-birch", "other_child", CHILD_WORDS, "no", "no", "no", "send"),
-        ReportDraft(Category.PUPIL_DISCLOSURE, Subject.STAFF, "u-birch", frozenset(), False,
+        # KCSIE Part four: what a child tells of an adult at school may be an allegation too.
+        ("pupil_disclosure", "yes", "u-birch", "other_child", CHILD_WORDS, "not_sure", "no", "no", "no", "send"),
+        ReportDraft(Category.PUPIL_DISCLOSURE, Subject.STAFF, "u-birch", frozenset(), True,
                     {"Member of staff": "Sam Birch", "Disclosure": "About another child",
-                     "The child's words": CHILD_WORDS}),
+                     "The child's words": CHILD_WORDS, "Might meet the harm threshold": "Not sure"}),
     ),
 }

@@ -173,3 +173,29 @@ def test_every_question_but_the_first_offers_back_and_cancel() -> None:
                                      SUMMARY_CHOICES, *(c for _, c in SUBJECTS.values())])
 def test_button_labels_fit_on_a_phone(choices: tuple[Choice, ...]) -> None:
     assert all(len(c.label) <= 30 for c in choices)
+
+
+def test_a_typed_word_that_names_one_option_chooses_it() -> None:
+    chat = Chat()
+    chat.send("friend")
+    assert chat.draft.answers["category"].value == "friend_request"
+    chat.send("parent")  # "A parent or carer"
+    assert chat.draft.answers["subject"].value == "parent"
+    chat.send("tik")  # the start of "TikTok"
+    assert chat.draft.answers["platform"].value == "tiktok"
+
+
+@pytest.mark.parametrize("typed", ["a", "in", "request or", "staffroom"])
+def test_a_guess_that_fits_no_option_or_several_is_refused(typed: str) -> None:
+    chat = Chat()
+    chat.send("misuse")
+    chat.send(typed)
+    assert chat.asking == "subject" and chat.said(Tone.ERROR)
+
+
+def test_loose_matching_never_steers_a_typed_answer_into_cancel() -> None:
+    chat = Chat()
+    chat.send("misuse", "pupil", "other")
+    chat.send("Can")  # the platform's name, not the start of Cancel
+    assert chat.turn.outcome is None
+    assert chat.draft.answers["platform_other"].value == "Can"
