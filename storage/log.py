@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.consistency import Fact, first_mismatch
 from storage.models import Event, LogHead, Report
 
 GENESIS_HASH = "0" * 64
@@ -38,6 +39,10 @@ class EventKind(StrEnum):
     CLOSED = "closed"
     VIEWED = "viewed"
     REFUSED = "refused"  # someone the report was not routed to tried to see or act on it
+
+
+# Events whose effect also shows in a row, which verify cross-checks (storage/consistency.py).
+FACT_KINDS = {EventKind.ACKNOWLEDGED, EventKind.CLOSED, EventKind.NOTE_ADDED, EventKind.ACTION_RECORDED}
 
 
 class LogError(RuntimeError):
@@ -90,11 +95,6 @@ def event_hash(prev_hash: str, *, seq: int, at: datetime, actor: str, kind: str,
     """sha256 of the previous hash followed by the canonical JSON of the event."""
     body = {"seq": seq, "at": timestamp(at), "actor": actor, "kind": kind, "report": report, "data": data}
     return hashlib.sha256((prev_hash + canonical(body)).encode("utf-8")).hexdigest()
-
-
-def text_digest(text: str) -> str:
-    """sha256 of free text, so the log can vouch for words it does not hold."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def report_digest(report: Report) -> str:
@@ -196,7 +196,14 @@ async def verify(session: AsyncSession) -> VerifyResult:
         problem = walk.check(entry)
         if problem is not None:
             return problem
-    return walk.finish()
+    result = walk.finish()
+    if not result.ok:
+        return result
+    # The chain holds; now the rows it vouches for: acknowledgements, closings, notes.
+    mismatch = await first_mismatch(session, walk.facts)
+    if mismatch is not None:
+        return VerifyResult(ok=False, checked=result.checked, first_bad_seq=mismatch.seq, problem=mismatch.problem)
+    return result
 
 
 async def _report_digests(session: AsyncSession) -> dict[str, str]:
@@ -213,6 +220,7 @@ class _Walk:
         self.digests = digests
         self.head = head
         self.created: set[str] = set()
+        self.facts: list[Fact] = []
         self.checked = 0
         self.prev_hash = GENESIS_HASH
         self.prev_prev_hash: str | None = None
@@ -244,6 +252,8 @@ class _Walk:
             problem = self._check_report(entry)
             if problem is not None:
                 return self.bad(entry.seq, problem)
+        elif entry.kind in FACT_KINDS:
+            self.facts.append(Fact(entry.seq, entry.label, entry.kind, entry.report, entry.actor, entry.at, entry.data))
         self.checked += 1
         self.prev_prev_hash, self.prev_hash, self.prev_label = self.prev_hash, entry.hash, f"event {entry.seq}"
         return None

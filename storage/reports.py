@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from routing.vocabulary import FLAG_ORDER, Category, Flag, Subject
 from storage.db import conflict_insert
-from storage.log import SYSTEM, EventKind, append_event, as_json_value, report_digest, text_digest, timestamp, utc
+from storage.digests import text_digest
+from storage.log import SYSTEM, EventKind, append_event, as_json_value, report_digest, timestamp, utc
 from storage.models import (
     NoteKind,
     Recipient,

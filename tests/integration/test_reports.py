@@ -11,7 +11,8 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from routing.vocabulary import Flag
-from storage.log import GENESIS_HASH, EventKind, events_for, report_digest, text_digest
+from storage.digests import text_digest
+from storage.log import GENESIS_HASH, EventKind, events_for, report_digest
 from storage.models import Event, LogHead, NoteKind, Recipient, RecipientKind, Report, Status
 from storage.reports import (
     Change,

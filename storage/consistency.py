@@ -1,0 +1,108 @@
+"""Do the reports' changing columns and the notes still say what the log recorded?
+
+The chain proves the log itself is as written. A report's acknowledgement, closing and
+status, and the notes' words, live in ordinary rows; someone who edits those (say, to show
+a different person acknowledged in time) leaves them disagreeing with the log, and this
+names the first such report or note.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.digests import text_digest
+from storage.models import Report, ReportNote, Status
+
+ACKNOWLEDGED = "acknowledged"
+CLOSED = "closed"
+NOTE_KINDS = {"note_added": "note", "action_recorded": "action"}
+
+
+@dataclass(frozen=True)
+class Fact:
+    """An event whose effect shows in a row: an acknowledgement, a closing, a note."""
+
+    seq: int
+    label: str
+    kind: str
+    report: str | None
+    actor: str
+    at: datetime
+    data: Any
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """The first row that disagrees with the log, and the event it is measured against."""
+
+    seq: int | None
+    problem: str
+
+
+async def first_mismatch(session: AsyncSession, facts: Sequence[Fact]) -> Mismatch | None:
+    """The first report (by reference) or note that no longer says what the log says, if any."""
+    acks: dict[str, Fact] = {}
+    closes: dict[str, Fact] = {}
+    notes: dict[int, Fact] = {}
+    for fact in facts:
+        if fact.report is None:
+            continue
+        if fact.kind == ACKNOWLEDGED:
+            acks.setdefault(fact.report, fact)
+        elif fact.kind == CLOSED:
+            closes.setdefault(fact.report, fact)
+        elif fact.kind in NOTE_KINDS and isinstance(fact.data, dict) and isinstance(fact.data.get("note"), int):
+            notes[fact.data["note"]] = fact
+    reports = await session.scalars(select(Report).order_by(Report.reference).execution_options(populate_existing=True))
+    for report in reports:
+        found = _report_mismatch(report, acks.get(report.reference), closes.get(report.reference))
+        if found is not None:
+            return found
+    return await _note_mismatch(session, notes)
+
+
+def _report_mismatch(report: Report, ack: Fact | None, close: Fact | None) -> Mismatch | None:
+    ref = report.reference
+    if ack is None and (report.acknowledged_at is not None or report.acknowledged_by is not None):
+        return Mismatch(None, f"report {ref} says it was acknowledged, but the log has no acknowledgement of it, "
+                              "so the report was edited")
+    if ack is not None and (report.acknowledged_by, report.acknowledged_at) != (ack.actor, ack.at):
+        return Mismatch(ack.seq, f"report {ref} was edited: who acknowledged it and when no longer match {ack.label}")
+    if close is None and (report.closed_at is not None or report.closed_by is not None):
+        return Mismatch(None, f"report {ref} says it was closed, but the log has no closing of it, so the report was edited")
+    if close is not None:
+        data = close.data if isinstance(close.data, dict) else {}
+        said = (report.closed_by, report.closed_at, report.close_decision)
+        reason = data.get("reason_digest")
+        if said != (close.actor, close.at, data.get("decision")) or (
+            reason is not None and text_digest(report.close_reason or "") != reason
+        ):
+            return Mismatch(close.seq, f"report {ref} was edited: how it was closed no longer matches {close.label}")
+    expected = Status.CLOSED if close else Status.ACKNOWLEDGED if ack else Status.OPEN
+    if report.status != expected.value:
+        evidence = close or ack
+        return Mismatch(evidence.seq if evidence else None,
+                        f"report {ref} was edited: its status is {report.status!r} but the log makes it {expected.value!r}")
+    return None
+
+
+async def _note_mismatch(session: AsyncSession, notes: dict[int, Fact]) -> Mismatch | None:
+    rows = {note.id: note for note in await session.scalars(select(ReportNote).order_by(ReportNote.id))}
+    for note_id, fact in sorted(notes.items(), key=lambda item: item[1].seq):
+        row = rows.pop(note_id, None)
+        if row is None:
+            return Mismatch(fact.seq, f"the {NOTE_KINDS[fact.kind]} of {fact.label} is missing, so it was deleted")
+        if (row.author, row.at, row.kind, text_digest(row.text)) != (
+            fact.actor, fact.at, NOTE_KINDS[fact.kind], fact.data.get("digest")
+        ):
+            return Mismatch(fact.seq, f"the {NOTE_KINDS[fact.kind]} of {fact.label} was edited: it no longer matches its digest")
+    if rows:
+        first = min(rows)
+        return Mismatch(None, f"note {first} has no event in the log, so it was added outside Safeguard")
+    return None
