@@ -259,3 +259,18 @@ class LogHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class ConversationRef(Base):
+    """Where a person's chat with the bot is (a Teams conversation reference), so alerts can start it.
+
+    Teams lets a bot message someone only in a conversation it already has with them; the
+    reference is kept here, not in memory, so an alert after a restart still reaches them.
+    """
+
+    __tablename__ = "conversation_refs"
+
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    person_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    reference: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]

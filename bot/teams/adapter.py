@@ -1,0 +1,189 @@
+"""The Bot Framework side: the CloudAdapter, POST /api/messages as HTTP, and proactive sends and updates.
+
+botbuilder's own `CloudAdapter.process` is not used for the HTTP exchange: it answers 500 to
+junk (no Content-Type, bad JSON), to an Authorization header in anonymous mode, and to every
+invoke that returns a body (4.17.1 serializes the body twice: PLATFORM-NOTES.md). `handle`
+checks the request, authenticates it, runs the turn with `process_activity`, and writes the
+invoke response itself, serialized once.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+from urllib.parse import urlparse
+
+from aiohttp import web
+from botbuilder.core import TurnContext  # type: ignore[import-untyped]
+from botbuilder.integration.aiohttp import (  # type: ignore[import-untyped]
+    CloudAdapter,
+    ConfigurationBotFrameworkAuthentication,
+)
+from botbuilder.schema import Activity, ActivityTypes, Attachment, ConversationReference  # type: ignore[import-untyped]
+from msrest.serialization import Model
+
+from bot.teams.cards import CARD_CONTENT_TYPE, Card, text_of
+from bot.teams.settings import TeamsSettings
+
+log = logging.getLogger(__name__)
+
+Logic = Callable[[Any], Awaitable[None]]  # a turn's work, given botbuilder's TurnContext
+# A personal chat's id in Teams runs to about 130 characters; an activity id to about 40.
+REF_CHARS = 200
+
+
+class BadActivity(ValueError):
+    """A request to /api/messages that is not an activity Safeguard can handle (answered with a 4xx)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+class Connector:
+    """The CloudAdapter and what Safeguard asks of it."""
+
+    def __init__(self, settings: TeamsSettings, *, credentials_factory: object | None = None) -> None:
+        self.settings = settings
+        # A credentials factory is for tests of the authenticated mode (a fixed token, no call to Microsoft).
+        auth = ConfigurationBotFrameworkAuthentication(settings.bot_config(), credentials_factory=credentials_factory)
+        self.adapter = CloudAdapter(auth)
+
+    async def handle(self, request: web.Request, logic: Logic) -> web.Response:
+        """POST /api/messages: one activity from Teams (or the Emulator), answered as HTTP."""
+        auth_header = request.headers.get("Authorization", "")
+        try:
+            if self.settings.anonymous:
+                _check_anonymous(request, auth_header)
+            activity = await _read_activity(request)
+        except BadActivity as exc:
+            return web.Response(status=exc.status, text=str(exc))
+        try:
+            authenticated = await self.adapter.bot_framework_authentication.authenticate_request(activity, auth_header)
+        except Exception as exc:  # botbuilder raises PermissionError, but also plain Exception and network errors
+            log.warning("a request to /api/messages was not authenticated: %s", exc)
+            return web.Response(status=401, text="not authenticated")
+        try:
+            invoke = await self.adapter.process_activity(authenticated, activity, logic)
+        except Exception:  # the turn catches its own errors; this is botbuilder failing around it
+            log.exception("botbuilder could not process a %s activity", activity.type)
+            return web.Response(status=503, text="Safeguard could not handle this activity just now")
+        if invoke is None:
+            return web.Response(status=200)
+        body = invoke.body
+        if isinstance(body, Model):  # serialized once, here (botbuilder's own path does it twice)
+            body = body.serialize()  # type: ignore[no-untyped-call]
+        status = int(invoke.status or 200)
+        return web.Response(status=status) if body is None else web.json_response(body, status=status)
+
+    async def send(self, reference: Mapping[str, Any], activities: Sequence[Any]) -> list[str]:
+        """Send activities into a stored conversation (Teams lets a bot start none); their ids."""
+        ids: list[str] = []
+
+        async def logic(context: Any) -> None:
+            # A new message, not a reply to the made-up activity botbuilder continues the chat with.
+            context.activity.id = None
+            for activity in activities:
+                sent = await context.send_activity(activity)
+                ids.append(str(getattr(sent, "id", "") or ""))
+
+        await self.adapter.continue_conversation(restore(reference), logic, bot_app_id=self.settings.app_id)
+        return ids
+
+    async def update(self, reference: Mapping[str, Any], conversation_id: str, activity_id: str, card: Card) -> None:
+        """Replace a message the bot sent earlier (an alert, once acknowledged)."""
+        target = restore(reference)
+        target.conversation.id = conversation_id  # the alert may be in an older chat than the one stored now
+
+        async def logic(context: Any) -> None:
+            replacement = card_activity(card)
+            replacement.id = activity_id
+            await context.update_activity(replacement)
+
+        await self.adapter.continue_conversation(target, logic, bot_app_id=self.settings.app_id)
+
+
+def card_activity(card: Card) -> Any:
+    """A message carrying one Adaptive Card; its first line is the notification's preview."""
+    return Activity(
+        type=ActivityTypes.message,
+        summary=text_of([card]).split("\n", 1)[0][:200],
+        attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=card)],
+    )
+
+
+def card_activities(cards: Sequence[Card]) -> list[Any]:
+    """A message per card (Teams' 28 KB limit is per message, so a long view is several)."""
+    return [card_activity(card) for card in cards]
+
+
+def reference_of(activity: Any) -> dict[str, Any]:
+    """Where an incoming activity's conversation is, as JSON to store."""
+    serialized: dict[str, Any] = TurnContext.get_conversation_reference(activity).serialize()
+    return serialized
+
+
+def restore(reference: Mapping[str, Any]) -> Any:
+    """A stored conversation reference, as botbuilder takes it."""
+    return ConversationReference().deserialize(dict(reference))
+
+
+def external_ref(conversation_id: str, activity_id: str) -> str:
+    """How a sent alert is found again (AlertDelivery.external_ref): its chat and its id."""
+    both = f"{activity_id} {conversation_id}"
+    # Too long for the column: keep the id; the person's stored chat is then used to find it.
+    return both if len(both) <= REF_CHARS else activity_id[:REF_CHARS]
+
+
+def parse_external_ref(value: str) -> tuple[str, str | None]:
+    """The activity id and, if kept, the conversation id of a sent alert."""
+    activity_id, _, conversation_id = value.partition(" ")
+    return activity_id, conversation_id or None
+
+
+async def _read_activity(request: web.Request) -> Any:
+    if "application/json" not in request.headers.get("Content-Type", ""):
+        raise BadActivity(415, "send the activity as application/json")
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise BadActivity(400, "the request body is not JSON") from None
+    if not isinstance(body, dict):
+        raise BadActivity(400, "the request body is not an activity")
+    try:
+        activity = Activity().deserialize(body)
+    except Exception:  # msrest raises DeserializationError and, for odd shapes, TypeError or AttributeError
+        raise BadActivity(400, "the request body is not an activity") from None
+    if not isinstance(activity.type, str) or not activity.type:
+        raise BadActivity(400, "the activity has no type")
+    url = urlparse(activity.service_url or "")
+    if url.scheme not in ("http", "https") or not url.netloc:
+        raise BadActivity(400, "the activity has no serviceUrl to answer to")
+    if activity.conversation is None or not activity.conversation.id:
+        raise BadActivity(400, "the activity has no conversation id")
+    if activity.from_property is None or not activity.from_property.id:
+        raise BadActivity(400, "the activity has no sender (from.id)")
+    return activity
+
+
+def _check_anonymous(request: web.Request, auth_header: str) -> None:
+    """Anonymous mode trusts whoever calls, so it answers only this machine, and only unsigned requests."""
+    if auth_header:
+        # Signed traffic reaching an anonymous server means the Azure Bot and this server disagree:
+        # say so, rather than fail to validate it (botbuilder would answer 500).
+        raise BadActivity(401, "this server runs without MICROSOFT_APP_ID (anonymous local mode), so it cannot "
+                               "check a signed request: set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD, or clear "
+                               "the App ID and password in the Bot Framework Emulator")
+    try:
+        peer = ipaddress.ip_address(request.remote or "")
+    except ValueError:
+        peer = None
+    # A dual-stack listener sees 127.0.0.1 as ::ffff:127.0.0.1.
+    mapped = getattr(peer, "ipv4_mapped", None)
+    local = peer is not None and (mapped or peer).is_loopback
+    if not local:
+        # Anyone who can reach an unauthenticated bot could report, or acknowledge, as anyone.
+        raise BadActivity(403, "anonymous mode (no MICROSOFT_APP_ID) answers requests from this machine only")

@@ -1,0 +1,153 @@
+"""The Teams sender: alerts and news from the outbox to people's chats, and alerts updated once acknowledged."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy import select
+
+from bot import conversation, messages, notices
+from bot.app import STORE_ERRORS, TEAMS, App
+from bot.teams.adapter import Connector, card_activities, external_ref, parse_external_ref
+from bot.teams.cards import alert_card, render
+from bot.teams.people import References
+from storage import reports as store
+from storage.models import AlertDelivery, NoticeKind, Recipient, Report
+
+log = logging.getLogger(__name__)
+
+NO_CHAT = ("no Teams chat with this person yet: they must open Safeguard in Teams once "
+           "(or the Teams admin installs the app for them)")
+
+
+def describe(exc: Exception) -> str:
+    """A failed Bot Connector call in a few words, for the delivery row and the server log."""
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status_code", None) or getattr(response, "status", None)
+    shown = f"{exc.__class__.__name__}: {exc}"
+    return f"the Bot Connector answered {status} ({shown})" if status else shown
+
+
+class Outbox:
+    """Sends what the lifecycle queued for Teams; one round at a time, so nothing goes twice from here."""
+
+    def __init__(self, app: App, connector: Connector, references: References) -> None:
+        self.app = app
+        self.connector = connector
+        self.references = references
+        self._lock = asyncio.Lock()
+
+    async def deliver(self) -> int:
+        """Send every notice waiting on Teams; how many went. A failure is recorded and retried next round."""
+        async with self._lock:
+            try:
+                waiting = await notices.pending(self.app, TEAMS)
+            except STORE_ERRORS:
+                log.exception("could not read the outbox")
+                return 0
+            sent = 0
+            for notice in waiting:
+                sent += await self._send(notice)
+            return sent
+
+    async def _send(self, notice: notices.Notice) -> bool:
+        try:
+            reference = await self.references.load(notice.person_id)
+        except STORE_ERRORS:
+            log.exception("could not read the Teams chat of %s", notice.person_id)
+            return False
+        if reference is None:
+            log.info("%s %s to %s waits: %s", notice.kind, notice.reference, notice.person_id, NO_CHAT)
+            await self._failed(notice, NO_CHAT)
+            return False
+        cards = [alert_card(notice.alert)] if notice.alert is not None else render([notice.reply])
+        try:
+            ids = await self.connector.send(reference, card_activities(cards))
+        except Exception as exc:  # botbuilder raises msrest, aiohttp and plain Exceptions alike
+            log.warning("%s %s to %s not sent: %s", notice.kind, notice.reference, notice.person_id, describe(exc))
+            await self._failed(notice, describe(exc))
+            return False
+        conversation_id = str((reference.get("conversation") or {}).get("id", ""))
+        sent_ref = external_ref(conversation_id, ids[0]) if ids and ids[0] else None
+        try:
+            await notices.delivered(self.app, notice, sent_ref)
+        except STORE_ERRORS:
+            # Sent but not marked: it goes again next round (at least once, DESIGN rule 4).
+            log.exception("%s %s reached %s but was not marked delivered", notice.kind, notice.reference,
+                          notice.person_id)
+        return True
+
+    async def _failed(self, notice: notices.Notice, error: str) -> None:
+        try:
+            await notices.failed(self.app, notice, error)
+        except STORE_ERRORS:
+            log.exception("could not record that %s to %s failed", notice.reference, notice.person_id)
+
+    async def refresh(self, reference: str) -> None:
+        """Show on every Teams alert of a report who acknowledged it and when, without an Acknowledge button."""
+        try:
+            async with self.app.sessions() as session:
+                report = await store.get_report(session, reference)
+                if report is None:
+                    return
+                _, recipients = await store.get_routing(session, report)
+                sent = list(await session.scalars(select(AlertDelivery).where(
+                    AlertDelivery.report_id == report.id, AlertDelivery.channel == TEAMS,
+                    AlertDelivery.kind == NoticeKind.ALERT.value, AlertDelivery.external_ref.is_not(None),
+                )))
+        except STORE_ERRORS:
+            log.exception("could not read the alerts of %s to update them", reference)
+            return
+        for delivery in sent:
+            assert delivery.external_ref is not None
+            recipient = next((r for r in recipients if r.person_id == delivery.person_id), None)
+            card = alert_card(*current_alert(self.app, report, recipient))
+            activity_id, conversation_id = parse_external_ref(delivery.external_ref)
+            try:
+                chat = await self.references.load(delivery.person_id)
+                if chat is None:
+                    continue
+                conversation_id = conversation_id or str((chat.get("conversation") or {}).get("id", ""))
+                await self.connector.update(chat, conversation_id, activity_id, card)
+            except STORE_ERRORS:
+                log.exception("could not read the Teams chat of %s", delivery.person_id)
+            except Exception as exc:  # cosmetic: the acknowledgement itself is stored and logged
+                log.warning("the alert of %s to %s was not updated: %s", reference, delivery.person_id, describe(exc))
+
+    async def nudge(self) -> None:
+        """Remind reporters of drafts left idle, and tell them when one is discarded."""
+        try:
+            due = await conversation.sweep(self.app, TEAMS)
+        except STORE_ERRORS:
+            log.exception("could not sweep the Teams drafts")
+            return
+        for nudge in due:
+            try:
+                chat = await self.references.load(nudge.user_id)
+                if chat is not None:
+                    await self.connector.send(chat, card_activities(render([nudge.reply])))
+            except STORE_ERRORS:
+                log.exception("could not read the Teams chat of %s", nudge.user_id)
+            except Exception as exc:
+                log.warning("draft reminder to %s not sent: %s", nudge.user_id, describe(exc))
+
+    async def run(self, every: float) -> None:
+        """Deliver and nudge every `every` seconds until cancelled; a failure waits for the next round."""
+        while True:
+            try:
+                await self.deliver()
+                await self.nudge()
+            except Exception:  # a bug must not stop alerts for good: log it and go round again
+                log.exception("the Teams outbox round failed")
+            await asyncio.sleep(every)
+
+
+def current_alert(app: App, report: Report,
+                  recipient: Recipient | None) -> tuple[messages.Alert, tuple[messages.ReportButton, ...]]:
+    """A report's alert as it stands now, and its buttons (no Acknowledge once acknowledged)."""
+    alert = messages.alert(app, report, recipient)
+    buttons = alert.buttons
+    if report.acknowledged_at is not None:
+        buttons = tuple(b for b in buttons if b.action != "acknowledge")
+    return alert, buttons

@@ -1,0 +1,76 @@
+"""The Teams rig: a migrated database (SQLite, and PostgreSQL when TEST_DATABASE_URL is set), the fake Bot
+Connector and our server, both on ephemeral ports of 127.0.0.1, and a school config with Teams ids."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import aiohttp
+import pytest
+import yaml
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.app import CONSOLE, TEAMS, App
+from bot.demo import EXAMPLE_SCHOOL
+from bot.teams import TEAMS_KEY, TeamsSettings, add_teams_routes
+from routing.school import load_school
+from tests.builders import write_yaml
+from tests.integration.conftest import database_url, engine, sessions  # noqa: F401 (fixtures)
+from tests.teams.fake_connector import FakeBotConnector
+from tests.teams.rig import CONFIG_TEAMS_IDS, Clock, Rig
+
+RigFactory = Callable[..., Awaitable[Rig]]
+
+
+@pytest.fixture
+def school_file(tmp_path: Path) -> Path:
+    """The example school, with a (fictional) Teams id for everyone."""
+    data = yaml.safe_load(EXAMPLE_SCHOOL.read_text(encoding="utf-8"))
+    for person in data["people"]:
+        person["teams"] = CONFIG_TEAMS_IDS[person["id"]]
+    return write_yaml(tmp_path / "school.yaml", data)
+
+
+@pytest.fixture
+async def fake_connector() -> AsyncIterator[tuple[FakeBotConnector, str]]:
+    """The fake Bot Connector on an ephemeral port; yields it and its base URL."""
+    fake = FakeBotConnector()
+    server = TestServer(fake.application(), host="127.0.0.1")
+    await server.start_server()
+    yield fake, str(server.make_url("")).rstrip("/")
+    await server.close()
+
+
+@pytest.fixture
+async def make_rig(sessions: async_sessionmaker[AsyncSession], school_file: Path,  # noqa: F811
+                   fake_connector: tuple[FakeBotConnector, str]) -> AsyncIterator[RigFactory]:
+    """Start our server with Teams routes (its outbox round every `outbox_seconds`) against the fake."""
+    fake, fake_url = fake_connector
+    started: list[tuple[TestServer, Rig]] = []
+    http = aiohttp.ClientSession()
+
+    async def make(*, outbox_seconds: float = 3600.0) -> Rig:
+        clock = Clock()
+        app = App(load_school(school_file), sessions, channels=(TEAMS, CONSOLE), clock=clock)
+        web_app = web.Application()
+        add_teams_routes(web_app, app, TeamsSettings(outbox_seconds=outbox_seconds))
+        server = TestServer(web_app, host="127.0.0.1")
+        await server.start_server()
+        rig = Rig(str(server.make_url("")).rstrip("/"), fake, fake_url, app, web_app[TEAMS_KEY], http, clock)
+        started.append((server, rig))
+        return rig
+
+    yield make
+    for server, rig in started:
+        await rig.teams.idle()
+        await server.close()
+    await http.close()
+
+
+@pytest.fixture
+async def rig(make_rig: RigFactory) -> Rig:
+    """Our server against the fake connector, its outbox looping only hourly (tests see what a request causes)."""
+    return await make_rig()

@@ -1,0 +1,112 @@
+"""FakeBotConnector: the Bot Framework's Connector API as far as Safeguard uses it, on 127.0.0.1, recording calls."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Sent:
+    """One call the bot made: send (a new message), reply (to a message), or update (replace a message)."""
+
+    kind: str
+    conversation_id: str
+    activity_id: str | None
+    activity: dict[str, Any]
+    id: str = ""
+    authorization: str | None = None
+
+    @property
+    def cards(self) -> list[dict[str, Any]]:
+        """The Adaptive Cards it carried."""
+        return [a["content"] for a in self.activity.get("attachments") or []
+                if a.get("contentType") == "application/vnd.microsoft.card.adaptive"]
+
+    def text(self) -> str:
+        """Every piece of text it showed, one per line."""
+        return "\n".join(str(node.get("text", "")) for node in nodes(self.cards, ("TextRun", "TextBlock")))
+
+    def actions(self) -> list[dict[str, Any]]:
+        """Every action on its cards (Action.Submit and Action.ShowCard, nested ones too)."""
+        return nodes(self.cards, ("Action.",))
+
+    def action(self, title: str) -> dict[str, Any]:
+        """The action with this title."""
+        matching = [a for a in self.actions() if a.get("title") == title]
+        assert matching, f"no action {title!r}; the card has {[a.get('title') for a in self.actions()]}"
+        return matching[0]
+
+    def inputs(self) -> list[dict[str, Any]]:
+        """Every input on its cards."""
+        return nodes(self.cards, ("Input.",))
+
+
+def nodes(node: Any, kinds: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The objects in a card whose type starts with one of `kinds`, in document order."""
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        if str(node.get("type", "")).startswith(kinds):
+            found.append(node)
+        for value in node.values():
+            found += nodes(value, kinds)
+    elif isinstance(node, list):
+        for value in node:
+            found += nodes(value, kinds)
+    return found
+
+
+@dataclass
+class FakeBotConnector:
+    """Answers like the Bot Connector service: activities posted, replied to and updated get ids."""
+
+    sent: list[Sent] = field(default_factory=list)
+    _numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def application(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/v3/conversations/{conversation}/activities", self.post)
+        app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", self.post)
+        app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self.put)
+        return app
+
+    def to(self, conversation_id: str, kind: str | None = None) -> list[Sent]:
+        """What was sent into one conversation (of one kind)."""
+        return [s for s in self.sent if s.conversation_id == conversation_id and kind in (None, s.kind)]
+
+    async def wait_for(self, match: Callable[[Sent], bool], *, timeout: float = 10.0) -> Sent:
+        """Poll (bounded) until a matching call arrived: alerts go out after the turn that caused them."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            found = next((s for s in self.sent if match(s)), None)
+            if found is not None:
+                return found
+            if asyncio.get_running_loop().time() > deadline:
+                seen = [(s.kind, s.conversation_id, s.text()[:60]) for s in self.sent]
+                raise AssertionError(f"waited {timeout}s; the connector got: {seen}")
+            await asyncio.sleep(0.01)
+
+    async def wait_in(self, conversation_id: str, words: str, *, kind: str | None = None) -> Sent:
+        """Poll (bounded) until something showing `words` was sent into a conversation."""
+        return await self.wait_for(lambda s: s.conversation_id == conversation_id and kind in (None, s.kind)
+                                   and words in s.text())
+
+    async def post(self, request: web.Request) -> web.Response:
+        activity = await request.json()
+        replying = request.match_info.get("activity")
+        sent = Sent("reply" if replying else "send", request.match_info["conversation"], replying, activity,
+                    id=f"bot-activity-{next(self._numbers)}", authorization=request.headers.get("Authorization"))
+        self.sent.append(sent)
+        return web.json_response({"id": sent.id})
+
+    async def put(self, request: web.Request) -> web.Response:
+        activity_id = request.match_info["activity"]
+        sent = Sent("update", request.match_info["conversation"], activity_id, await request.json(), id=activity_id,
+                    authorization=request.headers.get("Authorization"))
+        self.sent.append(sent)
+        return web.json_response({"id": activity_id})
