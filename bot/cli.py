@@ -14,6 +14,9 @@ import click
 from bot import storage_cli
 from bot.chat_cli import chat
 from bot.demo import demo
+from bot.directory_cli import directory
+from bot.serve_cli import serve
+from bot.teams_package_cli import teams_package
 from routing.check import check_policy, check_school
 from routing.engine import RoutingError, decide
 from routing.explain import explain
@@ -107,6 +110,9 @@ def explain_command(policy: str | None, config: Path | None) -> None:
 
 cli.add_command(demo)
 cli.add_command(chat)
+cli.add_command(serve)
+cli.add_command(directory)
+cli.add_command(teams_package)
 storage_cli.register(cli)
 
 

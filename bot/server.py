@@ -1,0 +1,119 @@
+"""The aiohttp server: GET /healthz, POST /api/messages (Teams), and POST /slack/events when Slack is configured."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import urlparse
+
+from aiohttp import web
+from sqlalchemy import text
+
+from bot.app import STORE_ERRORS, App
+from bot.demo import EXAMPLE_SCHOOL
+from bot.slack import SlackChannel
+from bot.teams import TEAMS_KEY, TeamsSettings, add_teams_routes
+from routing.yamlfields import InputError
+from storage.db import DEFAULT_URL
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_PORT = 3978
+# How often the server looks for alerts still to send (one queued by a restart, or a failed send).
+OUTBOX_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The server's settings, read once from the environment at start-up and passed down (STYLE 3)."""
+
+    slack_bot_token: str | None = field(default=None, repr=False)
+    slack_signing_secret: str | None = field(default=None, repr=False)
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    database_url: str = DEFAULT_URL
+    config: Path = EXAMPLE_SCHOOL
+    port: int = DEFAULT_PORT
+    outbox_seconds: float = OUTBOX_SECONDS
+    teams: TeamsSettings = field(default_factory=TeamsSettings)
+
+    @property
+    def slack(self) -> bool:
+        """Whether Slack is on (both its token and its signing secret are set)."""
+        return bool(self.slack_bot_token and self.slack_signing_secret)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Settings from environment variables, checked; an InputError names the first one that is wrong."""
+        token = env.get("SLACK_BOT_TOKEN", "").strip() or None
+        secret = env.get("SLACK_SIGNING_SECRET", "").strip() or None
+        port_text = env.get("PORT", "").strip() or str(DEFAULT_PORT)
+        try:
+            port = int(port_text)
+        except ValueError:
+            port = 0
+        settings = cls(
+            slack_bot_token=token,
+            slack_signing_secret=secret,
+            slack_api_url=env.get("SLACK_API_URL", "").strip() or DEFAULT_SLACK_API_URL,
+            database_url=env.get("DATABASE_URL", "").strip() or DEFAULT_URL,
+            config=Path(env.get("SAFEGUARD_CONFIG", "").strip() or EXAMPLE_SCHOOL),
+            port=port,
+            teams=TeamsSettings.from_env(env),
+        )
+        if not 0 < port < 65536:
+            raise InputError(f"PORT {port_text!r}: not a port number; use a number from 1 to 65535, e.g. {DEFAULT_PORT}")
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Refuse settings that would only fail on the first request (an empty signing secret answers 500)."""
+        if self.slack_bot_token and not self.slack_signing_secret:
+            raise InputError("SLACK_SIGNING_SECRET is empty: copy the Signing Secret from your Slack app's "
+                             "Basic Information page (or unset SLACK_BOT_TOKEN to run without Slack)")
+        if self.slack_signing_secret and not self.slack_bot_token:
+            raise InputError("SLACK_BOT_TOKEN is empty: copy the Bot User OAuth Token (xoxb-...) from your Slack "
+                             "app's OAuth & Permissions page (or unset SLACK_SIGNING_SECRET to run without Slack)")
+        if self.slack_bot_token and not self.slack_bot_token.startswith("xoxb-"):
+            raise InputError("SLACK_BOT_TOKEN is not a bot token: it starts with xoxb- "
+                             "(the Bot User OAuth Token on your Slack app's OAuth & Permissions page)")
+        url = urlparse(self.slack_api_url)
+        if url.scheme not in ("http", "https") or not url.netloc:
+            raise InputError(f"SLACK_API_URL {self.slack_api_url!r}: not a web address; "
+                             f"leave it unset for {DEFAULT_SLACK_API_URL}")
+
+
+SLACK_KEY = web.AppKey("slack", SlackChannel)
+APP_KEY = web.AppKey("app", App)
+
+
+def build_server(app: App, settings: Settings) -> web.Application:
+    """The aiohttp application: /healthz, and Slack's endpoint and outbox when Slack is on."""
+    settings.check()
+    server = web.Application()
+    server[APP_KEY] = app
+    server.router.add_get("/healthz", healthz)
+    if settings.slack:
+        assert settings.slack_bot_token is not None and settings.slack_signing_secret is not None
+        slack = SlackChannel(app, token=settings.slack_bot_token, signing_secret=settings.slack_signing_secret,
+                             api_url=settings.slack_api_url)
+        slack.mount(server, outbox_seconds=settings.outbox_seconds)
+        server[SLACK_KEY] = slack
+    # Teams is always on: authenticated with MICROSOFT_APP_ID, else the Emulator's local mode.
+    add_teams_routes(server, app, replace(settings.teams, outbox_seconds=settings.outbox_seconds))
+    return server
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """GET /healthz: 200 when the database answers, 503 when it does not (for a load balancer)."""
+    app = request.app[APP_KEY]
+    try:
+        async with app.sessions() as session:
+            await session.execute(text("SELECT 1"))
+    except STORE_ERRORS:
+        log.exception("health check: the database did not answer")
+        return web.json_response({"status": "unavailable", "database": False}, status=503)
+    return web.json_response({"status": "ok", "database": True, "slack": SLACK_KEY in request.app,
+                              "teams": TEAMS_KEY in request.app})

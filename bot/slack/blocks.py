@@ -1,0 +1,216 @@
+"""Block Kit for Safeguard's neutral replies and alerts (dialogs return, channels render: STYLE 2).
+
+Everything sent as mrkdwn goes through `escape` first: a reporter who types `<!channel>` or
+`<http://x|y>` must not ping the workspace or forge a link in the DSL's alert.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.messages import Alert, ReportButton
+from bot.slack.ids import REPORT_ACTIONS, ActionId
+from dialogs import Choice, InputKind, Reply, Tone
+from dialogs.prompts import Command
+
+Block = dict[str, Any]
+
+TONE_MARK = {Tone.ERROR: ":warning: ", Tone.WARNING: ":rotating_light: ", Tone.ADVICE: ":bulb: "}
+TYPED = {InputKind.TEXT, InputKind.URL, InputKind.DATE, InputKind.PERSON}
+STEERING = set(Command)
+# Block Kit's limits (api.slack.com/reference/block-kit): text per section, elements per
+# actions block, options per menu, characters per button or option label.
+SECTION_CHARS = 3000
+ACTIONS_PER_BLOCK = 25
+MENU_OPTIONS = 100
+LABEL_CHARS = 75
+FALLBACK_CHARS = 3000
+QUESTION_BLOCK = "sg_q"  # block_id prefix of a question's buttons: sg_q:<field>:<reply>:<n>
+SLACK_MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message as chat.postMessage takes it: the notification text and the blocks."""
+
+    text: str
+    blocks: list[Block]
+
+
+def escape(text: str) -> str:
+    """Text that Slack shows literally: no mention, channel ping or link can hide in it."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def from_slack(text: str) -> str:
+    """A message as its author typed it: Slack's links and mentions back to words, then unescaped.
+
+    Slack sends a typed `example.org` as `<http://example.org|example.org>` and `@channel` as
+    `<!channel>`; the report keeps what the person wrote, the same on every channel. A link
+    whose words differ from its address keeps both: the address may be the evidence.
+    """
+    def plain(match: re.Match[str]) -> str:
+        target, label = match.group(1), match.group(2)
+        if target.startswith("!"):
+            return label or "@" + target[1:].split("^")[0]
+        if target[:1] in ("@", "#"):
+            return target[0] + label if label else target
+        if not label or label == target.split("://", 1)[-1].removeprefix("mailto:"):
+            return label or target
+        return f"{label} ({target})"
+
+    return SLACK_MARKUP.sub(plain, text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def plain_text(text: str, limit: int = LABEL_CHARS) -> dict[str, Any]:
+    """A plain_text object (never parsed for mentions), cut to `limit` characters."""
+    shown = text if len(text) <= limit else text[: limit - 1] + "…"
+    return {"type": "plain_text", "text": shown, "emoji": True}
+
+
+def sections(mrkdwn: str) -> list[Block]:
+    """Already-escaped mrkdwn as sections of at most 3,000 characters, split at line ends."""
+    blocks: list[Block] = []
+    chunk = ""
+    for line in mrkdwn.split("\n"):
+        while len(line) > SECTION_CHARS:
+            if chunk:
+                blocks.append(_section(chunk))
+                chunk = ""
+            # Never split inside an escape such as &amp;: back up to the last '&' if one is cut.
+            cut = SECTION_CHARS
+            amp = line.rfind("&", cut - 5, cut)
+            cut = amp if amp > 0 and ";" not in line[amp:cut] else cut
+            blocks.append(_section(line[:cut]))
+            line = line[cut:]
+        candidate = f"{chunk}\n{line}" if chunk else line
+        if len(candidate) > SECTION_CHARS:
+            blocks.append(_section(chunk))
+            candidate = line
+        chunk = candidate
+    if chunk or not blocks:
+        blocks.append(_section(chunk or " "))
+    return blocks
+
+
+def render(replies: Sequence[Reply]) -> Message:
+    """A turn's replies as one message: each reply's text, then its buttons or colleague menu."""
+    blocks: list[Block] = []
+    for index, reply in enumerate(replies):
+        blocks += sections(TONE_MARK.get(reply.tone, "") + escape(reply.text))
+        block_id = f"{QUESTION_BLOCK}:{reply.field or '-'}:{index}"
+        if reply.input is InputKind.PERSON:
+            people = [c for c in reply.choices if c.id not in STEERING]
+            if people:
+                blocks.append({"type": "actions", "block_id": f"{block_id}:menu", "elements": [_person_menu(people)]})
+            blocks += _buttons([c for c in reply.choices if c.id in STEERING], block_id)
+        else:
+            blocks += _buttons(list(reply.choices), block_id)
+        if reply.input in TYPED:
+            blocks.append(_context(_typing_hint(reply)))
+    return Message(fallback("\n".join(reply.text for reply in replies)), blocks)
+
+
+def answered(blocks: Iterable[Block], label: str) -> list[Block]:
+    """A question message once answered: its buttons gone, the answer shown under it."""
+    kept = [b for b in blocks if not str(b.get("block_id", "")).startswith(QUESTION_BLOCK) and b.get("type") != "context"]
+    return [*kept, _context(f":ballot_box_with_check: {escape(label)}")]
+
+
+def question_field(block_id: str) -> str | None:
+    """The dialog field a question's button answers ('-' in the block id: none)."""
+    parts = block_id.split(":")
+    if len(parts) < 2 or parts[0] != QUESTION_BLOCK or parts[1] == "-":
+        return None
+    return parts[1]
+
+
+def alert_message(alert: Alert, buttons: Sequence[ReportButton] | None = None) -> Message:
+    """An alert: its heading in bold, its lines, then the buttons (the alert's own unless given)."""
+    heading, _, rest = alert.text.partition("\n")
+    mark = ":rotating_light: " if alert.urgent else ""
+    blocks = sections(f"{mark}*{escape(heading)}*" + (f"\n{escape(rest)}" if rest else ""))
+    shown = alert.buttons if buttons is None else buttons
+    if shown:
+        blocks.append({
+            "type": "actions", "block_id": f"sg_alert:{alert.reference}",
+            "elements": [_report_button(button, alert.reference) for button in shown],
+        })
+    return Message(fallback(alert.text), blocks)
+
+
+def fallback(text: str) -> str:
+    """The notification text of a message (mrkdwn too, so escaped)."""
+    flat = text if len(text) <= FALLBACK_CHARS else text[: FALLBACK_CHARS - 1] + "…"
+    return escape(flat)
+
+
+def _section(mrkdwn: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
+
+
+def _context(mrkdwn: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn}]}
+
+
+def _typing_hint(reply: Reply) -> str:
+    limit = f" (up to {reply.max_length:,} characters)" if reply.max_length else ""
+    if reply.input is InputKind.PERSON:
+        return "Or type their full name as a message."
+    if reply.input is InputKind.DATE:
+        return "Or type the date as a message, like 14/03/2026."
+    return f"Type your answer as a message{limit}."
+
+
+def _buttons(choices: Sequence[Choice], block_id: str) -> list[Block]:
+    blocks = []
+    for start in range(0, len(choices), ACTIONS_PER_BLOCK):
+        elements = []
+        for number, choice in enumerate(choices[start:start + ACTIONS_PER_BLOCK], start):
+            button: Block = {
+                "type": "button", "action_id": f"{ActionId.CHOICE}_{number}",
+                "text": plain_text(choice.label), "value": choice.id,
+            }
+            if choice.id == "send":
+                button["style"] = "primary"
+            elements.append(button)
+        blocks.append({"type": "actions", "block_id": f"{block_id}:{start}", "elements": elements})
+    return blocks
+
+
+def _person_menu(people: Sequence[Choice]) -> Block:
+    menu: Block = {
+        "type": "static_select", "action_id": ActionId.PERSON,
+        "placeholder": plain_text("Choose a colleague"),
+    }
+    if len(people) <= MENU_OPTIONS:
+        menu["options"] = [_option(c) for c in people]
+        return menu
+    # A menu holds 100 options; a large staff is grouped by initial, 100 to a group.
+    groups: dict[str, list[Choice]] = {}
+    for choice in sorted(people, key=lambda c: c.label.casefold()):
+        groups.setdefault(choice.label[:1].upper() or "?", []).append(choice)
+    menu["option_groups"] = [
+        {"label": plain_text(initial if len(members) <= MENU_OPTIONS else f"{initial} ({start // MENU_OPTIONS + 1})"),
+         "options": [_option(c) for c in members[start:start + MENU_OPTIONS]]}
+        for initial, members in groups.items()
+        for start in range(0, len(members), MENU_OPTIONS)
+    ][:MENU_OPTIONS]
+    return menu
+
+
+def _option(choice: Choice) -> Block:
+    return {"text": plain_text(choice.label), "value": choice.id}
+
+
+def _report_button(button: ReportButton, reference: str) -> Block:
+    element: Block = {
+        "type": "button", "action_id": REPORT_ACTIONS[button.action],
+        "text": plain_text(button.label), "value": reference,
+    }
+    if button.action == "acknowledge":
+        element["style"] = "primary"
+    return element

@@ -1,0 +1,128 @@
+"""The Slack channel: a slack-bolt AsyncApp on our aiohttp server, its Web API client, and its outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.app import App
+from bot.slack.handlers import Handlers
+from bot.slack.ids import EVENTS_PATH
+from bot.slack.outbox import Outbox
+from bot.slack.retries import skip_handled_events
+from routing.school import Person
+
+log = logging.getLogger(__name__)
+
+# How long a stopping server lets listeners still at work finish (a report half stored, an alert half sent).
+DRAIN_SECONDS = 10.0
+
+
+@dataclass
+class Registered:
+    """What the bolt app was told to listen for, named as the manifest names it."""
+
+    events: set[str] = field(default_factory=set)
+    commands: set[str] = field(default_factory=set)
+    shortcuts: set[str] = field(default_factory=set)
+    actions: set[str] = field(default_factory=set)
+    views: set[str] = field(default_factory=set)
+
+
+class SlackChannel:
+    """Everything Slack: the bolt app and its listeners, the Web API client, the outbox, the directory."""
+
+    def __init__(self, app: App, *, token: str, signing_secret: str, api_url: str) -> None:
+        self.app = app
+        # base_url must end in '/': slack_sdk joins method names onto it with urljoin.
+        self.client = AsyncWebClient(token=token, base_url=api_url if api_url.endswith("/") else api_url + "/")
+        # Slack allows about one message a second per channel: wait as it asks rather than drop an alert.
+        self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
+        # No `authorize=`: bolt asks auth.test once, on the first request, who the bot is.
+        self.bolt = AsyncApp(signing_secret=signing_secret, client=self.client, name="safeguard")
+        self.verifier = SignatureVerifier(signing_secret)
+        self.outbox = Outbox(app, self.client)
+        self.people: dict[str, Person] = {p.slack: p for p in app.school.people if p.slack is not None}
+        self.registered = Registered()
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._busy = 0
+        self._idle = asyncio.Condition()
+        self.bolt.middleware(skip_handled_events(app))
+        Handlers(self).register()
+
+    def person(self, slack_id: str | None) -> Person | None:
+        """The school's person with this Slack user id."""
+        return self.people.get(slack_id or "")
+
+    def lock(self, person_id: str) -> asyncio.Lock:
+        """One message at a time per person, so two quick taps cannot both answer the same question."""
+        return self._locks.setdefault(person_id, asyncio.Lock())
+
+    @contextlib.asynccontextmanager
+    async def working(self) -> AsyncIterator[None]:
+        """Count a listener at work, so shutdown (and a test) can wait for it to finish."""
+        self._busy += 1
+        try:
+            yield
+        finally:
+            self._busy -= 1
+            async with self._idle:
+                self._idle.notify_all()
+
+    async def idle(self, timeout: float = DRAIN_SECONDS) -> bool:
+        """Wait until no listener is at work; False if some still were after `timeout` seconds."""
+        async with self._idle:
+            try:
+                await asyncio.wait_for(self._idle.wait_for(lambda: self._busy == 0), timeout)
+            except TimeoutError:
+                return False
+        return True
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """POST /slack/events: events, commands, shortcuts and interactions, all signed by Slack."""
+        body = await request.text()
+        # bolt parses the body before it checks the signature, so junk from anyone would reach its
+        # parser (and answer 500); check the signature first and answer 401 or 400 instead.
+        if not self.verifier.is_valid(body, request.headers.get("X-Slack-Request-Timestamp", ""),
+                                      request.headers.get("X-Slack-Signature", "")):
+            return web.Response(status=401, text="invalid request")
+        try:
+            bolt_request = await to_bolt_request(request)  # aiohttp keeps the body read above
+        except (ValueError, AttributeError, TypeError):
+            # Signed, yet not JSON or not an object: bolt's parser raises one of these.
+            return web.Response(status=400, text="the request body could not be read")
+        return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
+
+    def mount(self, server: web.Application, *, outbox_seconds: float) -> None:
+        """Serve POST /slack/events on `server`, and run the outbox while it runs."""
+        server.router.add_post(EVENTS_PATH, self.handle)
+        server.cleanup_ctx.append(self._running(outbox_seconds))
+
+    def _running(self, every: float) -> Callable[[web.Application], AsyncIterator[None]]:
+        async def running(_server: web.Application) -> AsyncIterator[None]:
+            stop = asyncio.Event()
+            loop = asyncio.create_task(self.outbox.run(every, stop), name="slack-outbox")
+            yield
+            if not await self.idle():
+                log.warning("stopping with Slack listeners still at work")
+            # Let a round under way finish (an alert posted but not yet marked would go twice).
+            stop.set()
+            try:
+                await asyncio.wait_for(loop, DRAIN_SECONDS)
+            except TimeoutError:
+                log.warning("stopped the Slack outbox in the middle of a round")
+
+        return running
+
+
+__all__ = ["Registered", "SlackChannel"]

@@ -1,0 +1,46 @@
+"""Every name Slack and Safeguard share: events, the command, the shortcut, action and view ids.
+
+manifest/slack/manifest.yaml declares the same names; tests/e2e/test_manifest.py holds the two together.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+COMMAND = "/report"
+SHORTCUT = "report_concern"
+EVENTS_PATH = "/slack/events"
+
+
+class ActionId(StrEnum):
+    """The action_id of every button and menu Safeguard puts in a message or view."""
+
+    START = "sg_start"  # App Home: "Report a concern"
+    CHOICE = "sg_choice"  # a dialog choice button; sent as sg_choice_<n> (unique within its block)
+    PERSON = "sg_person"  # the colleague menu
+    ACKNOWLEDGE = "sg_report_acknowledge"
+    NOTE = "sg_report_note"
+    RECORD_ACTION = "sg_report_record_action"
+    VIEW = "sg_report_view"
+
+
+# An alert's ReportButton.action -> the button's action_id.
+REPORT_ACTIONS: dict[str, ActionId] = {
+    "acknowledge": ActionId.ACKNOWLEDGE,
+    "note": ActionId.NOTE,
+    "record_action": ActionId.RECORD_ACTION,
+    "view": ActionId.VIEW,
+}
+CHOICE_PATTERN = rf"^{ActionId.CHOICE}_\d+$"
+
+
+class CallbackId(StrEnum):
+    """The callback_id of each modal Safeguard opens."""
+
+    NOTE = "sg_note"  # Add note / Record action
+    REPORT = "sg_report"  # View log (no submit)
+
+
+# The input block and element of the note modal.
+NOTE_BLOCK = "sg_note_text"
+NOTE_INPUT = "text"

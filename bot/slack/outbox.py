@@ -1,0 +1,143 @@
+"""The Slack sender: alerts and news from the outbox to people's DMs, and alerts updated once acknowledged."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import select
+
+from bot import conversation, messages, notices
+from bot.app import SLACK, STORE_ERRORS, App
+from bot.slack.blocks import Message, alert_message, render
+from storage import reports as store
+from storage.models import AlertDelivery, NoticeKind
+
+log = logging.getLogger(__name__)
+
+# What a call to Slack can fail with: Slack said no, or the network did.
+SEND_ERRORS: tuple[type[Exception], ...] = (SlackClientError, aiohttp.ClientError, asyncio.TimeoutError, OSError)
+
+
+def describe(exc: Exception) -> str:
+    """A failed Slack call in a few words, for the delivery row and the server log."""
+    if isinstance(exc, SlackApiError):
+        return f"Slack said {exc.response.get('error', 'no')}"
+    return f"{exc.__class__.__name__}: {exc}"
+
+
+class Outbox:
+    """Sends what the lifecycle queued for Slack; one send at a time, so nothing goes twice from here."""
+
+    def __init__(self, app: App, client: AsyncWebClient) -> None:
+        self.app = app
+        self.client = client
+        self._lock = asyncio.Lock()
+
+    async def open_dm(self, slack_id: str) -> str:
+        """The id of the bot's direct-message channel with this Slack user."""
+        opened = await self.client.conversations_open(users=slack_id)
+        return str(opened["channel"]["id"])
+
+    async def post(self, channel: str, message: Message) -> str:
+        """Post a message; its 'channel:ts', which is how it is found again to update it."""
+        posted = await self.client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
+        return f"{posted['channel']}:{posted['ts']}"
+
+    async def deliver(self) -> int:
+        """Send every notice waiting on Slack; how many went. A failure is recorded and retried next time."""
+        async with self._lock:
+            try:
+                waiting = await notices.pending(self.app, SLACK)
+            except STORE_ERRORS:
+                log.exception("could not read the outbox")
+                return 0
+            sent = 0
+            for notice in waiting:
+                sent += await self._send(notice)
+            return sent
+
+    async def _send(self, notice: notices.Notice) -> bool:
+        person = self.app.person(notice.person_id)
+        if person is None or person.slack is None:
+            await self._failed(notice, "no Slack user id for this person in the school config")
+            return False
+        message = alert_message(notice.alert) if notice.alert is not None else render([notice.reply])
+        try:
+            external_ref = await self.post(await self.open_dm(person.slack), message)
+        except SEND_ERRORS as exc:
+            log.warning("%s %s to %s not sent: %s", notice.kind, notice.reference, notice.person_id, describe(exc))
+            await self._failed(notice, describe(exc))
+            return False
+        try:
+            await notices.delivered(self.app, notice, external_ref)
+        except STORE_ERRORS:
+            # Sent but not marked: it goes again next time (at least once, DESIGN rule 4).
+            log.exception("%s %s reached %s but was not marked delivered", notice.kind, notice.reference, notice.person_id)
+        return True
+
+    async def _failed(self, notice: notices.Notice, error: str) -> None:
+        try:
+            await notices.failed(self.app, notice, error)
+        except STORE_ERRORS:
+            log.exception("could not record that %s to %s failed", notice.reference, notice.person_id)
+
+    async def refresh(self, reference: str) -> None:
+        """Show on every Slack alert of a report who acknowledged it and when, without Acknowledge buttons."""
+        try:
+            async with self.app.sessions() as session:
+                report = await store.get_report(session, reference)
+                if report is None:
+                    return
+                _, recipients = await store.get_routing(session, report)
+                sent = list(await session.scalars(select(AlertDelivery).where(
+                    AlertDelivery.report_id == report.id, AlertDelivery.channel == SLACK,
+                    AlertDelivery.kind == NoticeKind.ALERT.value, AlertDelivery.external_ref.is_not(None),
+                )))
+        except STORE_ERRORS:
+            log.exception("could not read the alerts of %s to update them", reference)
+            return
+        for delivery in sent:
+            assert delivery.external_ref is not None
+            recipient = next((r for r in recipients if r.person_id == delivery.person_id), None)
+            alert = messages.alert(self.app, report, recipient)
+            buttons = alert.buttons
+            if report.acknowledged_at is not None:
+                buttons = tuple(b for b in buttons if b.action != "acknowledge")
+            message = alert_message(alert, buttons)
+            channel, _, ts = delivery.external_ref.partition(":")
+            try:
+                await self.client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
+            except SEND_ERRORS as exc:
+                log.warning("the alert of %s to %s was not updated: %s", reference, delivery.person_id, describe(exc))
+
+    async def nudge(self) -> None:
+        """Remind reporters of drafts left idle, and tell them when one is discarded."""
+        try:
+            due = await conversation.sweep(self.app, SLACK)
+        except STORE_ERRORS:
+            log.exception("could not sweep the Slack drafts")
+            return
+        for nudge in due:
+            person = self.app.person(nudge.user_id)
+            if person is None or person.slack is None:
+                continue
+            try:
+                await self.post(await self.open_dm(person.slack), render([nudge.reply]))
+            except SEND_ERRORS as exc:
+                log.warning("draft reminder to %s not sent: %s", nudge.user_id, describe(exc))
+
+    async def run(self, every: float, stop: asyncio.Event) -> None:
+        """Deliver and nudge every `every` seconds until `stop` is set; a round under way is finished first."""
+        while not stop.is_set():
+            try:
+                await self.deliver()
+                await self.nudge()
+            except Exception:  # a bug must not stop alerts for good: log it and go round again
+                log.exception("the Slack outbox round failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), every)

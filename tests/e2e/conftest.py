@@ -1,0 +1,76 @@
+"""The e2e rig: a migrated database (SQLite, and PostgreSQL when TEST_DATABASE_URL is set), FakeSlack and
+our server, both on ephemeral ports of 127.0.0.1, and a school config that gives everyone a Slack id."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import aiohttp
+import pytest
+import yaml
+from aiohttp.test_utils import TestServer
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.app import CONSOLE, SLACK, App
+from bot.demo import EXAMPLE_SCHOOL
+from bot.server import SLACK_KEY, Settings, build_server
+from routing.school import load_school
+from tests.builders import write_yaml
+from tests.e2e.fake_slack import TOKEN, FakeSlack
+from tests.e2e.slack_rig import SECRET, SLACK_IDS, Clock, Rig
+from tests.integration.conftest import database_url, engine, sessions  # noqa: F401 (fixtures)
+
+RigFactory = Callable[..., Awaitable[Rig]]
+
+
+@pytest.fixture
+def school_file(tmp_path: Path) -> Path:
+    """The example school, with a (fictional) Slack id for everyone."""
+    data = yaml.safe_load(EXAMPLE_SCHOOL.read_text(encoding="utf-8"))
+    for person in data["people"]:
+        person["slack"] = SLACK_IDS[person["id"]]
+    return write_yaml(tmp_path / "school.yaml", data)
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[tuple[FakeSlack, str]]:
+    """FakeSlack on an ephemeral port; yields it and its base URL."""
+    fake = FakeSlack()
+    server = TestServer(fake.application(), host="127.0.0.1")
+    await server.start_server()
+    yield fake, str(server.make_url("")).rstrip("/")
+    await server.close()
+
+
+@pytest.fixture
+async def make_rig(sessions: async_sessionmaker[AsyncSession], school_file: Path,  # noqa: F811
+                   fake_slack: tuple[FakeSlack, str]) -> AsyncIterator[RigFactory]:
+    """Start our server (its outbox round every `outbox_seconds`) against FakeSlack."""
+    fake, fake_url = fake_slack
+    started: list[tuple[TestServer, Rig]] = []
+    http = aiohttp.ClientSession()
+
+    async def make(*, outbox_seconds: float = 3600.0) -> Rig:
+        clock = Clock()
+        app = App(load_school(school_file), sessions, channels=(SLACK, CONSOLE), clock=clock)
+        settings = Settings(slack_bot_token=TOKEN, slack_signing_secret=SECRET, slack_api_url=f"{fake_url}/api/",
+                            outbox_seconds=outbox_seconds)
+        web_app = build_server(app, settings)
+        server = TestServer(web_app, host="127.0.0.1")
+        await server.start_server()
+        rig = Rig(str(server.make_url("")).rstrip("/"), fake, app, web_app[SLACK_KEY], http, clock, fake_url)
+        started.append((server, rig))
+        return rig
+
+    yield make
+    for server, rig in started:
+        await rig.slack.idle()
+        await server.close()  # stops the outbox loop, after letting listeners at work finish
+    await http.close()
+
+
+@pytest.fixture
+async def rig(make_rig: RigFactory) -> Rig:
+    """Our server against FakeSlack, its outbox looping only hourly (tests see the sends a request causes)."""
+    return await make_rig()

@@ -1,0 +1,151 @@
+"""FakeSlack: Slack's Web API as far as Safeguard uses it, on 127.0.0.1, recording every call."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+TOKEN = "xoxb-test-0000-safeguard"
+BOT_USER = "U0SAFEBOT1"
+TEAM = "T0OAKFIELD"
+# Parameters slack_sdk may send form-encoded as JSON text.
+JSON_ARGS = ("blocks", "view", "attachments")
+
+
+@dataclass
+class Call:
+    """One Web API call: its method name, its arguments (query string and body merged), and the answer."""
+
+    method: str
+    args: dict[str, Any]
+    result: dict[str, Any] = field(default_factory=dict)
+
+    def text(self) -> str:
+        """Everything this call asked Slack to show, as one string (for checks on what was sent)."""
+        return json.dumps({k: self.args.get(k) for k in ("text", "blocks", "view")}, ensure_ascii=False)
+
+
+@dataclass
+class FakeSlack:
+    """Answers like Slack: auth.test, conversations.open, chat.*, views.*, users.lookupByEmail."""
+
+    users_by_email: dict[str, str] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    # Slack's stored messages, by (channel, ts): what a block_actions payload carries back.
+    messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    failures: dict[str, list[str]] = field(default_factory=dict)
+    _numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def application(self) -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self.api)
+        return app
+
+    def fail_next(self, method: str, error: str = "ratelimited") -> None:
+        """Answer the next call of `method` with `{"ok": false, "error": error}`."""
+        self.failures.setdefault(method, []).append(error)
+
+    def to(self, method: str, **where: Any) -> list[Call]:
+        """The calls of `method` whose arguments include `where`."""
+        return [c for c in self.calls if c.method == method and all(c.args.get(k) == v for k, v in where.items())]
+
+    async def wait_for(self, method: str, count: int = 1, *, timeout: float = 10.0, **where: Any) -> list[Call]:
+        """Poll (bounded) until at least `count` matching calls arrived: bolt answers Slack before it works."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(found := self.to(method, **where)) < count:
+            if asyncio.get_running_loop().time() > deadline:
+                seen = [(c.method, {k: c.args.get(k) for k in ("channel", "user", "users", "user_id")}) for c in self.calls]
+                raise AssertionError(f"waited {timeout}s for {count} {method} {where}; Slack got: {seen}")
+            await asyncio.sleep(0.01)
+        return found
+
+    async def api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args: dict[str, Any] = dict(request.query)
+        if request.content_type == "application/json":
+            args.update(await request.json())
+        elif request.can_read_body:
+            args.update(await request.post())
+        for key in JSON_ARGS:
+            if isinstance(args.get(key), str):
+                args[key] = json.loads(args[key])
+        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        call = Call(method, args)
+        self.calls.append(call)
+        answer = ANSWERS.get(method)
+        if self.failures.get(method):
+            call.result = {"ok": False, "error": self.failures[method].pop(0)}
+        elif answer is None:
+            call.result = {"ok": False, "error": "unknown_method"}
+        else:
+            call.result = {"ok": True, **answer(self, args)}
+        return web.json_response(call.result)
+
+    def _ts(self) -> str:
+        return f"1790000000.{next(self._numbers):06d}"
+
+
+def _auth_test(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
+    return {"url": "https://oakfield.example.slack.com/", "team": "Oakfield", "user": "safeguard",
+            "team_id": TEAM, "user_id": BOT_USER, "bot_id": "B0SAFEBOT1", "is_enterprise_install": False}
+
+
+def _open(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
+    return {"channel": {"id": dm_channel(str(args["users"]))}}
+
+
+def _post(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
+    ts = fake._ts()
+    message = {"type": "message", "user": BOT_USER, "bot_id": "B0SAFEBOT1", "ts": ts,
+               "text": args.get("text", ""), "blocks": args.get("blocks", [])}
+    fake.messages[(str(args["channel"]), ts)] = message
+    return {"channel": args["channel"], "ts": ts, "message": message}
+
+
+def _update(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
+    key = (str(args["channel"]), str(args["ts"]))
+    if key not in fake.messages:
+        return {"ok": False, "error": "message_not_found"}
+    fake.messages[key].update(text=args.get("text", ""), blocks=args.get("blocks", []))
+    return {"channel": args["channel"], "ts": args["ts"]}
+
+
+def _ephemeral(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
+    return {"message_ts": fake._ts()}
+
+
+def _view(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
+    view = dict(args.get("view") or {})
+    return {"view": {**view, "id": str(args.get("view_id") or f"V{next(fake._numbers):08d}")}}
+
+
+def _lookup(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
+    user = fake.users_by_email.get(str(args.get("email", "")).lower())
+    if user is None:
+        return {"ok": False, "error": "users_not_found"}
+    return {"user": {"id": user, "profile": {"email": args["email"]}}}
+
+
+ANSWERS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
+    "auth.test": _auth_test,
+    "conversations.open": _open,
+    "chat.postMessage": _post,
+    "chat.update": _update,
+    "chat.postEphemeral": _ephemeral,
+    "views.open": _view,
+    "views.update": _view,
+    "views.publish": _view,
+    "users.lookupByEmail": _lookup,
+}
+
+
+def dm_channel(user: str) -> str:
+    """The bot's DM channel with a user, as the fake names it: U0CFINCH01 -> D0CFINCH01."""
+    return "D" + user[1:]

@@ -1,0 +1,145 @@
+"""After Send: notes and actions in a modal, the log in a modal, alerts retried, drafts reminded, text escaped."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from routing.vocabulary import Category
+from storage.log import events_for
+from storage.models import AlertDelivery, Report, ReportNote
+from tests.e2e.reports import submit
+from tests.e2e.slack_rig import Rig, eventually, find_button
+from tests.e2e.conftest import RigFactory
+
+FORGED = "He wrote <!channel> and <http://bad.example/x|click here> and &lt;!here&gt; &amp; more"
+
+
+async def test_what_staff_type_cannot_ping_anyone_or_forge_a_link(rig: Rig) -> None:
+    teacher, dsl = rig.phone("cfinch"), rig.phone("smorgan")
+    for words in ("pupil_disclosure", "no", "victim"):
+        await teacher.type(words)
+    await teacher.type(FORGED)
+    for words in ("no", "no"):
+        await teacher.type(words)
+    summary = await teacher.type("no")
+    shown = summary.args["blocks"][0]["text"]["text"]
+    # What they typed, in words: a mention is plain text, the link keeps its address, nothing is markup.
+    assert "He wrote @channel and click here (http://bad.example/x) and &lt;!here&gt; &amp;amp; more" not in shown
+    assert "He wrote @channel and click here (http://bad.example/x) and &lt;!here&gt; &amp; more" in shown
+    await teacher.tap("Send")
+    alert = dsl.message_of(await dsl.wait_for_post(1))
+    block, button = find_button(alert, "View log")
+    assert (await rig.interact(dsl.action_payload(alert, block, button))).status == 200
+    logged = (await rig.fake.wait_for("views.update"))[0].args["view"]
+    assert "&lt;!here&gt;" in json.dumps(logged)
+    for call in rig.fake.calls:
+        sent = call.text()
+        for markup in ("<!channel>", "<!here>", "<http", "|click here>"):
+            assert markup not in sent, (call.method, sent)
+    async with rig.app.sessions() as session:
+        report = (await session.scalars(select(Report))).one()
+        assert report.details["The child's words"] == (
+            "He wrote @channel and click here (http://bad.example/x) and <!here> & more")
+
+
+async def test_a_note_is_typed_in_a_modal_and_an_empty_one_is_refused(rig: Rig) -> None:
+    reference = await submit(rig.app)
+    await rig.slack.outbox.deliver()
+    dsl = rig.phone("smorgan")
+    alert = dsl.latest()
+    block, button = find_button(alert, "Add note")
+    assert (await rig.interact(dsl.action_payload(alert, block, button))).status == 200
+    opened = (await rig.fake.wait_for("views.open"))[0]
+    modal = opened.args["view"]
+    assert modal["type"] == "modal" and modal["title"]["text"] == "Add a note"
+    view = {**modal, "id": opened.result["view"]["id"]}
+    input_block = next(b for b in modal["blocks"] if b["type"] == "input")
+    field = {input_block["block_id"]: {input_block["element"]["action_id"]: {"type": "plain_text_input", "value": "  "}}}
+    empty = await rig.interact(dsl.view_submission(view, field))
+    assert empty.status == 200
+    assert empty.json()["response_action"] == "errors" and input_block["block_id"] in empty.json()["errors"]
+
+    note = "Spoke to the child's class teacher (made-up). <!everyone>"
+    field[input_block["block_id"]][input_block["element"]["action_id"]]["value"] = note
+    saved = await rig.interact(dsl.view_submission(view, field))
+    assert saved.status == 200 and saved.body == ""  # the modal closes
+    done = await rig.fake.wait_for("chat.postEphemeral", user=dsl.user)
+    assert f"Note added to {reference}" in done[0].args["text"] and done[0].args["channel"] == dsl.dm
+    async with rig.app.sessions() as session:
+        assert [n.text for n in await session.scalars(select(ReportNote))] == [note]
+        assert "note_added" in [e.kind for e in await events_for(session, reference)]
+
+
+async def test_the_online_safety_officer_records_the_action_taken(rig: Rig) -> None:
+    details = {"Date": "14 March 2026", "Full URL(s)": "https://video.example/watch?v=1",
+               "Nature of inappropriate content": "A violent clip (made-up)."}
+    reference = await submit(rig.app, category=Category.INAPPROPRIATE_CONTENT, details=details)
+    await rig.slack.outbox.deliver()
+    officer = rig.phone("tokafor")
+    alert = officer.latest()
+    block, button = find_button(alert, "Record action")
+    assert (await rig.interact(officer.action_payload(alert, block, button))).status == 200
+    opened = (await rig.fake.wait_for("views.open"))[0]
+    assert opened.args["view"]["title"]["text"] == "Record action"
+    values = {"sg_note_text": {"text": {"type": "plain_text_input", "value": "Site blocked on the school filter."}}}
+    assert (await rig.interact(officer.view_submission({**opened.args["view"], "id": "V1"}, values))).status == 200
+    done = await rig.fake.wait_for("chat.postEphemeral", user=officer.user)
+    assert f"Action recorded on {reference}" in done[0].args["text"]
+    async with rig.app.sessions() as session:
+        assert "action_recorded" in [e.kind for e in await events_for(session, reference)]
+
+
+async def test_view_log_opens_at_once_then_shows_the_report(rig: Rig) -> None:
+    reference = await submit(rig.app)
+    await rig.slack.outbox.deliver()
+    dsl, stranger = rig.phone("smorgan"), rig.phone("jellis")
+    alert = dsl.latest()
+    block, button = find_button(alert, "View log")
+    assert (await rig.interact(dsl.action_payload(alert, block, button))).status == 200
+    opened = (await rig.fake.wait_for("views.open"))[0]
+    assert "Loading" in str(opened.args["view"])
+    updated = (await rig.fake.wait_for("views.update"))[0]
+    assert updated.args["view_id"] == opened.result["view"]["id"]
+    assert f"Report {reference}" in str(updated.args["view"]) and "History: created" in str(updated.args["view"])
+
+    # The headteacher is only on the ladder: not reached yet, so not entitled (DESIGN rule 5).
+    assert (await rig.interact(stranger.action_payload(alert, block, button))).status == 200
+    refused = (await rig.fake.wait_for("views.update", 2))[1]
+    assert "You can't see" in str(refused.args["view"])
+    async with rig.app.sessions() as session:
+        kinds = [(e.kind, e.actor) for e in await events_for(session, reference)]
+        assert ("viewed", "smorgan") in kinds and ("refused", "jellis") in kinds
+
+
+async def test_an_alert_slack_refused_goes_on_the_next_round(make_rig: RigFactory) -> None:
+    rig = await make_rig(outbox_seconds=0.05)
+    dsl = rig.phone("smorgan")
+    rig.fake.fail_next("chat.postMessage", "internal_error")
+    reference = await submit(rig.app)  # queued; the outbox loop sends it
+    tries = await rig.fake.wait_for("chat.postMessage", 2, channel=dsl.dm)
+    assert tries[0].result["ok"] is False and tries[1].result["ok"] is True
+
+    async def marked_sent() -> bool:
+        async with rig.app.sessions() as session:
+            delivery = (await session.scalars(select(AlertDelivery).where(AlertDelivery.person_id == "smorgan"))).one()
+            return delivery.status == "sent" and delivery.attempts == 2
+
+    await eventually(marked_sent, "the alert to be marked sent after its second attempt")
+    async with rig.app.sessions() as session:
+        delivered = [e for e in await events_for(session, reference) if e.kind == "alert_delivered"]
+        assert len(delivered) == 1
+    assert len(rig.fake.to("chat.postMessage", channel=dsl.dm)) == 2  # sent, so not sent again
+
+
+async def test_an_idle_draft_is_reminded_once(make_rig: RigFactory) -> None:
+    rig = await make_rig(outbox_seconds=0.05)
+    teacher = rig.phone("cfinch")
+    await teacher.type("hi")
+    rig.clock.advance(31)
+    reminded = await teacher.wait_for_said("You have a report you haven't finished")
+    carry_on = teacher.message_of(reminded)
+    asked = await teacher.tap("Carry on", carry_on)
+    assert "What are you reporting?" in asked.args["text"]
+    assert len([p for p in teacher.posts() if "haven't finished" in p.args["text"]]) == 1
