@@ -91,10 +91,11 @@ def alert(app: App, report: Report, recipient: Recipient | None) -> Alert:
         lines.append(f"Acknowledged by {app.name(report.acknowledged_by)} at {app.local(report.acknowledged_at)}")
     elif report.ack_deadline is not None:
         lines.append(f"Acknowledge by {app.local(report.ack_deadline)}")
-    buttons = [ACKNOWLEDGE, ADD_NOTE, VIEW]
+    # Once acknowledged, an alert (sent late, or updated in place) no longer offers Acknowledge.
+    buttons = [ADD_NOTE, VIEW] if report.acknowledged_at is not None else [ACKNOWLEDGE, ADD_NOTE, VIEW]
     if (recipient is not None and recipient.role == Role.ONLINE_SAFETY_OFFICER) or report.category == Category.INAPPROPRIATE_CONTENT:
         # Appendix B: the online safety officer records the action taken on the report form.
-        buttons.insert(2, RECORD_ACTION)
+        buttons.insert(len(buttons) - 1, RECORD_ACTION)
     return Alert(report.reference, "\n".join(lines), tuple(buttons), urgent)
 
 

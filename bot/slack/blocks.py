@@ -128,16 +128,15 @@ def question_field(block_id: str) -> str | None:
     return parts[1]
 
 
-def alert_message(alert: Alert, buttons: Sequence[ReportButton] | None = None) -> Message:
-    """An alert: its heading in bold, its lines, then the buttons (the alert's own unless given)."""
+def alert_message(alert: Alert) -> Message:
+    """An alert: its heading in bold, its lines, then its buttons."""
     heading, _, rest = alert.text.partition("\n")
     mark = ":rotating_light: " if alert.urgent else ""
     blocks = sections(f"{mark}*{escape(heading)}*" + (f"\n{escape(rest)}" if rest else ""))
-    shown = alert.buttons if buttons is None else buttons
-    if shown:
+    if alert.buttons:
         blocks.append({
             "type": "actions", "block_id": f"sg_alert:{alert.reference}",
-            "elements": [_report_button(button, alert.reference) for button in shown],
+            "elements": [_report_button(button, alert.reference) for button in alert.buttons],
         })
     return Message(fallback(alert.text), blocks)
 

@@ -9,13 +9,9 @@ import logging
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import select
-
-from bot import conversation, messages, notices
+from bot import conversation, notices
 from bot.app import SLACK, STORE_ERRORS, App
 from bot.slack.blocks import Message, alert_message, render
-from storage import reports as store
-from storage.models import AlertDelivery, NoticeKind
 
 log = logging.getLogger(__name__)
 
@@ -64,56 +60,32 @@ class Outbox:
     async def _send(self, notice: notices.Notice) -> bool:
         person = self.app.person(notice.person_id)
         if person is None or person.slack is None:
-            await self._failed(notice, "no Slack user id for this person in the school config")
+            await notices.failed(self.app, notice, "no Slack user id for this person in the school config")
             return False
         message = alert_message(notice.alert) if notice.alert is not None else render([notice.reply])
         try:
             external_ref = await self.post(await self.open_dm(person.slack), message)
         except SEND_ERRORS as exc:
             log.warning("%s %s to %s not sent: %s", notice.kind, notice.reference, notice.person_id, describe(exc))
-            await self._failed(notice, describe(exc))
+            await notices.failed(self.app, notice, describe(exc))
             return False
-        try:
-            await notices.delivered(self.app, notice, external_ref)
-        except STORE_ERRORS:
-            # Sent but not marked: it goes again next time (at least once, DESIGN rule 4).
-            log.exception("%s %s reached %s but was not marked delivered", notice.kind, notice.reference, notice.person_id)
+        await notices.delivered(self.app, notice, external_ref)
         return True
-
-    async def _failed(self, notice: notices.Notice, error: str) -> None:
-        try:
-            await notices.failed(self.app, notice, error)
-        except STORE_ERRORS:
-            log.exception("could not record that %s to %s failed", notice.reference, notice.person_id)
 
     async def refresh(self, reference: str) -> None:
         """Show on every Slack alert of a report who acknowledged it and when, without Acknowledge buttons."""
         try:
-            async with self.app.sessions() as session:
-                report = await store.get_report(session, reference)
-                if report is None:
-                    return
-                _, recipients = await store.get_routing(session, report)
-                sent = list(await session.scalars(select(AlertDelivery).where(
-                    AlertDelivery.report_id == report.id, AlertDelivery.channel == SLACK,
-                    AlertDelivery.kind == NoticeKind.ALERT.value, AlertDelivery.external_ref.is_not(None),
-                )))
+            sent = await notices.sent_alerts(self.app, reference, SLACK)
         except STORE_ERRORS:
             log.exception("could not read the alerts of %s to update them", reference)
             return
-        for delivery in sent:
-            assert delivery.external_ref is not None
-            recipient = next((r for r in recipients if r.person_id == delivery.person_id), None)
-            alert = messages.alert(self.app, report, recipient)
-            buttons = alert.buttons
-            if report.acknowledged_at is not None:
-                buttons = tuple(b for b in buttons if b.action != "acknowledge")
-            message = alert_message(alert, buttons)
-            channel, _, ts = delivery.external_ref.partition(":")
+        for alert in sent:
+            message = alert_message(alert.alert)
+            channel, _, ts = alert.external_ref.partition(":")
             try:
                 await self.client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
             except SEND_ERRORS as exc:
-                log.warning("the alert of %s to %s was not updated: %s", reference, delivery.person_id, describe(exc))
+                log.warning("the alert of %s to %s was not updated: %s", reference, alert.person_id, describe(exc))
 
     async def nudge(self) -> None:
         """Remind reporters of drafts left idle, and tell them when one is discarded."""

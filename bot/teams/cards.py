@@ -66,16 +66,15 @@ def render(replies: Sequence[Reply], answered: Answered | None = None) -> list[C
     return _split(body + _inputs(replies[-1]), _actions(replies[-1]))
 
 
-def alert_card(alert: Alert, buttons: Sequence[ReportButton] | None = None) -> Card:
-    """An alert: its heading in bold, its lines, then its buttons (the alert's own unless given)."""
+def alert_card(alert: Alert) -> Card:
+    """An alert: its heading in bold, its lines, then its buttons."""
     heading, _, rest = alert.text.partition("\n")
     items = [_lines(heading, bold=True, color="attention" if alert.urgent else None)]
     if rest:
         items += _blocks(rest)
-    shown = alert.buttons if buttons is None else buttons
     body: list[Element] = [{"type": "Container", "style": "attention" if alert.urgent else "emphasis",
                             "items": items}]
-    actions = [_report_action(button, alert.reference) for button in shown]
+    actions = [_report_action(button, alert.reference) for button in alert.buttons]
     return _card(body, [{"type": "ActionSet", "actions": actions}] if actions else [])
 
 

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 from botbuilder.core import InvokeResponse  # type: ignore[import-untyped]
 from botbuilder.schema import Activity, ActivityTypes  # type: ignore[import-untyped]
 
+from bot import messages
 from bot.access import Action, may
 from bot.app import STORE_ERRORS
 from bot.teams import cards
 from bot.teams.adapter import card_activities, reference_of
 from bot.teams.cards import CARD_CONTENT_TYPE, Card, alert_card
-from bot.teams.outbox import current_alert
 from bot.teams.replies import NOT_HERE, STRANGER, personal
 from dialogs import Tone
 from routing.school import Person
@@ -118,4 +118,4 @@ class Invokes:
         if not may(person.id, Action.VIEW, report, recipients):
             return None
         recipient = next((r for r in recipients if r.person_id == person.id), None)
-        return alert_card(*current_alert(self.app, report, recipient))
+        return alert_card(messages.alert(self.app, report, recipient))

@@ -5,15 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from sqlalchemy import select
-
-from bot import conversation, messages, notices
+from bot import conversation, notices
 from bot.app import STORE_ERRORS, TEAMS, App
 from bot.teams.adapter import Connector, card_activities, external_ref, parse_external_ref
 from bot.teams.cards import alert_card, render
 from bot.teams.people import References
-from storage import reports as store
-from storage.models import AlertDelivery, NoticeKind, Recipient, Report
 
 log = logging.getLogger(__name__)
 
@@ -59,61 +55,39 @@ class Outbox:
             return False
         if reference is None:
             log.info("%s %s to %s waits: %s", notice.kind, notice.reference, notice.person_id, NO_CHAT)
-            await self._failed(notice, NO_CHAT)
+            await notices.failed(self.app, notice, NO_CHAT)
             return False
         cards = [alert_card(notice.alert)] if notice.alert is not None else render([notice.reply])
         try:
             ids = await self.connector.send(reference, card_activities(cards))
         except Exception as exc:  # botbuilder raises msrest, aiohttp and plain Exceptions alike
             log.warning("%s %s to %s not sent: %s", notice.kind, notice.reference, notice.person_id, describe(exc))
-            await self._failed(notice, describe(exc))
+            await notices.failed(self.app, notice, describe(exc))
             return False
         conversation_id = str((reference.get("conversation") or {}).get("id", ""))
         sent_ref = external_ref(conversation_id, ids[0]) if ids and ids[0] else None
-        try:
-            await notices.delivered(self.app, notice, sent_ref)
-        except STORE_ERRORS:
-            # Sent but not marked: it goes again next round (at least once, DESIGN rule 4).
-            log.exception("%s %s reached %s but was not marked delivered", notice.kind, notice.reference,
-                          notice.person_id)
+        await notices.delivered(self.app, notice, sent_ref)
         return True
-
-    async def _failed(self, notice: notices.Notice, error: str) -> None:
-        try:
-            await notices.failed(self.app, notice, error)
-        except STORE_ERRORS:
-            log.exception("could not record that %s to %s failed", notice.reference, notice.person_id)
 
     async def refresh(self, reference: str) -> None:
         """Show on every Teams alert of a report who acknowledged it and when, without an Acknowledge button."""
         try:
-            async with self.app.sessions() as session:
-                report = await store.get_report(session, reference)
-                if report is None:
-                    return
-                _, recipients = await store.get_routing(session, report)
-                sent = list(await session.scalars(select(AlertDelivery).where(
-                    AlertDelivery.report_id == report.id, AlertDelivery.channel == TEAMS,
-                    AlertDelivery.kind == NoticeKind.ALERT.value, AlertDelivery.external_ref.is_not(None),
-                )))
+            sent = await notices.sent_alerts(self.app, reference, TEAMS)
         except STORE_ERRORS:
             log.exception("could not read the alerts of %s to update them", reference)
             return
-        for delivery in sent:
-            assert delivery.external_ref is not None
-            recipient = next((r for r in recipients if r.person_id == delivery.person_id), None)
-            card = alert_card(*current_alert(self.app, report, recipient))
-            activity_id, conversation_id = parse_external_ref(delivery.external_ref)
+        for alert in sent:
+            activity_id, conversation_id = parse_external_ref(alert.external_ref)
             try:
-                chat = await self.references.load(delivery.person_id)
+                chat = await self.references.load(alert.person_id)
                 if chat is None:
                     continue
                 conversation_id = conversation_id or str((chat.get("conversation") or {}).get("id", ""))
-                await self.connector.update(chat, conversation_id, activity_id, card)
+                await self.connector.update(chat, conversation_id, activity_id, alert_card(alert.alert))
             except STORE_ERRORS:
-                log.exception("could not read the Teams chat of %s", delivery.person_id)
+                log.exception("could not read the Teams chat of %s", alert.person_id)
             except Exception as exc:  # cosmetic: the acknowledgement itself is stored and logged
-                log.warning("the alert of %s to %s was not updated: %s", reference, delivery.person_id, describe(exc))
+                log.warning("the alert of %s to %s was not updated: %s", reference, alert.person_id, describe(exc))
 
     async def nudge(self) -> None:
         """Remind reporters of drafts left idle, and tell them when one is discarded."""
@@ -141,13 +115,3 @@ class Outbox:
             except Exception:  # a bug must not stop alerts for good: log it and go round again
                 log.exception("the Teams outbox round failed")
             await asyncio.sleep(every)
-
-
-def current_alert(app: App, report: Report,
-                  recipient: Recipient | None) -> tuple[messages.Alert, tuple[messages.ReportButton, ...]]:
-    """A report's alert as it stands now, and its buttons (no Acknowledge once acknowledged)."""
-    alert = messages.alert(app, report, recipient)
-    buttons = alert.buttons
-    if report.acknowledged_at is not None:
-        buttons = tuple(b for b in buttons if b.action != "acknowledge")
-    return alert, buttons
