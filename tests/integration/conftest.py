@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.db import create_engine, sessionmaker
 from storage.migrate import upgrade
+from tests.integration.console import Clock
 
 NO_POSTGRES = (
     "PostgreSQL variant: set TEST_DATABASE_URL=postgresql+asyncpg://USER@HOST:PORT/DB to run it "
@@ -55,3 +56,9 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions on the freshly migrated database."""
     return sessionmaker(engine)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A clock the test moves by hand, at a Friday morning in term."""
+    return Clock()

@@ -6,31 +6,19 @@ and a clock moved by hand. Nothing of ours is replaced: the console is driven li
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import CONSOLE
 from bot.lifecycle import route_unrouted
-from storage.db import sessionmaker
+from routing.vocabulary import Category, Subject
 from storage.log import events_for, verify
 from storage.models import AlertDelivery, Recipient, Report
-from routing.vocabulary import Category, Subject
 from storage.reports import create_report, get_report
 from tests.integration.console import START, Clock, Terminal, console_app, text
 
 DISCLOSURE = ["Pupil disclosure", "No", "The child is the victim",
               "He said a man he met in a game keeps asking him for photos (made-up words)"]
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return sessionmaker(engine)
 
 
 async def report_disclosure(teacher: Terminal, *, immediate_risk: str = "Yes") -> list[str]:

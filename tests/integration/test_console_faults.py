@@ -72,16 +72,6 @@ JOURNEYS: dict[str, tuple[dict[StepId, str], str]] = {
 }
 
 
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return sessionmaker(engine)
-
-
 @pytest.mark.parametrize("journey", list(JOURNEYS))
 async def test_every_question_refuses_a_bad_answer_says_why_and_asks_again(
     journey: str, sessions: async_sessionmaker[AsyncSession], clock: Clock
