@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from bot.demo import EXAMPLE_SCHOOL
 from dialogs.report import Colleague
 from routing.loader import resolve_policy
 from routing.school import Person, School
@@ -69,3 +71,28 @@ def staff_directory() -> tuple[Colleague, ...]:
         Colleague("u-lee-1", "Chris Lee"),
         Colleague("u-lee-2", "Chris Lee"),
     )
+
+
+# A Friday morning in term; London is on UTC in November, so local times read the same.
+START = datetime(2026, 11, 20, 9, 15, tzinfo=UTC)
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, at: datetime = START) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def advance(self, **delta: float) -> None:
+        self.at += timedelta(**delta)
+
+
+def example_school_with_ids(path: Path, channel: str, ids: dict[str, str]) -> Path:
+    """The example school written to `path`, everyone given their (fictional) `channel` id."""
+    data = yaml.safe_load(EXAMPLE_SCHOOL.read_text(encoding="utf-8"))
+    for entry in data["people"]:
+        entry[channel] = ids[entry["id"]]
+    return write_yaml(path, data)

@@ -8,15 +8,13 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-import yaml
 from aiohttp.test_utils import TestServer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import CONSOLE, SLACK, App
-from bot.demo import EXAMPLE_SCHOOL
 from bot.server import SLACK_KEY, Settings, build_server
 from routing.school import load_school
-from tests.builders import write_yaml
+from tests.builders import example_school_with_ids
 from tests.e2e.fake_slack import TOKEN, FakeSlack
 from tests.e2e.slack_rig import SECRET, SLACK_IDS, Clock, Rig
 from tests.integration.conftest import database_url, engine, sessions  # noqa: F401 (fixtures)
@@ -27,10 +25,7 @@ RigFactory = Callable[..., Awaitable[Rig]]
 @pytest.fixture
 def school_file(tmp_path: Path) -> Path:
     """The example school, with a (fictional) Slack id for everyone."""
-    data = yaml.safe_load(EXAMPLE_SCHOOL.read_text(encoding="utf-8"))
-    for person in data["people"]:
-        person["slack"] = SLACK_IDS[person["id"]]
-    return write_yaml(tmp_path / "school.yaml", data)
+    return example_school_with_ids(tmp_path / "school.yaml", "slack", SLACK_IDS)
 
 
 @pytest.fixture

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
-from sqlalchemy.ext.asyncio import async_sessionmaker, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import CONSOLE, App
 from bot.console import Console
@@ -13,23 +11,9 @@ from dialogs import Draft
 from dialogs.state import StepId
 from routing.school import load_school
 from storage.drafts import load_draft
+from tests.builders import START, Clock
 
-# A Friday morning in term; London is on UTC in November, so local times read the same.
-START = datetime(2026, 11, 20, 9, 15, tzinfo=UTC)
 SCHOOL = load_school(EXAMPLE_SCHOOL)
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, at: datetime = START) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def advance(self, **delta: float) -> None:
-        self.at += timedelta(**delta)
 
 
 def console_app(sessions: async_sessionmaker[AsyncSession], clock: Clock) -> App:

@@ -8,19 +8,17 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-import yaml
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import CONSOLE, TEAMS, App
-from bot.demo import EXAMPLE_SCHOOL
 from bot.teams import TEAMS_KEY, TeamsSettings, add_teams_routes
 from routing.school import load_school
-from tests.builders import write_yaml
+from tests.builders import Clock, example_school_with_ids
 from tests.integration.conftest import database_url, engine, sessions  # noqa: F401 (fixtures)
 from tests.teams.fake_connector import FakeBotConnector
-from tests.teams.rig import CONFIG_TEAMS_IDS, Clock, Rig
+from tests.teams.rig import CONFIG_TEAMS_IDS, Rig
 
 RigFactory = Callable[..., Awaitable[Rig]]
 
@@ -28,10 +26,7 @@ RigFactory = Callable[..., Awaitable[Rig]]
 @pytest.fixture
 def school_file(tmp_path: Path) -> Path:
     """The example school, with a (fictional) Teams id for everyone."""
-    data = yaml.safe_load(EXAMPLE_SCHOOL.read_text(encoding="utf-8"))
-    for person in data["people"]:
-        person["teams"] = CONFIG_TEAMS_IDS[person["id"]]
-    return write_yaml(tmp_path / "school.yaml", data)
+    return example_school_with_ids(tmp_path / "school.yaml", "teams", CONFIG_TEAMS_IDS)
 
 
 @pytest.fixture

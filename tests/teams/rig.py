@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
 
 from bot.app import App
 from bot.teams import TeamsChannel
+from tests.builders import Clock
 from tests.teams.fake_connector import FakeBotConnector, Sent
 
-# A Friday morning in term; London is on UTC in November, so local times read the same.
-START = datetime(2026, 11, 20, 9, 15, tzinfo=UTC)
 BOT = {"id": "28:safeguard-test-bot", "name": "Safeguard"}
 TENANT = "00000000-0000-4000-8000-0000000a0a0a"
 # Fictional ids. Half the school config names people by their Entra object id, half by their Teams user id.
@@ -26,19 +24,6 @@ AAD = {pid: f"00000000-0000-4000-8000-{n:012d}" for n, pid in enumerate(
     ("jellis", "smorgan", "rpatel", "tokafor", "hbrooks", "dwilde", "cfinch"), 1)}
 CONFIG_TEAMS_IDS = {pid: (AAD[pid] if n % 2 else f"29:1{pid}-teams") for n, pid in enumerate(AAD)}
 _ids = itertools.count(1)
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, at: datetime = START) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def advance(self, **delta: float) -> None:
-        self.at += timedelta(**delta)
 
 
 @dataclass
