@@ -20,13 +20,10 @@ from bot.slack.handlers import Handlers
 from bot.slack.ids import EVENTS_PATH
 from bot.slack.outbox import Outbox
 from bot.slack.retries import skip_handled_events
+from bot.work import DRAIN_SECONDS, InFlight
 from routing.school import Person
 
 log = logging.getLogger(__name__)
-
-# How long a stopping server lets listeners still at work finish (a report half stored, an alert half sent).
-DRAIN_SECONDS = 10.0
-
 
 @dataclass
 class Registered:
@@ -55,8 +52,7 @@ class SlackChannel:
         self.people: dict[str, Person] = {p.slack: p for p in app.school.people if p.slack is not None}
         self.registered = Registered()
         self._locks: dict[str, asyncio.Lock] = {}
-        self._busy = 0
-        self._idle = asyncio.Condition()
+        self._work = InFlight()
         self.bolt.middleware(skip_handled_events(app))
         Handlers(self).register()
 
@@ -68,25 +64,13 @@ class SlackChannel:
         """One message at a time per person, so two quick taps cannot both answer the same question."""
         return self._locks.setdefault(person_id, asyncio.Lock())
 
-    @contextlib.asynccontextmanager
-    async def working(self) -> AsyncIterator[None]:
+    def working(self) -> contextlib.AbstractAsyncContextManager[None]:
         """Count a listener at work, so shutdown (and a test) can wait for it to finish."""
-        self._busy += 1
-        try:
-            yield
-        finally:
-            self._busy -= 1
-            async with self._idle:
-                self._idle.notify_all()
+        return self._work.working()
 
     async def idle(self, timeout: float = DRAIN_SECONDS) -> bool:
         """Wait until no listener is at work; False if some still were after `timeout` seconds."""
-        async with self._idle:
-            try:
-                await asyncio.wait_for(self._idle.wait_for(lambda: self._busy == 0), timeout)
-            except TimeoutError:
-                return False
-        return True
+        return await self._work.idle(timeout)
 
     async def handle(self, request: web.Request) -> web.Response:
         """POST /slack/events: events, commands, shortcuts and interactions, all signed by Slack."""

@@ -16,14 +16,11 @@ from bot.teams.handlers import TeamsBot
 from bot.teams.outbox import Outbox
 from bot.teams.people import Directory, References
 from bot.teams.settings import TeamsSettings
+from bot.work import DRAIN_SECONDS, InFlight
 
 log = logging.getLogger(__name__)
 
 MESSAGES_PATH = "/api/messages"
-# How long a stopping server lets turns and sends still at work finish (a report half stored, an alert half sent).
-DRAIN_SECONDS = 10.0
-
-
 class TeamsChannel:
     """Everything Teams: the adapter, the bot's turns, the people's chats, and the outbox."""
 
@@ -38,8 +35,7 @@ class TeamsChannel:
         self.bot = TeamsBot(self)
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._busy = 0
-        self._idle = asyncio.Condition()
+        self._work = InFlight()
 
     async def handle(self, request: web.Request) -> web.Response:
         """POST /api/messages."""
@@ -51,7 +47,7 @@ class TeamsChannel:
 
     def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
         """Run `work` after the turn (sending alerts must not hold up Teams' answer), counted for shutdown."""
-        self._busy += 1  # counted now, not when the task starts, so `idle` cannot miss it
+        self._work.begin()
 
         async def run() -> None:
             try:
@@ -59,7 +55,7 @@ class TeamsChannel:
             except Exception:
                 log.exception("Teams background work failed")
             finally:
-                await self._finished()
+                await self._work.end()
 
         task = asyncio.create_task(run())
         self._tasks.add(task)  # the loop keeps only a weak reference to a task
@@ -70,28 +66,13 @@ class TeamsChannel:
         await self.outbox.refresh(reference)
         await self.outbox.deliver()
 
-    @contextlib.asynccontextmanager
-    async def working(self) -> AsyncIterator[None]:
+    def working(self) -> contextlib.AbstractAsyncContextManager[None]:
         """Count a turn at work, so shutdown (and a test) can wait for it to finish."""
-        self._busy += 1
-        try:
-            yield
-        finally:
-            await self._finished()
-
-    async def _finished(self) -> None:
-        self._busy -= 1
-        async with self._idle:
-            self._idle.notify_all()
+        return self._work.working()
 
     async def idle(self, timeout: float = DRAIN_SECONDS) -> bool:
         """Wait until no turn or send is at work; False if some still were after `timeout` seconds."""
-        async with self._idle:
-            try:
-                await asyncio.wait_for(self._idle.wait_for(lambda: self._busy == 0), timeout)
-            except TimeoutError:
-                return False
-        return True
+        return await self._work.idle(timeout)
 
     def mount(self, server: web.Application) -> None:
         """Serve POST /api/messages on `server`, and run the outbox while it runs."""
