@@ -39,6 +39,11 @@ class EventKind(StrEnum):
     CLOSED = "closed"
     VIEWED = "viewed"
     REFUSED = "refused"  # someone the report was not routed to tried to see or act on it
+    REMINDED = "reminded"  # the ladder is used up and still nobody has acknowledged: everyone told is reminded
+    LADO_DUE = "lado_due"  # an allegation's working day passed with no LADO consultation recorded
+    LADO_CONSULTED = "lado_consulted"
+    DIGEST_QUEUED = "digest_queued"  # not about one report: the week's digest, by its fingerprint
+    DIGEST_DELIVERED = "digest_delivered"
 
 
 # Events whose effect also shows in a row, which verify cross-checks (storage/consistency.py).

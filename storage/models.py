@@ -15,11 +15,13 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -80,8 +82,10 @@ class RecipientKind(StrEnum):
 class NoticeKind(StrEnum):
     """What a delivery tells its person."""
 
-    ALERT = "alert"  # a report routed to them
+    ALERT = "alert"  # a report routed to them (or escalated to them)
     ACKNOWLEDGED = "acknowledged"  # to the reporter: their report was acknowledged
+    REMINDER = "reminder"  # to the people already told: the deadline passed and nobody has acknowledged
+    LADO = "lado"  # to the owner: an allegation's LADO consultation is due (KCSIE Part four)
 
 
 class NoteKind(StrEnum):
@@ -140,6 +144,16 @@ class Report(Base):
     close_reason: Mapped[str | None] = mapped_column(Text)
     # Where the reporter reported from, so news of their report reaches them there.
     channel: Mapped[str | None] = mapped_column(String(20))
+    # When the scheduler next acts if nobody has acknowledged (the deadline, then each later
+    # rung's); cleared by acknowledgement. The row, not the scheduler's memory, is the truth.
+    next_escalation_at: Mapped[datetime | None] = mapped_column(index=True)
+    # How many times the scheduler has acted: the guard that makes each step happen once.
+    escalation_step: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # An allegation that may meet the harm threshold: the LADO is consulted within one working day.
+    lado_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    lado_reminded_at: Mapped[datetime | None]
+    lado_consulted_at: Mapped[datetime | None]
+    lado_consulted_by: Mapped[str | None] = mapped_column(String(100))
 
 
 class RoutingDecision(Base):
@@ -182,7 +196,7 @@ class AlertDelivery(Base):
     __tablename__ = "alert_deliveries"
     __table_args__ = (
         _one_of("status", DeliveryStatus),
-        UniqueConstraint("report_id", "person_id", "channel", "kind"),
+        UniqueConstraint("report_id", "person_id", "channel", "kind", "round"),
         Index(None, "status"),
     )
 
@@ -191,12 +205,16 @@ class AlertDelivery(Base):
     person_id: Mapped[str] = mapped_column(String(100))
     channel: Mapped[str] = mapped_column(String(20))
     kind: Mapped[str] = mapped_column(String(20))
+    # Reminders repeat: each escalation step's is a new round, so queuing one step twice stays one row.
+    round: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(20))
     attempts: Mapped[int] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
     queued_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     external_ref: Mapped[str | None] = mapped_column(String(200))
+    # A sender holds a row until then, so two servers sharing a database never both send it.
+    claimed_until: Mapped[datetime | None]
 
 
 class ReportNote(Base):
@@ -274,3 +292,33 @@ class ConversationRef(Base):
     person_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     reference: Mapped[dict[str, Any]]
     updated_at: Mapped[datetime]
+
+
+class DigestDelivery(Base):
+    """The weekly digest for one week to one governor: its text and chart, as queued, and whether it went.
+
+    One row per school, week and person: two servers that both find a digest due insert it once.
+    The text carries counts, roles and references only (no names, no free text).
+    """
+
+    __tablename__ = "digest_deliveries"
+    __table_args__ = (
+        _one_of("status", DeliveryStatus),
+        UniqueConstraint("school", "week", "person_id"),
+        Index(None, "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school: Mapped[str] = mapped_column(String(200))
+    week: Mapped[str] = mapped_column(String(10))  # ISO week, as 2026-W47
+    person_id: Mapped[str] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    chart: Mapped[bytes | None] = mapped_column(LargeBinary)  # PNG
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    queued_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    external_ref: Mapped[str | None] = mapped_column(String(200))
+    claimed_until: Mapped[datetime | None]

@@ -29,7 +29,7 @@ def differences(connection: Connection) -> list[object]:
 async def test_a_new_database_has_no_revision_then_head(database_url: str) -> None:
     assert await current(database_url) is None
     await upgrade(database_url)
-    assert await current(database_url) == head() == "0003"
+    assert await current(database_url) == head() == "0004"
 
 
 async def test_upgrade_is_idempotent(database_url: str) -> None:
@@ -106,5 +106,34 @@ async def test_upgrading_from_0001_keeps_queued_alerts_as_alerts(database_url: s
             assert [tuple(row) for row in rows] == [("head1", "slack", "alert", "queued")]
             channel = (await connection.exec_driver_sql("SELECT channel FROM reports")).scalar_one()
             assert channel is None
+    finally:
+        await engine.dispose()
+
+
+async def test_upgrading_from_0003_keeps_alerts_and_sets_the_next_escalation_of_open_reports(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(lambda sync: command.upgrade(config(sync), "0003"))
+            for ident, status, acknowledged in ((1, "open", "NULL"), (2, "acknowledged", "'2026-11-20 09:10:00+00:00'")):
+                await connection.exec_driver_sql(
+                    "INSERT INTO reports (id, reference, school, category, subject, flags, allegation, details, reporter, "
+                    "status, created_at, ack_deadline, acknowledged_at) VALUES "
+                    f"({ident}, 'SG-2026-000{ident}', 'Test School', 'misuse', 'pupil', '[]', false, '{{}}', 'staff1', "
+                    f"'{status}', '2026-11-20 09:00:00+00:00', '2026-11-20 10:00:00+00:00', {acknowledged})"
+                )
+            await connection.exec_driver_sql(
+                "INSERT INTO alert_deliveries (report_id, person_id, channel, kind, status, attempts, queued_at) "
+                "VALUES (1, 'head1', 'slack', 'alert', 'queued', 0, '2026-11-20 09:00:01+00:00')"
+            )
+            await connection.commit()
+        await upgrade(database_url)
+        async with engine.connect() as connection:
+            rows = (await connection.exec_driver_sql(
+                "SELECT person_id, kind, round, status FROM alert_deliveries")).all()
+            assert [tuple(row) for row in rows] == [("head1", "alert", 0, "queued")]
+            due = (await connection.exec_driver_sql(
+                "SELECT reference, next_escalation_at IS NOT NULL, escalation_step FROM reports ORDER BY id")).all()
+            assert [tuple(row) for row in due] == [("SG-2026-0001", True, 0), ("SG-2026-0002", False, 0)]
     finally:
         await engine.dispose()

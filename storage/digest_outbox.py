@@ -1,0 +1,120 @@
+"""The weekly digest's outbox: queued once per school, week and governor, then claimed and sent.
+
+Two servers sharing a database may both find a digest due: the unique row means it is
+queued once, and a sender's claim (a short lease) means only one of them sends it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.alerts import MAX_ERROR_CHARS
+from storage.db import conflict_insert
+from storage.digests import text_digest
+from storage.log import SYSTEM, EventKind, append_event
+from storage.models import DeliveryStatus, DigestDelivery
+
+# Long enough to post a message and a chart; if the sender dies, another takes the row after it.
+CLAIM_SECONDS = 120
+
+
+async def queue_digest(
+    session: AsyncSession, *, now: datetime, school: str, week: str, person_id: str, channel: str,
+    text: str, chart: bytes | None,
+) -> bool:
+    """Queue a week's digest for a person (and log `digest_queued`); False if it was already queued."""
+    inserted = await session.execute(
+        conflict_insert(session, DigestDelivery)
+        .values(
+            school=school, week=week, person_id=person_id, channel=channel, text=text, chart=chart,
+            status=DeliveryStatus.QUEUED.value, attempts=0, queued_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["school", "week", "person_id"])
+        .returning(DigestDelivery.id)
+    )
+    if inserted.scalar_one_or_none() is None:
+        return False
+    # The log keeps the digest's fingerprint, so what the governors were told can be checked later.
+    await append_event(
+        session, now=now, actor=SYSTEM, kind=EventKind.DIGEST_QUEUED, report_ref=None,
+        data={"week": week, "person": person_id, "channel": channel, "digest": text_digest(text)},
+    )
+    return True
+
+
+async def claim_digests(
+    session: AsyncSession, *, now: datetime, channel: str, person_id: str | None = None, limit: int = 10,
+) -> list[DigestDelivery]:
+    """Digests waiting on `channel` (for one person, if given), claimed for this sender, oldest first."""
+    query = select(DigestDelivery.id).where(
+        DigestDelivery.channel == channel,
+        DigestDelivery.status != DeliveryStatus.SENT.value,
+        or_(DigestDelivery.claimed_until.is_(None), DigestDelivery.claimed_until < now),
+    )
+    if person_id is not None:
+        query = query.where(DigestDelivery.person_id == person_id)
+    candidates = list(await session.scalars(query.order_by(DigestDelivery.queued_at, DigestDelivery.id).limit(limit)))
+    claimed = []
+    for digest_id in candidates:
+        # Compare-and-set: of two senders reading the same row, one update matches it.
+        won = await session.execute(
+            update(DigestDelivery)
+            .where(
+                DigestDelivery.id == digest_id, DigestDelivery.status != DeliveryStatus.SENT.value,
+                or_(DigestDelivery.claimed_until.is_(None), DigestDelivery.claimed_until < now),
+            )
+            .values(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+            .returning(DigestDelivery.id),
+            execution_options={"synchronize_session": False},
+        )
+        if won.scalar_one_or_none() is not None:
+            claimed.append(digest_id)
+    if not claimed:
+        return []
+    rows = await session.scalars(
+        select(DigestDelivery).where(DigestDelivery.id.in_(claimed)).order_by(DigestDelivery.queued_at, DigestDelivery.id)
+        .execution_options(populate_existing=True)
+    )
+    return list(rows)
+
+
+async def mark_digest_sent(
+    session: AsyncSession, *, now: datetime, digest_id: int, external_ref: str | None = None
+) -> bool:
+    """Record that a digest reached its governor (and log `digest_delivered`), once; False if it already had."""
+    won = await session.execute(
+        update(DigestDelivery)
+        .where(DigestDelivery.id == digest_id, DigestDelivery.status != DeliveryStatus.SENT.value)
+        .values(status=DeliveryStatus.SENT.value, attempts=DigestDelivery.attempts + 1, sent_at=now,
+                external_ref=external_ref, last_error=None, claimed_until=None)
+        .returning(DigestDelivery.week, DigestDelivery.person_id, DigestDelivery.channel),
+        execution_options={"synchronize_session": False},
+    )
+    row = won.one_or_none()
+    if row is None:
+        return False
+    await append_event(
+        session, now=now, actor=SYSTEM, kind=EventKind.DIGEST_DELIVERED, report_ref=None,
+        data={"week": row.week, "person": row.person_id, "channel": row.channel},
+    )
+    return True
+
+
+async def mark_digest_failed(session: AsyncSession, *, now: datetime, digest_id: int, error: str) -> None:
+    """Record a failed attempt and release the claim, so it is tried again; a sent digest stays sent."""
+    await session.execute(
+        update(DigestDelivery)
+        .where(DigestDelivery.id == digest_id, DigestDelivery.status != DeliveryStatus.SENT.value)
+        .values(status=DeliveryStatus.FAILED.value, attempts=DigestDelivery.attempts + 1,
+                last_error=error[:MAX_ERROR_CHARS], claimed_until=None),
+        execution_options={"synchronize_session": False},
+    )
+
+
+async def digests_for_week(session: AsyncSession, *, school: str, week: str) -> list[DigestDelivery]:
+    """The digests queued for a week, one per governor, in the order they were queued."""
+    query = select(DigestDelivery).where(DigestDelivery.school == school, DigestDelivery.week == week)
+    return list(await session.scalars(query.order_by(DigestDelivery.id).execution_options(populate_existing=True)))
