@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import TypeVar
 
 from routing.policy import Citation, Plan, Policy
@@ -63,13 +64,46 @@ class Decision:
         return out
 
 
-def decide(policy: Policy, report: Report, school: School | None = None) -> Decision:
-    """Route `report`: the policy's rule, then its flags, then leave out whoever it is about."""
+def decide(policy: Policy, report: Report, school: School | None = None, at: datetime | None = None) -> Decision:
+    """Route `report`: the policy's rule, then its flags, then the school's cover, then leave out whoever it is about.
+
+    `at` is when the report was made: the school's out-of-hours cover depends on it.
+    """
     rule = policy.rules.get(report.category)
     if rule is None:
         raise RoutingError(f"policy {policy.id} has no rule for {report.category.value} reports")
     plan = _with_flags(policy, rule.for_subject(report.subject), report.flags)
+    if school is not None:
+        # A subject rule that hands the report to someone else (a concern about the headteacher
+        # goes to the chair) keeps the policy's own ladder: the school's cover is for everyday reports.
+        override = rule.subjects.get(report.subject)
+        plan = _with_cover(plan, report, school, at, keep_ladder=override is not None and override.owner is not None)
     return _Resolver(policy, report, school).resolve(plan)
+
+
+def _with_cover(plan: Plan, report: Report, school: School, at: datetime | None, *, keep_ladder: bool) -> Plan:
+    """The plan with the school's cover rules for this category (and time) applied, in config order."""
+    for cover in school.cover:
+        if report.category not in cover.categories:
+            continue
+        if cover.out_of_hours and (at is None or school.calendar.in_school_hours(at)):
+            continue
+        when = "out of school hours" if cover.out_of_hours else "always"
+        changes = []
+        if cover.ack_within_minutes is not None:
+            minutes = cover.ack_within_minutes
+            if Flag.IMMEDIATE_RISK in report.flags:
+                minutes = min(minutes, IMMEDIATE_RISK_MINUTES)  # rule 3 holds whatever the school sets
+            plan = replace(plan, ack_within_minutes=minutes)
+            changes.append(f"acknowledge within {minutes} minutes")
+        if cover.escalation is not None and not keep_ladder:
+            ladder = tuple(_unique(r for r in cover.escalation if r != plan.owner))
+            plan = replace(plan, escalation=ladder)
+            changes.append("ladder " + " > ".join(school.policy.role_name(r) for r in ladder))
+        if changes:
+            citation = Citation(text=f"School config ({school.name}), cover {when}: {'; '.join(changes)}")
+            plan = replace(plan, citations=plan.citations + (citation,))
+    return plan
 
 
 def _with_flags(policy: Policy, plan: Plan, flags: frozenset[Flag]) -> Plan:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import time
 from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from routing.loader import DEFAULT_PRESET, UnknownPolicy, resolve_policy
 from routing.policy import Policy
+from routing.vocabulary import Category, allowed
+from routing.workdays import DAYS, REGIONS, Calendar, SchoolHours
 from routing.yamlfields import Fields, InputError, load_yaml
 
 PERSON_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
@@ -30,6 +33,28 @@ class Person:
 
 
 @dataclass(frozen=True)
+class DigestTime:
+    """When the weekly digest goes to the governor lead: a day of the week (0 is Monday) and a local time."""
+
+    day: int = 0
+    at: time = time(8, 0)
+
+
+@dataclass(frozen=True)
+class Cover:
+    """A school's own deadline or ladder for some categories, always or only outside school hours.
+
+    For example out-of-hours cover: overnight a pupil disclosure goes up the ladder to the
+    deputy DSL on call sooner than the policy's daytime deadline.
+    """
+
+    categories: frozenset[Category]
+    out_of_hours: bool = False
+    ack_within_minutes: int | None = None
+    escalation: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
 class School:
     """A school's config, with its policy loaded."""
 
@@ -37,6 +62,9 @@ class School:
     policy: Policy
     timezone: str
     people: tuple[Person, ...]
+    calendar: Calendar = field(default_factory=Calendar)
+    digest: DigestTime = field(default_factory=DigestTime)
+    cover: tuple[Cover, ...] = ()
 
     def person(self, person_id: str) -> Person | None:
         """The person with this id, if any."""
@@ -58,7 +86,7 @@ class School:
 def load_school(path: Path) -> School:
     """Read a school config and the policy it names, checking every field."""
     top = Fields(load_yaml(path), str(path))
-    top.only(("school", "policy", "timezone", "people"))
+    top.only(("school", "policy", "timezone", "bank_holidays", "school_hours", "digest", "cover", "people"))
     try:
         policy = resolve_policy(top.string("policy", DEFAULT_PRESET), relative_to=path.parent)
     except UnknownPolicy as exc:
@@ -68,7 +96,85 @@ def load_school(path: Path) -> School:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise top.error(f"unknown timezone {timezone!r}; use an IANA name such as Europe/London", "timezone") from None
-    return School(name=top.string("school"), policy=policy, timezone=timezone, people=_people(top, policy))
+    region = top.string("bank_holidays", "england")
+    if region not in REGIONS:
+        raise top.error(f"unknown bank holidays {region!r}; use one of: {', '.join(REGIONS)}", "bank_holidays")
+    calendar = Calendar(timezone=timezone, region=region, hours=_school_hours(top))
+    return School(name=top.string("school"), policy=policy, timezone=timezone, people=_people(top, policy),
+                  calendar=calendar, digest=_digest(top), cover=_cover(top, policy))
+
+
+def _clock_time(fields: Fields, key: str, default: str) -> time:
+    value = fields.data.get(key, default)
+    if isinstance(value, int) and not isinstance(value, bool):
+        # YAML 1.1 reads an unquoted 17:30 as sexagesimal 1050: minutes since midnight.
+        value = f"{value // 60}:{value % 60:02d}"
+    text = str(value).strip()
+    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", text)
+    if match is None:
+        raise fields.error(f"{text!r} is not a time of day; write it as 24-hour HH:MM, e.g. {default!r}", key)
+    return time(int(match[1]), int(match[2]))
+
+
+def _day(fields: Fields, value: object, key: str) -> int:
+    word = str(value).strip().lower()
+    for index, day in enumerate(DAYS):
+        if word in (day, day[:3]):
+            return index
+    raise fields.error(f"{value!r} is not a day of the week; use one of: {', '.join(DAYS)}", key)
+
+
+def _school_hours(top: Fields) -> SchoolHours:
+    if top.data.get("school_hours") is None:
+        return SchoolHours()
+    fields = top.child("school_hours")
+    fields.only(("days", "start", "end"))
+    raw_days = fields.data.get("days", list(DAYS[:5]))
+    if not isinstance(raw_days, list) or not raw_days:
+        raise fields.error("expected a list of days, e.g. [monday, tuesday, wednesday, thursday, friday]", "days")
+    start, end = _clock_time(fields, "start", "08:00"), _clock_time(fields, "end", "18:00")
+    if end <= start:
+        raise fields.error(f"ends at {end:%H:%M}, not after it starts at {start:%H:%M}", "end")
+    return SchoolHours(days=frozenset(_day(fields, d, "days") for d in raw_days), start=start, end=end)
+
+
+def _digest(top: Fields) -> DigestTime:
+    if top.data.get("digest") is None:
+        return DigestTime()
+    fields = top.child("digest")
+    fields.only(("day", "time"))
+    return DigestTime(day=_day(fields, fields.data.get("day", "monday"), "day"), at=_clock_time(fields, "time", "08:00"))
+
+
+def _cover(top: Fields, policy: Policy) -> tuple[Cover, ...]:
+    raw = top.data.get("cover")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise top.error("expected a list of cover rules, each with categories and a deadline or a ladder", "cover")
+    rules = []
+    for index, entry in enumerate(raw):
+        fields = top.nested(entry, f"cover[{index}]")
+        fields.only(("categories", "when", "ack_within_minutes", "escalation"))
+        categories = []
+        for name in fields.identifiers("categories"):
+            try:
+                categories.append(Category(name))
+            except ValueError:
+                raise fields.error(f"unknown category {name!r}; allowed: {allowed(Category)}", "categories") from None
+        when = fields.string("when", "always")
+        if when not in ("always", "out_of_hours"):
+            raise fields.error(f"{when!r}: use always or out_of_hours", "when")
+        ladder = fields.identifiers("escalation") if "escalation" in fields.data else None
+        for role in ladder or ():
+            if role not in policy.roles:
+                raise fields.error(f"unknown role {role!r}; policy {policy.id} defines: {', '.join(policy.roles)}",
+                                   "escalation")
+        minutes = fields.integer("ack_within_minutes")
+        if minutes is None and ladder is None:
+            raise fields.error("says nothing to change: give ack_within_minutes, escalation, or both")
+        rules.append(Cover(frozenset(categories), when == "out_of_hours", minutes, ladder))
+    return tuple(rules)
 
 
 def _people(top: Fields, policy: Policy) -> tuple[Person, ...]:
@@ -114,4 +220,4 @@ def _check_person(fields: Fields, person: Person, policy: Policy) -> None:
         raise fields.error(f"{person.email!r} is not an email address", "email")
 
 
-__all__ = ["InputError", "Person", "School", "load_school"]
+__all__ = ["Cover", "DigestTime", "InputError", "Person", "School", "load_school"]

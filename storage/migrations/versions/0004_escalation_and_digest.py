@@ -37,6 +37,7 @@ def upgrade() -> None:
     op.add_column("reports", sa.Column("lado_consulted_by", sa.String(100), nullable=True))
     op.create_index(op.f("ix_reports_next_escalation_at"), "reports", ["next_escalation_at"])
     op.create_index(op.f("ix_reports_lado_due_at"), "reports", ["lado_due_at"])
+    op.create_index(op.f("ix_reports_created_at"), "reports", ["created_at"])
     op.execute(
         "UPDATE reports SET next_escalation_at = ack_deadline "
         "WHERE acknowledged_at IS NULL AND status = 'open' AND ack_deadline IS NOT NULL"
@@ -81,9 +82,10 @@ def downgrade() -> None:
         batch.create_unique_constraint(OLD_UNIQUE, ["report_id", "person_id", "channel", "kind"])
         batch.drop_column("claimed_until")
         batch.drop_column("round")
+    op.drop_index(op.f("ix_reports_created_at"), "reports")
+    op.drop_index(op.f("ix_reports_lado_due_at"), "reports")
+    op.drop_index(op.f("ix_reports_next_escalation_at"), "reports")
     with op.batch_alter_table("reports") as batch:
-        batch.drop_index(batch.f("ix_reports_lado_due_at"))
-        batch.drop_index(batch.f("ix_reports_next_escalation_at"))
         for column in ("lado_consulted_by", "lado_consulted_at", "lado_reminded_at", "lado_due_at",
                        "escalation_step", "next_escalation_at"):
             batch.drop_column(column)
