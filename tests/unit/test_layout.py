@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # What each package may import besides the standard library (STYLE.md, "Direction").
 ALLOWED = {
-    "routing": {"routing", "yaml"},
+    "routing": {"routing", "yaml", "holidays"},  # holidays: the bank-holiday calendar for working days
     "dialogs": {"routing", "dialogs"},
     "storage": {"routing", "dialogs", "storage", "sqlalchemy", "alembic"},
 }
