@@ -16,6 +16,7 @@ class Action(StrEnum):
     NOTE = "note"
     RECORD_ACTION = "record_action"
     CLOSE = "close"
+    LADO = "lado"  # record that the LADO was consulted about an allegation
 
 
 def may(person_id: str, action: Action, report: Report, recipients: Iterable[Recipient]) -> bool:

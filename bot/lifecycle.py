@@ -25,6 +25,7 @@ from dialogs.validation import Invalid, clean_text, normalise
 from routing.engine import Decision, RoutingError, decide
 from routing.report import Report as RoutingReport
 from routing.vocabulary import Category, Flag, Subject
+from storage import escalations
 from storage import reports as store
 from storage.alerts import queue_alert
 from storage.drafts import delete_draft
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 
 ROUTE_ERRORS: tuple[type[Exception], ...] = (*STORE_ERRORS, RoutingError)
 REFERENCE = re.compile(r"^SG-\d{4}-\d{4,}$")
+LADO_WORKING_DAYS = 1
 NOTE_LENGTH = 2000
 REASON_LENGTH = 2000
 VERBS = {
@@ -44,6 +46,7 @@ VERBS = {
     Action.NOTE: "add a note to",
     Action.RECORD_ACTION: "record an action on",
     Action.CLOSE: "close",
+    Action.LADO: "record the LADO consultation for",
 }
 
 
@@ -117,11 +120,16 @@ async def route(app: App, reference: str) -> Routed:
         existing, _ = await store.get_routing(session, report)
         if existing is not None:
             return Routed(reference, existing.owner_role, report.ack_deadline)
-        decision = decide(app.school.policy, _as_routed(report), app.school)
+        # The time it was reported decides whether the school's out-of-hours cover applies.
+        decision = decide(app.school.policy, _as_routed(report), app.school, at=report.created_at)
         recipients = _recipients(app, decision)
         now = app.now()
+        # KCSIE Part four: an allegation that may meet the harm threshold is discussed with the
+        # LADO within one working day; the clock skips weekends and bank holidays.
+        lado_due = app.school.calendar.add_working_days(report.created_at, LADO_WORKING_DAYS) if report.allegation else None
         await store.record_routing(
-            session, now=now, report=report, decision_json=decision.as_json(), recipients=recipients
+            session, now=now, report=report, decision_json=decision.as_json(), recipients=recipients,
+            lado_due_at=lado_due,
         )
         for person in recipients:
             if person.kind is RecipientKind.ESCALATION:
@@ -208,10 +216,34 @@ async def close(app: App, person_id: str, reference_text: str, decision: str, re
                                           decision=chosen, reason=cleaned)
         if not change.changed:
             return Result(Reply(f"{report.reference} is already closed.", tone=Tone.DONE))
+        if chosen == "lado" and report.lado_due_at is not None:
+            # Closing as referred to the LADO is the consultation, if none was recorded before.
+            await escalations.record_lado_consulted(session, now=app.now(), report=report, person_id=person_id)
         label = messages.CLOSE_DECISIONS[chosen]
         return Result(Reply(f"{report.reference} is closed: {label}.", tone=Tone.DONE), changed=True)
 
     return await _on_report(app, person_id, reference_text, Action.CLOSE, act)
+
+
+async def lado_consulted(app: App, person_id: str, reference_text: str) -> Result:
+    """Record that the LADO was consulted about an allegation (KCSIE Part four); the log keeps when."""
+    async def act(session: AsyncSession, report: Report, recipients: list[Recipient]) -> Result:
+        if report.lado_due_at is None:
+            return Result(error(f"{report.reference} is not handled as an allegation, so it has no LADO "
+                                "consultation to record."))
+        now = app.now()
+        if not await escalations.record_lado_consulted(session, now=now, report=report, person_id=person_id):
+            refreshed = await store.get_report(session, report.reference)
+            by = refreshed.lado_consulted_by if refreshed is not None else None
+            at = refreshed.lado_consulted_at if refreshed is not None else None
+            said = f" by {app.name(by)} at {app.local(at)}" if by is not None and at is not None else ""
+            return Result(Reply(f"The LADO consultation for {report.reference} was already recorded{said}.",
+                                tone=Tone.DONE))
+        late = "" if now <= report.lado_due_at else " It was recorded after the working day had passed; the log says so."
+        return Result(Reply(f"LADO consultation recorded for {report.reference} at {app.local(now)}.{late}",
+                            tone=Tone.DONE), changed=True)
+
+    return await _on_report(app, person_id, reference_text, Action.LADO, act)
 
 
 def close_decision(text: str) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.app import App
 from dialogs import Choice, Reply, Tone
@@ -50,6 +50,7 @@ ACKNOWLEDGE = ReportButton("acknowledge", "Acknowledge")
 ADD_NOTE = ReportButton("note", "Add note")
 RECORD_ACTION = ReportButton("record_action", "Record action")
 VIEW = ReportButton("view", "View log")
+LADO_CONSULTED = ReportButton("lado", "LADO consulted")
 
 
 @dataclass(frozen=True)
@@ -75,12 +76,23 @@ def flagged(report: Report) -> list[str]:
 
 
 def alert(app: App, report: Report, recipient: Recipient | None) -> Alert:
-    """The alert for one person the report was routed to."""
+    """The alert for one person the report was routed to (or escalated to)."""
     owner = recipient is not None and recipient.kind == RecipientKind.OWNER.value
+    escalated = recipient is not None and recipient.escalated_at is not None
     urgent = Flag.IMMEDIATE_RISK.value in report.flags
     heading = "URGENT: " if urgent else ""
-    heading += f"New report {report.reference} " + ("for you to acknowledge" if owner else "for your information")
-    lines = [heading, CATEGORY_LABELS[Category(report.category)], f"About: {about(report, app)}"]
+    if escalated:
+        heading += f"ESCALATED: report {report.reference} for you to acknowledge"
+    else:
+        heading += f"New report {report.reference} " + ("for you to acknowledge" if owner else "for your information")
+    lines = [heading]
+    if escalated:
+        assert recipient is not None and recipient.escalated_at is not None
+        waited = waited_words(recipient.escalated_at - report.created_at)
+        # Who failed to respond is not said: the ladder's rung is told it has waited, not why.
+        lines.append(f"Not acknowledged {waited} after it was reported, so it has come to you "
+                     f"as {app.role_name(recipient.role)}.")
+    lines += [CATEGORY_LABELS[Category(report.category)], f"About: {about(report, app)}"]
     if report.allegation:
         lines.append("Handled as: a possible allegation (KCSIE Part four)")
     marks = flagged(report)
@@ -89,14 +101,74 @@ def alert(app: App, report: Report, recipient: Recipient | None) -> Alert:
     lines.append(f"Reported by {app.name(report.reporter)} at {app.local(report.created_at)}")
     if report.acknowledged_at is not None and report.acknowledged_by is not None:
         lines.append(f"Acknowledged by {app.name(report.acknowledged_by)} at {app.local(report.acknowledged_at)}")
+    elif report.next_escalation_at is not None and escalated:
+        lines.append(f"Acknowledge by {app.local(report.next_escalation_at)}")
     elif report.ack_deadline is not None:
         lines.append(f"Acknowledge by {app.local(report.ack_deadline)}")
+    lines += lado_lines(app, report)
     # Once acknowledged, an alert (sent late, or updated in place) no longer offers Acknowledge.
     buttons = [ADD_NOTE, VIEW] if report.acknowledged_at is not None else [ACKNOWLEDGE, ADD_NOTE, VIEW]
     if (recipient is not None and recipient.role == Role.ONLINE_SAFETY_OFFICER) or report.category == Category.INAPPROPRIATE_CONTENT:
         # Appendix B: the online safety officer records the action taken on the report form.
         buttons.insert(len(buttons) - 1, RECORD_ACTION)
+    if lado_pending(report):
+        buttons.insert(len(buttons) - 1, LADO_CONSULTED)
     return Alert(report.reference, "\n".join(lines), tuple(buttons), urgent)
+
+
+def reminder(app: App, report: Report, recipients: Sequence[Recipient]) -> Alert:
+    """To the people already asked to acknowledge, when the deadline passed and nobody has."""
+    if report.acknowledged_at is not None and report.acknowledged_by is not None:
+        # Sent after someone acknowledged after all: say so rather than raise a false alarm.
+        return Alert(report.reference, f"Update: {report.reference} has now been acknowledged by "
+                     f"{app.name(report.acknowledged_by)} at {app.local(report.acknowledged_at)}.", (VIEW,), False)
+    urgent = Flag.IMMEDIATE_RISK.value in report.flags
+    due = f" It was due by {app.local(report.ack_deadline)}." if report.ack_deadline is not None else ""
+    lines = [("URGENT: " if urgent else "") + f"Reminder: {report.reference} has not been acknowledged.{due}"]
+    reached = list(dict.fromkeys(app.role_name(r.role) for r in recipients if r.escalated_at is not None))
+    if reached:
+        lines.append("It has been escalated to the " + " and the ".join(reached) + ".")
+    else:
+        lines.append("Nobody further up the ladder is left to escalate to.")
+    lines.append(f"{CATEGORY_LABELS[Category(report.category)]}. Please acknowledge it now.")
+    if urgent:
+        lines.append(EMERGENCY)
+    return Alert(report.reference, "\n".join(lines), (ACKNOWLEDGE, VIEW), urgent)
+
+
+def lado_reminder(app: App, report: Report) -> Alert:
+    """To the case owner when an allegation's working day for consulting the LADO has passed."""
+    if report.lado_consulted_at is not None:
+        return Alert(report.reference, f"Update: the LADO consultation for {report.reference} is recorded.", (VIEW,), False)
+    due = f" by {app.local(report.lado_due_at)}" if report.lado_due_at is not None else ""
+    text = (f"LADO: {report.reference} is a possible allegation against someone who works with children. "
+            f"The local authority designated officer should have been consulted{due} (within one working day, "
+            "KCSIE Part four). If you have consulted them, record it with LADO consulted; if not, please do so today.")
+    return Alert(report.reference, text, (LADO_CONSULTED, VIEW), False)
+
+
+def lado_pending(report: Report) -> bool:
+    """Whether the report still waits for its LADO consultation to be recorded."""
+    return report.lado_due_at is not None and report.lado_consulted_at is None and report.closed_at is None
+
+
+def lado_lines(app: App, report: Report) -> list[str]:
+    """The LADO clock as an alert or a view shows it."""
+    if report.lado_consulted_at is not None and report.lado_consulted_by is not None:
+        return [f"LADO consulted: recorded by {app.name(report.lado_consulted_by)} at {app.local(report.lado_consulted_at)}"]
+    if lado_pending(report):
+        assert report.lado_due_at is not None
+        return [f"Consult the LADO by {app.local(report.lado_due_at)} (one working day, KCSIE Part four)"]
+    return []
+
+
+def waited_words(waited: timedelta) -> str:
+    """A wait as a person says it: `45 min`, `2 h 5 min`."""
+    minutes = max(0, int(waited.total_seconds() // 60))
+    hours, minutes = divmod(minutes, 60)
+    if hours == 0:
+        return f"{minutes} min"
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
 
 
 def sent(app: App, reference: str, owner_role: str, deadline: datetime | None, urgent: bool) -> list[Reply]:
@@ -177,6 +249,7 @@ def report_view(
         lines.append(f"Acknowledge by {app.local(report.ack_deadline)}")
     if report.acknowledged_at is not None and report.acknowledged_by is not None:
         lines.append(f"Acknowledged by {app.name(report.acknowledged_by)} at {app.local(report.acknowledged_at)}")
+    lines += lado_lines(app, report)
     for note in notes:
         label = "Action taken" if note.kind == "action" else "Note"
         lines.append(f"{label} by {app.name(note.author)} at {app.local(note.at)}: {note.text}")

@@ -100,5 +100,10 @@ def _notice(app: App, delivery: AlertDelivery, report: Report, recipients: list[
         reply = messages.acknowledged_for_reporter(app, report.reference, by, at)
         return Notice(delivery.id, delivery.person_id, delivery.channel, kind, report.reference, reply)
     recipient = next((r for r in recipients if r.person_id == delivery.person_id), None)
-    alert = messages.alert(app, report, recipient)
+    if kind is NoticeKind.REMINDER:
+        alert = messages.reminder(app, report, recipients)
+    elif kind is NoticeKind.LADO:
+        alert = messages.lado_reminder(app, report)
+    else:
+        alert = messages.alert(app, report, recipient)
     return Notice(delivery.id, delivery.person_id, delivery.channel, kind, report.reference, Reply(alert.text), alert)

@@ -17,21 +17,24 @@ MAX_ERROR_CHARS = 2000
 
 async def queue_alert(
     session: AsyncSession, *, now: datetime, report: Report, person_id: str, channel: str,
-    kind: NoticeKind = NoticeKind.ALERT,
+    kind: NoticeKind = NoticeKind.ALERT, round: int = 0,
 ) -> AlertDelivery:
-    """Queue a notice of `kind` about a report to a person on a channel; queuing it again returns the same row."""
+    """Queue a notice of `kind` about a report to a person on a channel; queuing it again returns the same row.
+
+    `round` tells repeated notices apart (a reminder at each escalation step is its own round).
+    """
     # ON CONFLICT DO NOTHING: a retried or concurrent submit never queues a second alert.
     await session.execute(
         conflict_insert(session, AlertDelivery)
         .values(
-            report_id=report.id, person_id=person_id, channel=channel, kind=kind.value,
+            report_id=report.id, person_id=person_id, channel=channel, kind=kind.value, round=round,
             status=DeliveryStatus.QUEUED.value, attempts=0, queued_at=now,
         )
-        .on_conflict_do_nothing(index_elements=["report_id", "person_id", "channel", "kind"])
+        .on_conflict_do_nothing(index_elements=["report_id", "person_id", "channel", "kind", "round"])
     )
     query = select(AlertDelivery).where(
         AlertDelivery.report_id == report.id, AlertDelivery.person_id == person_id,
-        AlertDelivery.channel == channel, AlertDelivery.kind == kind.value,
+        AlertDelivery.channel == channel, AlertDelivery.kind == kind.value, AlertDelivery.round == round,
     )
     return (await session.scalars(query.execution_options(populate_existing=True))).one()
 

@@ -119,8 +119,9 @@ async def record_routing(
     report: Report,
     decision_json: Mapping[str, Any],
     recipients: Sequence[NewRecipient],
+    lado_due_at: datetime | None = None,
 ) -> RoutingDecision:
-    """Store the decision and its recipients, set the deadline, and log a `routed` event."""
+    """Store the decision and its recipients, set the deadline (and the LADO clock), and log a `routed` event."""
     minutes = int(decision_json["ack_within_minutes"])
     decision = RoutingDecision(
         report_id=report.id,
@@ -141,12 +142,15 @@ async def record_routing(
         ))
     # The clock starts when the member of staff reported, not when routing finished.
     report.ack_deadline = report.created_at + timedelta(minutes=minutes)
+    report.next_escalation_at = report.ack_deadline  # the scheduler acts then, unless acknowledged
+    report.lado_due_at = lado_due_at
     await session.flush()
     await append_event(
         session, now=now, actor=SYSTEM, kind=EventKind.ROUTED, report_ref=report.reference,
         data={
             "decision": dict(decision_json),
             "ack_deadline": timestamp(report.ack_deadline),
+            **({"lado_due": timestamp(lado_due_at)} if lado_due_at is not None else {}),
             "recipients": [{"person": p.person_id, "role": p.role, "kind": p.kind.value} for p in recipients],
         },
     )
@@ -163,6 +167,7 @@ async def acknowledge(session: AsyncSession, *, now: datetime, report_ref: str, 
         .values(
             acknowledged_at=now,
             acknowledged_by=person_id,
+            next_escalation_at=None,  # acknowledged: the ladder stops here
             status=case((Report.status == Status.OPEN.value, Status.ACKNOWLEDGED.value), else_=Report.status),
         )
         .returning(Report.id)
@@ -180,7 +185,8 @@ async def close_report(
     won = (
         update(Report)
         .where(Report.reference == report_ref, Report.status != Status.CLOSED.value)
-        .values(status=Status.CLOSED.value, closed_at=now, closed_by=person_id, close_decision=decision, close_reason=reason)
+        .values(status=Status.CLOSED.value, closed_at=now, closed_by=person_id, close_decision=decision,
+                close_reason=reason, next_escalation_at=None)
         .returning(Report.id)
     )
     return await _first_wins(
