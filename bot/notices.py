@@ -11,7 +11,7 @@ from bot import messages
 from bot.app import STORE_ERRORS, App
 from dialogs import Reply
 from storage import reports as store
-from storage.alerts import mark_alert_failed, mark_alert_sent, pending_alerts
+from storage.alerts import claim_alerts, mark_alert_failed, mark_alert_sent
 from storage.models import AlertDelivery, NoticeKind, Recipient, Report
 
 log = logging.getLogger(__name__)
@@ -31,10 +31,14 @@ class Notice:
 
 
 async def pending(app: App, channel: str, person_id: str | None = None) -> list[Notice]:
-    """The notices still to send on `channel` (to one person, if given), oldest first."""
-    async with app.sessions() as session:
+    """The notices still to send on `channel` (to one person, if given), claimed for this sender, oldest first.
+
+    A claimed notice is this sender's for a while (storage.alerts.CLAIM_SECONDS): another server
+    on the same database does not send it too. Marking it delivered or failed releases it.
+    """
+    async with app.sessions.begin() as session:
         notices = []
-        for delivery in await pending_alerts(session, channel=channel, person_id=person_id):
+        for delivery in await claim_alerts(session, now=app.now(), channel=channel, person_id=person_id):
             report = await session.get(Report, delivery.report_id)
             if report is None:
                 continue

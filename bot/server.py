@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlparse
@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from bot.app import STORE_ERRORS, App
 from bot.demo import EXAMPLE_SCHOOL
+from bot.scheduler import EVERY_SECONDS, Scheduler
 from bot.slack import SlackChannel
 from bot.teams import TEAMS_KEY, TeamsSettings, add_teams_routes
 from routing.yamlfields import InputError
@@ -37,6 +38,8 @@ class Settings:
     config: Path = EXAMPLE_SCHOOL
     port: int = DEFAULT_PORT
     outbox_seconds: float = OUTBOX_SECONDS
+    # How often the scheduler looks for escalations, LADO reminders and the digest; 0 turns it off.
+    scheduler_seconds: float = EVERY_SECONDS
     teams: TeamsSettings = field(default_factory=TeamsSettings)
 
     @property
@@ -103,7 +106,19 @@ def build_server(app: App, settings: Settings) -> web.Application:
         server[SLACK_KEY] = slack
     # Teams is always on: authenticated with MICROSOFT_APP_ID, else the Emulator's local mode.
     add_teams_routes(server, app, replace(settings.teams, outbox_seconds=settings.outbox_seconds))
+    if settings.scheduler_seconds > 0:
+        server.cleanup_ctx.append(_scheduling(Scheduler(app, every=settings.scheduler_seconds)))
     return server
+
+
+def _scheduling(scheduler: Scheduler) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Run the scheduler while the server runs; its first round catches up on anything due while it was down."""
+    async def context(server: web.Application) -> AsyncIterator[None]:
+        scheduler.start()
+        yield
+        await scheduler.stop()
+
+    return context
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import conflict_insert
@@ -13,6 +13,8 @@ from storage.models import AlertDelivery, DeliveryStatus, NoticeKind, Report
 
 # Long enough for a platform's error body, short enough that one bad answer cannot bloat a row.
 MAX_ERROR_CHARS = 2000
+# How long a sender holds the notices it took; if it dies mid-send, another sender takes them after.
+CLAIM_SECONDS = 120
 
 
 async def queue_alert(
@@ -48,7 +50,7 @@ async def mark_alert_sent(
         .where(AlertDelivery.id == delivery_id, AlertDelivery.status != DeliveryStatus.SENT.value)
         .values(
             status=DeliveryStatus.SENT.value, attempts=AlertDelivery.attempts + 1,
-            sent_at=now, external_ref=external_ref, last_error=None,
+            sent_at=now, external_ref=external_ref, last_error=None, claimed_until=None,
         )
         .returning(AlertDelivery.id),
         execution_options={"synchronize_session": False},
@@ -72,7 +74,8 @@ async def mark_alert_failed(session: AsyncSession, *, now: datetime, delivery_id
     await session.execute(
         update(AlertDelivery)
         .where(AlertDelivery.id == delivery_id, AlertDelivery.status != DeliveryStatus.SENT.value)
-        .values(status=DeliveryStatus.FAILED.value, attempts=AlertDelivery.attempts + 1, last_error=error[:MAX_ERROR_CHARS]),
+        .values(status=DeliveryStatus.FAILED.value, attempts=AlertDelivery.attempts + 1,
+                last_error=error[:MAX_ERROR_CHARS], claimed_until=None),
         execution_options={"synchronize_session": False},
     )
     return await _delivery(session, delivery_id)
@@ -92,6 +95,34 @@ async def pending_alerts(
         .order_by(AlertDelivery.queued_at, AlertDelivery.id)
         .limit(limit)
     )
+    return list(await session.scalars(query.execution_options(populate_existing=True)))
+
+
+async def claim_alerts(
+    session: AsyncSession, *, now: datetime, channel: str, person_id: str | None = None, limit: int = 100
+) -> list[AlertDelivery]:
+    """Notices still to send on `channel` (to one person, if given), claimed for this sender, oldest first.
+
+    Two servers sharing a database both look for notices: a compare-and-set on each row's
+    claim means only one of them sends it (the other finds it claimed and leaves it).
+    """
+    free = or_(AlertDelivery.claimed_until.is_(None), AlertDelivery.claimed_until < now)
+    candidates = [d.id for d in await pending_alerts(session, channel=channel, person_id=person_id, limit=limit)
+                  if d.claimed_until is None or d.claimed_until < now]
+    claimed = []
+    for delivery_id in candidates:
+        won = await session.execute(
+            update(AlertDelivery)
+            .where(AlertDelivery.id == delivery_id, AlertDelivery.status != DeliveryStatus.SENT.value, free)
+            .values(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+            .returning(AlertDelivery.id),
+            execution_options={"synchronize_session": False},
+        )
+        if won.scalar_one_or_none() is not None:
+            claimed.append(delivery_id)
+    if not claimed:
+        return []
+    query = select(AlertDelivery).where(AlertDelivery.id.in_(claimed)).order_by(AlertDelivery.queued_at, AlertDelivery.id)
     return list(await session.scalars(query.execution_options(populate_existing=True)))
 
 

@@ -75,6 +75,7 @@ class Handlers:
         self._on("actions", ActionId.NOTE, bolt.action(ActionId.NOTE), self.note_button)
         self._on("actions", ActionId.RECORD_ACTION, bolt.action(ActionId.RECORD_ACTION), self.note_button)
         self._on("actions", ActionId.VIEW, bolt.action(ActionId.VIEW), self.view_log)
+        self._on("actions", ActionId.LADO, bolt.action(ActionId.LADO), self.lado_consulted)
         self._on("views", CallbackId.NOTE, bolt.view(CallbackId.NOTE), self.note_submitted)
         bolt.error(_log_error)
 
@@ -186,6 +187,19 @@ class Handlers:
         if (body.get("container") or {}).get("type") == "view":
             await self._publish_home(_user(body))
         await self.outbox.deliver()
+
+    async def lado_consulted(self, ack: AsyncAck, body: Body) -> None:
+        """LADO consulted: recorded once with its time; the alerts then stop offering it."""
+        await ack()
+        person = self.slack.person(_user(body))
+        if person is None:
+            await self._tell(body, STRANGER)
+            return
+        reference = _value(body)
+        result = await lifecycle.lado_consulted(self.app, person.id, reference)
+        if result.changed:
+            await self.outbox.refresh(reference)
+        await self._tell(body, result.reply)
 
     async def note_button(self, ack: AsyncAck, body: Body) -> None:
         """Add note / Record action: a modal to type it in (opened first, while the trigger is fresh)."""

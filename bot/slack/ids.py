@@ -22,6 +22,7 @@ class ActionId(StrEnum):
     NOTE = "sg_report_note"
     RECORD_ACTION = "sg_report_record_action"
     VIEW = "sg_report_view"
+    LADO = "sg_report_lado"  # LADO consulted (KCSIE Part four)
 
 
 # An alert's ReportButton.action -> the button's action_id.
@@ -30,6 +31,7 @@ REPORT_ACTIONS: dict[str, ActionId] = {
     "note": ActionId.NOTE,
     "record_action": ActionId.RECORD_ACTION,
     "view": ActionId.VIEW,
+    "lado": ActionId.LADO,
 }
 CHOICE_PATTERN = rf"^{ActionId.CHOICE}_\d+$"
 

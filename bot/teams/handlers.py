@@ -137,7 +137,7 @@ class TeamsBot:
         return cards.render(replies, Answered(label) if taken and label.strip() else None)
 
     async def report_action(self, person: Person, value: dict[str, Any]) -> Reply:
-        """Acknowledge, Add note, Record action or View log on an alert."""
+        """Acknowledge, Add note, Record action, LADO consulted or View log on an alert."""
         action = value.get("action")
         reference = str(value.get("reference") or "")
         if action == "acknowledge":
@@ -151,6 +151,8 @@ class TeamsBot:
             return (await lifecycle.add_note(self.app, person.id, reference, text, kind=kind)).reply
         if action == "view":
             return (await lifecycle.view(self.app, person.id, reference)).reply
+        if action == "lado":
+            return (await lifecycle.lado_consulted(self.app, person.id, reference)).reply
         return UNKNOWN_BUTTON
 
     async def open_reports(self, person: Person) -> list[Card]:

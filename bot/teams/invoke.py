@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 CARD_ACTION = "adaptiveCard/action"
 REFRESH = "refresh"
-VERBS = {"acknowledge", "note", "record_action", "view"}
+VERBS = {"acknowledge", "note", "record_action", "view", "lado"}
 Body = dict[str, Any]
 
 

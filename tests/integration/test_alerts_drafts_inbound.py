@@ -6,7 +6,8 @@ import asyncio
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.alerts import mark_alert_failed, mark_alert_sent, pending_alerts, queue_alert
+from storage.alerts import CLAIM_SECONDS, claim_alerts, mark_alert_failed, mark_alert_sent, pending_alerts, queue_alert
+from storage.models import NoticeKind
 from storage.drafts import delete_draft, load_draft, purge_drafts, save_draft
 from storage.inbound import seen_inbound
 from storage.log import events_for, verify
@@ -37,6 +38,31 @@ async def test_an_alert_is_queued_once_sent_once_and_logged_once(sessions: async
         delivered = [e for e in await events_for(session, report.reference) if e.kind == "alert_delivered"]
         assert [(e.actor, e.data) for e in delivered] == [("system", {"person": "head1", "channel": "slack", "notice": "alert", "attempts": 2})]
         assert (await verify(session)).ok
+
+
+async def test_two_senders_claiming_at_once_each_take_a_notice_once(sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with sessions.begin() as session:
+        report = await new_report(session)
+        queued = [await queue_alert(session, now=NOW, report=report, person_id=f"person{n}", channel="slack")
+                  for n in range(6)]
+        reminder = await queue_alert(session, now=NOW, report=report, person_id="person0", channel="slack",
+                                     kind=NoticeKind.REMINDER, round=1)
+        assert reminder.id not in [q.id for q in queued], "each reminder round is its own notice"
+
+    async def claim() -> list[int]:
+        async with sessions.begin() as session:
+            return [d.id for d in await claim_alerts(session, now=minutes(1), channel="slack")]
+
+    first, second = await asyncio.gather(claim(), claim())
+    assert sorted(first + second) == sorted([q.id for q in queued] + [reminder.id]), "every notice claimed once"
+    assert not set(first) & set(second)
+    assert await claim() == [], "claimed notices are not handed out again while the claim holds"
+    async with sessions.begin() as session:
+        await mark_alert_failed(session, now=minutes(1), delivery_id=queued[0].id, error="timeout")
+    assert await claim() == [queued[0].id], "a failed send is free to be tried again"
+    async with sessions.begin() as session:
+        later = [d.id for d in await claim_alerts(session, now=minutes(1 + CLAIM_SECONDS / 60 + 1), channel="slack")]
+    assert sorted(later) == sorted([q.id for q in queued] + [reminder.id]), "a sender that died lets go in time"
 
 
 async def test_a_draft_is_saved_replaced_loaded_and_deleted(sessions: async_sessionmaker[AsyncSession]) -> None:

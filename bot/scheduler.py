@@ -1,0 +1,87 @@
+"""The scheduler: APScheduler in the server process runs the clocks that live in the database.
+
+Every `every` seconds (and once at start, to catch up after downtime) it takes the escalation
+steps that fell due, reminds owners of LADO consultations due, and queues the weekly digest
+when its moment has come; a cron job also fires at the digest's own time, so it is not late
+by a round. Nothing is kept only in the scheduler's memory: each job reads what is due from
+the database and takes each step once, so two servers sharing one database can both run it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot import digest
+from bot.app import STORE_ERRORS, App
+from bot.escalation import Step, escalate_due, remind_lado_due
+
+log = logging.getLogger(__name__)
+
+# Escalation deadlines are in minutes (15 at the tightest, rule 3): half a minute late at most.
+EVERY_SECONDS = 30.0
+CRON_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class Round:
+    """What one round of the scheduler did."""
+
+    escalated: tuple[Step, ...] = ()
+    lado_reminded: tuple[str, ...] = ()
+    digests: tuple[str, ...] = ()
+
+
+class Scheduler:
+    """The server's clock jobs; `run_once` is one round, which tests call with a clock they move by hand."""
+
+    def __init__(self, app: App, *, every: float = EVERY_SECONDS) -> None:
+        self.app = app
+        self.every = every
+        self._round = asyncio.Lock()  # one round at a time in this process
+        self._scheduler: AsyncIOScheduler | None = None
+
+    async def run_once(self) -> Round:
+        """Take every step due now: escalations, LADO reminders, the weekly digest."""
+        async with self._round:
+            escalated = await escalate_due(self.app)
+            lado = await remind_lado_due(self.app)
+            try:
+                digests = await digest.queue_due_digest(self.app)
+            except STORE_ERRORS:
+                log.exception("could not queue the weekly digest; it is tried again next round")
+                digests = []
+            return Round(tuple(escalated), tuple(lado), tuple(digests))
+
+    async def _job(self) -> None:
+        try:
+            await self.run_once()
+        except Exception:  # a bug must not stop escalation for good: log it, the next round tries again
+            log.exception("a scheduler round failed")
+
+    def start(self) -> None:
+        """Start the jobs in the running event loop; the first round runs at once (catching up)."""
+        zone = self.app.zone
+        scheduler = AsyncIOScheduler(timezone=zone)
+        options = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
+        scheduler.add_job(self._job, IntervalTrigger(seconds=self.every, timezone=zone), id="clocks",
+                          next_run_time=datetime.now(zone), **options)  # real time: APScheduler's own
+        when = self.app.school.digest
+        scheduler.add_job(self._job, CronTrigger(day_of_week=CRON_DAYS[when.day], hour=when.at.hour,
+                                                 minute=when.at.minute, timezone=zone), id="digest", **options)
+        scheduler.start()
+        self._scheduler = scheduler
+
+    async def stop(self) -> None:
+        """Stop the jobs, letting a round under way finish (its steps commit or roll back whole)."""
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+        async with self._round:
+            pass
