@@ -21,6 +21,7 @@ from storage.models import Report, ReportNote, Status
 
 ACKNOWLEDGED = "acknowledged"
 CLOSED = "closed"
+LADO_CONSULTED = "lado_consulted"
 NOTE_KINDS = {"note_added": "note", "action_recorded": "action"}
 
 
@@ -49,6 +50,7 @@ async def first_mismatch(session: AsyncSession, facts: Sequence[Fact]) -> Mismat
     """The first report (by reference) or note that no longer says what the log says, if any."""
     acks: dict[str, Fact] = {}
     closes: dict[str, Fact] = {}
+    lado: dict[str, Fact] = {}
     notes: dict[int, Fact] = {}
     for fact in facts:
         if fact.report is None:
@@ -57,11 +59,14 @@ async def first_mismatch(session: AsyncSession, facts: Sequence[Fact]) -> Mismat
             acks.setdefault(fact.report, fact)
         elif fact.kind == CLOSED:
             closes.setdefault(fact.report, fact)
+        elif fact.kind == LADO_CONSULTED:
+            lado.setdefault(fact.report, fact)
         elif fact.kind in NOTE_KINDS and isinstance(fact.data, dict) and isinstance(fact.data.get("note"), int):
             notes[fact.data["note"]] = fact
     reports = await session.scalars(select(Report).order_by(Report.reference).execution_options(populate_existing=True))
     for report in reports:
         found = _report_mismatch(report, acks.get(report.reference), closes.get(report.reference))
+        found = found or _lado_mismatch(report, lado.get(report.reference))
         if found is not None:
             return found
     return await _note_mismatch(session, notes)
@@ -89,6 +94,20 @@ def _report_mismatch(report: Report, ack: Fact | None, close: Fact | None) -> Mi
         evidence = close or ack
         return Mismatch(evidence.seq if evidence else None,
                         f"report {ref} was edited: its status is {report.status!r} but the log makes it {expected.value!r}")
+    return None
+
+
+def _lado_mismatch(report: Report, consulted: Fact | None) -> Mismatch | None:
+    """The LADO consultation (KCSIE Part four) must say who recorded it and when, as the log does."""
+    said = (report.lado_consulted_by, report.lado_consulted_at)
+    if consulted is None:
+        if said != (None, None):
+            return Mismatch(None, f"report {report.reference} says the LADO was consulted, but the log has no "
+                                  "record of it, so the report was edited")
+        return None
+    if said != (consulted.actor, consulted.at):
+        return Mismatch(consulted.seq, f"report {report.reference} was edited: who recorded the LADO consultation "
+                                       f"and when no longer match {consulted.label}")
     return None
 
 

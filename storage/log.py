@@ -47,7 +47,8 @@ class EventKind(StrEnum):
 
 
 # Events whose effect also shows in a row, which verify cross-checks (storage/consistency.py).
-FACT_KINDS = {EventKind.ACKNOWLEDGED, EventKind.CLOSED, EventKind.NOTE_ADDED, EventKind.ACTION_RECORDED}
+FACT_KINDS = {EventKind.ACKNOWLEDGED, EventKind.CLOSED, EventKind.NOTE_ADDED, EventKind.ACTION_RECORDED,
+              EventKind.LADO_CONSULTED}
 
 
 class LogError(RuntimeError):

@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.log import VerifyResult, events_for, verify
 from storage.models import NoteKind, Report, ReportNote
-from storage.reports import acknowledge, add_note, close_report, record_routing
+from storage.escalations import record_lado_consulted
+from storage.reports import acknowledge, add_note, close_report, get_report, record_routing
 from tests.integration.helpers import DECISION, RECIPIENTS, minutes, new_report, unguarded
 
 
@@ -111,3 +112,25 @@ async def test_a_note_with_no_event_is_named(engine: AsyncEngine, sessions: asyn
     added = await after(engine, sessions, insert(ReportNote).values(
         id=99, report_id=2, kind="note", author="dsl1", at=minutes(8), text="Made-up note added by hand"))
     assert added.problem == "note 99 has no event in the log, so it was added outside Safeguard"
+
+
+async def test_an_edited_or_invented_lado_consultation_is_named(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    seqs = await history(sessions)
+    result = await after(engine, sessions, report("SG-2026-0002", lado_consulted_at=minutes(5), lado_consulted_by="head1"))
+    assert (result.ok, result.problem) == (False, "report SG-2026-0002 says the LADO was consulted, but the log has no "
+                                                  "record of it, so the report was edited")
+    await unguarded(engine, report("SG-2026-0002", lado_consulted_at=None, lado_consulted_by=None))
+    async with sessions.begin() as session:
+        second = await get_report(session, "SG-2026-0002")
+        assert second is not None
+        assert await record_lado_consulted(session, now=minutes(30), report=second, person_id="head1")
+    async with sessions() as session:
+        assert (await verify(session)).ok
+        consulted = [e.seq for e in await events_for(session, "SG-2026-0002") if e.kind == "lado_consulted"]
+    # Backdating the consultation to look in time is what an edit would be for.
+    result = await after(engine, sessions, report("SG-2026-0002", lado_consulted_at=minutes(6)))
+    assert (result.ok, result.first_bad_seq) == (False, consulted[0])
+    assert "who recorded the LADO consultation and when no longer match" in (result.problem or "")
+    assert seqs  # the first report's history is untouched
