@@ -14,6 +14,7 @@ import click
 from bot import storage_cli
 from bot.chat_cli import chat
 from bot.demo import demo
+from bot.digest_cli import digest
 from bot.directory_cli import directory
 from bot.serve_cli import serve
 from bot.teams_package_cli import teams_package
@@ -110,6 +111,7 @@ def explain_command(policy: str | None, config: Path | None) -> None:
 
 cli.add_command(demo)
 cli.add_command(chat)
+cli.add_command(digest)
 cli.add_command(serve)
 cli.add_command(directory)
 cli.add_command(teams_package)

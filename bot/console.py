@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from bot import conversation, lifecycle, notices
+from bot import conversation, digest_delivery, lifecycle, notices
 from bot.app import CONSOLE, STORE_ERRORS, App
 from bot.messages import CLOSE_DECISIONS, Alert
 from dialogs import InputKind, Reply, Tone
@@ -25,6 +25,7 @@ COMMANDS = {
     "note": "/note {ref} TEXT",
     "record_action": "/action {ref} TEXT",
     "view": "/view {ref}",
+    "lado": "/lado {ref}",
 }
 HELP = f"""Commands:
   /report                      start a report, or carry on with an unfinished one
@@ -33,6 +34,7 @@ HELP = f"""Commands:
   /ack REF                     acknowledge a report
   /note REF TEXT               add a note to a report
   /action REF TEXT             record the action taken on a report
+  /lado REF                    record that the LADO was consulted about an allegation
   /close REF DECISION REASON   close a report with the decision taken and why
                                decisions: {", ".join(CLOSE_DECISIONS)}
   /help                        this list
@@ -112,6 +114,8 @@ class Console:
             self.say([(await lifecycle.acknowledge(self.app, me, rest)).reply])
         elif name == "/view":
             self.say([(await lifecycle.view(self.app, me, rest)).reply])
+        elif name == "/lado":
+            self.say([(await lifecycle.lado_consulted(self.app, me, rest)).reply])
         elif name in ("/note", "/action"):
             reference, _, text = rest.strip().partition(" ")
             kind = NoteKind.ACTION if name == "/action" else NoteKind.NOTE
@@ -153,6 +157,12 @@ class Console:
             for notice in waiting:
                 self.write(render_alert(notice.alert) if notice.alert is not None else render(notice.reply))
                 await notices.delivered(self.app, notice)
+            # The weekly digest: a terminal shows no image, so the chart is offered as a file instead.
+            for digest in await digest_delivery.claim(self.app, CONSOLE, self.person.id):
+                chart = (f"\nIts chart, as a PNG file: safeguard digest --week {digest.week} --chart FILE"
+                         if digest.chart is not None else "")
+                self.write(f"{RULE}\n{digest.text.rstrip()}{chart}\n{RULE}")
+                await digest_delivery.delivered(self.app, digest)
         except STORE_ERRORS:
             self.say([Reply("Safeguard cannot reach its database just now, so new alerts may be waiting.",
                             tone=Tone.ERROR)])

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
+from matplotlib.figure import Figure
+from sqlalchemy import select
 
+from bot.app import App
 from bot.demo import EXAMPLE_SCHOOL
 from dialogs.report import Colleague
 from routing.loader import resolve_policy
 from routing.school import Person, School
+from storage.digest_outbox import queue_digest
+from storage.models import DigestDelivery
 
 
 def person(pid: str, *roles: str) -> Person:
@@ -96,3 +102,28 @@ def example_school_with_ids(path: Path, channel: str, ids: dict[str, str]) -> Pa
     for entry in data["people"]:
         entry[channel] = ids[entry["id"]]
     return write_yaml(path, data)
+
+
+DIGEST_WEEK = "2026-W47"
+
+
+def chart_png() -> bytes:
+    """A small real PNG chart, drawn by matplotlib's Agg renderer (no display needed)."""
+    figure = Figure(figsize=(2, 1.2), dpi=60)
+    figure.add_subplot().bar(["Mon", "Tue", "Wed"], [1, 0, 2])
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+async def queue_governor_digest(app: App, channel: str, text: str, chart: bytes | None) -> None:
+    """The governor lead's digest for DIGEST_WEEK, queued on `channel` as the weekly job queues it."""
+    async with app.sessions.begin() as session:
+        assert await queue_digest(session, now=app.now(), school=app.school.name, week=DIGEST_WEEK,
+                                  person_id="dwilde", channel=channel, text=text, chart=chart)
+
+
+async def the_digest(app: App) -> DigestDelivery:
+    """The one digest row in the database."""
+    async with app.sessions() as session:
+        return (await session.scalars(select(DigestDelivery))).one()

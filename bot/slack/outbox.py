@@ -9,9 +9,11 @@ import logging
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
-from bot import conversation, notices
+from bot import conversation, digest_delivery, notices
+from bot.delivery import deliver_round
 from bot.app import SLACK, STORE_ERRORS, App
 from bot.slack.blocks import Message, alert_message, render
+from dialogs import Reply
 
 log = logging.getLogger(__name__)
 
@@ -45,17 +47,9 @@ class Outbox:
         return f"{posted['channel']}:{posted['ts']}"
 
     async def deliver(self) -> int:
-        """Send every notice waiting on Slack; how many went. A failure is recorded and retried next time."""
+        """Send every notice and digest waiting on Slack; how many went. A failure is recorded and retried next round."""
         async with self._lock:
-            try:
-                waiting = await notices.pending(self.app, SLACK)
-            except STORE_ERRORS:
-                log.exception("could not read the outbox")
-                return 0
-            sent = 0
-            for notice in waiting:
-                sent += await self._send(notice)
-            return sent
+            return await deliver_round(self.app, SLACK, self._send, self._send_digest)
 
     async def _send(self, notice: notices.Notice) -> bool:
         person = self.app.person(notice.person_id)
@@ -71,6 +65,37 @@ class Outbox:
             return False
         await notices.delivered(self.app, notice, external_ref)
         return True
+
+    async def _send_digest(self, digest: digest_delivery.QueuedDigest) -> bool:
+        """The digest's text into the person's DM, then its chart as a file in the same DM."""
+        person = self.app.person(digest.person_id)
+        if person is None or person.slack is None:
+            await digest_delivery.failed(self.app, digest, "no Slack user id for this person in the school config")
+            return False
+        try:
+            dm = await self.open_dm(person.slack)
+            external_ref = await self.post(dm, render([Reply(digest.text)]))
+        except SEND_ERRORS as exc:
+            log.warning("the %s digest to %s not sent: %s", digest.week, digest.person_id, describe(exc))
+            await digest_delivery.failed(self.app, digest, describe(exc))
+            return False
+        # The text is the digest and stands alone: it is recorded sent before the chart goes, so
+        # nothing that happens to the chart can send the text twice.
+        await digest_delivery.delivered(self.app, digest, external_ref)
+        if digest.chart is not None:
+            await self._upload_chart(dm, digest, digest.chart)
+        return True
+
+    async def _upload_chart(self, dm: str, digest: digest_delivery.QueuedDigest, chart: bytes) -> None:
+        """Upload the digest's chart into the DM (files.getUploadURLExternal, the bytes, completeUploadExternal)."""
+        try:
+            await self.client.files_upload_v2(
+                channel=dm, file=chart, filename=digest.chart_name, title=f"Safeguard digest, week {digest.week}",
+                alt_txt=f"Chart of the Safeguard digest for week {digest.week}; the figures are in the message above.",
+            )
+        except Exception as exc:  # slack_sdk raises SlackApiError, SlackRequestError and aiohttp's errors alike
+            log.warning("the chart of the %s digest to %s was not uploaded (its text was sent): %s",
+                        digest.week, digest.person_id, describe(exc))
 
     async def refresh(self, reference: str) -> None:
         """Show on every Slack alert of a report who acknowledged it and when, without Acknowledge buttons."""

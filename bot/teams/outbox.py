@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
+from typing import Any
 
-from bot import conversation, notices
+from botbuilder.schema import Activity, ActivityTypes, Attachment, TextFormatTypes  # type: ignore[import-untyped]
+
+from bot import conversation, digest_delivery, notices
+from bot.delivery import deliver_round
 from bot.app import STORE_ERRORS, TEAMS, App
 from bot.teams.adapter import Connector, card_activities, external_ref, parse_external_ref
 from bot.teams.cards import alert_card, render
@@ -15,6 +20,8 @@ log = logging.getLogger(__name__)
 
 NO_CHAT = ("no Teams chat with this person yet: they must open Safeguard in Teams once "
            "(or the Teams admin installs the app for them)")
+# The Bot Connector's answers that refuse a message outright (bad request, too large): nothing was shown.
+REFUSED = (400, 413)
 
 
 def describe(exc: Exception) -> str:
@@ -35,17 +42,9 @@ class Outbox:
         self._lock = asyncio.Lock()
 
     async def deliver(self) -> int:
-        """Send every notice waiting on Teams; how many went. A failure is recorded and retried next round."""
+        """Send every notice and digest waiting on Teams; how many went. A failure is recorded and retried next round."""
         async with self._lock:
-            try:
-                waiting = await notices.pending(self.app, TEAMS)
-            except STORE_ERRORS:
-                log.exception("could not read the outbox")
-                return 0
-            sent = 0
-            for notice in waiting:
-                sent += await self._send(notice)
-            return sent
+            return await deliver_round(self.app, TEAMS, self._send, self._send_digest)
 
     async def _send(self, notice: notices.Notice) -> bool:
         try:
@@ -67,6 +66,37 @@ class Outbox:
         conversation_id = str((reference.get("conversation") or {}).get("id", ""))
         sent_ref = external_ref(conversation_id, ids[0]) if ids and ids[0] else None
         await notices.delivered(self.app, notice, sent_ref)
+        return True
+
+    async def _send_digest(self, digest: digest_delivery.QueuedDigest) -> bool:
+        """The digest as one message: its text, with its chart as an inline image when there is one."""
+        try:
+            reference = await self.references.load(digest.person_id)
+        except STORE_ERRORS:
+            log.exception("could not read the Teams chat of %s", digest.person_id)
+            return False  # the claim runs out and a later round tries again
+        if reference is None:
+            log.info("the %s digest to %s waits: %s", digest.week, digest.person_id, NO_CHAT)
+            await digest_delivery.failed(self.app, digest, NO_CHAT)
+            return False
+        try:
+            ids = await self.connector.send(reference, [digest_activity(digest, with_chart=True)])
+        except Exception as exc:  # botbuilder raises msrest, aiohttp and plain Exceptions alike
+            if digest.chart is None or _status(exc) not in REFUSED:
+                log.warning("the %s digest to %s not sent: %s", digest.week, digest.person_id, describe(exc))
+                await digest_delivery.failed(self.app, digest, describe(exc))
+                return False
+            # Teams refused the message with its chart: the text stands alone, so send it without.
+            log.warning("the %s digest to %s goes without its chart: %s", digest.week, digest.person_id, describe(exc))
+            try:
+                ids = await self.connector.send(reference, [digest_activity(digest, with_chart=False)])
+            except Exception as again:
+                log.warning("the %s digest to %s not sent: %s", digest.week, digest.person_id, describe(again))
+                await digest_delivery.failed(self.app, digest, describe(again))
+                return False
+        conversation_id = str((reference.get("conversation") or {}).get("id", ""))
+        sent_ref = external_ref(conversation_id, ids[0]) if ids and ids[0] else None
+        await digest_delivery.delivered(self.app, digest, sent_ref)
         return True
 
     async def refresh(self, reference: str) -> None:
@@ -115,3 +145,21 @@ class Outbox:
             except Exception:  # a bug must not stop alerts for good: log it and go round again
                 log.exception("the Teams outbox round failed")
             await asyncio.sleep(every)
+
+
+def digest_activity(digest: digest_delivery.QueuedDigest, *, with_chart: bool) -> Any:
+    """A digest as a message: its text shown as written, and its chart as an inline PNG (a data URI)."""
+    attachments = []
+    if with_chart and digest.chart is not None:
+        encoded = base64.b64encode(digest.chart).decode("ascii")
+        attachments.append(Attachment(content_type="image/png", content_url=f"data:image/png;base64,{encoded}",
+                                      name=digest.chart_name))
+    return Activity(type=ActivityTypes.message, text=digest.text, text_format=TextFormatTypes.plain,
+                    attachments=attachments or None)
+
+
+def _status(exc: Exception) -> int | None:
+    """The HTTP status the Bot Connector answered a failed call with, if it answered."""
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status_code", None) or getattr(response, "status", None)
+    return status if isinstance(status, int) else None

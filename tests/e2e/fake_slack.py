@@ -15,7 +15,7 @@ TOKEN = "xoxb-test-0000-safeguard"
 BOT_USER = "U0SAFEBOT1"
 TEAM = "T0OAKFIELD"
 # Parameters slack_sdk may send form-encoded as JSON text.
-JSON_ARGS = ("blocks", "view", "attachments")
+JSON_ARGS = ("blocks", "view", "attachments", "files")
 
 
 @dataclass
@@ -32,20 +32,46 @@ class Call:
 
 
 @dataclass
+class Upload:
+    """A file uploaded the way files_upload_v2 does it: a URL asked for, the bytes posted, then shared."""
+
+    file_id: str
+    filename: str
+    length: int
+    alt_txt: str | None
+    data: bytes | None = None  # once the bytes were posted to the upload URL
+    title: str | None = None  # once completed
+    channel_id: str | None = None  # where files.completeUploadExternal shared it
+
+
+@dataclass
 class FakeSlack:
-    """Answers like Slack: auth.test, conversations.open, chat.*, views.*, users.lookupByEmail."""
+    """Answers like Slack: auth.test, conversations.open, chat.*, views.*, users.lookupByEmail, file uploads."""
 
     users_by_email: dict[str, str] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     # Slack's stored messages, by (channel, ts): what a block_actions payload carries back.
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     failures: dict[str, list[str]] = field(default_factory=dict)
+    uploads: dict[str, Upload] = field(default_factory=dict)
+    upload_failures: list[int] = field(default_factory=list)
+    # Where this fake is served (learnt from the requests it gets): upload URLs point back at it.
+    origin: str = ""
     _numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def application(self) -> web.Application:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self.api)
+        app.router.add_post("/upload/{file_id}", self.upload)
         return app
+
+    def fail_next_upload(self, status: int = 500) -> None:
+        """Answer the next POST of a file's bytes to its upload URL with HTTP `status`."""
+        self.upload_failures.append(status)
+
+    def files_in(self, channel: str) -> list[Upload]:
+        """The files shared into `channel` (uploaded and completed), oldest first."""
+        return [u for u in self.uploads.values() if u.channel_id == channel]
 
     def fail_next(self, method: str, error: str = "ratelimited") -> None:
         """Answer the next call of `method` with `{"ok": false, "error": error}`."""
@@ -77,6 +103,7 @@ class FakeSlack:
                 args[key] = json.loads(args[key])
         if request.headers.get("Authorization") != f"Bearer {TOKEN}":
             return web.json_response({"ok": False, "error": "invalid_auth"})
+        self.origin = f"{request.scheme}://{request.host}"
         call = Call(method, args)
         self.calls.append(call)
         answer = ANSWERS.get(method)
@@ -87,6 +114,19 @@ class FakeSlack:
         else:
             call.result = {"ok": True, **answer(self, args)}
         return web.json_response(call.result)
+
+    async def upload(self, request: web.Request) -> web.Response:
+        """POST /upload/{file_id}: the file's bytes, as Slack's pre-signed upload URL takes them (no token)."""
+        found = self.uploads.get(request.match_info["file_id"])
+        if found is None:
+            return web.Response(status=404, text="upload url not found", content_type="text/plain")
+        data = await request.read()
+        if self.upload_failures:
+            return web.Response(status=self.upload_failures.pop(0), text="upload failed", content_type="text/plain")
+        if len(data) != found.length:
+            return web.Response(status=400, text=f"expected {found.length} bytes", content_type="text/plain")
+        found.data = data
+        return web.Response(text=f"OK - {len(data)}", content_type="text/plain")
 
     def _ts(self) -> str:
         return f"1790000000.{next(self._numbers):06d}"
@@ -133,6 +173,30 @@ def _lookup(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
     return {"user": {"id": user, "profile": {"email": args["email"]}}}
 
 
+def _upload_url(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
+    if not args.get("filename") or not str(args.get("length", "")).isdigit():
+        return {"ok": False, "error": "invalid_arguments"}
+    file_id = f"F{next(fake._numbers):08d}"
+    fake.uploads[file_id] = Upload(file_id, str(args["filename"]), int(args["length"]), args.get("alt_txt"))
+    return {"upload_url": f"{fake.origin}/upload/{file_id}", "file_id": file_id}
+
+
+def _complete_upload(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
+    files = args.get("files")
+    if not isinstance(files, list) or not files:
+        return {"ok": False, "error": "invalid_arguments"}
+    uploads = [fake.uploads.get(str(f.get("id"))) for f in files]
+    if any(u is None or u.data is None for u in uploads):
+        return {"ok": False, "error": "file_not_found"}
+    shared = []
+    for upload, entry in zip(uploads, files):
+        assert upload is not None
+        upload.title, upload.channel_id = str(entry.get("title") or upload.filename), args.get("channel_id")
+        shared.append({"id": upload.file_id, "name": upload.filename, "title": upload.title,
+                       "size": upload.length, "mimetype": "image/png" if upload.filename.endswith(".png") else ""})
+    return {"files": shared}
+
+
 ANSWERS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
     "auth.test": _auth_test,
     "conversations.open": _open,
@@ -143,6 +207,8 @@ ANSWERS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
     "views.update": _view,
     "views.publish": _view,
     "users.lookupByEmail": _lookup,
+    "files.getUploadURLExternal": _upload_url,
+    "files.completeUploadExternal": _complete_upload,
 }
 
 

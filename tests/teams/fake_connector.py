@@ -23,6 +23,16 @@ class Sent:
     authorization: str | None = None
 
     @property
+    def plain(self) -> str:
+        """The message's own text (not a card's)."""
+        return str(self.activity.get("text") or "")
+
+    @property
+    def images(self) -> list[dict[str, Any]]:
+        """The inline images it carried (attachments with an image content type)."""
+        return [a for a in self.activity.get("attachments") or [] if str(a.get("contentType", "")).startswith("image/")]
+
+    @property
     def cards(self) -> list[dict[str, Any]]:
         """The Adaptive Cards it carried."""
         return [a["content"] for a in self.activity.get("attachments") or []
@@ -66,6 +76,9 @@ class FakeBotConnector:
     """Answers like the Bot Connector service: activities posted, replied to and updated get ids."""
 
     sent: list[Sent] = field(default_factory=list)
+    # Calls answered with an error instead, as (HTTP status, error code), in order.
+    failures: list[tuple[int, str]] = field(default_factory=list)
+    refused: list[Sent] = field(default_factory=list)
     _numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def application(self) -> web.Application:
@@ -74,6 +87,10 @@ class FakeBotConnector:
         app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", self.post)
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self.put)
         return app
+
+    def fail_next(self, status: int = 400, code: str = "BadArgument") -> None:
+        """Refuse the next new message or reply as the Bot Connector does: `status` and `{"error": {"code": ...}}`."""
+        self.failures.append((status, code))
 
     def to(self, conversation_id: str, kind: str | None = None) -> list[Sent]:
         """What was sent into one conversation (of one kind)."""
@@ -101,6 +118,11 @@ class FakeBotConnector:
         replying = request.match_info.get("activity")
         sent = Sent("reply" if replying else "send", request.match_info["conversation"], replying, activity,
                     id=f"bot-activity-{next(self._numbers)}", authorization=request.headers.get("Authorization"))
+        if self.failures:
+            status, code = self.failures.pop(0)
+            self.refused.append(sent)
+            return web.json_response({"error": {"code": code, "message": f"refused by the fake ({code})"}},
+                                     status=status)
         self.sent.append(sent)
         return web.json_response({"id": sent.id})
 

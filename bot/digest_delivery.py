@@ -1,0 +1,66 @@
+"""The weekly digest's outbox as a channel reads it: digests claimed for sending, then marked sent or failed.
+
+A claim is a short lease (storage/digest_outbox.py): two servers sharing a database never both
+send one digest, and a sender that dies mid-round leaves it to be claimed again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.app import STORE_ERRORS, App
+from storage.digest_outbox import claim_digests, mark_digest_failed, mark_digest_sent
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class QueuedDigest:
+    """One week's digest for one governor, claimed by this sender: the text, and the chart if there is one."""
+
+    digest_id: int
+    person_id: str
+    week: str
+    text: str
+    chart: bytes | None = None
+
+    @property
+    def chart_name(self) -> str:
+        """The chart's file name, as the person sees it (safeguard-digest-2026-W47.png)."""
+        return f"safeguard-digest-{self.week}.png"
+
+
+async def claim(app: App, channel: str, person_id: str | None = None) -> list[QueuedDigest]:
+    """Claim the digests waiting on `channel` (for one person, if given), oldest first.
+
+    A database error is raised: the caller decides whether a round can go on without digests.
+    """
+    async with app.sessions.begin() as session:
+        rows = await claim_digests(session, now=app.now(), channel=channel, person_id=person_id)
+        return [QueuedDigest(row.id, row.person_id, row.week, row.text, row.chart) for row in rows]
+
+
+async def delivered(app: App, digest: QueuedDigest, external_ref: str | None = None) -> None:
+    """Record that a digest's text reached its governor (logged once as `digest_delivered`).
+
+    If the database fails here the claim runs out and the digest goes again: at least once, as
+    alerts do (DESIGN rule 4), so the failure is logged rather than raised.
+    """
+    try:
+        async with app.sessions.begin() as session:
+            await mark_digest_sent(session, now=app.now(), digest_id=digest.digest_id, external_ref=external_ref)
+    except STORE_ERRORS:
+        log.exception("the %s digest reached %s but was not marked sent", digest.week, digest.person_id)
+
+
+async def failed(app: App, digest: QueuedDigest, error: str) -> None:
+    """Record a failed attempt and release the claim, so the next round tries again.
+
+    If this cannot be recorded the claim still runs out, and a later round tries again.
+    """
+    try:
+        async with app.sessions.begin() as session:
+            await mark_digest_failed(session, now=app.now(), digest_id=digest.digest_id, error=error)
+    except STORE_ERRORS:
+        log.exception("could not record that the %s digest to %s failed", digest.week, digest.person_id)
