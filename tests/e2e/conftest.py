@@ -41,7 +41,7 @@ async def fake_slack() -> AsyncIterator[tuple[FakeSlack, str]]:
 @pytest.fixture
 async def make_rig(sessions: async_sessionmaker[AsyncSession], school_file: Path,  # noqa: F811
                    fake_slack: tuple[FakeSlack, str]) -> AsyncIterator[RigFactory]:
-    """Start our server (its outbox round every `outbox_seconds`) against FakeSlack."""
+    """Start our server (its outbox round every `outbox_seconds`, no scheduler rounds of its own) against FakeSlack."""
     fake, fake_url = fake_slack
     started: list[tuple[TestServer, Rig]] = []
     http = aiohttp.ClientSession()
@@ -49,8 +49,9 @@ async def make_rig(sessions: async_sessionmaker[AsyncSession], school_file: Path
     async def make(*, outbox_seconds: float = 3600.0) -> Rig:
         clock = Clock()
         app = App(load_school(school_file), sessions, channels=(SLACK, CONSOLE), clock=clock)
+        # The tests run the scheduler's rounds by hand, with the clock they move, as they do the outbox's.
         settings = Settings(slack_bot_token=TOKEN, slack_signing_secret=SECRET, slack_api_url=f"{fake_url}/api/",
-                            outbox_seconds=outbox_seconds)
+                            outbox_seconds=outbox_seconds, scheduler_seconds=0)
         web_app = build_server(app, settings)
         server = TestServer(web_app, host="127.0.0.1")
         await server.start_server()
