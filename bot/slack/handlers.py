@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot import conversation, lifecycle, messages
-from bot.app import SLACK, STORE_ERRORS
+from bot.app import SLACK, STORE_ERRORS, App
 from bot.slack.blocks import answered, from_slack, question_field, render
 from bot.slack.ids import CHOICE_PATTERN, COMMAND, NOTE_BLOCK, NOTE_INPUT, SHORTCUT, ActionId, CallbackId
 from bot.slack.outbox import SEND_ERRORS, describe
@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 Body = dict[str, Any]
 DRAFT_ERRORS: tuple[type[Exception], ...] = (*STORE_ERRORS, DraftError)
 Listener = Callable[[AsyncAck, Body], Awaitable[None]]
+# A lifecycle action a button on an alert takes: (app, person id, reference) -> Result.
+ReportChange = Callable[[App, str, str], Awaitable[lifecycle.Result]]
 
 STRANGER = Reply(
     "Safeguard doesn't know your Slack account yet, so it can't take a report from you here. Please ask your "
@@ -174,32 +176,27 @@ class Handlers:
 
     async def acknowledge(self, ack: AsyncAck, body: Body) -> None:
         """Acknowledge: recorded once; every alert of the report then shows who and when."""
+        await self._change_from_alert(ack, body, lifecycle.acknowledge)
+
+    async def lado_consulted(self, ack: AsyncAck, body: Body) -> None:
+        """LADO consulted: recorded once with its time; the alerts then stop offering it."""
+        await self._change_from_alert(ack, body, lifecycle.lado_consulted)
+
+    async def _change_from_alert(self, ack: AsyncAck, body: Body, act: ReportChange) -> None:
+        """A button that changes the report: done (once), told, and every alert of the report updated."""
         await ack()
         person = self.slack.person(_user(body))
         if person is None:
             await self._tell(body, STRANGER)
             return
         reference = _value(body)
-        result = await lifecycle.acknowledge(self.app, person.id, reference)
+        result = await act(self.app, person.id, reference)
         if result.reply.tone is not Tone.ERROR:
             await self.outbox.refresh(reference)
         await self._tell(body, result.reply)
         if (body.get("container") or {}).get("type") == "view":
             await self._publish_home(_user(body))
         await self.outbox.deliver()
-
-    async def lado_consulted(self, ack: AsyncAck, body: Body) -> None:
-        """LADO consulted: recorded once with its time; the alerts then stop offering it."""
-        await ack()
-        person = self.slack.person(_user(body))
-        if person is None:
-            await self._tell(body, STRANGER)
-            return
-        reference = _value(body)
-        result = await lifecycle.lado_consulted(self.app, person.id, reference)
-        if result.changed:
-            await self.outbox.refresh(reference)
-        await self._tell(body, result.reply)
 
     async def note_button(self, ack: AsyncAck, body: Body) -> None:
         """Add note / Record action: a modal to type it in (opened first, while the trigger is fresh)."""

@@ -17,7 +17,7 @@ from routing.school import load_school
 from tests.builders import example_school_with_ids
 from tests.e2e.fake_slack import TOKEN, FakeSlack
 from tests.e2e.slack_rig import SECRET, SLACK_IDS, Clock, Rig
-from tests.integration.conftest import database_url, engine, sessions  # noqa: F401 (fixtures)
+from tests.integration.conftest import database_url, engine, migrated_templates, sessions  # noqa: F401 (fixtures)
 
 RigFactory = Callable[..., Awaitable[Rig]]
 

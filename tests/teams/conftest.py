@@ -16,7 +16,7 @@ from bot.app import CONSOLE, TEAMS, App
 from bot.teams import TEAMS_KEY, TeamsSettings, add_teams_routes
 from routing.school import load_school
 from tests.builders import Clock, example_school_with_ids
-from tests.integration.conftest import database_url, engine, sessions  # noqa: F401 (fixtures)
+from tests.integration.conftest import database_url, engine, migrated_templates, sessions  # noqa: F401 (fixtures)
 from tests.teams.fake_connector import FakeBotConnector
 from tests.teams.rig import CONFIG_TEAMS_IDS, Rig
 
