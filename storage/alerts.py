@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import conflict_insert
 from storage.log import SYSTEM, EventKind, append_event
-from storage.models import AlertDelivery, DeliveryStatus, NoticeKind, Report
+from storage.models import AlertDelivery, DeliveryStatus, DigestDelivery, NoticeKind, Report
 
 # Long enough for a platform's error body, short enough that one bad answer cannot bloat a row.
 MAX_ERROR_CHARS = 2000
@@ -106,24 +106,32 @@ async def claim_alerts(
     Two servers sharing a database both look for notices: a compare-and-set on each row's
     claim means only one of them sends it (the other finds it claimed and leaves it).
     """
-    free = or_(AlertDelivery.claimed_until.is_(None), AlertDelivery.claimed_until < now)
-    candidates = [d.id for d in await pending_alerts(session, channel=channel, person_id=person_id, limit=limit)
-                  if d.claimed_until is None or d.claimed_until < now]
+    candidates = [d.id for d in await pending_alerts(session, channel=channel, person_id=person_id, limit=limit)]
+    claimed = await claim_rows(session, AlertDelivery, candidates, now=now)
+    query = select(AlertDelivery).where(AlertDelivery.id.in_(claimed)).order_by(AlertDelivery.queued_at, AlertDelivery.id)
+    return list(await session.scalars(query.execution_options(populate_existing=True))) if claimed else []
+
+
+async def claim_rows(
+    session: AsyncSession, model: type[AlertDelivery] | type[DigestDelivery], ids: list[int], *, now: datetime
+) -> list[int]:
+    """Of outbox rows `ids`, those this sender now holds: unsent, and free or with a claim run out.
+
+    A compare-and-set per row: of two senders reading the same row, one update matches it.
+    """
+    free = or_(model.claimed_until.is_(None), model.claimed_until < now)
     claimed = []
-    for delivery_id in candidates:
+    for row_id in ids:
         won = await session.execute(
-            update(AlertDelivery)
-            .where(AlertDelivery.id == delivery_id, AlertDelivery.status != DeliveryStatus.SENT.value, free)
+            update(model)
+            .where(model.id == row_id, model.status != DeliveryStatus.SENT.value, free)
             .values(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
-            .returning(AlertDelivery.id),
+            .returning(model.id),
             execution_options={"synchronize_session": False},
         )
         if won.scalar_one_or_none() is not None:
-            claimed.append(delivery_id)
-    if not claimed:
-        return []
-    query = select(AlertDelivery).where(AlertDelivery.id.in_(claimed)).order_by(AlertDelivery.queued_at, AlertDelivery.id)
-    return list(await session.scalars(query.execution_options(populate_existing=True)))
+            claimed.append(row_id)
+    return claimed
 
 
 async def _delivery(session: AsyncSession, delivery_id: int) -> AlertDelivery:

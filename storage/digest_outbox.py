@@ -6,19 +6,16 @@ queued once, and a sender's claim (a short lease) means only one of them sends i
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.alerts import MAX_ERROR_CHARS
+from storage.alerts import MAX_ERROR_CHARS, claim_rows
 from storage.db import conflict_insert
 from storage.digests import text_digest
 from storage.log import SYSTEM, EventKind, append_event
 from storage.models import DeliveryStatus, DigestDelivery
-
-# Long enough to post a message and a chart; if the sender dies, another takes the row after it.
-CLAIM_SECONDS = 120
 
 
 async def queue_digest(
@@ -57,21 +54,7 @@ async def claim_digests(
     if person_id is not None:
         query = query.where(DigestDelivery.person_id == person_id)
     candidates = list(await session.scalars(query.order_by(DigestDelivery.queued_at, DigestDelivery.id).limit(limit)))
-    claimed = []
-    for digest_id in candidates:
-        # Compare-and-set: of two senders reading the same row, one update matches it.
-        won = await session.execute(
-            update(DigestDelivery)
-            .where(
-                DigestDelivery.id == digest_id, DigestDelivery.status != DeliveryStatus.SENT.value,
-                or_(DigestDelivery.claimed_until.is_(None), DigestDelivery.claimed_until < now),
-            )
-            .values(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
-            .returning(DigestDelivery.id),
-            execution_options={"synchronize_session": False},
-        )
-        if won.scalar_one_or_none() is not None:
-            claimed.append(digest_id)
+    claimed = await claim_rows(session, DigestDelivery, candidates, now=now)
     if not claimed:
         return []
     rows = await session.scalars(

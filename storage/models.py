@@ -108,6 +108,19 @@ def _one_of(column: str, enum: type[StrEnum]) -> CheckConstraint:
     return CheckConstraint(f"{column} IN ({values})", name=f"{column}_known")
 
 
+class Delivery:
+    """What every outbox row has: where it is in being sent, and which sender holds it."""
+
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    queued_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    external_ref: Mapped[str | None] = mapped_column(String(200))
+    # A sender holds a row until then, so two servers sharing a database never both send it.
+    claimed_until: Mapped[datetime | None]
+
+
 class ReportCounter(Base):
     """The last reference number given out in a year (SG-2026-0042 is number 42 of 2026)."""
 
@@ -190,7 +203,7 @@ class Recipient(Base):
     escalated_at: Mapped[datetime | None]
 
 
-class AlertDelivery(Base):
+class AlertDelivery(Delivery, Base):
     """One notice (an alert, or news for a reporter) to one person on one channel: an outbox row."""
 
     __tablename__ = "alert_deliveries"
@@ -207,14 +220,6 @@ class AlertDelivery(Base):
     kind: Mapped[str] = mapped_column(String(20))
     # Reminders repeat: each escalation step's is a new round, so queuing one step twice stays one row.
     round: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[str] = mapped_column(String(20))
-    attempts: Mapped[int] = mapped_column(Integer)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    queued_at: Mapped[datetime]
-    sent_at: Mapped[datetime | None]
-    external_ref: Mapped[str | None] = mapped_column(String(200))
-    # A sender holds a row until then, so two servers sharing a database never both send it.
-    claimed_until: Mapped[datetime | None]
 
 
 class ReportNote(Base):
@@ -294,7 +299,7 @@ class ConversationRef(Base):
     updated_at: Mapped[datetime]
 
 
-class DigestDelivery(Base):
+class DigestDelivery(Delivery, Base):
     """The weekly digest for one week to one governor: its text and chart, as queued, and whether it went.
 
     One row per school, week and person: two servers that both find a digest due insert it once.
@@ -315,10 +320,3 @@ class DigestDelivery(Base):
     channel: Mapped[str] = mapped_column(String(20))
     text: Mapped[str] = mapped_column(Text)
     chart: Mapped[bytes | None] = mapped_column(LargeBinary)  # PNG
-    status: Mapped[str] = mapped_column(String(20))
-    attempts: Mapped[int] = mapped_column(Integer)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    queued_at: Mapped[datetime]
-    sent_at: Mapped[datetime | None]
-    external_ref: Mapped[str | None] = mapped_column(String(200))
-    claimed_until: Mapped[datetime | None]
