@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialogs import Colleague
 from routing.school import Person, School
+from storage.alerts import CLAIM_SECONDS
 from storage.log import LogError
 
 # A database that is down, locked, unmigrated or unreachable shows up as one of these.
@@ -39,6 +40,8 @@ class App:
     sessions: async_sessionmaker[AsyncSession]
     channels: tuple[str, ...] = (CONSOLE,)
     clock: Callable[[], datetime] = field(default=utc_now)
+    # How long a sender holds the messages it took before another may take them (see storage.alerts).
+    lease: timedelta = timedelta(seconds=CLAIM_SECONDS)
 
     def now(self) -> datetime:
         """The current time, in UTC (tests pass a clock they move by hand)."""

@@ -155,7 +155,8 @@ class Console:
         try:
             waiting = await notices.pending(self.app, CONSOLE, self.person.id)
             for notice in waiting:
-                self.write(render_alert(notice.alert) if notice.alert is not None else render(notice.reply))
+                for shown in [render_alert(notice.alert)] if notice.alert is not None else map(render, notice.replies):
+                    self.write(shown)
                 await notices.delivered(self.app, notice)
             # The weekly digest: a terminal shows no image, so the chart is offered as a file instead.
             for digest in await digest_delivery.claim(self.app, CONSOLE, self.person.id):

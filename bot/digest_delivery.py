@@ -7,10 +7,15 @@ send one digest, and a sender that dies mid-round leaves it to be claimed again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
+from bot import undelivered
 from bot.app import STORE_ERRORS, App
-from storage.digest_outbox import claim_digests, mark_digest_failed, mark_digest_sent
+from storage.alerts import release as release_rows
+from storage.digest_outbox import claim_digests, give_up_digest, mark_digest_failed, mark_digest_sent
+from storage.models import DigestDelivery
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +29,14 @@ class QueuedDigest:
     week: str
     text: str
     chart: bytes | None = None
+    attempts: int = 0
+    # An earlier sender took it and died or hung before marking it: it may have arrived already.
+    in_doubt: bool = False
+
+    @property
+    def key(self) -> str:
+        """What the digest is called on the platform, so a sender can find out whether it arrived."""
+        return f"digest-{self.digest_id}"
 
     @property
     def chart_name(self) -> str:
@@ -37,8 +50,9 @@ async def claim(app: App, channel: str, person_id: str | None = None) -> list[Qu
     A database error is raised: the caller decides whether a round can go on without digests.
     """
     async with app.sessions.begin() as session:
-        rows = await claim_digests(session, now=app.now(), channel=channel, person_id=person_id)
-        return [QueuedDigest(row.id, row.person_id, row.week, row.text, row.chart) for row in rows]
+        rows = await claim_digests(session, now=app.now(), channel=channel, person_id=person_id, lease=app.lease)
+        return [QueuedDigest(row.id, row.person_id, row.week, row.text, row.chart, row.attempts, in_doubt)
+                for row, in_doubt in rows]
 
 
 async def delivered(app: App, digest: QueuedDigest, external_ref: str | None = None) -> None:
@@ -54,13 +68,35 @@ async def delivered(app: App, digest: QueuedDigest, external_ref: str | None = N
         log.exception("the %s digest reached %s but was not marked sent", digest.week, digest.person_id)
 
 
-async def failed(app: App, digest: QueuedDigest, error: str) -> None:
-    """Record a failed attempt and release the claim, so the next round tries again.
+async def failed(app: App, digest: QueuedDigest, error: str, retry_at: datetime | None = None) -> None:
+    """Record a failed attempt and release the claim, so a later round tries again (from `retry_at`).
 
     If this cannot be recorded the claim still runs out, and a later round tries again.
     """
     try:
         async with app.sessions.begin() as session:
-            await mark_digest_failed(session, now=app.now(), digest_id=digest.digest_id, error=error)
+            await mark_digest_failed(session, now=app.now(), digest_id=digest.digest_id, error=error, retry_at=retry_at)
     except STORE_ERRORS:
         log.exception("could not record that the %s digest to %s failed", digest.week, digest.person_id)
+
+
+async def release(app: App, waiting: Sequence[QueuedDigest], retry_at: datetime) -> None:
+    """Hand back digests claimed but not tried this round (the platform asked us to wait until `retry_at`)."""
+    if not waiting:
+        return
+    try:
+        async with app.sessions.begin() as session:
+            await release_rows(session, DigestDelivery, [d.digest_id for d in waiting], retry_at=retry_at)
+    except STORE_ERRORS:
+        log.exception("could not hand back %d digests; their claims run out instead", len(waiting))
+
+
+async def give_up(app: App, digest: QueuedDigest, error: str) -> None:
+    """The platform says this digest never can be delivered: record it, log it, and tell the DSL, at once."""
+    try:
+        async with app.sessions.begin() as session:
+            row = await give_up_digest(session, now=app.now(), digest_id=digest.digest_id, error=error)
+            if row is not None:
+                await undelivered.raise_to_dsl(app, session, report=None, failed=row, error=error)
+    except STORE_ERRORS:
+        log.exception("could not record that the %s digest to %s can never be delivered", digest.week, digest.person_id)

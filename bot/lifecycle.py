@@ -72,10 +72,12 @@ def parse_reference(text: str) -> str | Invalid:
 
 
 async def submit(app: App, *, reporter_id: str, channel: str, report: ReportDraft) -> list[Reply]:
-    """Store the report (ending the reporter's draft), route it, queue its alerts, then say so.
+    """Store the report (ending the reporter's draft), route it, and queue its alerts; nothing to say yet.
 
-    Storing comes first and alone (DESIGN rule 4): if routing then fails, the report is
-    kept, the reporter is told to go to the DSL directly, and `route_unrouted` retries it.
+    Storing comes first and alone (DESIGN rule 4), with the reporter's receipt queued in the
+    same transaction: the outbox tells them where it went, once, even if the server dies
+    before it could answer. If routing then fails, the report is kept, the reporter is told
+    at once to go to the DSL directly, and `route_unrouted` retries it.
     """
     named = app.person(report.subject_person) if report.subject_person is not None else None
     subject = report.routing_report(named.roles if named is not None else ()).subject
@@ -87,16 +89,18 @@ async def submit(app: App, *, reporter_id: str, channel: str, report: ReportDraf
                 subject_person=report.subject_person, allegation=report.allegation, channel=channel,
             )
             await delete_draft(session, channel=channel, user_id=reporter_id)
+            await queue_alert(session, now=app.now(), report=stored, person_id=reporter_id, channel=channel,
+                              kind=NoticeKind.RECEIPT)
             reference = stored.reference
     except STORE_ERRORS:
         log.exception("could not store a report from %s on %s", reporter_id, channel)
         return [messages.not_saved(app, reporter_id, SUMMARY_CHOICES)]
     try:
-        routed = await route(app, reference)
+        await route(app, reference)
     except ROUTE_ERRORS:
         log.exception("could not route %s", reference)
         return [messages.saved_not_routed(app, reporter_id, reference)]
-    return messages.sent(app, reference, routed.owner_role, routed.deadline, Flag.IMMEDIATE_RISK in report.flags)
+    return []
 
 
 @dataclass(frozen=True)

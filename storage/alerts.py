@@ -4,38 +4,47 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from typing import Any
+
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import conflict_insert
 from storage.log import SYSTEM, EventKind, append_event
-from storage.models import AlertDelivery, DeliveryStatus, DigestDelivery, NoticeKind, Report
+from storage.models import UNSENT, AlertDelivery, DeliveryStatus, DigestDelivery, NoticeKind, Report
 
 # Long enough for a platform's error body, short enough that one bad answer cannot bloat a row.
 MAX_ERROR_CHARS = 2000
 # How long a sender holds the notices it took; if it dies mid-send, another sender takes them after.
 CLAIM_SECONDS = 120
+# The log keeps why a message was given up on in a few words (a platform's error code), never a body.
+MAX_LOGGED_ERROR = 200
+
+Outbox = type[AlertDelivery] | type[DigestDelivery]
 
 
 async def queue_alert(
-    session: AsyncSession, *, now: datetime, report: Report, person_id: str, channel: str,
-    kind: NoticeKind = NoticeKind.ALERT, round: int = 0,
+    session: AsyncSession, *, now: datetime, report: Report | None, person_id: str, channel: str,
+    kind: NoticeKind = NoticeKind.ALERT, round: int = 0, detail: dict[str, Any] | None = None,
 ) -> AlertDelivery:
     """Queue a notice of `kind` about a report to a person on a channel; queuing it again returns the same row.
 
     `round` tells repeated notices apart (a reminder at each escalation step is its own round).
+    `report` is None only for news about something that is not a report (a digest not delivered).
     """
+    report_id = report.id if report is not None else None
     # ON CONFLICT DO NOTHING: a retried or concurrent submit never queues a second alert.
     await session.execute(
         conflict_insert(session, AlertDelivery)
         .values(
-            report_id=report.id, person_id=person_id, channel=channel, kind=kind.value, round=round,
-            status=DeliveryStatus.QUEUED.value, attempts=0, queued_at=now,
+            report_id=report_id, person_id=person_id, channel=channel, kind=kind.value, round=round,
+            status=DeliveryStatus.QUEUED.value, attempts=0, queued_at=now, detail=detail,
         )
         .on_conflict_do_nothing(index_elements=["report_id", "person_id", "channel", "kind", "round"])
     )
     query = select(AlertDelivery).where(
-        AlertDelivery.report_id == report.id, AlertDelivery.person_id == person_id,
+        AlertDelivery.report_id.is_(None) if report_id is None else AlertDelivery.report_id == report_id,
+        AlertDelivery.person_id == person_id,
         AlertDelivery.channel == channel, AlertDelivery.kind == kind.value, AlertDelivery.round == round,
     )
     return (await session.scalars(query.execution_options(populate_existing=True))).one()
@@ -50,7 +59,7 @@ async def mark_alert_sent(
         .where(AlertDelivery.id == delivery_id, AlertDelivery.status != DeliveryStatus.SENT.value)
         .values(
             status=DeliveryStatus.SENT.value, attempts=AlertDelivery.attempts + 1,
-            sent_at=now, external_ref=external_ref, last_error=None, claimed_until=None,
+            sent_at=now, external_ref=external_ref, last_error=None, claimed_until=None, next_attempt_at=None,
         )
         .returning(AlertDelivery.id),
         execution_options={"synchronize_session": False},
@@ -58,7 +67,7 @@ async def mark_alert_sent(
     first_time = won.scalar_one_or_none() is not None
     delivery = await _delivery(session, delivery_id)
     if first_time:
-        reference = (await session.scalars(select(Report.reference).where(Report.id == delivery.report_id))).one()
+        reference = await _reference(session, delivery.report_id)
         await append_event(
             session, now=now, actor=SYSTEM, kind=EventKind.ALERT_DELIVERED, report_ref=reference,
             data={
@@ -69,23 +78,78 @@ async def mark_alert_sent(
     return delivery
 
 
-async def mark_alert_failed(session: AsyncSession, *, now: datetime, delivery_id: int, error: str) -> AlertDelivery:
-    """Record a failed attempt, so the sender tries again; a sent alert stays sent."""
+async def mark_alert_failed(
+    session: AsyncSession, *, now: datetime, delivery_id: int, error: str, retry_at: datetime | None = None,
+) -> AlertDelivery:
+    """Record a failed attempt, so the sender tries again (not before `retry_at`); a sent alert stays sent."""
     await session.execute(
         update(AlertDelivery)
-        .where(AlertDelivery.id == delivery_id, AlertDelivery.status != DeliveryStatus.SENT.value)
+        .where(AlertDelivery.id == delivery_id, AlertDelivery.status.in_(UNSENT))
         .values(status=DeliveryStatus.FAILED.value, attempts=AlertDelivery.attempts + 1,
-                last_error=error[:MAX_ERROR_CHARS], claimed_until=None),
+                last_error=error[:MAX_ERROR_CHARS], claimed_until=None, next_attempt_at=retry_at),
         execution_options={"synchronize_session": False},
     )
     return await _delivery(session, delivery_id)
 
 
+async def give_up_alert(session: AsyncSession, *, now: datetime, delivery_id: int, error: str) -> AlertDelivery | None:
+    """Record that a notice can never be delivered (and log `delivery_failed`); None if it was settled already.
+
+    Only the sender that makes the change gets the row back, so whoever must be told is told once.
+    """
+    won = await session.execute(
+        update(AlertDelivery)
+        .where(AlertDelivery.id == delivery_id, AlertDelivery.status.in_(UNSENT))
+        .values(status=DeliveryStatus.UNDELIVERABLE.value, attempts=AlertDelivery.attempts + 1,
+                last_error=error[:MAX_ERROR_CHARS], claimed_until=None, next_attempt_at=None)
+        .returning(AlertDelivery.id),
+        execution_options={"synchronize_session": False},
+    )
+    if won.scalar_one_or_none() is None:
+        return None
+    delivery = await _delivery(session, delivery_id)
+    await append_event(
+        session, now=now, actor=SYSTEM, kind=EventKind.DELIVERY_FAILED,
+        report_ref=await _reference(session, delivery.report_id),
+        data={"person": delivery.person_id, "channel": delivery.channel, "notice": delivery.kind,
+              "attempts": delivery.attempts, "error": error[:MAX_LOGGED_ERROR]},
+    )
+    return delivery
+
+
+async def due_now(session: AsyncSession, *, channel: str, person_id: str) -> None:
+    """Whatever waits to be sent to this person on `channel` may go at once (their chat has just been found)."""
+    for model in (AlertDelivery, DigestDelivery):
+        await session.execute(
+            update(model)
+            .where(model.channel == channel, model.person_id == person_id, model.status.in_(UNSENT),
+                   model.next_attempt_at.is_not(None))
+            .values(next_attempt_at=None),
+            execution_options={"synchronize_session": False},
+        )
+
+
+async def release(session: AsyncSession, model: Outbox, ids: list[int], *, retry_at: datetime | None) -> None:
+    """Hand back rows claimed but not tried (the platform asked us to wait): no attempt is counted."""
+    if ids:
+        await session.execute(
+            update(model).where(model.id.in_(ids), model.status.in_(UNSENT))
+            .values(claimed_until=None, next_attempt_at=retry_at),
+            execution_options={"synchronize_session": False},
+        )
+
+
 async def pending_alerts(
-    session: AsyncSession, *, channel: str | None = None, person_id: str | None = None, limit: int = 100
+    session: AsyncSession, *, channel: str | None = None, person_id: str | None = None, limit: int = 100,
+    now: datetime | None = None,
 ) -> list[AlertDelivery]:
-    """Notices still to send (queued, or failed and to be retried), oldest first; optionally one channel's or person's."""
-    query = select(AlertDelivery).where(AlertDelivery.status != DeliveryStatus.SENT.value)
+    """Notices still to send (queued, or failed and to be retried), oldest first; optionally one channel's or person's.
+
+    Given `now`, a notice waiting out its back-off is left for later.
+    """
+    query = select(AlertDelivery).where(AlertDelivery.status.in_(UNSENT))
+    if now is not None:
+        query = query.where(or_(AlertDelivery.next_attempt_at.is_(None), AlertDelivery.next_attempt_at <= now))
     if channel is not None:
         query = query.where(AlertDelivery.channel == channel)
     if person_id is not None:
@@ -99,21 +163,28 @@ async def pending_alerts(
 
 
 async def claim_alerts(
-    session: AsyncSession, *, now: datetime, channel: str, person_id: str | None = None, limit: int = 100
-) -> list[AlertDelivery]:
-    """Notices still to send on `channel` (to one person, if given), claimed for this sender, oldest first.
+    session: AsyncSession, *, now: datetime, channel: str, person_id: str | None = None, limit: int = 100,
+    lease: timedelta = timedelta(seconds=CLAIM_SECONDS),
+) -> list[tuple[AlertDelivery, bool]]:
+    """Notices due on `channel` (to one person, if given), claimed for this sender, oldest first.
 
-    Two servers sharing a database both look for notices: a compare-and-set on each row's
-    claim means only one of them sends it (the other finds it claimed and leaves it).
+    Each comes with whether it is in doubt: an earlier sender's claim on it ran out unmarked,
+    so that sender may have sent it before it died. Two servers sharing a database both look
+    for notices: a compare-and-set on each row's claim means only one of them sends it.
     """
-    candidates = [d.id for d in await pending_alerts(session, channel=channel, person_id=person_id, limit=limit)]
-    claimed = await claim_rows(session, AlertDelivery, candidates, now=now)
+    candidates = await pending_alerts(session, channel=channel, person_id=person_id, limit=limit, now=now)
+    claimed = await claim_rows(session, AlertDelivery, [d.id for d in candidates], now=now, lease=lease)
+    in_doubt = {d.id for d in candidates if d.claimed_until is not None}
+    if not claimed:
+        return []
     query = select(AlertDelivery).where(AlertDelivery.id.in_(claimed)).order_by(AlertDelivery.queued_at, AlertDelivery.id)
-    return list(await session.scalars(query.execution_options(populate_existing=True))) if claimed else []
+    rows = await session.scalars(query.execution_options(populate_existing=True))
+    return [(row, row.id in in_doubt) for row in rows]
 
 
 async def claim_rows(
-    session: AsyncSession, model: type[AlertDelivery] | type[DigestDelivery], ids: list[int], *, now: datetime
+    session: AsyncSession, model: Outbox, ids: list[int], *, now: datetime,
+    lease: timedelta = timedelta(seconds=CLAIM_SECONDS),
 ) -> list[int]:
     """Of outbox rows `ids`, those this sender now holds: unsent, and free or with a claim run out.
 
@@ -124,14 +195,20 @@ async def claim_rows(
     for row_id in ids:
         won = await session.execute(
             update(model)
-            .where(model.id == row_id, model.status != DeliveryStatus.SENT.value, free)
-            .values(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+            .where(model.id == row_id, model.status.in_(UNSENT), free)
+            .values(claimed_until=now + lease)
             .returning(model.id),
             execution_options={"synchronize_session": False},
         )
         if won.scalar_one_or_none() is not None:
             claimed.append(row_id)
     return claimed
+
+
+async def _reference(session: AsyncSession, report_id: int | None) -> str | None:
+    if report_id is None:
+        return None
+    return (await session.scalars(select(Report.reference).where(Report.id == report_id))).one()
 
 
 async def _delivery(session: AsyncSession, delivery_id: int) -> AlertDelivery:

@@ -6,16 +6,16 @@ queued once, and a sender's claim (a short lease) means only one of them sends i
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.alerts import MAX_ERROR_CHARS, claim_rows
+from storage.alerts import CLAIM_SECONDS, MAX_ERROR_CHARS, MAX_LOGGED_ERROR, claim_rows
 from storage.db import conflict_insert
 from storage.digests import text_digest
 from storage.log import SYSTEM, EventKind, append_event
-from storage.models import DeliveryStatus, DigestDelivery
+from storage.models import UNSENT, DeliveryStatus, DigestDelivery
 
 
 async def queue_digest(
@@ -44,24 +44,30 @@ async def queue_digest(
 
 async def claim_digests(
     session: AsyncSession, *, now: datetime, channel: str, person_id: str | None = None, limit: int = 10,
-) -> list[DigestDelivery]:
-    """Digests waiting on `channel` (for one person, if given), claimed for this sender, oldest first."""
-    query = select(DigestDelivery.id).where(
+    lease: timedelta = timedelta(seconds=CLAIM_SECONDS),
+) -> list[tuple[DigestDelivery, bool]]:
+    """Digests due on `channel` (for one person, if given), claimed for this sender, oldest first.
+
+    Each comes with whether it is in doubt (an earlier sender's claim ran out unmarked), as notices do.
+    """
+    query = select(DigestDelivery.id, DigestDelivery.claimed_until).where(
         DigestDelivery.channel == channel,
-        DigestDelivery.status != DeliveryStatus.SENT.value,
+        DigestDelivery.status.in_(UNSENT),
         or_(DigestDelivery.claimed_until.is_(None), DigestDelivery.claimed_until < now),
+        or_(DigestDelivery.next_attempt_at.is_(None), DigestDelivery.next_attempt_at <= now),
     )
     if person_id is not None:
         query = query.where(DigestDelivery.person_id == person_id)
-    candidates = list(await session.scalars(query.order_by(DigestDelivery.queued_at, DigestDelivery.id).limit(limit)))
-    claimed = await claim_rows(session, DigestDelivery, candidates, now=now)
+    candidates = (await session.execute(query.order_by(DigestDelivery.queued_at, DigestDelivery.id).limit(limit))).all()
+    claimed = await claim_rows(session, DigestDelivery, [row.id for row in candidates], now=now, lease=lease)
     if not claimed:
         return []
+    in_doubt = {row.id for row in candidates if row.claimed_until is not None}
     rows = await session.scalars(
         select(DigestDelivery).where(DigestDelivery.id.in_(claimed)).order_by(DigestDelivery.queued_at, DigestDelivery.id)
         .execution_options(populate_existing=True)
     )
-    return list(rows)
+    return [(row, row.id in in_doubt) for row in rows]
 
 
 async def mark_digest_sent(
@@ -72,7 +78,7 @@ async def mark_digest_sent(
         update(DigestDelivery)
         .where(DigestDelivery.id == digest_id, DigestDelivery.status != DeliveryStatus.SENT.value)
         .values(status=DeliveryStatus.SENT.value, attempts=DigestDelivery.attempts + 1, sent_at=now,
-                external_ref=external_ref, last_error=None, claimed_until=None)
+                external_ref=external_ref, last_error=None, claimed_until=None, next_attempt_at=None)
         .returning(DigestDelivery.week, DigestDelivery.person_id, DigestDelivery.channel),
         execution_options={"synchronize_session": False},
     )
@@ -86,15 +92,39 @@ async def mark_digest_sent(
     return True
 
 
-async def mark_digest_failed(session: AsyncSession, *, now: datetime, digest_id: int, error: str) -> None:
-    """Record a failed attempt and release the claim, so it is tried again; a sent digest stays sent."""
+async def mark_digest_failed(
+    session: AsyncSession, *, now: datetime, digest_id: int, error: str, retry_at: datetime | None = None,
+) -> None:
+    """Record a failed attempt and release the claim, so it is tried again (not before `retry_at`)."""
     await session.execute(
         update(DigestDelivery)
-        .where(DigestDelivery.id == digest_id, DigestDelivery.status != DeliveryStatus.SENT.value)
+        .where(DigestDelivery.id == digest_id, DigestDelivery.status.in_(UNSENT))
         .values(status=DeliveryStatus.FAILED.value, attempts=DigestDelivery.attempts + 1,
-                last_error=error[:MAX_ERROR_CHARS], claimed_until=None),
+                last_error=error[:MAX_ERROR_CHARS], claimed_until=None, next_attempt_at=retry_at),
         execution_options={"synchronize_session": False},
     )
+
+
+async def give_up_digest(session: AsyncSession, *, now: datetime, digest_id: int, error: str) -> DigestDelivery | None:
+    """Record that a digest can never be delivered (and log `delivery_failed`); None if it was settled already."""
+    won = await session.execute(
+        update(DigestDelivery)
+        .where(DigestDelivery.id == digest_id, DigestDelivery.status.in_(UNSENT))
+        .values(status=DeliveryStatus.UNDELIVERABLE.value, attempts=DigestDelivery.attempts + 1,
+                last_error=error[:MAX_ERROR_CHARS], claimed_until=None, next_attempt_at=None)
+        .returning(DigestDelivery.id),
+        execution_options={"synchronize_session": False},
+    )
+    if won.scalar_one_or_none() is None:
+        return None
+    row = (await session.scalars(select(DigestDelivery).where(DigestDelivery.id == digest_id)
+                                 .execution_options(populate_existing=True))).one()
+    await append_event(
+        session, now=now, actor=SYSTEM, kind=EventKind.DELIVERY_FAILED, report_ref=None,
+        data={"person": row.person_id, "channel": row.channel, "notice": "digest", "week": row.week,
+              "attempts": row.attempts, "error": error[:MAX_LOGGED_ERROR]},
+    )
+    return row
 
 
 async def digests_for_week(session: AsyncSession, *, school: str, week: str) -> list[DigestDelivery]:

@@ -44,6 +44,7 @@ class EventKind(StrEnum):
     LADO_CONSULTED = "lado_consulted"
     DIGEST_QUEUED = "digest_queued"  # not about one report: the week's digest, by its fingerprint
     DIGEST_DELIVERED = "digest_delivered"
+    DELIVERY_FAILED = "delivery_failed"  # a message given up on: the platform said it never can be delivered
 
 
 # Events whose effect also shows in a row, which verify cross-checks (storage/consistency.py).

@@ -86,6 +86,8 @@ class NoticeKind(StrEnum):
     ACKNOWLEDGED = "acknowledged"  # to the reporter: their report was acknowledged
     REMINDER = "reminder"  # to the people already told: the deadline passed and nobody has acknowledged
     LADO = "lado"  # to the owner: an allegation's LADO consultation is due (KCSIE Part four)
+    RECEIPT = "receipt"  # to the reporter: their report was stored, and where it went (DESIGN rule 4)
+    UNDELIVERED = "undelivered"  # to the DSL: a message could not be delivered, and why
 
 
 class NoteKind(StrEnum):
@@ -96,11 +98,16 @@ class NoteKind(StrEnum):
 
 
 class DeliveryStatus(StrEnum):
-    """Whether an alert has reached its person."""
+    """Whether a message has reached its person."""
 
     QUEUED = "queued"
     SENT = "sent"
-    FAILED = "failed"
+    FAILED = "failed"  # an attempt failed in a way that can pass (network, 5xx, rate limit): tried again
+    UNDELIVERABLE = "undeliverable"  # the platform said it never can (user not found, bot removed): given up
+
+
+# What a sender still has to send: queued, or failed and waiting for its next attempt.
+UNSENT = (DeliveryStatus.QUEUED.value, DeliveryStatus.FAILED.value)
 
 
 def _one_of(column: str, enum: type[StrEnum]) -> CheckConstraint:
@@ -117,8 +124,12 @@ class Delivery:
     queued_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     external_ref: Mapped[str | None] = mapped_column(String(200))
-    # A sender holds a row until then, so two servers sharing a database never both send it.
+    # A sender holds a row until then, so two servers sharing a database never both send it. A
+    # claim that ran out without the row being marked means its sender died or hung mid-send:
+    # the message may have arrived, so the next sender checks before sending it again.
     claimed_until: Mapped[datetime | None]
+    # Not tried again before then: back-off after a failure, or the platform's Retry-After.
+    next_attempt_at: Mapped[datetime | None]
 
 
 class ReportCounter(Base):
@@ -214,12 +225,16 @@ class AlertDelivery(Delivery, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    # None only for news about something that is not a report (a weekly digest that could not be delivered).
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
     person_id: Mapped[str] = mapped_column(String(100))
     channel: Mapped[str] = mapped_column(String(20))
     kind: Mapped[str] = mapped_column(String(20))
     # Reminders repeat: each escalation step's is a new round, so queuing one step twice stays one row.
+    # A notice that another message could not be delivered takes that message's id as its round.
     round: Mapped[int] = mapped_column(Integer, default=0)
+    # What an `undelivered` notice is about (which message, to whom, why): references, never text.
+    detail: Mapped[dict[str, Any] | None]
 
 
 class ReportNote(Base):

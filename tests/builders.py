@@ -11,13 +11,15 @@ import yaml
 from matplotlib.figure import Figure
 from sqlalchemy import select
 
+from bot import lifecycle
 from bot.app import App
 from bot.demo import EXAMPLE_SCHOOL
+from dialogs import ReportDraft
 from dialogs.report import Colleague
 from routing.loader import resolve_policy
 from routing.school import Person, School
 from storage.digest_outbox import queue_digest
-from storage.models import DigestDelivery
+from storage.models import DigestDelivery, Report
 
 
 def person(pid: str, *roles: str) -> Person:
@@ -127,3 +129,15 @@ async def the_digest(app: App) -> DigestDelivery:
     """The one digest row in the database."""
     async with app.sessions() as session:
         return (await session.scalars(select(DigestDelivery))).one()
+
+
+async def submitted(app: App, draft: ReportDraft, *, reporter: str, channel: str) -> str:
+    """Submit a report through the lifecycle, as Send does; its reference.
+
+    A stored and routed report has nothing to say at once: its receipt is in the outbox.
+    """
+    replies = await lifecycle.submit(app, reporter_id=reporter, channel=channel, report=draft)
+    assert replies == [], [r.text for r in replies]
+    async with app.sessions() as session:
+        query = select(Report.reference).where(Report.reporter == reporter).order_by(Report.id.desc()).limit(1)
+        return (await session.scalars(query)).one()

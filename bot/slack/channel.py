@@ -25,6 +25,9 @@ from routing.school import Person
 
 log = logging.getLogger(__name__)
 
+# How long one call to Slack may take before it counts as failed (and is tried again later).
+SEND_TIMEOUT_SECONDS = 10.0
+
 @dataclass
 class Registered:
     """What the bolt app was told to listen for, named as the manifest names it."""
@@ -39,16 +42,21 @@ class Registered:
 class SlackChannel:
     """Everything Slack: the bolt app and its listeners, the Web API client, the outbox, the directory."""
 
-    def __init__(self, app: App, *, token: str, signing_secret: str, api_url: str) -> None:
+    def __init__(self, app: App, *, token: str, signing_secret: str, api_url: str,
+                 send_timeout: float = SEND_TIMEOUT_SECONDS) -> None:
         self.app = app
         # base_url must end in '/': slack_sdk joins method names onto it with urljoin.
-        self.client = AsyncWebClient(token=token, base_url=api_url if api_url.endswith("/") else api_url + "/")
-        # Slack allows about one message a second per channel: wait as it asks rather than drop an alert.
+        base_url = api_url if api_url.endswith("/") else api_url + "/"
+        self.client = AsyncWebClient(token=token, base_url=base_url, timeout=int(max(send_timeout, 1)))
+        # A reply to someone mid-conversation waits as Slack asks (it allows about one message a
+        # second per channel) rather than being dropped. The outbox has a client of its own that
+        # does not wait inside a call: it defers its messages until Slack's Retry-After instead.
         self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
+        outbox_client = AsyncWebClient(token=token, base_url=base_url, timeout=int(max(send_timeout, 1)))
         # No `authorize=`: bolt asks auth.test once, on the first request, who the bot is.
         self.bolt = AsyncApp(signing_secret=signing_secret, client=self.client, name="safeguard")
         self.verifier = SignatureVerifier(signing_secret)
-        self.outbox = Outbox(app, self.client)
+        self.outbox = Outbox(app, outbox_client)
         self.people: dict[str, Person] = {p.slack: p for p in app.school.people if p.slack is not None}
         self.registered = Registered()
         self._locks: dict[str, asyncio.Lock] = {}

@@ -258,8 +258,10 @@ class Handlers:
             await self._post(await self.outbox.open_dm(person.slack), replies)
 
     async def _post(self, channel: str, replies: list[Reply]) -> None:
+        # The listener's own client, which waits out a rate limit: this is an answer to someone mid-report.
         if replies:
-            await self.outbox.post(channel, render(replies))
+            message = render(replies)
+            await self.client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
 
     async def _tell(self, body: Body, reply: Reply) -> None:
         """Say something only the person who pressed a button sees."""

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
+
 from bot import conversation, digest_delivery, notices
-from bot.delivery import deliver_round
+from bot.delivery import DEFAULT_RETRY_AFTER, Delivered, Failure, Outcome, deliver_round
 from bot.app import SLACK, STORE_ERRORS, App
 from bot.slack.blocks import Message, alert_message, render
 from dialogs import Reply
@@ -19,6 +21,19 @@ log = logging.getLogger(__name__)
 
 # What a call to Slack can fail with: Slack said no, or the network did.
 SEND_ERRORS: tuple[type[Exception], ...] = (SlackClientError, aiohttp.ClientError, asyncio.TimeoutError, OSError)
+# Slack's answers that never get better by waiting: the person or their DM is gone, the bot was
+# removed or lost its token, or the message itself is refused. Anything else is tried again.
+PERMANENT = frozenset({
+    "user_not_found", "users_not_found", "channel_not_found", "account_inactive", "user_disabled",
+    "is_archived", "not_in_channel", "cannot_dm_bot", "messages_tab_disabled",
+    "invalid_auth", "not_authed", "token_revoked", "token_expired", "team_access_not_granted", "no_permission",
+    "missing_scope", "restricted_action", "invalid_blocks", "invalid_blocks_format", "msg_too_long",
+})
+NO_SLACK_ID = "no Slack user id for this person in the school config"
+# A message's marker, so that after a crash mid-send we can look for it before sending it again.
+METADATA_TYPE = "safeguard_message"
+# How far back in a DM to look for a message that may have arrived before a crash.
+HISTORY_LIMIT = 100
 
 
 def describe(exc: Exception) -> str:
@@ -28,8 +43,32 @@ def describe(exc: Exception) -> str:
     return f"{exc.__class__.__name__}: {exc}"
 
 
+def failure(exc: Exception) -> Failure:
+    """What a failed call means for its message: try again later, wait as asked, or give up."""
+    if not isinstance(exc, SlackApiError):
+        return Failure(describe(exc))  # the network, a timeout: it can pass
+    if exc.response.status_code == 429 or exc.response.get("error") == "ratelimited":
+        return Failure(describe(exc), retry_after=_retry_after(exc.response.headers))
+    return Failure(describe(exc), permanent=exc.response.get("error") in PERMANENT)
+
+
+def _retry_after(headers: Any) -> float:
+    """Slack's Retry-After (seconds), whatever the case of the header's name."""
+    for name, value in dict(headers or {}).items():
+        if str(name).lower() == "retry-after":
+            try:
+                return float(value if not isinstance(value, list) else value[0])
+            except (TypeError, ValueError):
+                break
+    return DEFAULT_RETRY_AFTER
+
+
 class Outbox:
-    """Sends what the lifecycle queued for Slack; one send at a time, so nothing goes twice from here."""
+    """Sends what the lifecycle queued for Slack; one round at a time, so nothing goes twice from here.
+
+    Its client does not wait out a 429 inside a call: the round hands its messages back until
+    Slack's Retry-After instead, so a listener that starts a round is never held for long.
+    """
 
     def __init__(self, app: App, client: AsyncWebClient) -> None:
         self.app = app
@@ -41,50 +80,59 @@ class Outbox:
         opened = await self.client.conversations_open(users=slack_id)
         return str(opened["channel"]["id"])
 
-    async def post(self, channel: str, message: Message) -> str:
-        """Post a message; its 'channel:ts', which is how it is found again to update it."""
-        posted = await self.client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
+    async def post(self, channel: str, message: Message, key: str | None = None) -> str:
+        """Post a message (marked with `key`, if given); its 'channel:ts', which is how it is found again."""
+        metadata = {"event_type": METADATA_TYPE, "event_payload": {"key": key}} if key is not None else None
+        posted = await self.client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks,
+                                                    metadata=metadata)
         return f"{posted['channel']}:{posted['ts']}"
 
+    async def find(self, channel: str, key: str) -> str | None:
+        """The 'channel:ts' of the message marked `key` in `channel`, if an earlier attempt posted it."""
+        history = await self.client.conversations_history(channel=channel, limit=HISTORY_LIMIT,
+                                                          include_all_metadata=True)
+        for message in history.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            if metadata.get("event_type") == METADATA_TYPE and (metadata.get("event_payload") or {}).get("key") == key:
+                return f"{channel}:{message.get('ts')}"
+        return None
+
     async def deliver(self) -> int:
-        """Send every notice and digest waiting on Slack; how many went. A failure is recorded and retried next round."""
+        """Send every notice and digest due on Slack; how many went (a failure is recorded and tried again)."""
         async with self._lock:
             return await deliver_round(self.app, SLACK, self._send, self._send_digest)
 
-    async def _send(self, notice: notices.Notice) -> bool:
+    async def _send(self, notice: notices.Notice) -> Outcome:
         person = self.app.person(notice.person_id)
         if person is None or person.slack is None:
-            await notices.failed(self.app, notice, "no Slack user id for this person in the school config")
-            return False
-        message = alert_message(notice.alert) if notice.alert is not None else render([notice.reply])
+            return Failure(NO_SLACK_ID, permanent=True)
+        message = alert_message(notice.alert) if notice.alert is not None else render(list(notice.replies))
         try:
-            external_ref = await self.post(await self.open_dm(person.slack), message)
+            dm = await self.open_dm(person.slack)
+            # A sender died mid-send: the message may be in the DM already; shown once, not twice.
+            found = await self.find(dm, notice.key) if notice.in_doubt else None
+            return Delivered(found or await self.post(dm, message, notice.key))
         except SEND_ERRORS as exc:
-            log.warning("%s %s to %s not sent: %s", notice.kind, notice.reference, notice.person_id, describe(exc))
-            await notices.failed(self.app, notice, describe(exc))
-            return False
-        await notices.delivered(self.app, notice, external_ref)
-        return True
+            return failure(exc)
 
-    async def _send_digest(self, digest: digest_delivery.QueuedDigest) -> bool:
+    async def _send_digest(self, digest: digest_delivery.QueuedDigest) -> Outcome:
         """The digest's text into the person's DM, then its chart as a file in the same DM."""
         person = self.app.person(digest.person_id)
         if person is None or person.slack is None:
-            await digest_delivery.failed(self.app, digest, "no Slack user id for this person in the school config")
-            return False
+            return Failure(NO_SLACK_ID, permanent=True)
         try:
             dm = await self.open_dm(person.slack)
-            external_ref = await self.post(dm, render([Reply(digest.text)]))
+            found = await self.find(dm, digest.key) if digest.in_doubt else None
+            if found is not None:
+                return Delivered(found)
+            external_ref = await self.post(dm, render([Reply(digest.text)]), digest.key)
         except SEND_ERRORS as exc:
-            log.warning("the %s digest to %s not sent: %s", digest.week, digest.person_id, describe(exc))
-            await digest_delivery.failed(self.app, digest, describe(exc))
-            return False
-        # The text is the digest and stands alone: it is recorded sent before the chart goes, so
-        # nothing that happens to the chart can send the text twice.
-        await digest_delivery.delivered(self.app, digest, external_ref)
+            return failure(exc)
+        # The text is the digest and stands alone: a chart that fails is logged, and the text
+        # is still recorded sent, so nothing that happens to the chart sends the text twice.
         if digest.chart is not None:
             await self._upload_chart(dm, digest, digest.chart)
-        return True
+        return Delivered(external_ref)
 
     async def _upload_chart(self, dm: str, digest: digest_delivery.QueuedDigest, chart: bytes) -> None:
         """Upload the digest's chart into the DM (files.getUploadURLExternal, the bytes, completeUploadExternal)."""

@@ -133,7 +133,8 @@ class TeamsBot:
         replies = await conversation.message(self.app, channel=TEAMS, user_id=person.id, text=text)
         chosen = self.app.person(text)
         label = str(value.get("label") or (chosen.name if chosen is not None else text))
-        taken = bool(replies) and replies[0].tone is not Tone.ERROR
+        # No reply at all is a report just sent: its receipt follows from the outbox.
+        taken = not replies or replies[0].tone is not Tone.ERROR
         return cards.render(replies, Answered(label) if taken and label.strip() else None)
 
     async def report_action(self, person: Person, value: dict[str, Any]) -> Reply:

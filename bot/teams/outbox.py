@@ -10,7 +10,7 @@ from typing import Any
 from botbuilder.schema import Activity, ActivityTypes, Attachment, TextFormatTypes  # type: ignore[import-untyped]
 
 from bot import conversation, digest_delivery, notices
-from bot.delivery import deliver_round
+from bot.delivery import DEFAULT_RETRY_AFTER, Delivered, Failure, Outcome, deliver_round
 from bot.app import STORE_ERRORS, TEAMS, App
 from bot.teams.adapter import Connector, card_activities, external_ref, parse_external_ref
 from bot.teams.cards import alert_card, render
@@ -20,8 +20,13 @@ log = logging.getLogger(__name__)
 
 NO_CHAT = ("no Teams chat with this person yet: they must open Safeguard in Teams once "
            "(or the Teams admin installs the app for them)")
+# How long one send may take before it counts as failed (and is tried again later).
+SEND_TIMEOUT_SECONDS = 10.0
 # The Bot Connector's answers that refuse a message outright (bad request, too large): nothing was shown.
 REFUSED = (400, 413)
+# Answers that never get better by waiting: refused outright, the bot is not allowed (removed,
+# blocked by the person or by the Teams admin), or the chat is gone. Anything else is tried again.
+PERMANENT = frozenset({*REFUSED, 401, 403, 404})
 
 
 def describe(exc: Exception) -> str:
@@ -32,72 +37,69 @@ def describe(exc: Exception) -> str:
     return f"the Bot Connector answered {status} ({shown})" if status else shown
 
 
+def failure(exc: Exception) -> Failure:
+    """What a failed Bot Connector call means for its message: try again later, wait as asked, or give up."""
+    status = _status(exc)
+    if status == 429:
+        return Failure(describe(exc), retry_after=_retry_after(exc))
+    return Failure(describe(exc), permanent=status in PERMANENT)
+
+
 class Outbox:
     """Sends what the lifecycle queued for Teams; one round at a time, so nothing goes twice from here."""
 
-    def __init__(self, app: App, connector: Connector, references: References) -> None:
+    def __init__(self, app: App, connector: Connector, references: References,
+                 send_timeout: float = SEND_TIMEOUT_SECONDS) -> None:
         self.app = app
+        self.send_timeout = send_timeout
         self.connector = connector
         self.references = references
         self._lock = asyncio.Lock()
 
     async def deliver(self) -> int:
-        """Send every notice and digest waiting on Teams; how many went. A failure is recorded and retried next round."""
+        """Send every notice and digest due on Teams; how many went (a failure is recorded and tried again)."""
         async with self._lock:
             return await deliver_round(self.app, TEAMS, self._send, self._send_digest)
 
-    async def _send(self, notice: notices.Notice) -> bool:
+    async def _send(self, notice: notices.Notice) -> Outcome:
         try:
             reference = await self.references.load(notice.person_id)
         except STORE_ERRORS:
             log.exception("could not read the Teams chat of %s", notice.person_id)
-            return False
+            return Failure("the Teams chat could not be read from the database")
         if reference is None:
-            log.info("%s %s to %s waits: %s", notice.kind, notice.reference, notice.person_id, NO_CHAT)
-            await notices.failed(self.app, notice, NO_CHAT)
-            return False
-        cards = [alert_card(notice.alert)] if notice.alert is not None else render([notice.reply])
+            # Not given up: it goes once they open Safeguard in Teams (escalation covers an alert meanwhile).
+            return Failure(NO_CHAT)
+        cards = [alert_card(notice.alert)] if notice.alert is not None else render(list(notice.replies))
         try:
-            ids = await self.connector.send(reference, card_activities(cards))
+            ids = await asyncio.wait_for(self.connector.send(reference, card_activities(cards)), self.send_timeout)
         except Exception as exc:  # botbuilder raises msrest, aiohttp and plain Exceptions alike
-            log.warning("%s %s to %s not sent: %s", notice.kind, notice.reference, notice.person_id, describe(exc))
-            await notices.failed(self.app, notice, describe(exc))
-            return False
-        conversation_id = str((reference.get("conversation") or {}).get("id", ""))
-        sent_ref = external_ref(conversation_id, ids[0]) if ids and ids[0] else None
-        await notices.delivered(self.app, notice, sent_ref)
-        return True
+            return failure(exc)
+        return Delivered(_sent_ref(reference, ids))
 
-    async def _send_digest(self, digest: digest_delivery.QueuedDigest) -> bool:
+    async def _send_digest(self, digest: digest_delivery.QueuedDigest) -> Outcome:
         """The digest as one message: its text, with its chart as an inline image when there is one."""
         try:
             reference = await self.references.load(digest.person_id)
         except STORE_ERRORS:
             log.exception("could not read the Teams chat of %s", digest.person_id)
-            return False  # the claim runs out and a later round tries again
+            return Failure("the Teams chat could not be read from the database")
         if reference is None:
-            log.info("the %s digest to %s waits: %s", digest.week, digest.person_id, NO_CHAT)
-            await digest_delivery.failed(self.app, digest, NO_CHAT)
-            return False
+            return Failure(NO_CHAT)
         try:
-            ids = await self.connector.send(reference, [digest_activity(digest, with_chart=True)])
+            ids = await asyncio.wait_for(self.connector.send(reference, [digest_activity(digest, with_chart=True)]),
+                                         self.send_timeout)
         except Exception as exc:  # botbuilder raises msrest, aiohttp and plain Exceptions alike
             if digest.chart is None or _status(exc) not in REFUSED:
-                log.warning("the %s digest to %s not sent: %s", digest.week, digest.person_id, describe(exc))
-                await digest_delivery.failed(self.app, digest, describe(exc))
-                return False
+                return failure(exc)
             # Teams refused the message with its chart: the text stands alone, so send it without.
             log.warning("the %s digest to %s goes without its chart: %s", digest.week, digest.person_id, describe(exc))
             try:
-                ids = await self.connector.send(reference, [digest_activity(digest, with_chart=False)])
+                ids = await asyncio.wait_for(
+                    self.connector.send(reference, [digest_activity(digest, with_chart=False)]), self.send_timeout)
             except Exception as again:
-                log.warning("the %s digest to %s not sent: %s", digest.week, digest.person_id, describe(again))
-                await digest_delivery.failed(self.app, digest, describe(again))
-                return False
-        conversation_id = str((reference.get("conversation") or {}).get("id", ""))
-        sent_ref = external_ref(conversation_id, ids[0]) if ids and ids[0] else None
-        await digest_delivery.delivered(self.app, digest, sent_ref)
-        return True
+                return failure(again)
+        return Delivered(_sent_ref(reference, ids))
 
     async def refresh(self, reference: str) -> None:
         """Show on every Teams alert of a report who acknowledged it and when, without an Acknowledge button."""
@@ -156,6 +158,21 @@ def digest_activity(digest: digest_delivery.QueuedDigest, *, with_chart: bool) -
                                       name=digest.chart_name))
     return Activity(type=ActivityTypes.message, text=digest.text, text_format=TextFormatTypes.plain,
                     attachments=attachments or None)
+
+
+def _sent_ref(reference: Any, ids: list[str]) -> str | None:
+    """Where a sent message is, to update it later: its chat and its activity id."""
+    conversation_id = str((reference.get("conversation") or {}).get("id", ""))
+    return external_ref(conversation_id, ids[0]) if ids and ids[0] else None
+
+
+def _retry_after(exc: Exception) -> float:
+    """The Bot Connector's Retry-After (seconds) on a 429, else the default wait."""
+    headers = getattr(getattr(exc, "response", None), "headers", None) or {}
+    try:
+        return float(headers.get("Retry-After") or headers.get("retry-after") or DEFAULT_RETRY_AFTER)
+    except (TypeError, ValueError, AttributeError):
+        return DEFAULT_RETRY_AFTER
 
 
 def _status(exc: Exception) -> int | None:

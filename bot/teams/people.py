@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.app import STORE_ERRORS, TEAMS, App
 from routing.school import Person
+from storage.alerts import due_now
 from storage.conversation_refs import forget_reference, load_reference, save_reference
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,8 @@ class References:
         try:
             async with self.app.sessions.begin() as session:
                 await save_reference(session, now=self.app.now(), channel=TEAMS, person_id=person_id, reference=kept)
+                # What waited for their chat (backing off meanwhile) may go at once now it is known.
+                await due_now(session, channel=TEAMS, person_id=person_id)
         except STORE_ERRORS:
             log.exception("could not store the Teams conversation of %s", person_id)
             return

@@ -15,7 +15,7 @@ TOKEN = "xoxb-test-0000-safeguard"
 BOT_USER = "U0SAFEBOT1"
 TEAM = "T0OAKFIELD"
 # Parameters slack_sdk may send form-encoded as JSON text.
-JSON_ARGS = ("blocks", "view", "attachments", "files")
+JSON_ARGS = ("blocks", "view", "attachments", "files", "metadata")
 
 
 @dataclass
@@ -45,6 +45,20 @@ class Upload:
 
 
 @dataclass
+class Fault:
+    """How the fake answers one call of a method instead of answering it well."""
+
+    error: str | None = None  # answer {"ok": false, "error": error}
+    status: int = 200  # the HTTP status of that answer (429 for a rate limit, 5xx for an outage)
+    retry_after: int | None = None  # a Retry-After header, with a 429
+    delay: float = 0.0  # wait this long before answering (longer than the client's timeout: a time-out)
+    # Do the call (store the message), then hold the answer until this is set: a sender killed
+    # while it waits has sent a message it never heard back about.
+    hold: asyncio.Event | None = None
+    channel: str | None = None  # only a call into this channel (else the method's next call)
+
+
+@dataclass
 class FakeSlack:
     """Answers like Slack: auth.test, conversations.open, chat.*, views.*, users.lookupByEmail, file uploads."""
 
@@ -52,7 +66,7 @@ class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     # Slack's stored messages, by (channel, ts): what a block_actions payload carries back.
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
-    failures: dict[str, list[str]] = field(default_factory=dict)
+    failures: dict[str, list[Fault]] = field(default_factory=dict)
     uploads: dict[str, Upload] = field(default_factory=dict)
     upload_failures: list[int] = field(default_factory=list)
     # Where this fake is served (learnt from the requests it gets): upload URLs point back at it.
@@ -73,9 +87,23 @@ class FakeSlack:
         """The files shared into `channel` (uploaded and completed), oldest first."""
         return [u for u in self.uploads.values() if u.channel_id == channel]
 
-    def fail_next(self, method: str, error: str = "ratelimited") -> None:
-        """Answer the next call of `method` with `{"ok": false, "error": error}`."""
-        self.failures.setdefault(method, []).append(error)
+    def fail_next(self, method: str, error: str = "ratelimited", *, status: int = 200, channel: str | None = None) -> None:
+        """Answer the next call of `method` (into `channel`, if given) with `{"ok": false, "error": error}`."""
+        self.failures.setdefault(method, []).append(Fault(error, status, channel=channel))
+
+    def rate_limit_next(self, method: str, retry_after: int) -> None:
+        """Answer the next call of `method` as Slack does a rate limit: HTTP 429 with Retry-After."""
+        self.failures.setdefault(method, []).append(Fault("ratelimited", 429, retry_after))
+
+    def stall_next(self, method: str, seconds: float) -> None:
+        """Answer the next call of `method` only after `seconds` (longer than the client waits: a time-out)."""
+        self.failures.setdefault(method, []).append(Fault(delay=seconds))
+
+    def hold_next(self, method: str) -> asyncio.Event:
+        """Do the next call of `method` but hold its answer until the returned event is set."""
+        release = asyncio.Event()
+        self.failures.setdefault(method, []).append(Fault(hold=release))
+        return release
 
     def to(self, method: str, **where: Any) -> list[Call]:
         """The calls of `method` whose arguments include `where`."""
@@ -107,13 +135,31 @@ class FakeSlack:
         call = Call(method, args)
         self.calls.append(call)
         answer = ANSWERS.get(method)
-        if self.failures.get(method):
-            call.result = {"ok": False, "error": self.failures[method].pop(0)}
+        fault = self._fault(method, args)
+        if fault.delay:
+            await asyncio.sleep(fault.delay)
+        if fault.error is not None:
+            call.result = {"ok": False, "error": fault.error}
         elif answer is None:
             call.result = {"ok": False, "error": "unknown_method"}
         else:
             call.result = {"ok": True, **answer(self, args)}
-        return web.json_response(call.result)
+        if fault.hold is not None:
+            await fault.hold.wait()
+        headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else None
+        return web.json_response(call.result, status=fault.status, headers=headers)
+
+    def _fault(self, method: str, args: dict[str, Any]) -> Fault:
+        """The first fault waiting for this call, taken; else answer it well."""
+        waiting = self.failures.get(method) or []
+        for index, fault in enumerate(waiting):
+            if fault.channel is None or fault.channel == args.get("channel"):
+                return waiting.pop(index)
+        return Fault()
+
+    def shown_in(self, channel: str) -> list[dict[str, Any]]:
+        """The messages in `channel` as its member sees them, oldest first (each once, however often it was sent)."""
+        return [m for (c, _), m in sorted(self.messages.items(), key=lambda item: item[0][1]) if c == channel]
 
     async def upload(self, request: web.Request) -> web.Response:
         """POST /upload/{file_id}: the file's bytes, as Slack's pre-signed upload URL takes them (no token)."""
@@ -145,8 +191,21 @@ def _post(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
     ts = fake._ts()
     message = {"type": "message", "user": BOT_USER, "bot_id": "B0SAFEBOT1", "ts": ts,
                "text": args.get("text", ""), "blocks": args.get("blocks", [])}
+    if isinstance(args.get("metadata"), dict):
+        message["metadata"] = args["metadata"]
     fake.messages[(str(args["channel"]), ts)] = message
     return {"channel": args["channel"], "ts": ts, "message": message}
+
+
+def _history(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
+    """conversations.history: newest first; metadata only when asked for, as Slack does."""
+    channel = str(args.get("channel", ""))
+    with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+    shown = [
+        {k: v for k, v in m.items() if k != "metadata" or with_metadata}
+        for m in reversed(fake.shown_in(channel))
+    ]
+    return {"messages": shown[: int(args.get("limit") or 100)], "has_more": False}
 
 
 def _update(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
@@ -200,6 +259,7 @@ def _complete_upload(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
 ANSWERS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
     "auth.test": _auth_test,
     "conversations.open": _open,
+    "conversations.history": _history,
     "chat.postMessage": _post,
     "chat.update": _update,
     "chat.postEphemeral": _ephemeral,

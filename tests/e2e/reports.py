@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot import lifecycle
 from bot.app import SLACK, App
 from dialogs import ReportDraft
 from routing.vocabulary import Category, Flag, Subject
+from tests.builders import submitted
 
 CHILD_WORDS = "She said an older boy online keeps asking her for photos and she is scared to go home."
 
@@ -16,7 +16,4 @@ async def submit(app: App, *, category: Category = Category.PUPIL_DISCLOSURE, re
     subject = Subject.PUPIL if category in (Category.PUPIL_DISCLOSURE, Category.INAPPROPRIATE_CONTENT) else Subject.PARENT
     draft = ReportDraft(category, subject, None, flags, False,
                         details if details is not None else {"The child's words": CHILD_WORDS})
-    replies = await lifecycle.submit(app, reporter_id=reporter, channel=SLACK, report=draft)
-    text = replies[0].text
-    assert "has been sent" in text, text
-    return text.split("Your report ")[1].split()[0]
+    return await submitted(app, draft, reporter=reporter, channel=SLACK)

@@ -27,6 +27,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "chat.update": {"chat:write"},
     "chat.postEphemeral": {"chat:write"},
     "conversations.open": {"im:write"},
+    "conversations.history": {"im:history"},
     "views.open": set(),
     "views.update": set(),
     "views.publish": set(),

@@ -6,6 +6,7 @@ import json
 
 from sqlalchemy import select
 
+from bot.delivery import FIRST_RETRY
 from routing.vocabulary import Category
 from storage.log import events_for
 from storage.models import AlertDelivery, Report, ReportNote
@@ -116,8 +117,19 @@ async def test_view_log_opens_at_once_then_shows_the_report(rig: Rig) -> None:
 async def test_an_alert_slack_refused_goes_on_the_next_round(make_rig: RigFactory) -> None:
     rig = await make_rig(outbox_seconds=0.05)
     dsl = rig.phone("smorgan")
-    rig.fake.fail_next("chat.postMessage", "internal_error")
+    rig.fake.fail_next("chat.postMessage", "internal_error", channel=dsl.dm)
     reference = await submit(rig.app)  # queued; the outbox loop sends it
+    await rig.fake.wait_for("chat.postMessage", 1, channel=dsl.dm)
+
+    async def backing_off() -> bool:
+        async with rig.app.sessions() as session:
+            delivery = (await session.scalars(select(AlertDelivery).where(AlertDelivery.person_id == "smorgan"))).one()
+            return delivery.status == "failed" and delivery.next_attempt_at is not None and delivery.next_attempt_at > rig.clock() + FIRST_RETRY / 2
+
+    await eventually(backing_off, "the failed alert to wait out its back-off")
+    await rig.slack.outbox.deliver()
+    assert len(rig.fake.to("chat.postMessage", channel=dsl.dm)) == 1, "not again before its back-off ran out"
+    rig.clock.advance(1)
     tries = await rig.fake.wait_for("chat.postMessage", 2, channel=dsl.dm)
     assert tries[0].result["ok"] is False and tries[1].result["ok"] is True
 
@@ -128,7 +140,8 @@ async def test_an_alert_slack_refused_goes_on_the_next_round(make_rig: RigFactor
 
     await eventually(marked_sent, "the alert to be marked sent after its second attempt")
     async with rig.app.sessions() as session:
-        delivered = [e for e in await events_for(session, reference) if e.kind == "alert_delivered"]
+        delivered = [e for e in await events_for(session, reference)
+                     if e.kind == "alert_delivered" and e.data["person"] == "smorgan"]
         assert len(delivered) == 1
     assert len(rig.fake.to("chat.postMessage", channel=dsl.dm)) == 2  # sent, so not sent again
 

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import SLACK
+from bot.delivery import FIRST_RETRY
 from storage.log import verify
 from storage.models import DigestDelivery, Event
 from tests.builders import DIGEST_WEEK, chart_png, queue_governor_digest, the_digest
@@ -102,6 +103,14 @@ async def test_a_digest_slack_refused_goes_on_the_next_round(make_rig: RigFactor
     governor = rig.phone("dwilde")
     rig.fake.fail_next("chat.postMessage", "internal_error")
     await queue(rig)  # the outbox loop sends it
+    await rig.fake.wait_for("chat.postMessage", 1, channel=governor.dm)
+
+    async def backing_off() -> bool:
+        row = await digest_row(rig)
+        return row.status == "failed" and row.next_attempt_at is not None and row.next_attempt_at > rig.clock() + FIRST_RETRY / 2
+
+    await eventually(backing_off, "the failed digest to wait out its back-off")
+    rig.clock.advance(1)
     tries = await rig.fake.wait_for("chat.postMessage", 2, channel=governor.dm)
     assert tries[0].result["ok"] is False and tries[1].result["ok"] is True
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bot import lifecycle
 from bot.app import SLACK
 from bot.scheduler import Scheduler
 from dialogs import ReportDraft
 from routing.vocabulary import Category, Subject
 from storage.log import events_for
+from tests.builders import submitted
 from tests.e2e.reports import submit
 from tests.e2e.slack_rig import Rig, find_button
 
@@ -43,8 +43,7 @@ async def test_an_unacknowledged_alert_climbs_the_ladder_and_the_deputy_acknowle
 async def test_the_lado_button_records_the_consultation_once(rig: Rig) -> None:
     draft = ReportDraft(Category.COLLEAGUE_CONCERN, Subject.STAFF, "tokafor", allegation=True,
                         details={"What happened": "A made-up concern for a test"})
-    replies = await lifecycle.submit(rig.app, reporter_id="cfinch", channel=SLACK, report=draft)
-    reference = replies[0].text.split("Your report ")[1].split()[0]
+    reference = await submitted(rig.app, draft, reporter="cfinch", channel=SLACK)
     await rig.slack.outbox.deliver()
     head = rig.phone("jellis")
     alert = head.latest()

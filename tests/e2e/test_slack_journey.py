@@ -72,7 +72,7 @@ async def test_a_report_goes_from_the_teachers_dm_to_the_dsl_and_back(rig: Rig) 
         # (it is posted first, then marked), so those two may come in either order.
         assert kinds[:3] == ["created", "routed", "alert_delivered"]
         assert "acknowledged" in kinds
-        assert kinds.count("alert_delivered") == 2  # the DSL's alert, then the teacher's news
+        assert kinds.count("alert_delivered") == 3  # the teacher's receipt, the DSL's alert, the teacher's news
         report = (await session.scalars(select(Report).where(Report.reference == reference))).one()
         assert report.acknowledged_by == "smorgan" and report.channel == "slack"
         assert report.details["The child's words"] == CHILD_WORDS

@@ -51,7 +51,7 @@ async def test_two_senders_claiming_at_once_each_take_a_notice_once(sessions: as
 
     async def claim() -> list[int]:
         async with sessions.begin() as session:
-            return [d.id for d in await claim_alerts(session, now=minutes(1), channel="slack")]
+            return [d.id for d, _ in await claim_alerts(session, now=minutes(1), channel="slack")]
 
     first, second = await asyncio.gather(claim(), claim())
     assert sorted(first + second) == sorted([q.id for q in queued] + [reminder.id]), "every notice claimed once"
@@ -61,7 +61,7 @@ async def test_two_senders_claiming_at_once_each_take_a_notice_once(sessions: as
         await mark_alert_failed(session, now=minutes(1), delivery_id=queued[0].id, error="timeout")
     assert await claim() == [queued[0].id], "a failed send is free to be tried again"
     async with sessions.begin() as session:
-        later = [d.id for d in await claim_alerts(session, now=minutes(1 + CLAIM_SECONDS / 60 + 1), channel="slack")]
+        later = [d.id for d, _ in await claim_alerts(session, now=minutes(1 + CLAIM_SECONDS / 60 + 1), channel="slack")]
     assert sorted(later) == sorted([q.id for q in queued] + [reminder.id]), "a sender that died lets go in time"
 
 

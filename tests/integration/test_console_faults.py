@@ -201,8 +201,9 @@ async def test_an_edited_log_row_is_caught_by_log_verify(
         result = runner.invoke(cli, ["log", "verify", "--database-url", database_url])
         return result.exit_code, result.output
 
-    # created, routed, alert delivered to the headteacher, acknowledged (the teacher has not looked yet)
-    assert await asyncio.to_thread(verify) == (0, "ok: 4 events verified\n")
+    # created, routed, the receipt delivered to the teacher, the alert delivered to the headteacher,
+    # acknowledged (the teacher has not looked for the news yet)
+    assert await asyncio.to_thread(verify) == (0, "ok: 5 events verified\n")
     async with sessionmaker(engine)() as session:
         acknowledged = next(e for e in await events_for(session, "SG-2026-0001") if e.kind == "acknowledged")
     # Someone with database access makes it look as if the chair acknowledged it.

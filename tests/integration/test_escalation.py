@@ -107,7 +107,7 @@ async def test_the_escalated_alert_says_how_long_it_waited_and_the_owner_is_remi
                                  "Not acknowledged 16 min after it was reported, so it has come to you as Deputy DSL.")
     assert "acknowledge" in [b.action for b in alert.buttons]
     owner = [n for n in await notices.pending(app, CONSOLE, DSL) if n.kind is notices.NoticeKind.REMINDER]
-    assert owner[0].reply.text.startswith(f"URGENT: Reminder: {reference} has not been acknowledged. "
+    assert owner[0].replies[0].text.startswith(f"URGENT: Reminder: {reference} has not been acknowledged. "
                                           "It was due by 09:30 on Fri 20 Nov.\nIt has been escalated to the Deputy DSL.")
 
 

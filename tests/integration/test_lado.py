@@ -29,7 +29,7 @@ async def test_an_allegation_on_friday_is_due_on_monday_and_the_owner_is_reminde
     app = console_app(sessions, clock)
     reference = await reported(app, Category.COLLEAGUE_CONCERN, Subject.STAFF, allegation=True)
     [alert] = [n for n in await notices.pending(app, CONSOLE, HEAD) if n.kind is NoticeKind.ALERT]
-    assert "Consult the LADO by 15:00 on Mon 23 Nov (one working day, KCSIE Part four)" in alert.reply.text
+    assert "Consult the LADO by 15:00 on Mon 23 Nov (one working day, KCSIE Part four)" in alert.replies[0].text
     assert alert.alert is not None and "lado" in [b.action for b in alert.alert.buttons]
     await lifecycle.acknowledge(app, HEAD, reference)  # acknowledged in time: only the LADO clock runs on
 
@@ -39,8 +39,8 @@ async def test_an_allegation_on_friday_is_due_on_monday_and_the_owner_is_reminde
     assert await remind_lado_due(app) == [reference]
     assert await remind_lado_due(app) == [], "reminded once"
     [reminder] = [n for n in await notices.pending(app, CONSOLE, HEAD) if n.kind is NoticeKind.LADO]
-    assert reminder.reply.text.startswith(f"LADO: {reference} is a possible allegation")
-    assert "consulted by 15:00 on Mon 23 Nov" in reminder.reply.text
+    assert reminder.replies[0].text.startswith(f"LADO: {reference} is a possible allegation")
+    assert "consulted by 15:00 on Mon 23 Nov" in reminder.replies[0].text
 
     head = Terminal(app, HEAD)
     printed = await head.type(f"/lado {reference}")

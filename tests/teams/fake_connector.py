@@ -77,7 +77,8 @@ class FakeBotConnector:
 
     sent: list[Sent] = field(default_factory=list)
     # Calls answered with an error instead, as (HTTP status, error code), in order.
-    failures: list[tuple[int, str]] = field(default_factory=list)
+    failures: list[tuple[int, str, int | None]] = field(default_factory=list)
+    stalls: list[float] = field(default_factory=list)
     refused: list[Sent] = field(default_factory=list)
     _numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -88,9 +89,16 @@ class FakeBotConnector:
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self.put)
         return app
 
-    def fail_next(self, status: int = 400, code: str = "BadArgument") -> None:
-        """Refuse the next new message or reply as the Bot Connector does: `status` and `{"error": {"code": ...}}`."""
-        self.failures.append((status, code))
+    def fail_next(self, status: int = 400, code: str = "BadArgument", *, retry_after: int | None = None) -> None:
+        """Refuse the next new message or reply as the Bot Connector does: `status` and `{"error": {"code": ...}}`.
+
+        With `retry_after`, the answer carries a Retry-After header (as a 429 does).
+        """
+        self.failures.append((status, code, retry_after))
+
+    def stall_next(self, seconds: float) -> None:
+        """Answer the next new message or reply only after `seconds` (longer than the bot waits: a time-out)."""
+        self.stalls.append(seconds)
 
     def to(self, conversation_id: str, kind: str | None = None) -> list[Sent]:
         """What was sent into one conversation (of one kind)."""
@@ -118,11 +126,14 @@ class FakeBotConnector:
         replying = request.match_info.get("activity")
         sent = Sent("reply" if replying else "send", request.match_info["conversation"], replying, activity,
                     id=f"bot-activity-{next(self._numbers)}", authorization=request.headers.get("Authorization"))
+        if self.stalls:
+            await asyncio.sleep(self.stalls.pop(0))
         if self.failures:
-            status, code = self.failures.pop(0)
+            status, code, retry_after = self.failures.pop(0)
             self.refused.append(sent)
             return web.json_response({"error": {"code": code, "message": f"refused by the fake ({code})"}},
-                                     status=status)
+                                     status=status,
+                                     headers={"Retry-After": str(retry_after)} if retry_after is not None else None)
         self.sent.append(sent)
         return web.json_response({"id": sent.id})
 

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import TEAMS
+from bot.delivery import FIRST_RETRY
 from storage.models import DigestDelivery, Event
 from tests.builders import DIGEST_WEEK, chart_png, queue_governor_digest, the_digest
 from tests.teams.rig import Rig, User
@@ -99,13 +100,16 @@ async def test_a_message_refused_with_its_chart_goes_as_text_alone(
 
 async def test_a_digest_the_connector_refused_goes_next_round(rig: Rig) -> None:
     governor = await opened(rig)
-    rig.fake.fail_next(403, "BotNotInConversationRoster")
+    rig.fake.fail_next(503, "ServiceUnavailable")
     await queue(rig)
     await rig.teams.outbox.deliver()
     row = await digest_row(rig)
     assert (row.status, row.attempts, row.claimed_until) == ("failed", 1, None)
-    assert "403" in (row.last_error or "") and not [s for s in rig.fake.sent if WEEK in s.plain]
+    assert "503" in (row.last_error or "") and not [s for s in rig.fake.sent if WEEK in s.plain]
 
+    await rig.teams.outbox.deliver()
+    assert not [s for s in rig.fake.sent if WEEK in s.plain], "not again before its back-off ran out"
+    rig.clock.advance(seconds=FIRST_RETRY.total_seconds())
     await rig.teams.outbox.deliver()
     [sent] = [s for s in rig.fake.to(governor.conversation["id"], "send") if WEEK in s.plain]
     assert len(sent.images) == 1, "the next round sends the chart too"

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from bot import lifecycle
 from bot.app import TEAMS
 from bot.scheduler import Scheduler
 from dialogs import ReportDraft
 from routing.vocabulary import Category, Subject
 from storage.log import events_for
+from tests.builders import submitted
 from tests.teams.rig import Rig
 
 
 async def sent(rig: Rig, draft: ReportDraft) -> str:
-    replies = await lifecycle.submit(rig.app, reporter_id="cfinch", channel=TEAMS, report=draft)
-    return replies[0].text.split("Your report ")[1].split()[0]
+    return await submitted(rig.app, draft, reporter="cfinch", channel=TEAMS)
 
 
 async def test_the_deputy_gets_an_escalated_card_and_acknowledges_it(rig: Rig) -> None:

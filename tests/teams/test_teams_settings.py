@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import TEAMS, App
 from bot.teams import TeamsSettings, add_teams_routes
+from bot.teams.people import References
 from routing.school import load_school
 from routing.yamlfields import InputError
-from storage.conversation_refs import save_reference
 from tests.teams.fake_connector import FakeBotConnector
 from tests.teams.rig import BOT, Rig
 
@@ -94,9 +94,8 @@ async def test_the_outbox_sends_on_its_own_rounds(make_rig: Callable[..., Awaita
     assert await rig.teams.idle()  # the send after the turn has run, and found no chat with the DSL
     assert rig.fake.to(dsl.conversation["id"]) == []
     # Another server process learnt the DSL's chat: only a round of this server's outbox can send the alert.
-    async with rig.app.sessions.begin() as session:
-        await save_reference(session, now=rig.clock(), channel=TEAMS, person_id="smorgan", reference={
-            "bot": BOT, "user": {"id": dsl.teams_id}, "conversation": dsl.conversation,
-            "channelId": "msteams", "serviceUrl": rig.fake_url + "/"})
+    await References(rig.app).remember("smorgan", {
+        "bot": BOT, "user": {"id": dsl.teams_id}, "conversation": dsl.conversation,
+        "channelId": "msteams", "serviceUrl": rig.fake_url + "/"})
     alert = await rig.fake.wait_for(lambda s: s.conversation_id == dsl.conversation["id"])
     assert "New report SG-2026-0001" in alert.text()
