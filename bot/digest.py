@@ -127,6 +127,7 @@ class Figures:
     escalations: int
     escalated_reports: int
     reminders: int
+    undelivered: int  # messages given up on (user not found, bot removed); the DSL was told of each
     open_total: int
     overdue_total: int
     open_references: list[str]  # overdue first, then oldest first
@@ -152,6 +153,7 @@ async def weekly_figures(app: App, week: IsoWeek, *, reader: str | None = None) 
         counts = await weekly.counts_by_week(session, edges=edges)
         acks = await weekly.acknowledgements(session, start=start, end=end)
         climbed = await weekly.escalations(session, start=start, end=end)
+        undelivered = await weekly.undelivered(session, start=start, end=end)
         lado = await weekly.lado(session, start=start, end=end, now=now)
         head = await weekly.log_head(session) or (0, "")
         still_open = await _open_for(app, session, end=end, now=now, reader=reader)
@@ -166,7 +168,7 @@ async def weekly_figures(app: App, week: IsoWeek, *, reader: str | None = None) 
         ack_median_seconds=statistics.median(seconds) if seconds else None,
         ack_longest_seconds=seconds[-1] if seconds else None,
         escalations=climbed.steps, escalated_reports=climbed.reports, reminders=climbed.reminders,
-        **_open_fields(still_open),
+        undelivered=undelivered, **_open_fields(still_open),
         lado_allegations=lado.allegations, lado_consulted_in_time=lado.consulted_in_time, lado_overdue=lado.overdue,
         log_seq=head[0], log_hash=head[1],
     )
@@ -215,7 +217,7 @@ def render(app: App, figures: Figures) -> str:
         lines += ["", "By who owns them:"]
         lines += [f"- {_owner_label(app, role)}: {_row(figures.by_owner[role])}"
                   for role in _owner_order(app, figures.by_owner)]
-    lines += ["", *_acknowledgement(figures), _escalation(figures), *_still_open(figures), *_lado(figures)]
+    lines += ["", *_acknowledgement(figures), _escalation(figures), _undelivered(figures), *_still_open(figures), *_lado(figures)]
     if figures.log_seq:
         # An anchor kept outside the database: a rewritten log cannot match it later.
         lines += ["", f"Log check: event {figures.log_seq} has hash", figures.log_hash,
@@ -285,6 +287,13 @@ def _escalation(figures: Figures) -> str:
     if figures.reminders:
         text += f"; reminder rounds after the ladder: {figures.reminders}"
     return text
+
+
+def _undelivered(figures: Figures) -> str:
+    if not figures.undelivered:
+        return "Messages that could not be delivered: none"
+    return (f"Messages that could not be delivered: {figures.undelivered} "
+            "(the DSL was told of each; check those people's chat accounts)")
 
 
 def _still_open(figures: Figures) -> list[str]:

@@ -30,7 +30,7 @@ class QueuedDigest:
     text: str
     chart: bytes | None = None
     attempts: int = 0
-    # An earlier sender took it and died or hung before marking it: it may have arrived already.
+    # An earlier attempt may have arrived without our hearing so (a time-out, a sender that died).
     in_doubt: bool = False
 
     @property

@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -61,7 +62,8 @@ def serve(config: Path | None, port: int | None, host: str, database_url: str | 
         await upgrade(settings.database_url)
         engine = create_engine(settings.database_url)
         try:
-            app = App(school, sessionmaker(engine), channels=channels)
+            app = App(school, sessionmaker(engine), channels=channels,
+                      lease=timedelta(seconds=settings.delivery_lease))
             await route_unrouted(app)
             runner = web.AppRunner(build_server(app, settings), access_log=None)
             await runner.setup()

@@ -17,6 +17,7 @@ from bot.scheduler import EVERY_SECONDS, Scheduler
 from bot.slack import SlackChannel
 from bot.teams import TEAMS_KEY, TeamsSettings, add_teams_routes
 from routing.yamlfields import InputError
+from storage.alerts import CLAIM_SECONDS
 from storage.db import DEFAULT_URL
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,7 @@ DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_PORT = 3978
 # How often the server looks for alerts still to send (one queued by a restart, or a failed send).
 OUTBOX_SECONDS = 10.0
+SEND_TIMEOUT_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,10 @@ class Settings:
     config: Path = EXAMPLE_SCHOOL
     port: int = DEFAULT_PORT
     outbox_seconds: float = OUTBOX_SECONDS
+    # How long one call to Slack or the Bot Connector may take before it counts as failed.
+    send_timeout: float = SEND_TIMEOUT_SECONDS
+    # How long a sender holds the messages it took: after a crash, how soon another may send them.
+    delivery_lease: float = CLAIM_SECONDS
     # How often the scheduler looks for escalations, LADO reminders and the digest; 0 turns it off.
     scheduler_seconds: float = EVERY_SECONDS
     teams: TeamsSettings = field(default_factory=TeamsSettings)
@@ -65,6 +71,9 @@ class Settings:
             config=Path(env.get("SAFEGUARD_CONFIG", "").strip() or EXAMPLE_SCHOOL),
             port=port,
             teams=TeamsSettings.from_env(env),
+            outbox_seconds=_seconds(env, "SAFEGUARD_OUTBOX_SECONDS", OUTBOX_SECONDS),
+            send_timeout=_seconds(env, "SAFEGUARD_SEND_TIMEOUT_SECONDS", SEND_TIMEOUT_SECONDS),
+            delivery_lease=_seconds(env, "SAFEGUARD_DELIVERY_LEASE_SECONDS", CLAIM_SECONDS),
         )
         if not 0 < port < 65536:
             raise InputError(f"PORT {port_text!r}: not a port number; use a number from 1 to 65535, e.g. {DEFAULT_PORT}")
@@ -88,6 +97,21 @@ class Settings:
                              f"leave it unset for {DEFAULT_SLACK_API_URL}")
 
 
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    """A positive number of seconds from the environment, or the default; an InputError names a bad one."""
+    text_value = env.get(name, "").strip()
+    if not text_value:
+        return default
+    try:
+        seconds = float(text_value)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < 86400:
+        raise InputError(f"{name} {text_value!r}: not a number of seconds; use a number from 0.1 to 86399, "
+                         f"or leave it unset for {default:g}")
+    return seconds
+
+
 SLACK_KEY = web.AppKey("slack", SlackChannel)
 APP_KEY = web.AppKey("app", App)
 
@@ -101,11 +125,12 @@ def build_server(app: App, settings: Settings) -> web.Application:
     if settings.slack:
         assert settings.slack_bot_token is not None and settings.slack_signing_secret is not None
         slack = SlackChannel(app, token=settings.slack_bot_token, signing_secret=settings.slack_signing_secret,
-                             api_url=settings.slack_api_url)
+                             api_url=settings.slack_api_url, send_timeout=settings.send_timeout)
         slack.mount(server, outbox_seconds=settings.outbox_seconds)
         server[SLACK_KEY] = slack
     # Teams is always on: authenticated with MICROSOFT_APP_ID, else the Emulator's local mode.
-    add_teams_routes(server, app, replace(settings.teams, outbox_seconds=settings.outbox_seconds))
+    add_teams_routes(server, app, replace(settings.teams, outbox_seconds=settings.outbox_seconds,
+                                          send_timeout=settings.send_timeout))
     if settings.scheduler_seconds > 0:
         server.cleanup_ctx.append(_scheduling(Scheduler(app, every=settings.scheduler_seconds)))
     return server

@@ -168,13 +168,13 @@ async def claim_alerts(
 ) -> list[tuple[AlertDelivery, bool]]:
     """Notices due on `channel` (to one person, if given), claimed for this sender, oldest first.
 
-    Each comes with whether it is in doubt: an earlier sender's claim on it ran out unmarked,
-    so that sender may have sent it before it died. Two servers sharing a database both look
+    Each comes with whether it is in doubt: an earlier attempt may have reached the platform
+    without our hearing so (a time-out, or a sender whose claim ran out unmarked because it died). Two servers sharing a database both look
     for notices: a compare-and-set on each row's claim means only one of them sends it.
     """
     candidates = await pending_alerts(session, channel=channel, person_id=person_id, limit=limit, now=now)
     claimed = await claim_rows(session, AlertDelivery, [d.id for d in candidates], now=now, lease=lease)
-    in_doubt = {d.id for d in candidates if d.claimed_until is not None}
+    in_doubt = {d.id for d in candidates if d.claimed_until is not None or d.attempts > 0}
     if not claimed:
         return []
     query = select(AlertDelivery).where(AlertDelivery.id.in_(claimed)).order_by(AlertDelivery.queued_at, AlertDelivery.id)

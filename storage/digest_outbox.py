@@ -48,9 +48,9 @@ async def claim_digests(
 ) -> list[tuple[DigestDelivery, bool]]:
     """Digests due on `channel` (for one person, if given), claimed for this sender, oldest first.
 
-    Each comes with whether it is in doubt (an earlier sender's claim ran out unmarked), as notices do.
+    Each comes with whether it is in doubt (an earlier attempt may have arrived unheard), as notices do.
     """
-    query = select(DigestDelivery.id, DigestDelivery.claimed_until).where(
+    query = select(DigestDelivery.id, DigestDelivery.claimed_until, DigestDelivery.attempts).where(
         DigestDelivery.channel == channel,
         DigestDelivery.status.in_(UNSENT),
         or_(DigestDelivery.claimed_until.is_(None), DigestDelivery.claimed_until < now),
@@ -62,7 +62,7 @@ async def claim_digests(
     claimed = await claim_rows(session, DigestDelivery, [row.id for row in candidates], now=now, lease=lease)
     if not claimed:
         return []
-    in_doubt = {row.id for row in candidates if row.claimed_until is not None}
+    in_doubt = {row.id for row in candidates if row.claimed_until is not None or row.attempts > 0}
     rows = await session.scalars(
         select(DigestDelivery).where(DigestDelivery.id.in_(claimed)).order_by(DigestDelivery.queued_at, DigestDelivery.id)
         .execution_options(populate_existing=True)

@@ -131,6 +131,15 @@ async def escalations(session: AsyncSession, *, start: datetime, end: datetime) 
     return Escalations(steps=steps, reports=reports, reminders=found.get(EventKind.REMINDED.value, (0, 0))[0])
 
 
+async def undelivered(session: AsyncSession, *, start: datetime, end: datetime) -> int:
+    """Messages given up on in [start, end): the platform said they never could be delivered."""
+    found = await session.scalar(
+        select(func.count()).select_from(Event)
+        .where(Event.at >= start, Event.at < end, Event.kind == EventKind.DELIVERY_FAILED.value)
+    )
+    return int(found or 0)
+
+
 def overdue_condition(now: datetime) -> ColumnElement[bool]:
     """Not acknowledged (status open: acknowledging moves it on), and its deadline has passed."""
     return and_(Report.status == Status.OPEN.value, Report.ack_deadline < now)

@@ -31,7 +31,7 @@ class TeamsChannel:
         self.connector = Connector(settings, credentials_factory=credentials_factory)
         self.directory = Directory(app)
         self.references = References(app)
-        self.outbox = Outbox(app, self.connector, self.references)
+        self.outbox = Outbox(app, self.connector, self.references, send_timeout=settings.send_timeout)
         self.bot = TeamsBot(self)
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()

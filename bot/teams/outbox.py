@@ -20,8 +20,6 @@ log = logging.getLogger(__name__)
 
 NO_CHAT = ("no Teams chat with this person yet: they must open Safeguard in Teams once "
            "(or the Teams admin installs the app for them)")
-# How long one send may take before it counts as failed (and is tried again later).
-SEND_TIMEOUT_SECONDS = 10.0
 # The Bot Connector's answers that refuse a message outright (bad request, too large): nothing was shown.
 REFUSED = (400, 413)
 # Answers that never get better by waiting: refused outright, the bot is not allowed (removed,
@@ -49,7 +47,7 @@ class Outbox:
     """Sends what the lifecycle queued for Teams; one round at a time, so nothing goes twice from here."""
 
     def __init__(self, app: App, connector: Connector, references: References,
-                 send_timeout: float = SEND_TIMEOUT_SECONDS) -> None:
+                 send_timeout: float = 10.0) -> None:
         self.app = app
         self.send_timeout = send_timeout
         self.connector = connector

@@ -22,6 +22,8 @@ class TeamsSettings:
     app_type: str = "MultiTenant"
     tenant_id: str = ""
     outbox_seconds: float = OUTBOX_SECONDS
+    # How long one send to the Bot Connector may take before it counts as failed (and is tried again).
+    send_timeout: float = 10.0
 
     @property
     def anonymous(self) -> bool:

@@ -46,12 +46,12 @@ async def make_rig(sessions: async_sessionmaker[AsyncSession], school_file: Path
     started: list[tuple[TestServer, Rig]] = []
     http = aiohttp.ClientSession()
 
-    async def make(*, outbox_seconds: float = 3600.0) -> Rig:
+    async def make(*, outbox_seconds: float = 3600.0, send_timeout: float = 10.0) -> Rig:
         clock = Clock()
         app = App(load_school(school_file), sessions, channels=(SLACK, CONSOLE), clock=clock)
         # The tests run the scheduler's rounds by hand, with the clock they move, as they do the outbox's.
         settings = Settings(slack_bot_token=TOKEN, slack_signing_secret=SECRET, slack_api_url=f"{fake_url}/api/",
-                            outbox_seconds=outbox_seconds, scheduler_seconds=0)
+                            outbox_seconds=outbox_seconds, scheduler_seconds=0, send_timeout=send_timeout)
         web_app = build_server(app, settings)
         server = TestServer(web_app, host="127.0.0.1")
         await server.start_server()

@@ -95,14 +95,17 @@ class FakeSlack:
         """Answer the next call of `method` as Slack does a rate limit: HTTP 429 with Retry-After."""
         self.failures.setdefault(method, []).append(Fault("ratelimited", 429, retry_after))
 
-    def stall_next(self, method: str, seconds: float) -> None:
-        """Answer the next call of `method` only after `seconds` (longer than the client waits: a time-out)."""
-        self.failures.setdefault(method, []).append(Fault(delay=seconds))
+    def stall_next(self, method: str, seconds: float, *, channel: str | None = None) -> None:
+        """Do the next call of `method` (into `channel`, if given), but answer only after `seconds`.
 
-    def hold_next(self, method: str) -> asyncio.Event:
-        """Do the next call of `method` but hold its answer until the returned event is set."""
+        Longer than the client waits, it is a time-out after which the message had still arrived.
+        """
+        self.failures.setdefault(method, []).append(Fault(delay=seconds, channel=channel))
+
+    def hold_next(self, method: str, *, channel: str | None = None) -> asyncio.Event:
+        """Do the next call of `method` (into `channel`, if given) but hold its answer until the event is set."""
         release = asyncio.Event()
-        self.failures.setdefault(method, []).append(Fault(hold=release))
+        self.failures.setdefault(method, []).append(Fault(hold=release, channel=channel))
         return release
 
     def to(self, method: str, **where: Any) -> list[Call]:
@@ -136,14 +139,16 @@ class FakeSlack:
         self.calls.append(call)
         answer = ANSWERS.get(method)
         fault = self._fault(method, args)
-        if fault.delay:
-            await asyncio.sleep(fault.delay)
         if fault.error is not None:
             call.result = {"ok": False, "error": fault.error}
         elif answer is None:
             call.result = {"ok": False, "error": "unknown_method"}
         else:
             call.result = {"ok": True, **answer(self, args)}
+        # The call is done (a message posted) before a late answer or a held one: the sender
+        # that gives up waiting, or dies waiting, has sent a message it never heard back about.
+        if fault.delay:
+            await asyncio.sleep(fault.delay)
         if fault.hold is not None:
             await fault.hold.wait()
         headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else None
