@@ -47,6 +47,7 @@ VERBS = {
     Action.RECORD_ACTION: "record an action on",
     Action.CLOSE: "close",
     Action.LADO: "record the LADO consultation for",
+    Action.EXPORT: "export",
 }
 
 
@@ -274,7 +275,10 @@ async def view(app: App, person_id: str, reference_text: str) -> Result:
 async def open_reports(app: App, person_id: str) -> list[Report]:
     """The reports still open that reached this person, oldest first."""
     async with app.sessions() as session:
-        return await store.open_reports_for(session, person_id)
+        reached = await store.open_reports_for(session, person_id)
+        # bot.access has the last word, so a list never names a report that /view would refuse.
+        return [report for report in reached
+                if may(person_id, Action.VIEW, report, (await store.get_routing(session, report))[1])]
 
 
 async def _on_report(app: App, person_id: str, reference_text: str, action: Action, act: Act) -> Result:
@@ -286,16 +290,30 @@ async def _on_report(app: App, person_id: str, reference_text: str, action: Acti
         async with app.sessions.begin() as session:
             report = await store.get_report(session, reference)
             recipients = [] if report is None else (await store.get_routing(session, report))[1]
-            if report is None or not may(person_id, action, report, recipients):
-                if report is not None:
-                    await append_event(session, now=app.now(), actor=person_id, kind=EventKind.REFUSED,
-                                       report_ref=reference, data={"action": action.value})
-                return Result(messages.refused(reference, VERBS[action]))
-            return await act(session, report, recipients)
+            if report is not None and may(person_id, action, report, recipients):
+                return await act(session, report, recipients)
     except STORE_ERRORS:
         log.exception("%s by %s on %s failed", action.value, person_id, reference)
         return Result(error("Safeguard cannot reach its database just now, so nothing was changed. "
                             "Please try again in a minute."))
+    return await refuse(app, person_id, action, reference)
+
+
+async def refuse(app: App, person_id: str, action: Action, reference: str) -> Result:
+    """Refuse `action` on a report (existing or not: the same words), after logging the attempt.
+
+    The refusal is logged in a transaction of its own, since nothing else changes. A
+    reference with no report is logged too (under that reference), so probing shows. If
+    the log cannot be written (the database locked, full or gone since the report was
+    read), the person is still refused, politely, and the failure left in the server's log.
+    """
+    try:
+        async with app.sessions.begin() as session:
+            await append_event(session, now=app.now(), actor=person_id, kind=EventKind.REFUSED,
+                               report_ref=reference, data={"action": action.value})
+    except STORE_ERRORS:
+        log.exception("could not log that %s was refused %s on %s", person_id, action.value, reference)
+    return Result(messages.refused(reference, VERBS[action]))
 
 
 def _already_acknowledged(app: App, report: Report) -> Reply:

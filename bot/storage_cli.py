@@ -11,11 +11,17 @@ from typing import Any, TypeVar
 
 import click
 from sqlalchemy.exc import ArgumentError, DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.app import utc_now
+from bot.demo import EXAMPLE_SCHOOL
+from bot.lifecycle import parse_reference
+from bot.log_export import export_log
+from dialogs.validation import Invalid
+from routing.school import Person, School, load_school
 from routing.yamlfields import InputError
 from storage.db import DEFAULT_URL, create_engine, database_url, sessionmaker
-from storage.export import FORMATS, check_format, export_events
+from storage.export import FORMATS, check_format
 from storage.log import verify
 from storage.migrate import current, head, upgrade
 
@@ -69,19 +75,52 @@ def log_verify(database_url: str) -> None:
 
 @log.command(name="export")
 @database_option
+@click.option("--as", "person_id", metavar="PERSON_ID",
+              help="The person on whose authority you export (an id from the school config); the log records it.")
+@click.option("--config", type=click.Path(path_type=Path, dir_okay=False), envvar="SAFEGUARD_CONFIG",
+              default=EXAMPLE_SCHOOL, show_default="SAFEGUARD_CONFIG, else the example school",
+              help="The school config (YAML): who holds which role.")
 @click.option("--format", "fmt", default="csv", show_default=True, metavar="|".join(FORMATS), help="Output format.")
-@click.option("--report", "report_ref", metavar="REF", help="Only this report's events, e.g. SG-2026-0042.")
+@click.option("--report", "report_text", metavar="REF", help="Only this report's events, e.g. SG-2026-0042.")
 @click.option("--since", metavar="DATE", help="Only events from this date (UTC) or ISO 8601 time on.")
-def log_export(database_url: str, fmt: str, report_ref: str | None, since: str | None) -> None:
-    """Print the log (seq, at, actor, kind, report, data, hash) as CSV or JSON Lines."""
+def log_export(
+    database_url: str, person_id: str | None, config: Path, fmt: str, report_text: str | None, since: str | None
+) -> None:
+    """Print the log (seq, at, actor, kind, report, data, hash) as CSV or JSON Lines.
+
+    The whole log needs the authority of the DSL (and leaves out reports about them); one
+    report's events, of someone it was sent to. A refusal exits 2; both are logged.
+    """
     chosen = check_format(fmt)
     start = _since(since) if since is not None else None
+    report_ref = _reference(report_text) if report_text is not None else None
+    school = load_school(config)
+    person = _authority(school, config, person_id)
 
-    async def write(session: AsyncSession) -> None:
-        async for line in export_events(session, fmt=chosen, report_ref=report_ref, since=start):
-            click.echo(line, nl=False)
+    async def write(sessions: async_sessionmaker[AsyncSession]) -> None:
+        await export_log(sessions, school, person=person, fmt=chosen, report_ref=report_ref, since=start,
+                         now=utc_now(), write=lambda line: click.echo(line, nl=False))
 
-    run_on_database(shown_url(database_url), _with_session(database_url, write))
+    run_on_database(shown_url(database_url), _with_sessions(database_url, write))
+
+
+def _authority(school: School, config: Path, person_id: str | None) -> Person:
+    """The person named with --as; an InputError if none or nobody of that id is in the config."""
+    if person_id is None or not person_id.strip():
+        raise InputError("--as PERSON_ID: name the person on whose authority you export (the DSL for the whole "
+                         "log; for one report, someone it was sent to); the log records who it was")
+    person = school.person(person_id)
+    if person is None:
+        known = ", ".join(p.id for p in school.people)
+        raise InputError(f"--as {person_id}: nobody has that id in {config}; the people there are: {known}")
+    return person
+
+
+def _reference(text: str) -> str:
+    reference = parse_reference(text)
+    if isinstance(reference, Invalid):
+        raise InputError(f"--report: {reference.reason}")
+    return reference
 
 
 def _since(value: str) -> date | datetime:
@@ -101,6 +140,15 @@ def _since(value: str) -> date | datetime:
 
 async def _with_session(url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run `work` in one session, after checking the database is set up and at this code's revision."""
+    async def in_one(sessions: async_sessionmaker[AsyncSession]) -> T:
+        async with sessions() as session:
+            return await work(session)
+
+    return await _with_sessions(url, in_one)
+
+
+async def _with_sessions(url: str, work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
+    """Run `work` with a sessionmaker, after checking the database is set up and at this code's revision."""
     _refuse_missing_file(url)
     revision = await current(url)
     if revision != head():
@@ -108,8 +156,7 @@ async def _with_session(url: str, work: Callable[[AsyncSession], Awaitable[T]]) 
         raise InputError(f"{shown_url(url)} {found}; run `safeguard db upgrade` first")
     engine = create_engine(url)
     try:
-        async with sessionmaker(engine)() as session:
-            return await work(session)
+        return await work(sessionmaker(engine))
     finally:
         await engine.dispose()
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from datetime import UTC, date, datetime, time
 from typing import Literal
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from routing.yamlfields import InputError
@@ -27,14 +27,17 @@ async def export_events(
     fmt: Format,
     report_ref: str | None = None,
     since: date | datetime | None = None,
+    through: int | None = None,
+    leave_out: Collection[str] = (),
 ) -> AsyncIterator[str]:
-    """The log in seq order, one line per event (CSV starts with a header), each ending in a newline."""
+    """The log in seq order, one line per event (CSV starts with a header), each ending in a newline.
+
+    `through` stops at that event (the head when the export was recorded); `leave_out`
+    names reports whose events are not exported (bot.access: those about the person
+    on whose authority the log is exported). Every event exported is as stored.
+    """
     fmt = check_format(fmt)
-    where: list[ColumnElement[bool]] = []
-    if report_ref is not None:
-        where.append(Event.report_ref == report_ref)
-    if since is not None:
-        where.append(Event.at >= _start(since))
+    where = _where(report_ref, since, through, leave_out)
     if fmt == "csv":
         yield _csv_line(COLUMNS)
     async for entry in entries(session, *where):
@@ -43,6 +46,35 @@ async def export_events(
             yield _csv_line((entry.seq, at, entry.actor, entry.kind, entry.report or "", canonical(entry.data), entry.hash))
         else:
             yield json.dumps(_record(entry), ensure_ascii=False) + "\n"
+
+
+async def count_events(
+    session: AsyncSession,
+    *,
+    report_ref: str | None = None,
+    since: date | datetime | None = None,
+    through: int | None = None,
+    leave_out: Collection[str] = (),
+) -> int:
+    """How many events `export_events` with the same filters exports."""
+    query = select(func.count()).select_from(Event).where(*_where(report_ref, since, through, leave_out))
+    return int((await session.execute(query)).scalar_one())
+
+
+def _where(
+    report_ref: str | None, since: date | datetime | None, through: int | None, leave_out: Collection[str]
+) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if report_ref is not None:
+        where.append(Event.report_ref == report_ref)
+    if since is not None:
+        where.append(Event.at >= _start(since))
+    if through is not None:
+        where.append(Event.seq <= through)
+    if leave_out:
+        # Events about no report (the digest's, a whole-log export's) are kept: NOT IN alone drops NULLs.
+        where.append(or_(Event.report_ref.is_(None), Event.report_ref.not_in(sorted(leave_out))))
+    return where
 
 
 def check_format(fmt: str) -> Format:

@@ -38,7 +38,8 @@ class EventKind(StrEnum):
     ESCALATED = "escalated"
     CLOSED = "closed"
     VIEWED = "viewed"
-    REFUSED = "refused"  # someone the report was not routed to tried to see or act on it
+    REFUSED = "refused"  # someone not entitled (bot/access.py) tried to see or act on a report, or to export
+    EXPORTED = "exported"  # the log, or one report's events, exported on a named person's authority
     REMINDED = "reminded"  # the ladder is used up and still nobody has acknowledged: everyone told is reminded
     LADO_DUE = "lado_due"  # an allegation's working day passed with no LADO consultation recorded
     LADO_CONSULTED = "lado_consulted"
@@ -159,6 +160,14 @@ async def append_event(
         execution_options={"synchronize_session": False},
     )
     return event
+
+
+async def head_seq(session: AsyncSession) -> int:
+    """The seq of the last event written (0 for an empty log); the events up to it never change."""
+    head = await session.scalar(select(LogHead.seq).where(LogHead.id == HEAD_ID))
+    if head is None:
+        raise LogError("the event log has no head row: run `safeguard db upgrade`, then `safeguard log verify`")
+    return head
 
 
 async def entries(session: AsyncSession, *where: ColumnElement[bool]) -> AsyncIterator[Entry]:

@@ -15,14 +15,16 @@ from typing import TYPE_CHECKING, Any
 from botbuilder.core import InvokeResponse  # type: ignore[import-untyped]
 from botbuilder.schema import Activity, ActivityTypes  # type: ignore[import-untyped]
 
-from bot import messages
+from bot import lifecycle, messages
 from bot.access import Action, may
 from bot.app import STORE_ERRORS
 from bot.teams import cards
 from bot.teams.adapter import card_activities, reference_of
 from bot.teams.cards import CARD_CONTENT_TYPE, Card, alert_card
 from bot.teams.replies import NOT_HERE, STRANGER, personal
-from dialogs import Tone
+from dialogs import Reply, Tone
+from dialogs.prompts import error
+from dialogs.validation import Invalid
 from routing.school import Person
 from storage import reports as store
 
@@ -99,23 +101,24 @@ class Invokes:
             await context.send_activities(card_activities(cards.render([reply])))
             self.teams.spawn(self.teams.outbox.deliver())
         card = await self.card_for(person, reference)
-        if card is None:
-            await invoke_reply(context, 200, text_response(f"You can't see {reference[:20]}: it was not sent to you."))
+        if isinstance(card, Reply):
+            await invoke_reply(context, 200, text_response(card.text))
             return
         await invoke_reply(context, 200, card_response(card))
 
-    async def card_for(self, person: Person, reference: str) -> Card | None:
-        """The alert as this person should see it now; None if it was not sent to them (or cannot be read)."""
+    async def card_for(self, person: Person, reference_text: str) -> Card | Reply:
+        """The alert as this person should see it now, or why not (a refusal is logged, as lifecycle logs one)."""
+        reference = lifecycle.parse_reference(reference_text)
+        if isinstance(reference, Invalid):
+            return error(reference.reason)
         try:
             async with self.app.sessions() as session:
-                report = await store.get_report(session, reference.strip().upper())
-                if report is None:
-                    return None
-                _, recipients = await store.get_routing(session, report)
+                report = await store.get_report(session, reference)
+                recipients = [] if report is None else (await store.get_routing(session, report))[1]
         except STORE_ERRORS:
             log.exception("could not read %s to refresh its card", reference)
-            return None
-        if not may(person.id, Action.VIEW, report, recipients):
-            return None
+            return error("Safeguard cannot reach its database just now. Please try again in a minute.")
+        if report is None or not may(person.id, Action.VIEW, report, recipients):
+            return (await lifecycle.refuse(self.app, person.id, Action.VIEW, reference)).reply
         recipient = next((r for r in recipients if r.person_id == person.id), None)
         return alert_card(messages.alert(self.app, report, recipient))

@@ -157,6 +157,9 @@ async def test_people_outside_the_routing_cannot_act_and_each_attempt_is_logged(
         refused = [(e.actor, e.data["action"]) for e in await events_for(session, "SG-2026-0001") if e.kind == "refused"]
         assert refused == [("dwilde", "acknowledge"), ("rpatel", "acknowledge"), ("cfinch", "view"),
                            ("tokafor", "note"), ("jellis", "close")]
+        # A probe for a report that does not exist is logged under the reference tried, so it shows.
+        probe = [(e.kind, e.actor, e.data) for e in await events_for(session, "SG-2026-0099")]
+        assert probe == [("refused", "dwilde", {"action": "acknowledge"})]
         assert (await verify(session)).ok
 
 

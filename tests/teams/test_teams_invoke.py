@@ -61,7 +61,11 @@ async def test_a_refresh_shows_the_alert_only_to_whom_it_was_sent(rig: Rig) -> N
     assert texts(body["value"]).startswith("New report SG-2026-0001 for you to acknowledge")
     status, body = await head.post(execute(head, "refresh", reference="SG-2026-0001"))
     assert status == 200 and body["type"] == "application/vnd.microsoft.activity.message"
-    assert "SG-2026-0001" in body["value"] and "made-up" not in str(body)
+    assert body["value"].startswith("You can't see SG-2026-0001: it was not sent to you.")
+    assert "made-up" not in str(body)
+    async with rig.app.sessions() as session:
+        refused = [(e.actor, e.data) for e in await events_for(session, "SG-2026-0001") if e.kind == "refused"]
+    assert refused == [("jellis", {"action": "view"})], "a refusal to refresh is logged like any other"
 
 
 async def test_an_action_by_someone_it_was_not_sent_to_is_refused_in_the_answer(rig: Rig) -> None:

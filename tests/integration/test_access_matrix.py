@@ -1,0 +1,270 @@
+"""Who may see or act on a report, as a matrix: every party against every action, on real reports.
+
+Each scenario is a report made and routed through the real lifecycle (`lifecycle.submit`, as
+every channel sends one) on the example school, plus a second class teacher to be a report's
+subject and a third who has nothing to do with anything. Each party then tries every action
+the way the channels and `safeguard log export` do: a refusal must answer "You can't ...",
+change nothing and log a `refused` event; an allowed action must log its own event. The table
+below is written out by hand from DESIGN rules 1 and 5 and bot/access.py's docstring, not
+computed from `may`, so that a change to the rule shows here as a failing cell.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import lifecycle
+from bot.access import Action, is_about, may, may_export_log, may_export_report
+from bot.app import CONSOLE, App
+from bot.escalation import escalate_due
+from bot.log_export import ExportRefused, export_log
+from dialogs import ReportDraft, Tone
+from routing.vocabulary import Category, Subject
+from routing.yamlfields import InputError
+from storage.db import create_engine, sessionmaker
+from storage.log import entries, head_seq, verify
+from storage.models import Event, NoteKind, Recipient, RecipientKind, Report
+from tests.builders import Clock, person, submitted
+from tests.integration.console import SCHOOL
+
+HEAD, DSL, DEPUTY, OFFICER, CHAIR, GOVERNOR = "jellis", "smorgan", "rpatel", "tokafor", "hbrooks", "dwilde"
+TEACHER, COLLEAGUE, STRANGER = "cfinch", "bnolan", "akhan"  # the reporter; a report's subject; unrelated
+ROLE_HOLDERS = (HEAD, DSL, DEPUTY, OFFICER, CHAIR, GOVERNOR)
+ACTIONS = (Action.VIEW, Action.NOTE, Action.RECORD_ACTION, Action.EXPORT, Action.ACKNOWLEDGE, Action.CLOSE)
+EVERYTHING = frozenset(ACTIONS)
+EXPORT_ONLY = frozenset({Action.EXPORT})
+NOTHING: frozenset[Action] = frozenset()
+LOGGED = {
+    Action.VIEW: "viewed", Action.NOTE: "note_added", Action.RECORD_ACTION: "action_recorded",
+    Action.EXPORT: "exported", Action.ACKNOWLEDGE: "acknowledged", Action.CLOSE: "closed",
+}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A report as a channel sends it, who sent it, how far it escalated, and who may do what to it."""
+
+    draft: ReportDraft
+    reporter: str
+    allowed: dict[str, frozenset[Action]]  # anyone not named may do nothing
+    escalations: int = 0  # rungs of the ladder reached before the parties try
+
+
+def disclosure(**changes: object) -> ReportDraft:
+    draft = ReportDraft(Category.PUPIL_DISCLOSURE, Subject.PUPIL, details={"what": "A made-up disclosure"})
+    return dataclasses.replace(draft, **changes)  # type: ignore[arg-type]
+
+
+def concern_about(person_id: str) -> ReportDraft:
+    # The dialog names a colleague as staff; submit reads their roles, as every channel does.
+    return ReportDraft(Category.COLLEAGUE_CONCERN, Subject.STAFF, subject_person=person_id,
+                       details={"what": "A made-up post on a personal account"})
+
+
+SCENARIOS = {
+    # Example school (St Leonard's): the DSL owns it; the ladder is the deputy DSL, then the headteacher.
+    "disclosure-owned-by-the-dsl": Scenario(disclosure(), TEACHER, {DSL: EVERYTHING}),
+    # 31 minutes on, nobody has acknowledged: the deputy's rung is reached, the headteacher's is not.
+    "escalated-one-rung": Scenario(disclosure(), TEACHER, {DSL: EVERYTHING, DEPUTY: EVERYTHING}, escalations=1),
+    # The reporter is the DSL, who is also its owner: a reporter who is a recipient may act.
+    "reported-by-its-owner": Scenario(disclosure(), DSL, {DSL: EVERYTHING}),
+    # Pupil misuse (§8): the headteacher owns it and the DSL is informed; informed may close too.
+    "misuse-with-the-dsl-informed": Scenario(
+        ReportDraft(Category.MISUSE, Subject.PUPIL, details={"what": "A made-up post"}), TEACHER,
+        {HEAD: EVERYTHING, DSL: EVERYTHING}),
+    # §8: about a colleague, to the headteacher. The DSL, a rung not reached, may only export its log.
+    "concern-about-a-colleague": Scenario(concern_about(COLLEAGUE), TEACHER, {HEAD: EVERYTHING, DSL: EXPORT_ONLY}),
+    # §8: about the headteacher, to the chair of governors; never to the headteacher (rule 1).
+    "concern-about-the-headteacher": Scenario(concern_about(HEAD), TEACHER, {CHAIR: EVERYTHING, DSL: EXPORT_ONLY}),
+    # About the DSL: the DSL's oversight of the log does not reach a report about her (rule 1, by person).
+    "concern-about-the-dsl": Scenario(concern_about(DSL), TEACHER, {HEAD: EVERYTHING}),
+}
+
+
+def parties(scenario: Scenario) -> list[str]:
+    """Every role holder, the reporter, the subject (whoever they are) and an unrelated colleague."""
+    return list(dict.fromkeys([*ROLE_HOLDERS, scenario.reporter, TEACHER,
+                               scenario.draft.subject_person or COLLEAGUE, STRANGER]))
+
+
+@pytest.fixture
+def app(sessions: async_sessionmaker[AsyncSession], clock: Clock) -> App:
+    """The example school at the console, with two more class teachers (Test Person bnolan, akhan)."""
+    school = dataclasses.replace(SCHOOL, people=(*SCHOOL.people, person(COLLEAGUE), person(STRANGER)))
+    return App(school, sessions, channels=(CONSOLE,), clock=clock)
+
+
+async def report(app: App, clock: Clock, scenario: Scenario) -> str:
+    """A new report for `scenario`, sent and escalated as far as it says; its reference."""
+    reference = await submitted(app, scenario.draft, reporter=scenario.reporter, channel=CONSOLE)
+    for _ in range(scenario.escalations):
+        clock.advance(minutes=31)  # a disclosure's deadline, and each rung's, is 30 minutes
+        assert reference in [step.reference for step in await escalate_due(app)]
+    return reference
+
+
+async def attempt(app: App, person_id: str, action: Action, reference: str) -> bool:
+    """Try `action` as the channels (or `safeguard log export`) do; whether it was allowed."""
+    doing: dict[Action, Callable[[], Awaitable[lifecycle.Result]]] = {
+        Action.VIEW: lambda: lifecycle.view(app, person_id, reference),
+        Action.NOTE: lambda: lifecycle.add_note(app, person_id, reference, "A made-up note"),
+        Action.RECORD_ACTION: lambda: lifecycle.add_note(app, person_id, reference, "Made-up action",
+                                                         kind=NoteKind.ACTION),
+        Action.ACKNOWLEDGE: lambda: lifecycle.acknowledge(app, person_id, reference),
+        Action.CLOSE: lambda: lifecycle.close(app, person_id, reference, "handled_in_school", "A made-up reason"),
+    }
+    if action is Action.EXPORT:
+        return await _export(app, person_id, reference)
+    result = await doing[action]()
+    refused = result.reply.text.startswith(f"You can't {lifecycle.VERBS[action]} {reference}: it was not sent")
+    assert refused == (result.reply.tone is Tone.ERROR and not result.changed), result.reply.text
+    return not refused
+
+
+async def logged_since(app: App, seq: int) -> list[tuple[str, str, str | None, object]]:
+    """(kind, actor, report, data) of each event after `seq`."""
+    async with app.sessions() as session:
+        return [(e.kind, e.actor, e.report, e.data) async for e in entries(session, Event.seq > seq)]
+
+
+async def last_seq(app: App) -> int:
+    async with app.sessions() as session:
+        return await head_seq(session)
+
+
+async def _export(app: App, person_id: str, reference: str) -> bool:
+    lines: list[str] = []
+    who = app.person(person_id)
+    assert who is not None
+    try:
+        count = await export_log(app.sessions, app.school, person=who, fmt="jsonl", report_ref=reference,
+                                 since=None, now=app.now(), write=lines.append)
+    except ExportRefused as refused:
+        assert str(refused).startswith(f"--as {person_id}: their authority does not cover {reference}")
+        assert lines == []
+        return False
+    assert count == len(lines) > 0 and all(f'"report": "{reference}"' in line for line in lines)
+    return True
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+async def test_every_party_against_every_action(app: App, clock: Clock, name: str) -> None:
+    scenario = SCENARIOS[name]
+    # Refusals first, on one report: each answered as a refusal and logged as one, in turn.
+    reference = await report(app, clock, scenario)
+    before = await last_seq(app)
+    refusals = [(party, action) for party in parties(scenario) for action in ACTIONS
+                if action not in scenario.allowed.get(party, NOTHING)]
+    allowed = [f"{party} {action}" for party, action in refusals if await attempt(app, party, action, reference)]
+    assert allowed == [], "refused by the table"
+    assert await logged_since(app, before) == [
+        ("refused", party, reference, {"action": action.value}) for party, action in refusals]
+    # Then each party allowed anything, on a report of their own, in an order that leaves closing last.
+    for party, actions in scenario.allowed.items():
+        reference = await report(app, clock, scenario)
+        before = await last_seq(app)
+        done = [action for action in ACTIONS if action in actions]
+        refused = [f"{party} {action}" for action in done if not await attempt(app, party, action, reference)]
+        assert refused == [], "allowed by the table"
+        assert [kind for kind, actor, _, _ in await logged_since(app, before) if actor == party] == [
+            LOGGED[action] for action in done]
+    async with app.sessions() as session:
+        assert (await verify(session)).ok, "refused and exported events keep the chain whole"
+
+
+async def test_the_whole_log_is_exported_only_for_the_dsl_and_never_with_a_report_about_them(
+    app: App, clock: Clock
+) -> None:
+    mine = await report(app, clock, SCENARIOS["disclosure-owned-by-the-dsl"])
+    about_dsl = await report(app, clock, SCENARIOS["concern-about-the-dsl"])
+    about_head = await report(app, clock, SCENARIOS["concern-about-the-headteacher"])
+    for party in [*ROLE_HOLDERS, TEACHER, COLLEAGUE, STRANGER]:
+        who = app.person(party)
+        assert who is not None
+        before = await last_seq(app)
+        lines: list[str] = []
+        expected: list[tuple[str, str, str | None, object]]
+        try:
+            await export_log(app.sessions, app.school, person=who, fmt="csv", report_ref=None, since=None,
+                             now=app.now(), write=lines.append)
+        except ExportRefused as refused:
+            assert party != DSL, str(refused)
+            assert str(refused).startswith(f"--as {party}: only the Designated safeguarding lead (DSL) may export")
+            assert lines == []
+            expected = [("refused", party, None, {"action": "export"})]
+        else:
+            assert party == DSL
+            exported = "".join(lines)
+            assert mine in exported and about_head in exported and about_dsl not in exported
+            expected = [("exported", party, None, {"scope": "all", "format": "csv", "count": len(lines) - 1,
+                                                   "through": before})]
+        assert await logged_since(app, before) == expected, party
+    async with app.sessions() as session:
+        assert (await verify(session)).ok
+
+
+async def test_a_refusal_is_answered_even_when_it_cannot_be_logged(
+    app: App, clock: Clock, database_url: str
+) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("a write lock held by another process is shown with SQLite's file lock")
+    reference = await report(app, clock, SCENARIOS["disclosure-owned-by-the-dsl"])
+    # A short wait for the lock, so the test does not sit out SQLite's usual 30 seconds.
+    impatient = create_engine(database_url, busy_timeout=0.2)
+    locked = dataclasses.replace(app, sessions=sessionmaker(impatient))
+    path = make_url(database_url).database
+    assert path is not None
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock: reads work, the log cannot grow
+    try:
+        result = await lifecycle.view(locked, STRANGER, reference)
+        assert result.reply.text.startswith(f"You can't see {reference}: it was not sent to you.")
+        stranger, dsl = locked.person(STRANGER), locked.person(DSL)
+        assert stranger is not None and dsl is not None
+        with pytest.raises(ExportRefused, match="only the Designated safeguarding lead"):
+            await export_log(locked.sessions, locked.school, person=stranger, fmt="csv", report_ref=None,
+                             since=None, now=locked.now(), write=print)
+        # An export that cannot be recorded is not made.
+        lines: list[str] = []
+        with pytest.raises(InputError, match=r"^the export could not be recorded in the log \(database is locked\)"):
+            await export_log(locked.sessions, locked.school, person=dsl, fmt="csv", report_ref=None,
+                             since=None, now=locked.now(), write=lines.append)
+        assert lines == []
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+        await impatient.dispose()
+    async with app.sessions() as session:
+        assert [e.kind async for e in entries(session)] == ["created", "routed"], "nothing was logged meanwhile"
+
+
+def _report(subject: str = "pupil", subject_person: str | None = None) -> Report:
+    return Report(reference="SG-2026-0001", subject=subject, subject_person=subject_person)
+
+
+def test_the_subject_may_do_nothing_even_if_a_stale_config_routed_it_to_them() -> None:
+    # Routing never names the subject (rule 1); `may` holds even if rows from an old config did.
+    routed = [Recipient(person_id=DSL, role="dsl", kind=RecipientKind.OWNER.value)]
+    about = _report("dsl", DSL)
+    assert not any(may(DSL, action, about, routed) for action in Action)
+    assert not may_export_report(SCHOOL.person(DSL), about, routed)  # type: ignore[arg-type]
+    assert all(may(DSL, action, _report(), routed) for action in Action)
+
+
+def test_a_report_about_a_role_is_about_whoever_holds_it() -> None:
+    head, dsl = SCHOOL.person(HEAD), SCHOOL.person(DSL)
+    assert head is not None and dsl is not None
+    assert is_about(head, _report("headteacher")) and not is_about(dsl, _report("headteacher"))
+    # Mersham: the headteacher is the DSL, so a report about "the DSL" is about them.
+    both = dataclasses.replace(head, roles=("headteacher", "dsl"))
+    assert is_about(both, _report("dsl")) and not may_export_report(both, _report("dsl"), [])
+    assert may_export_log(both) and not may_export_log(head)
+    # A report naming its subject is about that person only, whatever roles others hold.
+    assert not is_about(head, _report("headteacher", DSL))
