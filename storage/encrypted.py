@@ -54,13 +54,14 @@ class EncryptedText(TypeDecorator[str]):
         return keyring_of(dialect).encrypt(value)
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        keyring = keyring_of(dialect)  # even for plaintext: an engine without keys never reads report text
         if value is None:
             return None
         if not looks_like_token(value):
             # Written before encryption at rest: read as it is; the server encrypts it at its
             # next start, and `safeguard keys rotate` does too.
             return value
-        return keyring_of(dialect).decrypt(value)
+        return keyring.decrypt(value)
 
 
 class EncryptedJSON(TypeDecorator[Any]):
@@ -79,7 +80,8 @@ class EncryptedJSON(TypeDecorator[Any]):
         return keyring_of(dialect).encrypt(encode_json(value))
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        keyring = keyring_of(dialect)
         if isinstance(value, str) and looks_like_token(value):
-            return json.loads(keyring_of(dialect).decrypt(value))
+            return json.loads(keyring.decrypt(value))
         # An object written before encryption at rest (see EncryptedText), or None.
         return value

@@ -248,7 +248,7 @@ async def decrypt_in_place(engine: AsyncEngine) -> None:
 
 
 async def test_text_stored_before_encryption_is_read_then_encrypted_at_start(
-    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], clock: Clock
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], clock: Clock, database_url: str
 ) -> None:
     await plant(sessions, clock)
     await decrypt_in_place(engine)
@@ -256,6 +256,12 @@ async def test_text_stored_before_encryption_is_read_then_encrypted_at_start(
     assert all(PHRASE in value for value in await readable(sessions)), "still readable"
     async with sessions() as session:
         assert (await verify(session)).ok
+    keyless = engine_with(database_url, None)
+    try:
+        with pytest.raises(NoKeyring):
+            await readable(sessionmaker(keyless))  # the digest's engine: no report text, even plaintext
+    finally:
+        await keyless.dispose()
 
     sealed = await unlock(sessions, now=clock())  # what `safeguard serve` and `safeguard chat` do at start
     assert (sealed.encrypted, sealed.reencrypted) == (PLANTED, 0)
