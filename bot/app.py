@@ -13,10 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from dialogs import Colleague
 from routing.school import Person, School
 from storage.alerts import CLAIM_SECONDS
+from storage.crypto import KeyringError
 from storage.log import LogError
 
-# A database that is down, locked, unmigrated or unreachable shows up as one of these.
-STORE_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError, OSError, LogError)
+# A database that is down, locked, unmigrated or unreachable shows up as one of these; so does
+# text in it that the server's keys do not open (a key left out after a rotation).
+STORE_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError, OSError, LogError, KeyringError)
 CONSOLE = "console"
 SLACK = "slack"
 TEAMS = "teams"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -11,13 +12,16 @@ import click
 from bot.app import CONSOLE, App
 from bot.console import Console, run
 from bot.demo import EXAMPLE_SCHOOL
+from bot.keyring import keyring_for
 from bot.lifecycle import route_unrouted
 from bot.storage_cli import database_option, run_on_database, shown_url
 from routing.check import check_school
 from routing.school import load_school
 from routing.yamlfields import InputError
+from storage.crypto import keys_from_env
 from storage.db import create_engine, sessionmaker
 from storage.migrate import upgrade
+from storage.rotation import unlock
 
 # How often a waiting console looks for new alerts (a DSL's terminal "buzzes" within this).
 POLL_SECONDS = 3.0
@@ -29,7 +33,11 @@ POLL_SECONDS = 3.0
 @click.option("--as", "person_id", required=True, metavar="PERSON_ID", help="Who you are: a person id from the config.")
 @database_option
 def chat(config: Path, person_id: str, database_url: str) -> None:
-    """Report a concern, see your alerts and acknowledge them, in this terminal."""
+    """Report a concern, see your alerts and acknowledge them, in this terminal.
+
+    Encrypts with SAFEGUARD_ENCRYPTION_KEY; without it, with a key kept beside the SQLite database
+    (written the first time, and said so), as `safeguard serve --demo` does.
+    """
     school = load_school(config)
     person = school.person(person_id)
     if person is None:
@@ -38,12 +46,18 @@ def chat(config: Path, person_id: str, database_url: str) -> None:
     for finding in check_school(school):
         click.echo(f"safeguard: warning: {finding}", err=True)
     shown = shown_url(database_url)
+    found = keyring_for(keys_from_env(os.environ), database_url, create=True)
+    if found.created:
+        click.echo(found.notice(), err=True)
 
     async def session() -> None:
         await upgrade(database_url)  # the console migrates at start, as the server does
-        engine = create_engine(database_url)
+        engine = create_engine(database_url, keys=found.keyring)
         try:
             app = App(school, sessionmaker(engine), channels=(CONSOLE,))
+            sealed = await unlock(app.sessions, now=app.now())
+            if sealed.encrypted:
+                click.echo(f"safeguard: encrypted {sealed.encrypted} value(s) stored before encryption at rest", err=True)
             await route_unrouted(app)
             interactive = sys.stdin.isatty()
             console = Console(app, person, click.echo)

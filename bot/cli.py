@@ -16,6 +16,7 @@ from bot.chat_cli import chat
 from bot.demo import demo
 from bot.digest_cli import digest
 from bot.directory_cli import directory
+from bot.keys_cli import keys
 from bot.serve_cli import serve
 from bot.teams_package_cli import teams_package
 from routing.check import check_policy, check_school
@@ -115,6 +116,7 @@ cli.add_command(digest)
 cli.add_command(serve)
 cli.add_command(directory)
 cli.add_command(teams_package)
+cli.add_command(keys)
 storage_cli.register(cli)
 
 

@@ -13,13 +13,16 @@ from pathlib import Path
 import click
 
 from bot.app import CONSOLE, SLACK, TEAMS, App
+from bot.keyring import keyring_for
 from bot.lifecycle import route_unrouted
 from bot.storage_cli import run_on_database, shown_url
 from routing.check import check_school
 from routing.school import load_school
 from routing.yamlfields import InputError
+from storage.crypto import ENV, HOW_TO_MAKE_ONE, KeyringError
 from storage.db import create_engine, sessionmaker
 from storage.migrate import upgrade
+from storage.rotation import unlock
 
 
 @click.command()
@@ -30,8 +33,14 @@ from storage.migrate import upgrade
               help="The address to listen on (0.0.0.0 for every interface, behind your HTTPS proxy).")
 @click.option("--database-url", default=None, metavar="URL",
               help="sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB. Default: DATABASE_URL, else ./safeguard.db.")
-def serve(config: Path | None, port: int | None, host: str, database_url: str | None) -> None:
-    """Run the server: Slack at POST /slack/events, Teams at POST /api/messages, and GET /healthz."""
+@click.option("--demo", is_flag=True,
+              help="To try Safeguard out: without SAFEGUARD_ENCRYPTION_KEY, keep the key in a file beside the "
+                   "SQLite database (written if absent).")
+def serve(config: Path | None, port: int | None, host: str, database_url: str | None, demo: bool) -> None:
+    """Run the server: Slack at POST /slack/events, Teams at POST /api/messages, and GET /healthz.
+
+    Needs SAFEGUARD_ENCRYPTION_KEY (make one with `safeguard keys new`), unless run with --demo.
+    """
     # Imported here: aiohttp and slack_bolt take a while to load, and every other command
     # (`safeguard route`, which other tools call per report) should not wait for them.
     from aiohttp import web
@@ -41,7 +50,17 @@ def serve(config: Path | None, port: int | None, host: str, database_url: str | 
     settings = Settings.from_env(os.environ)
     settings = replace(settings, config=config or settings.config, port=port or settings.port,
                        database_url=database_url or settings.database_url)
+    shown = shown_url(settings.database_url)
+    if settings.encryption_keys is None and not demo:
+        raise KeyringError(f"{ENV} is not set: the server encrypts what staff report with it; {HOW_TO_MAKE_ONE} "
+                           "and keep it safe (the reports cannot be read without it), or try Safeguard out "
+                           "with `safeguard serve --demo`, which keeps a key in a file beside the database")
     school = load_school(settings.config)
+    found = keyring_for(settings.encryption_keys, settings.database_url, create=True)
+    if found.created:
+        click.echo(found.notice(), err=True)
+    elif found.file is not None:
+        click.echo(f"safeguard: demo mode: encrypting with the key in {found.file}; for real use set {ENV}", err=True)
     for finding in check_school(school):
         click.echo(f"safeguard: warning: {finding}", err=True)
     if not settings.slack:
@@ -54,16 +73,18 @@ def serve(config: Path | None, port: int | None, host: str, database_url: str | 
         click.echo(f"safeguard: warning: nobody in {settings.config} has a Teams id; add `teams:` ids "
                    "to reach people on Microsoft Teams", err=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    shown = shown_url(settings.database_url)
     # A person is alerted on the first channel they have an id for; the console reaches the rest.
     channels = ((SLACK,) if settings.slack else ()) + (TEAMS, CONSOLE)
 
     async def run() -> None:
         await upgrade(settings.database_url)
-        engine = create_engine(settings.database_url)
+        engine = create_engine(settings.database_url, keys=found.keyring)
         try:
             app = App(school, sessionmaker(engine), channels=channels,
                       lease=timedelta(seconds=settings.delivery_lease))
+            sealed = await unlock(app.sessions, now=app.now())
+            if sealed.encrypted:
+                click.echo(f"safeguard: encrypted {sealed.encrypted} value(s) stored before encryption at rest", err=True)
             await route_unrouted(app)
             runner = web.AppRunner(build_server(app, settings), access_log=None)
             await runner.setup()

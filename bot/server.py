@@ -18,6 +18,7 @@ from bot.slack import SlackChannel
 from bot.teams import TEAMS_KEY, TeamsSettings, add_teams_routes
 from routing.yamlfields import InputError
 from storage.alerts import CLAIM_SECONDS
+from storage.crypto import Keyring, keys_from_env
 from storage.db import DEFAULT_URL
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ class Settings:
     # How often the scheduler looks for escalations, LADO reminders and the digest; 0 turns it off.
     scheduler_seconds: float = EVERY_SECONDS
     teams: TeamsSettings = field(default_factory=TeamsSettings)
+    # SAFEGUARD_ENCRYPTION_KEY: what staff report is encrypted with it (storage/crypto.py).
+    encryption_keys: Keyring | None = field(default=None, repr=False)
 
     @property
     def slack(self) -> bool:
@@ -74,6 +77,7 @@ class Settings:
             outbox_seconds=_seconds(env, "SAFEGUARD_OUTBOX_SECONDS", OUTBOX_SECONDS),
             send_timeout=_seconds(env, "SAFEGUARD_SEND_TIMEOUT_SECONDS", SEND_TIMEOUT_SECONDS),
             delivery_lease=_seconds(env, "SAFEGUARD_DELIVERY_LEASE_SECONDS", CLAIM_SECONDS),
+            encryption_keys=keys_from_env(env),
         )
         if not 0 < port < 65536:
             raise InputError(f"PORT {port_text!r}: not a port number; use a number from 1 to 65535, e.g. {DEFAULT_PORT}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, date, datetime
@@ -19,11 +20,14 @@ from bot.lifecycle import parse_reference
 from bot.log_export import export_log
 from dialogs.validation import Invalid
 from routing.school import Person, School, load_school
+from bot.keyring import keyring_for, sqlite_file
 from routing.yamlfields import InputError
+from storage.crypto import Keyring, keys_from_env
 from storage.db import DEFAULT_URL, create_engine, database_url, sessionmaker
 from storage.export import FORMATS, check_format
 from storage.log import verify
 from storage.migrate import current, head, upgrade
+from storage.sealed import check_keys
 
 EXIT_FINDINGS = 1
 SUPPORTED = ("sqlite+aiosqlite", "postgresql+asyncpg")
@@ -65,8 +69,15 @@ def log() -> None:
 @log.command(name="verify")
 @database_option
 def log_verify(database_url: str) -> None:
-    """Re-check every event's hash chain and every report's digest; exit 1 at the first problem."""
-    result = run_on_database(shown_url(database_url), _with_session(database_url, verify))
+    """Re-check every event's hash chain and every report's digest; exit 1 at the first problem.
+
+    Needs the encryption key (SAFEGUARD_ENCRYPTION_KEY, or the demo key file beside a SQLite
+    database): the digests are of what people wrote, so the text is decrypted to check them.
+    """
+    shown = shown_url(database_url)
+    _refuse_missing_file(database_url)
+    keys = keyring_for(keys_from_env(os.environ), database_url).keyring
+    result = run_on_database(shown, _with_session(database_url, verify, keys=keys))
     if not result.ok:
         click.echo(result.problem)
         sys.exit(EXIT_FINDINGS)
@@ -89,7 +100,8 @@ def log_export(
     """Print the log (seq, at, actor, kind, report, data, hash) as CSV or JSON Lines.
 
     The whole log needs the authority of the DSL (and leaves out reports about them); one
-    report's events, of someone it was sent to. A refusal exits 2; both are logged.
+    report's events, of someone it was sent to. A refusal exits 2; both are logged. It needs no
+    encryption key: the log holds digests of what people wrote, never the words.
     """
     chosen = check_format(fmt)
     start = _since(since) if since is not None else None
@@ -101,7 +113,7 @@ def log_export(
         await export_log(sessions, school, person=person, fmt=chosen, report_ref=report_ref, since=start,
                          now=utc_now(), write=lambda line: click.echo(line, nl=False))
 
-    run_on_database(shown_url(database_url), _with_sessions(database_url, write))
+    run_on_database(shown_url(database_url), with_database(database_url, write, keys=None))
 
 
 def _authority(school: School, config: Path, person_id: str | None) -> Person:
@@ -138,38 +150,39 @@ def _since(value: str) -> date | datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-async def _with_session(url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run `work` in one session, after checking the database is set up and at this code's revision."""
-    async def in_one(sessions: async_sessionmaker[AsyncSession]) -> T:
+async def _with_session(url: str, work: Callable[[AsyncSession], Awaitable[T]], *, keys: Keyring | None) -> T:
+    """Run `work` in one session of a database that is set up (see `with_database`)."""
+    async def in_one_session(sessions: async_sessionmaker[AsyncSession]) -> T:
         async with sessions() as session:
             return await work(session)
 
-    return await _with_sessions(url, in_one)
+    return await with_database(url, in_one_session, keys=keys)
 
 
-async def _with_sessions(url: str, work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
-    """Run `work` with a sessionmaker, after checking the database is set up and at this code's revision."""
+async def with_database(url: str, work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]], *,
+                        keys: Keyring | None) -> T:
+    """Run `work` after checking the database is set up, at this code's revision, and opened by `keys`."""
     _refuse_missing_file(url)
     revision = await current(url)
     if revision != head():
         found = "has no Safeguard tables" if revision is None else f"is at revision {revision}, not {head()}"
         raise InputError(f"{shown_url(url)} {found}; run `safeguard db upgrade` first")
-    engine = create_engine(url)
+    engine = create_engine(url, keys=keys)
     try:
-        return await work(sessionmaker(engine))
+        sessions = sessionmaker(engine)
+        if keys is not None:
+            async with sessions() as session:
+                await check_keys(session)
+        return await work(sessions)
     finally:
         await engine.dispose()
 
 
 def _refuse_missing_file(url: str) -> None:
+    """An InputError for a SQLite file that is not there."""
     # Opening a SQLite path that does not exist would quietly create an empty database.
-    parsed = database_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return
-    path = parsed.database
-    if parsed.query.get("uri") and path.startswith("file:"):
-        path = path.removeprefix("file:").split("?", 1)[0]  # file:PATH?mode=ro&uri=true, a read-only copy
-    if not Path(path).exists():
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
         raise InputError(f"{path}: no such database file; check --database-url or DATABASE_URL")
 
 

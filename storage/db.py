@@ -10,6 +10,9 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from storage.crypto import Keyring
+from storage.encrypted import attach_keyring
+
 DEFAULT_URL = "sqlite+aiosqlite:///safeguard.db"
 # SQLite has one writer at a time; the others wait this long for it rather than fail at once.
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
@@ -23,15 +26,23 @@ def database_url(url: str) -> URL:
     return parsed.set(drivername=ASYNC_DRIVERS.get(parsed.drivername, parsed.drivername))
 
 
-def create_engine(url: str, *, busy_timeout: float = SQLITE_BUSY_TIMEOUT_SECONDS) -> AsyncEngine:
+def create_engine(
+    url: str, *, keys: Keyring | None, busy_timeout: float = SQLITE_BUSY_TIMEOUT_SECONDS
+) -> AsyncEngine:
     """An async engine for `url` (`sqlite+aiosqlite:///path` or `postgresql+asyncpg://...`).
 
+    `keys` encrypt and decrypt report text (storage/encrypted.py); None for an engine that
+    never touches it (migrations, the log export, the digest), which then cannot.
     `busy_timeout` is how long a SQLite write waits for another writer before failing.
     """
     parsed = database_url(url)
+    # A failed statement's parameters would put what was reported into the error, and so into logs.
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(parsed, pool_pre_ping=True)
-    engine = create_async_engine(parsed, connect_args={"timeout": busy_timeout})
+        engine = create_async_engine(parsed, pool_pre_ping=True, hide_parameters=True)
+        attach_keyring(engine.sync_engine.dialect, keys)
+        return engine
+    engine = create_async_engine(parsed, connect_args={"timeout": busy_timeout}, hide_parameters=True)
+    attach_keyring(engine.sync_engine.dialect, keys)
 
     def pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         # SQLite leaves foreign keys off unless each connection asks for them.

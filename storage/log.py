@@ -14,7 +14,9 @@ from sqlalchemy import ColumnElement, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.consistency import Fact, first_mismatch
+from storage.crypto import KeyringError
 from storage.models import Event, LogHead, Report
+from storage.sealed import first_undecryptable
 
 GENESIS_HASH = "0" * 64
 HEAD_ID = 1
@@ -46,6 +48,8 @@ class EventKind(StrEnum):
     DIGEST_QUEUED = "digest_queued"  # not about one report: the week's digest, by its fingerprint
     DIGEST_DELIVERED = "digest_delivered"
     DELIVERY_FAILED = "delivery_failed"  # a message given up on: the platform said it never can be delivered
+    KEYS_ROTATED = "keys_rotated"  # not about one report: stored text re-encrypted under a new key (its fingerprint)
+    PLAINTEXT_ENCRYPTED = "plaintext_encrypted"  # text stored before encryption at rest, encrypted at a start
 
 
 # Events whose effect also shows in a row, which verify cross-checks (storage/consistency.py).
@@ -207,7 +211,11 @@ async def verify(session: AsyncSession) -> VerifyResult:
     """Walk the chain from event 1 and name the first event (by seq) that is not as written."""
     # Hold the head for the walk, so an append committed half-way is not mistaken for tampering.
     head = await _lock_head(session, write=False)
-    walk = _Walk(await _report_digests(session), head)
+    try:
+        digests = await _report_digests(session)
+    except KeyringError as exc:
+        return await _undecryptable(session, exc)
+    walk = _Walk(digests, head)
     async for entry in entries(session):
         problem = walk.check(entry)
         if problem is not None:
@@ -216,10 +224,23 @@ async def verify(session: AsyncSession) -> VerifyResult:
     if not result.ok:
         return result
     # The chain holds; now the rows it vouches for: acknowledgements, closings, notes.
-    mismatch = await first_mismatch(session, walk.facts)
+    try:
+        mismatch = await first_mismatch(session, walk.facts)
+    except KeyringError as exc:
+        return await _undecryptable(session, exc)
     if mismatch is not None:
         return VerifyResult(ok=False, checked=result.checked, first_bad_seq=mismatch.seq, problem=mismatch.problem)
     return result
+
+
+async def _undecryptable(session: AsyncSession, error: KeyringError) -> VerifyResult:
+    """Text the keys do not open was edited (a token altered by one bit fails), or written under another key."""
+    where = await first_undecryptable(session)
+    if where is None:
+        raise error
+    return VerifyResult(ok=False, checked=0, first_bad_seq=None,
+                        problem=f"{where} cannot be decrypted with the keys given: it was edited, "
+                                "or encrypted with a key that is not among them")
 
 
 async def _report_digests(session: AsyncSession) -> dict[str, str]:

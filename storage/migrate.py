@@ -37,7 +37,7 @@ def head() -> str:
 
 async def upgrade(url: str) -> None:
     """Migrate the database at `url` to the newest revision; a no-op when it is there already."""
-    engine = create_engine(url)
+    engine = create_engine(url, keys=None)  # the schema only: no report text is read
     try:
         async with engine.connect() as connection:
             await _take_turn(connection)
@@ -49,7 +49,7 @@ async def upgrade(url: str) -> None:
 
 async def current(url: str) -> str | None:
     """The revision the database at `url` is at, or None before the first migration."""
-    engine = create_engine(url)
+    engine = create_engine(url, keys=None)  # the schema only: no report text is read
     try:
         async with engine.connect() as connection:
             return await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())

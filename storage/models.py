@@ -25,6 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from storage.encrypted import EncryptedJSON, EncryptedText
+
 # Named constraints, so that migrations can refer to them on every database.
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -142,7 +144,12 @@ class ReportCounter(Base):
 
 
 class Report(Base):
-    """What a member of staff reported, and where it is in its life."""
+    """What a member of staff reported, and where it is in its life.
+
+    `details` (the reporter's own words, links and names) and `close_reason` are encrypted at
+    rest. The person columns (`reporter`, `subject_person`, `acknowledged_by`, ...) are ids
+    from the school config, not names, and queries filter on them, so they stay plain.
+    """
 
     __tablename__ = "reports"
     __table_args__ = (_one_of("status", Status),)
@@ -155,7 +162,7 @@ class Report(Base):
     subject_person: Mapped[str | None] = mapped_column(String(100))
     flags: Mapped[list[Any]]
     allegation: Mapped[bool] = mapped_column(Boolean)
-    details: Mapped[dict[str, Any]]
+    details: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
     reporter: Mapped[str] = mapped_column(String(100), index=True)
     status: Mapped[str] = mapped_column(String(20), index=True)
     created_at: Mapped[datetime] = mapped_column(index=True)  # the digest counts reports by week
@@ -165,7 +172,7 @@ class Report(Base):
     closed_at: Mapped[datetime | None]
     closed_by: Mapped[str | None] = mapped_column(String(100))
     close_decision: Mapped[str | None] = mapped_column(String(100))
-    close_reason: Mapped[str | None] = mapped_column(Text)
+    close_reason: Mapped[str | None] = mapped_column(EncryptedText)
     # Where the reporter reported from, so news of their report reaches them there.
     channel: Mapped[str | None] = mapped_column(String(20))
     # When the scheduler next acts if nobody has acknowledged (the deadline, then each later
@@ -238,7 +245,7 @@ class AlertDelivery(Delivery, Base):
 
 
 class ReportNote(Base):
-    """A note or a recorded action; the log keeps its digest, not its words."""
+    """A note or a recorded action; its words are encrypted at rest, and the log keeps their digest."""
 
     __tablename__ = "report_notes"
     __table_args__ = (_one_of("kind", NoteKind),)
@@ -248,17 +255,17 @@ class ReportNote(Base):
     kind: Mapped[str] = mapped_column(String(20))
     author: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime]
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(EncryptedText)
 
 
 class Draft(Base):
-    """A half-finished report conversation, so it survives a restart."""
+    """A half-finished report conversation, so it survives a restart (encrypted: it holds what was typed so far)."""
 
     __tablename__ = "drafts"
 
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(100), primary_key=True)
-    state: Mapped[dict[str, Any]]
+    state: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
     updated_at: Mapped[datetime]
 
 
@@ -283,6 +290,8 @@ class Event(Base):
     actor: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(40))
     report_ref: Mapped[str | None] = mapped_column(String(20), index=True)
+    # Not encrypted: events carry digests of what people wrote, never the words, and anyone
+    # must be able to re-check the chain from an export without the key.
     data: Mapped[dict[str, Any]]
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
@@ -310,7 +319,7 @@ class ConversationRef(Base):
 
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)
     person_id: Mapped[str] = mapped_column(String(100), primary_key=True)
-    reference: Mapped[dict[str, Any]]
+    reference: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
     updated_at: Mapped[datetime]
 
 
@@ -318,7 +327,7 @@ class DigestDelivery(Delivery, Base):
     """The weekly digest for one week to one governor: its text and chart, as queued, and whether it went.
 
     One row per school, week and person: two servers that both find a digest due insert it once.
-    The text carries counts, roles and references only (no names, no free text).
+    The text carries counts, roles and references only (no names, no free text), so it is not encrypted.
     """
 
     __tablename__ = "digest_deliveries"

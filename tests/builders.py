@@ -18,8 +18,13 @@ from dialogs import ReportDraft
 from dialogs.report import Colleague
 from routing.loader import resolve_policy
 from routing.school import Person, School
+from storage.crypto import new_key, parse_keys
 from storage.digest_outbox import queue_digest
 from storage.models import DigestDelivery, Report
+
+# A key made for this run of the tests, never one written down (SAFEGUARD_ENCRYPTION_KEY for subprocesses).
+TEST_KEY = new_key()
+TEST_KEYS = parse_keys(TEST_KEY, source="the test key")
 
 
 def person(pid: str, *roles: str) -> Person:

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from storage.db import create_engine, sessionmaker
 from storage.log import verify
 from storage.models import AlertDelivery, Report
+from tests.builders import TEST_KEY, TEST_KEYS
 from tests.e2e.fake_slack import BOT_USER, TEAM, TOKEN, FakeSlack, dm_channel
 from tests.e2e.reports import CHILD_WORDS
 from tests.e2e.slack_rig import SECRET, SLACK_IDS, sign
@@ -116,7 +117,8 @@ async def test_killed_mid_dialog_after_commit_and_mid_send_nothing_is_lost_or_sh
     fake, fake_url = fake_slack
     url = f"sqlite+aiosqlite:///{tmp_path / 'crash.db'}"
     env = environment(SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=f"{fake_url}/api/",
-                      SAFEGUARD_OUTBOX_SECONDS="0.3", SAFEGUARD_DELIVERY_LEASE_SECONDS="1")
+                      SAFEGUARD_OUTBOX_SECONDS="0.3", SAFEGUARD_DELIVERY_LEASE_SECONDS="1",
+                      SAFEGUARD_ENCRYPTION_KEY=TEST_KEY)
     holds: list[asyncio.Event] = []
     server = Server(url, env, school_file)
     async with aiohttp.ClientSession() as http:
@@ -160,7 +162,7 @@ async def test_killed_mid_dialog_after_commit_and_mid_send_nothing_is_lost_or_sh
 
             # 5. Restarted: the alert in doubt is found in the DSL's DM, not sent again.
             await server.start(http)
-            engine = create_engine(url)
+            engine = create_engine(url, keys=TEST_KEYS)
             try:
                 sessions = sessionmaker(engine)
 

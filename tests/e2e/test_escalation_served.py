@@ -15,6 +15,7 @@ from routing.vocabulary import Category, Subject
 from storage.db import create_engine, sessionmaker
 from storage.migrate import upgrade
 from storage.reports import create_report, get_report
+from tests.builders import TEST_KEY, TEST_KEYS
 from tests.e2e.fake_slack import TOKEN, FakeSlack, dm_channel
 from tests.e2e.slack_rig import SECRET, SLACK_IDS
 from tests.e2e.test_serve import COMMAND, environment, free_port
@@ -26,7 +27,7 @@ async def test_serve_catches_up_on_an_escalation_that_fell_due_while_it_was_down
     fake, fake_url = fake_slack
     url = f"sqlite+aiosqlite:///{tmp_path / 'served.db'}"
     await upgrade(url)
-    engine = create_engine(url)
+    engine = create_engine(url, keys=TEST_KEYS)
     two_hours_ago = utc_now() - timedelta(hours=2)
     try:
         # A pupil disclosure reported two hours ago (30 minutes to acknowledge) while no server ran.
@@ -41,7 +42,8 @@ async def test_serve_catches_up_on_an_escalation_that_fell_due_while_it_was_down
     finally:
         await engine.dispose()
 
-    env = environment(SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=f"{fake_url}/api/")
+    env = environment(SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=f"{fake_url}/api/",
+                      SAFEGUARD_ENCRYPTION_KEY=TEST_KEY)
     process = await asyncio.create_subprocess_exec(
         *COMMAND, "serve", "--config", str(school_file), "--port", str(free_port()), "--database-url", url,
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -61,7 +63,7 @@ async def test_serve_catches_up_on_an_escalation_that_fell_due_while_it_was_down
     assert not fake.to("chat.postMessage", channel=dm_channel(SLACK_IDS["jellis"])), \
         "one step at start, not one per deadline missed while down"
     assert not fake.to("chat.postMessage", channel=dm_channel(SLACK_IDS["cfinch"])), "the reporter hears nothing"
-    engine = create_engine(url)
+    engine = create_engine(url, keys=TEST_KEYS)
     try:
         async with sessionmaker(engine)() as session:
             stored = await get_report(session, reference)

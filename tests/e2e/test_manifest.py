@@ -14,6 +14,7 @@ from bot.slack import SlackChannel
 from bot.slack.ids import EVENTS_PATH
 from routing.school import load_school
 from storage.db import create_engine, sessionmaker
+from tests.builders import TEST_KEYS
 from tests.e2e.fake_slack import ANSWERS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +53,7 @@ def methods_called() -> set[str]:
 
 
 def channel() -> SlackChannel:
-    app = App(load_school(EXAMPLE_SCHOOL), sessionmaker(create_engine("sqlite+aiosqlite://")), channels=(SLACK, CONSOLE))
+    app = App(load_school(EXAMPLE_SCHOOL), sessionmaker(create_engine("sqlite+aiosqlite://", keys=TEST_KEYS)), channels=(SLACK, CONSOLE))
     return SlackChannel(app, token="xoxb-unused", signing_secret="unused", api_url="http://127.0.0.1:9/api/")
 
 

@@ -8,15 +8,18 @@ import os
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from bot.demo import EXAMPLE_SCHOOL
 from routing.school import load_school
+from tests.builders import TEST_KEY
 from tests.e2e.fake_slack import TOKEN, FakeSlack
 from tests.e2e.slack_rig import SECRET, SLACK_IDS, Rig, sign
 
@@ -63,7 +66,8 @@ async def test_serve_migrates_then_answers_slack_until_stopped(fake_slack: tuple
                                                                 school_file: Path, tmp_path: Path) -> None:
     fake, fake_url = fake_slack
     port = free_port()
-    env = environment(SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=f"{fake_url}/api/")
+    env = environment(SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=f"{fake_url}/api/",
+                      SAFEGUARD_ENCRYPTION_KEY=TEST_KEY)
     process = await asyncio.create_subprocess_exec(
         *COMMAND, "serve", "--config", str(school_file), "--port", str(port),
         "--database-url", f"sqlite+aiosqlite:///{tmp_path / 'served.db'}",
@@ -98,6 +102,62 @@ async def test_serve_migrates_then_answers_slack_until_stopped(fake_slack: tuple
     assert process.returncode == 0, err.decode()
     assert "Safeguard stopped." in out.decode()
     assert (tmp_path / "served.db").exists()  # migrated at start
+
+
+@pytest.mark.parametrize(("key", "message"), [
+    (None, ("safeguard: error: SAFEGUARD_ENCRYPTION_KEY is not set: the server encrypts what staff report with it; "
+            "make one with `safeguard keys new` and keep it safe (the reports cannot be read without it), or try "
+            "Safeguard out with `safeguard serve --demo`")),
+    ("my-secret-passphrase", "safeguard: error: SAFEGUARD_ENCRYPTION_KEY is not a Fernet key"),
+], ids=["missing", "malformed"])
+def test_serve_refuses_to_start_without_a_usable_key(tmp_path: Path, key: str | None, message: str) -> None:
+    env = environment() if key is None else environment(SAFEGUARD_ENCRYPTION_KEY=key)
+    result = subprocess.run([*COMMAND, "serve", "--database-url", f"sqlite+aiosqlite:///{tmp_path / 'served.db'}"],
+                            env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith(message), result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1
+    assert key is None or key not in result.stderr
+    assert list(tmp_path.iterdir()) == [], "no database and no key file"
+
+
+async def serve_once(*args: str, env: dict[str, str]) -> tuple[str, str]:
+    """Start `safeguard serve`, wait until /healthz answers 200, stop it with SIGTERM; its stdout and stderr."""
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(*COMMAND, "serve", "--port", str(port), *args, env=env,
+                                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        async with aiohttp.ClientSession() as http:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                        assert response.status == 200
+                        break
+                except aiohttp.ClientConnectionError:
+                    assert time.monotonic() < deadline and process.returncode is None, "the server never came up"
+                    await asyncio.sleep(0.1)
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, err.decode()
+    return out.decode(), err.decode()
+
+
+async def test_serve_demo_writes_a_key_file_beside_the_database_and_says_so(tmp_path: Path) -> None:
+    database = ["--database-url", f"sqlite+aiosqlite:///{tmp_path / 'served.db'}"]
+    key_file = tmp_path / "served.key"
+    _, err = await serve_once("--demo", *database, env=environment())
+    assert (f"safeguard: demo mode: wrote a new encryption key to {key_file} (readable by you only); keep it with "
+            "the database, which cannot be read without it. For real use set SAFEGUARD_ENCRYPTION_KEY") in err
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    key = key_file.read_text(encoding="ascii")
+    assert key not in err
+
+    _, err = await serve_once("--demo", *database, env=environment())
+    assert f"safeguard: demo mode: encrypting with the key in {key_file}; for real use set SAFEGUARD_ENCRYPTION_KEY" in err
+    assert key_file.read_text(encoding="ascii") == key, "the same key, not a new one"
 
 
 async def test_sync_slack_fills_in_ids_by_email_and_keeps_comments(fake_slack: tuple[FakeSlack, str],

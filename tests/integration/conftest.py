@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.db import create_engine, sessionmaker
 from storage.migrate import upgrade
+from tests.builders import TEST_KEYS
 from tests.integration.console import Clock
 
 NO_POSTGRES = (
@@ -85,7 +86,7 @@ async def _postgres_template(templates: dict[str, str], base: str) -> str:
 @pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     """An engine on a freshly migrated database of its own (see `database_url`)."""
-    engine = create_engine(database_url)
+    engine = create_engine(database_url, keys=TEST_KEYS)
     yield engine
     await engine.dispose()
 

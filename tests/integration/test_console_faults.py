@@ -16,6 +16,7 @@ from dialogs.state import StepId
 from storage.db import create_engine, database_url as parse_url, sessionmaker
 from storage.log import events_for
 from storage.models import Event, Report
+from tests.builders import TEST_KEY, TEST_KEYS
 from tests.integration.console import START, Clock, Terminal, console_app, text
 from tests.integration.helpers import unguarded
 
@@ -110,7 +111,7 @@ async def test_a_half_finished_report_survives_a_restart(database_url: str, engi
     await engine.dispose()  # the process ends mid-conversation
 
     clock.advance(minutes=5)
-    restarted = create_engine(database_url)
+    restarted = create_engine(database_url, keys=TEST_KEYS)
     try:
         after = Terminal(console_app(sessionmaker(restarted), clock), "cfinch")
         opened = await after.open()
@@ -155,7 +156,7 @@ async def test_a_locked_database_at_send_keeps_the_report_unsent_and_says_who_to
     if not database_url.startswith("sqlite"):
         pytest.skip("a write lock held by another process is shown with SQLite's file lock")
     # A short wait for the lock, so the test does not sit out SQLite's usual 30 seconds.
-    impatient = create_engine(database_url, busy_timeout=0.2)
+    impatient = create_engine(database_url, keys=TEST_KEYS, busy_timeout=0.2)
     try:
         app = console_app(sessionmaker(impatient), clock)
         teacher = Terminal(app, "cfinch")
@@ -198,7 +199,8 @@ async def test_an_edited_log_row_is_caught_by_log_verify(
     runner = CliRunner()
 
     def verify() -> tuple[int, str]:
-        result = runner.invoke(cli, ["log", "verify", "--database-url", database_url])
+        result = runner.invoke(cli, ["log", "verify", "--database-url", database_url],
+                               env={"SAFEGUARD_ENCRYPTION_KEY": TEST_KEY})
         return result.exit_code, result.output
 
     # created, routed, the receipt delivered to the teacher, the alert delivered to the headteacher,

@@ -42,7 +42,7 @@ from storage.digest_outbox import digests_for_week
 from storage.log import verify
 from storage.models import LogHead, NoteKind, Report
 from storage.reports import create_report
-from tests.builders import Clock, person, school
+from tests.builders import TEST_KEYS, Clock, person, school
 from tests.integration.console import SCHOOL, console_app
 
 LONDON = ZoneInfo("Europe/London")
@@ -328,7 +328,7 @@ async def test_two_servers_queue_the_digest_once(
 ) -> None:
     first = console_app(sessions, clock)
     await report(first, clock, utc(2026, 11, 18, 10, 0), Category.MISUSE)
-    other_engine = create_engine(database_url)
+    other_engine = create_engine(database_url, keys=TEST_KEYS)
     try:
         second = console_app(sessionmaker(other_engine), clock)
         clock.at = MONDAY_AFTER

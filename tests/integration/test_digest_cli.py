@@ -21,7 +21,7 @@ from routing.vocabulary import Category, Subject
 from storage.db import create_engine, sessionmaker
 from storage.migrate import upgrade
 from storage.reports import create_report
-from tests.builders import Clock
+from tests.builders import TEST_KEYS, Clock
 from tests.integration.console import SCHOOL, console_app
 
 SCRIPT = Path(sys.executable).parent / "safeguard"
@@ -43,7 +43,7 @@ def last_week() -> IsoWeek:
 async def seed(url: str) -> str:
     """One report, on Wednesday noon of last week, acknowledged ten minutes later; its reference."""
     await upgrade(url)
-    engine = create_engine(url)
+    engine = create_engine(url, keys=TEST_KEYS)
     try:
         wednesday = last_week().start(SCHOOL.calendar.zone) + timedelta(days=2, hours=12)
         clock = Clock(wednesday)

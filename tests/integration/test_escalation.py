@@ -21,6 +21,7 @@ from storage.db import create_engine, sessionmaker
 from storage.log import events_for, verify
 from storage.models import AlertDelivery, Report
 from storage.reports import create_report, get_report
+from tests.builders import TEST_KEYS
 from tests.integration.console import Clock, console_app
 
 # The example school (St Leonard's preset): a pupil disclosure goes to the DSL (smorgan), to be
@@ -145,7 +146,7 @@ async def test_after_downtime_each_report_due_escalates_once_at_start(
     await lifecycle.acknowledge(before, DSL, acknowledged)
 
     clock.advance(hours=5)  # the server was down all this while
-    restarted_engine = create_engine(database_url)
+    restarted_engine = create_engine(database_url, keys=TEST_KEYS)
     try:
         after = console_app(sessionmaker(restarted_engine), clock)
         steps = await Scheduler(after).run_once()
@@ -164,7 +165,7 @@ async def test_two_schedulers_on_one_database_take_each_step_exactly_once(
 ) -> None:
     first_app = console_app(sessionmaker(engine), clock)
     references = [await reported(first_app) for _ in range(12)]
-    other_engine = create_engine(database_url)
+    other_engine = create_engine(database_url, keys=TEST_KEYS)
     try:
         second_app = console_app(sessionmaker(other_engine), clock)
         schedulers = [Scheduler(first_app), Scheduler(second_app)]

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from storage.db import create_engine, sessionmaker
 from storage.log import GENESIS_HASH, EventKind, append_event, entries, verify
 from storage.models import Event, LogHead
+from tests.builders import TEST_KEYS
 from tests.integration.helpers import minutes, new_report, six_events
 
 
@@ -150,7 +151,7 @@ async def test_a_read_only_copy_can_be_verified(database_url: str, sessions: asy
         pytest.skip("read-only opening is a SQLite file's (a PostgreSQL reader needs only SELECT rights)")
     await six_events(sessions)
     path = database_url.split("///", 1)[1]
-    engine = create_engine(f"sqlite+aiosqlite:///file:{path}?mode=ro&uri=true")
+    engine = create_engine(f"sqlite+aiosqlite:///file:{path}?mode=ro&uri=true", keys=TEST_KEYS)
     try:
         async with sessionmaker(engine)() as session:
             result = await verify(session)

@@ -37,7 +37,7 @@ async def test_upgrade_is_idempotent(database_url: str) -> None:
     await upgrade(database_url)
     await upgrade(database_url)
     assert await current(database_url) == head()
-    engine = create_engine(database_url)
+    engine = create_engine(database_url, keys=None)
     try:
         async with engine.connect() as connection:
             heads = (await connection.execute(select(LogHead.id, LogHead.seq, LogHead.hash))).all()
@@ -87,7 +87,7 @@ async def test_the_alembic_command_line_finds_nothing_to_generate(engine: AsyncE
 
 
 async def test_upgrading_from_0001_keeps_queued_alerts_as_alerts(database_url: str) -> None:
-    engine = create_engine(database_url)
+    engine = create_engine(database_url, keys=None)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(lambda sync: command.upgrade(config(sync), "0001"))
@@ -111,7 +111,7 @@ async def test_upgrading_from_0001_keeps_queued_alerts_as_alerts(database_url: s
 
 
 async def test_upgrading_from_0003_keeps_alerts_and_sets_the_next_escalation_of_open_reports(database_url: str) -> None:
-    engine = create_engine(database_url)
+    engine = create_engine(database_url, keys=None)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(lambda sync: command.upgrade(config(sync), "0003"))

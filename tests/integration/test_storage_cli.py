@@ -23,7 +23,7 @@ from storage.db import create_engine, sessionmaker
 from storage.log import entries, verify
 from storage.migrate import head, upgrade
 from storage.models import Event
-from tests.builders import write_yaml
+from tests.builders import TEST_KEY, TEST_KEYS, write_yaml
 from tests.integration.helpers import SCHOOL, minutes, new_report, six_events, unguarded
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,12 +38,14 @@ register(safeguard)
 
 
 async def run(*args: str, env: dict[str, str] | None = None) -> Result:
+    """Run a storage command with this run's test key (and `env`), as an admin with the key set would."""
     # The commands call asyncio.run, so they run on a thread of their own, away from the tests' loop.
+    env = {"SAFEGUARD_ENCRYPTION_KEY": TEST_KEY, **(env or {})}
     return await asyncio.to_thread(CliRunner().invoke, safeguard, list(args), env=env)
 
 
 async def seed(url: str) -> None:
-    engine = create_engine(url)
+    engine = create_engine(url, keys=TEST_KEYS)
     try:
         await six_events(sessionmaker(engine))
     finally:
