@@ -31,7 +31,7 @@ from routing.yamlfields import InputError
 from storage.db import create_engine, sessionmaker
 from storage.log import entries, head_seq, verify
 from storage.models import Event, NoteKind, Recipient, RecipientKind, Report
-from tests.builders import Clock, person, submitted
+from tests.builders import TEST_KEYS, Clock, person, submitted
 from tests.integration.console import SCHOOL
 
 HEAD, DSL, DEPUTY, OFFICER, CHAIR, GOVERNOR = "jellis", "smorgan", "rpatel", "tokafor", "hbrooks", "dwilde"
@@ -217,7 +217,7 @@ async def test_a_refusal_is_answered_even_when_it_cannot_be_logged(
         pytest.skip("a write lock held by another process is shown with SQLite's file lock")
     reference = await report(app, clock, SCENARIOS["disclosure-owned-by-the-dsl"])
     # A short wait for the lock, so the test does not sit out SQLite's usual 30 seconds.
-    impatient = create_engine(database_url, busy_timeout=0.2)
+    impatient = create_engine(database_url, busy_timeout=0.2, keys=TEST_KEYS)
     locked = dataclasses.replace(app, sessions=sessionmaker(impatient))
     path = make_url(database_url).database
     assert path is not None
