@@ -75,10 +75,10 @@ def parse_reference(text: str) -> str | Invalid:
 async def submit(app: App, *, reporter_id: str, channel: str, report: ReportDraft) -> list[Reply]:
     """Store the report (ending the reporter's draft), route it, and queue its alerts; nothing to say yet.
 
-    Storing comes first and alone (DESIGN rule 4), with the reporter's receipt queued in the
-    same transaction: the outbox tells them where it went, once, even if the server dies
-    before it could answer. If routing then fails, the report is kept, the reporter is told
-    at once to go to the DSL directly, and `route_unrouted` retries it.
+    Storing comes first and alone (DESIGN rule 4). Routing queues the reporter's receipt with
+    the alerts: the outbox tells them where it went, once, even if the server dies before it
+    could answer. If routing fails, the report is kept, the reporter is told at once to go to
+    the DSL directly, and `route_unrouted` retries it (and then sends the receipt).
     """
     named = app.person(report.subject_person) if report.subject_person is not None else None
     subject = report.routing_report(named.roles if named is not None else ()).subject
@@ -90,8 +90,6 @@ async def submit(app: App, *, reporter_id: str, channel: str, report: ReportDraf
                 subject_person=report.subject_person, allegation=report.allegation, channel=channel,
             )
             await delete_draft(session, channel=channel, user_id=reporter_id)
-            await queue_alert(session, now=app.now(), report=stored, person_id=reporter_id, channel=channel,
-                              kind=NoticeKind.RECEIPT)
             reference = stored.reference
     except STORE_ERRORS:
         log.exception("could not store a report from %s on %s", reporter_id, channel)
@@ -144,6 +142,12 @@ async def route(app: App, reference: str) -> Routed:
                 log.warning("%s: %s cannot be reached on any running channel", reference, person.person_id)
                 continue
             await queue_alert(session, now=now, report=report, person_id=person.person_id, channel=channel)
+        # The reporter's receipt, where they reported from, with the alerts: it is never read
+        # before the routing it tells them of, and it goes even if the server dies before answering.
+        receipt_channel = app.channel_for(report.reporter, report.channel)
+        if receipt_channel is not None:
+            await queue_alert(session, now=now, report=report, person_id=report.reporter, channel=receipt_channel,
+                              kind=NoticeKind.RECEIPT)
         return Routed(reference, decision.owner, report.ack_deadline)
 
 

@@ -98,10 +98,12 @@ class TeamsBot:
             elif any(not str(a.content_type or "").startswith(NOT_FILES) for a in activity.attachments or ()):
                 shown = cards.render([NO_FILES])
             elif (text := str(activity.text or "")).strip():
-                shown = cards.render(await conversation.message(self.app, channel=TEAMS, user_id=person.id, text=text))
+                replies = await conversation.message(self.app, channel=TEAMS, user_id=person.id, text=text)
+                shown = cards.render(replies) if replies else []  # a report just sent: its receipt follows
             else:
                 return
-            await context.send_activities(card_activities(shown))
+            if shown:
+                await context.send_activities(card_activities(shown))
         self.teams.spawn(self.teams.outbox.deliver())
 
     async def tap(self, person: Person, value: dict[str, Any]) -> list[Card]:

@@ -27,14 +27,14 @@ async def deliveries(rig: Rig) -> dict[tuple[str, str], AlertDelivery]:
 async def test_a_rate_limit_holds_the_whole_round_until_slacks_retry_after(rig: Rig) -> None:
     teacher, dsl = rig.phone("cfinch"), rig.phone("smorgan")
     rig.fake.rate_limit_next("chat.postMessage", retry_after=30)
-    await submit(rig.app)  # the teacher's receipt, then the DSL's alert, both queued
+    await submit(rig.app)  # the DSL's alert, then the teacher's receipt, both queued
     await rig.slack.outbox.deliver()
     [limited] = rig.fake.to("chat.postMessage")
     assert limited.result == {"ok": False, "error": "ratelimited"}
     rows = await deliveries(rig)
     receipt, alert = rows[("cfinch", "receipt")], rows[("smorgan", "alert")]
-    assert (receipt.status, receipt.attempts, alert.status, alert.attempts) == ("failed", 1, "queued", 0), \
-        "the alert behind it was handed back untried: Slack asked for quiet"
+    assert (alert.status, alert.attempts, receipt.status, receipt.attempts) == ("failed", 1, "queued", 0), \
+        "the receipt behind it was handed back untried: Slack asked for quiet"
     for row in (receipt, alert):
         assert row.next_attempt_at is not None and row.claimed_until is None
         assert timedelta(seconds=25) < row.next_attempt_at - rig.clock() <= timedelta(seconds=30)

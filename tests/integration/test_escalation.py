@@ -44,11 +44,12 @@ async def reported(app: App, category: Category = Category.PUPIL_DISCLOSURE, sub
 
 
 async def deliveries(app: App, reference: str) -> list[tuple[str, str, int]]:
-    """(person, kind, round) of every notice queued about a report, in the order queued."""
+    """(person, kind, round) of every notice queued about a report, in the order queued (the reporter's receipt aside)."""
     async with app.sessions() as session:
         report = await get_report(session, reference)
         assert report is not None
-        rows = await session.scalars(select(AlertDelivery).where(AlertDelivery.report_id == report.id)
+        rows = await session.scalars(select(AlertDelivery).where(AlertDelivery.report_id == report.id,
+                                                                 AlertDelivery.kind != "receipt")
                                      .order_by(AlertDelivery.id))
         return [(row.person_id, row.kind, row.round) for row in rows]
 
