@@ -37,8 +37,9 @@ class NoteTarget:
         """From a modal's private_metadata; None if it is not ours."""
         try:
             data = json.loads(metadata)
-            return cls(str(data["ref"]), NoteKind(data["kind"]), data.get("channel"))
-        except (ValueError, KeyError, TypeError):
+            channel = data.get("channel")
+            return cls(str(data["ref"]), NoteKind(data["kind"]), channel if isinstance(channel, str) else None)
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):  # not ours: not even an object
             return None
 
 

@@ -15,7 +15,7 @@ RLO, PDF, LRI, PDI = "\u202e", "\u202c", "\u2066", "\u2069"
 ZWSP, ZWNJ, ZWJ, WORD_JOINER, BOM = "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"
 ENGLAND = "\U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f"
 # Characters no cleaned text may hold: C0 but tab and newline, DEL, C1, surrogates, and the invisible ones.
-FORBIDDEN = {chr(c) for c in (*range(0x00, 0x09), *range(0x0b, 0x20), *range(0x7f, 0xa0))} | {
+FORBIDDEN = {chr(c) for c in (*range(0x09), *range(0x0b, 0x20), *range(0x7f, 0xa0))} | {
     "\u00ad", "\u061c", "\u180e", "\u200b", "\u200e", "\u200f", *map(chr, range(0x202a, 0x202f)),
     *map(chr, range(0x2060, 0x2065)), *map(chr, range(0x2066, 0x2070)), "\ufeff", "\ufff9", "\ufffa", "\ufffb",
 }
