@@ -1,8 +1,8 @@
-"""Hostile requests to /slack/events: a clear 4xx, never a 500.
+"""Hostile requests to /slack/events and hostile text in a report: a clear 4xx or a clear message, never a 500.
 
 test_slack_security.py covers forged, tampered and stale signatures and unparsable bodies; these
 are the requests that answered 500 before (a missing header, a body that is not UTF-8, fields of
-the wrong type that bolt indexes into).
+the wrong type that bolt indexes into) and text that could hide or fake something.
 """
 
 from __future__ import annotations
@@ -15,9 +15,24 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from sqlalchemy import select
 
 from bot.slack.shape import problem
-from tests.e2e.slack_rig import SECRET, SLACK_IDS, Answer, Rig
+from storage.log import verify
+from storage.models import Report, ReportNote
+from tests.e2e.reports import submit
+from tests.e2e.slack_rig import (
+    SECRET,
+    SLACK_IDS,
+    Answer,
+    Rig,
+    find_button,
+    read_as_markup,
+    shown_literally,
+    text_objects,
+)
+
+RLO, PDF, ZWSP = "\u202e", "\u202c", "\u200b"
 
 
 async def post_raw(rig: Rig, data: bytes, headers: dict[str, str]) -> Answer:
@@ -126,3 +141,65 @@ def test_payloads_as_slack_sends_them_pass_the_shape_check(rig: Rig) -> None:
     assert problem({"type": "view_submission", "view": {"id": "V1", "type": "modal", "callback_id": "sg_note",
                                                           "state": {"values": {"b": {"a": {"value": None}}}}},
                     "user": {"id": "U0"}, "team": "T0", "response_urls": []}) is None
+
+
+HOSTILE = (f"He sent {RLO}gpj.exe{PDF} <!channel> <@U0SMORGAN1> <https://evil.example|the school site> "
+           f"*Acknowledged by the DSL*\x00\x1b[2J to{ZWSP}day")
+# What the teacher meant, as the report keeps it: Slack's markup read back to words, nothing hidden.
+KEPT = ("He sent gpj.exe @channel @U0SMORGAN1 the school site (https://evil.example) "
+        "*Acknowledged by the DSL*[2J today")
+
+
+async def test_hostile_text_is_kept_as_seen_and_shown_literally(rig: Rig) -> None:
+    teacher, dsl = rig.phone("cfinch"), rig.phone("smorgan")
+    for words in ("pupil_disclosure", "no", "victim", HOSTILE, "no", "no"):
+        await teacher.type(words)
+    summary = await teacher.type("no")
+    assert KEPT in shown_literally(summary)
+    await teacher.tap("Send")
+    alert = dsl.message_of(await dsl.wait_for_post(1))
+    block, button = find_button(alert, "View log")
+    assert (await rig.interact(dsl.action_payload(alert, block, button))).status == 200
+    logged = (await rig.fake.wait_for("views.update"))[0]
+    assert f"The child's words: {KEPT}" in shown_literally(logged)
+    await rig.slack.idle()
+    for call in rig.fake.calls:
+        parsed, sent = read_as_markup(call), call.text()
+        # Nothing Slack reads as markup carries a ping or a link; nothing shown in a message or modal is mrkdwn
+        # at all (the notification text, escaped, may still show *stars*: Slack gives it no way to escape them).
+        for markup in ("<!channel>", "<@U0SMORGAN1>", "<https://evil"):
+            assert markup not in parsed, (call.method, parsed)
+        assert not [t for t in text_objects(call) if t["type"] == "mrkdwn" and "Acknowledged by the DSL" in t["text"]]
+        for hidden in (RLO, PDF, ZWSP, "\\u0000", "\\u001b", "\\u202e"):
+            assert hidden not in sent, (call.method, sent)
+    async with rig.app.sessions() as session:
+        report = (await session.scalars(select(Report))).one()
+        assert report.details["The child's words"] == KEPT
+        assert (await verify(session)).ok
+
+
+async def test_a_note_over_the_limit_is_refused_with_the_limit_and_a_hostile_one_is_kept_as_seen(rig: Rig) -> None:
+    reference = await submit(rig.app)
+    await rig.slack.outbox.deliver()
+    dsl = rig.phone("smorgan")
+    alert = dsl.latest()
+    block, button = find_button(alert, "Add note")
+    assert (await rig.interact(dsl.action_payload(alert, block, button))).status == 200
+    opened = (await rig.fake.wait_for("views.open"))[0]
+    view = {**opened.args["view"], "id": opened.result["view"]["id"]}
+
+    async def save(note: str) -> str:
+        before = len(rig.fake.to("chat.postEphemeral", user=dsl.user))
+        # Slack's box stops at 2,000 characters; a request made by hand does not.
+        values = {"sg_note_text": {"text": {"type": "plain_text_input", "value": note}}}
+        assert (await rig.interact(dsl.view_submission(view, values))).status == 200
+        told = await rig.fake.wait_for("chat.postEphemeral", before + 1, user=dsl.user)
+        return str(told[-1].args["text"])
+
+    assert await save("x" * 2001) == (f"Nothing was added to {reference}. That is 2,001 characters. "
+                                      "Please keep it to 2,000 or fewer.")
+    assert await save(f"{RLO}Closed{PDF}: *no further action* <!here>\x07") == f"Note added to {reference}."
+    async with rig.app.sessions() as session:
+        assert [n.text for n in await session.scalars(select(ReportNote))] == [
+            "Closed: *no further action* <!here>"]
+        assert (await verify(session)).ok
