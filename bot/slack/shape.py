@@ -24,9 +24,11 @@ class Shape:
     nonempty: bool = False
     fields: Mapping[str, Shape] = field(default_factory=dict)
     each: Shape | None = None
+    printable: bool = False  # text with no control characters (an id that is stored: PostgreSQL refuses NUL)
 
 
 TEXT = Shape((str,))
+ID_TEXT = Shape((str,), printable=True)
 LABEL = Shape((dict,), fields={"text": TEXT})
 MESSAGE = Shape((dict,), fields={
     "ts": TEXT, "text": TEXT, "user": TEXT, "subtype": TEXT, "bot_id": TEXT, "thread_ts": TEXT,
@@ -50,7 +52,7 @@ VIEW = Shape((dict,), nullable=False, fields={
 })
 ID = Shape((dict,), fields={"id": TEXT, "team_id": TEXT, "enterprise_id": TEXT})
 BODY = Shape((dict,), nullable=False, fields={
-    "type": TEXT, "token": TEXT, "team_id": TEXT, "enterprise_id": TEXT, "api_app_id": TEXT, "event_id": TEXT,
+    "type": TEXT, "token": TEXT, "team_id": TEXT, "enterprise_id": TEXT, "api_app_id": TEXT, "event_id": ID_TEXT,
     "user_id": TEXT, "channel_id": TEXT, "command": TEXT, "callback_id": TEXT, "trigger_id": TEXT,
     "response_url": TEXT,
     "event": EVENT, "actions": Shape((list,), nullable=False, nonempty=True, each=ACTION), "view": VIEW,
@@ -73,6 +75,8 @@ def problem(body: object) -> str | None:
             continue
         if not isinstance(value, shape.types):
             return f"{path} is {type(value).__name__}, not {' or '.join(t.__name__ for t in shape.types)}"
+        if shape.printable and isinstance(value, str) and not value.isprintable():
+            return f"{path} holds a control character"
         items: list[tuple[str, object]] = []
         if isinstance(value, list):
             if shape.nonempty and not value:

@@ -162,7 +162,7 @@ async def _read_activity(request: web.Request) -> Any:
         raise BadActivity(400, "the request body is not an activity")
     wrong = _wrong_field(body)
     if wrong is not None:
-        raise BadActivity(400, f"the activity's {wrong} is not text")
+        raise BadActivity(400, f"the activity's {wrong}")
     try:
         activity = Activity().deserialize(body)
     except Exception:  # msrest raises DeserializationError and, for odd shapes, TypeError or AttributeError
@@ -179,16 +179,23 @@ async def _read_activity(request: web.Request) -> Any:
 
 
 def _wrong_field(body: Mapping[str, Any]) -> str | None:
-    """The first field that should be text and is not (`conversation.id`), if any."""
+    """The first field that should be text and is not (`conversation.id is not text`), if any."""
     for name in TEXT_FIELDS:
         if body.get(name) is not None and not isinstance(body[name], str):
-            return name
+            return f"{name} is not text"
     for party in ("from", "recipient", "conversation"):
         value = body.get(party)
         if isinstance(value, dict):
             for name in PARTY_TEXT_FIELDS:
                 if value.get(name) is not None and not isinstance(value[name], str):
-                    return f"{party}.{name}"
+                    return f"{party}.{name} is not text"
+    # Ids go into the reply's address (a NUL there made the reply itself fail) and into the database.
+    conversation = body.get("conversation")
+    ids = {"id": body.get("id"), "replyToId": body.get("replyToId"),
+           "conversation.id": conversation.get("id") if isinstance(conversation, dict) else None}
+    for name, found in ids.items():
+        if isinstance(found, str) and not found.isprintable():
+            return f"{name} holds a control character"
     return None
 
 
