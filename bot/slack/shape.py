@@ -24,19 +24,23 @@ class Shape:
     nonempty: bool = False
     fields: Mapping[str, Shape] = field(default_factory=dict)
     each: Shape | None = None
-    printable: bool = False  # text with no control characters (an id that is stored: PostgreSQL refuses NUL)
+    # An id: no control characters (PostgreSQL refuses a NUL in text, and one is stored to answer an event
+    # once) and at most ID_CHARS (a user id goes into conversations.open's query string).
+    is_id: bool = False
 
 
+# Slack's ids run to a dozen characters or so; far past that, it is not an id.
+ID_CHARS = 255
 TEXT = Shape((str,))
-ID_TEXT = Shape((str,), printable=True)
+ID_TEXT = Shape((str,), is_id=True)
 LABEL = Shape((dict,), fields={"text": TEXT})
 MESSAGE = Shape((dict,), fields={
     "ts": TEXT, "text": TEXT, "user": TEXT, "subtype": TEXT, "bot_id": TEXT, "thread_ts": TEXT,
     "blocks": Shape((list,), each=Shape((dict,), nullable=False)),
 })
 EVENT = Shape((dict,), nullable=False, fields={
-    "type": TEXT, "user": TEXT, "channel": TEXT, "text": TEXT, "subtype": TEXT, "channel_type": TEXT, "tab": TEXT,
-    "bot_id": TEXT, "ts": TEXT, "thread_ts": TEXT, "team": TEXT, "user_team": TEXT,
+    "type": TEXT, "user": ID_TEXT, "channel": ID_TEXT, "text": TEXT, "subtype": TEXT, "channel_type": TEXT,
+    "tab": TEXT, "bot_id": TEXT, "ts": TEXT, "thread_ts": TEXT, "team": ID_TEXT, "user_team": ID_TEXT,
     "message": MESSAGE, "previous_message": MESSAGE, "item": Shape((dict,), fields={"channel": TEXT}),
     "files": Shape((list,)),
 })
@@ -47,18 +51,19 @@ ACTION = Shape((dict,), nullable=False, fields={
 # view.state.values: {block_id: {action_id: {"type": ..., "value": ...}}}
 INPUTS = Shape((dict,), each=Shape((dict,), nullable=False, each=Shape((dict,), nullable=False, fields={"value": TEXT})))
 VIEW = Shape((dict,), nullable=False, fields={
-    "id": TEXT, "type": TEXT, "callback_id": TEXT, "private_metadata": TEXT, "team_id": TEXT,
-    "app_installed_team_id": TEXT, "state": Shape((dict,), fields={"values": INPUTS}),
+    "id": ID_TEXT, "type": TEXT, "callback_id": TEXT, "private_metadata": TEXT, "team_id": ID_TEXT,
+    "app_installed_team_id": ID_TEXT, "state": Shape((dict,), fields={"values": INPUTS}),
 })
-ID = Shape((dict,), fields={"id": TEXT, "team_id": TEXT, "enterprise_id": TEXT})
+ID = Shape((dict,), fields={"id": ID_TEXT, "team_id": ID_TEXT, "enterprise_id": ID_TEXT})
 BODY = Shape((dict,), nullable=False, fields={
-    "type": TEXT, "token": TEXT, "team_id": TEXT, "enterprise_id": TEXT, "api_app_id": TEXT, "event_id": ID_TEXT,
-    "user_id": TEXT, "channel_id": TEXT, "command": TEXT, "callback_id": TEXT, "trigger_id": TEXT,
+    "type": TEXT, "token": TEXT, "team_id": ID_TEXT, "enterprise_id": ID_TEXT, "api_app_id": ID_TEXT,
+    "event_id": ID_TEXT, "user_id": ID_TEXT, "channel_id": ID_TEXT, "command": TEXT, "callback_id": TEXT,
+    "trigger_id": ID_TEXT,
     "response_url": TEXT,
     "event": EVENT, "actions": Shape((list,), nullable=False, nonempty=True, each=ACTION), "view": VIEW,
     "user": ID, "channel": ID, "message": MESSAGE, "state": Shape((dict,), fields={"values": INPUTS}),
     "team": Shape((dict, str), fields=ID.fields), "enterprise": Shape((dict, str), fields=ID.fields),
-    "container": Shape((dict,), fields={"type": TEXT, "channel_id": TEXT, "message_ts": TEXT}),
+    "container": Shape((dict,), fields={"type": TEXT, "channel_id": ID_TEXT, "message_ts": TEXT}),
     "authorizations": Shape((list,), each=Shape((dict,), nullable=False, fields=ID.fields)),
     "response_urls": Shape((list,), each=Shape((dict,), nullable=False, fields={"response_url": TEXT})),
 })
@@ -75,8 +80,8 @@ def problem(body: object) -> str | None:
             continue
         if not isinstance(value, shape.types):
             return f"{path} is {type(value).__name__}, not {' or '.join(t.__name__ for t in shape.types)}"
-        if shape.printable and isinstance(value, str) and not value.isprintable():
-            return f"{path} holds a control character"
+        if shape.is_id and isinstance(value, str) and not (value.isprintable() and len(value) <= ID_CHARS):
+            return f"{path} is not an id (a control character, or over {ID_CHARS} characters)"
         items: list[tuple[str, object]] = []
         if isinstance(value, list):
             if shape.nonempty and not value:

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 Logic = Callable[[Any], Awaitable[None]]  # a turn's work, given botbuilder's TurnContext
 # A personal chat's id in Teams runs to about 130 characters; an activity id to about 40.
 REF_CHARS = 200
+ID_CHARS = 1000  # far past any id Teams sends: not an id
 
 
 class BadActivity(ValueError):
@@ -189,13 +190,14 @@ def _wrong_field(body: Mapping[str, Any]) -> str | None:
             for name in PARTY_TEXT_FIELDS:
                 if value.get(name) is not None and not isinstance(value[name], str):
                     return f"{party}.{name} is not text"
-    # Ids go into the reply's address (a NUL there made the reply itself fail) and into the database.
+    # Ids go into the reply's address (a NUL there, or one past a server's 8 KB line, made the reply
+    # itself fail) and into the database.
     conversation = body.get("conversation")
     ids = {"id": body.get("id"), "replyToId": body.get("replyToId"),
            "conversation.id": conversation.get("id") if isinstance(conversation, dict) else None}
     for name, found in ids.items():
-        if isinstance(found, str) and not found.isprintable():
-            return f"{name} holds a control character"
+        if isinstance(found, str) and not (found.isprintable() and len(found) <= ID_CHARS):
+            return f"{name} is not an id (a control character, or over {ID_CHARS:,} characters)"
     return None
 
 

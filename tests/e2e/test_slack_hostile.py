@@ -98,7 +98,11 @@ WRONG_SHAPES = [
      "body.event.text is list, not str"),
     (event(event={"type": "message"}, authorizations={"0": {}}), "body.authorizations is dict, not list"),
     # Stored to answer each event once: PostgreSQL refuses a NUL in text.
-    (event(event={"type": "message"}, event_id="Ev0\u0000"), "body.event_id holds a control character"),
+    (event(event={"type": "message"}, event_id="Ev0\u0000"),
+     "body.event_id is not an id (a control character, or over 255 characters)"),
+    # A user id goes into conversations.open's query string: one of 10,000 characters is no Slack id.
+    ({"type": "shortcut", "callback_id": "report_concern", "user": {"id": "U" * 10_000}},
+     "body.user.id is not an id (a control character, or over 255 characters)"),
     ({"type": "block_actions", "actions": 5}, "body.actions is int, not list"),
     ({"type": "block_actions", "actions": [], "user": {"id": SLACK_IDS["smorgan"]}}, "body.actions is empty"),
     ({"type": "block_actions", "actions": [{"value": "x"}]}, "body.actions[0].action_id is missing"),

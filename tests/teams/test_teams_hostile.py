@@ -70,9 +70,10 @@ WRONG_FIELDS = [
     ({"replyToId": ["1"]}, "the activity's replyToId is not text"),
     ({"conversation": {"id": 7, "conversationType": "personal"}}, "the activity's conversation.id is not text"),
     ({"from": {"id": {"id": "29:1cfinch-teams"}}}, "the activity's from.id is not text"),
-    # Sent on in the reply's address, where the NUL made the reply fail.
+    # Sent on in the reply's address, where a NUL, or 10,000 characters, made the reply fail.
     ({"conversation": {"id": "a:1chat\u0000", "conversationType": "personal"}},
-     "the activity's conversation.id holds a control character"),
+     "the activity's conversation.id is not an id (a control character, or over 1,000 characters)"),
+    ({"id": "1" * 10_000}, "the activity's id is not an id (a control character, or over 1,000 characters)"),
     ({"serviceUrl": "http://[::1"}, "the activity has no serviceUrl to answer to"),  # urlparse raised: a 500
     ({"serviceUrl": "http://fake host/"}, "the activity has no serviceUrl to answer to"),
     ({"serviceUrl": "http://127.0.0.1:port/"}, "the activity has no serviceUrl to answer to"),
