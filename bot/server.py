@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlparse
@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from bot.app import STORE_ERRORS, App
 from bot.demo import EXAMPLE_SCHOOL
+from bot.http_body import MAX_BODY_BYTES, TOO_BIG
 from bot.scheduler import EVERY_SECONDS, Scheduler
 from bot.slack import SlackChannel
 from bot.teams import TEAMS_KEY, TeamsSettings, add_teams_routes
@@ -116,6 +117,7 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     return seconds
 
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SLACK_KEY = web.AppKey("slack", SlackChannel)
 APP_KEY = web.AppKey("app", App)
 
@@ -123,7 +125,7 @@ APP_KEY = web.AppKey("app", App)
 def build_server(app: App, settings: Settings) -> web.Application:
     """The aiohttp application: /healthz, and Slack's endpoint and outbox when Slack is on."""
     settings.check()
-    server = web.Application()
+    server = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[answer_plainly])
     server[APP_KEY] = app
     server.router.add_get("/healthz", healthz)
     if settings.slack:
@@ -148,6 +150,30 @@ def _scheduling(scheduler: Scheduler) -> Callable[[web.Application], AsyncIterat
         await scheduler.stop()
 
     return context
+
+
+@web.middleware
+async def answer_plainly(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refuse a body too big before reading it; answer what a handler did not expect, plainly, and log it.
+
+    The channels answer bad input with a 4xx themselves; what reaches this is a fault of ours
+    or of the database, so it is a 5xx (Slack and Teams then retry), never hidden as a 200.
+    """
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        return web.Response(status=413, text=TOO_BIG)
+    try:
+        return await handler(request)
+    except web.HTTPRequestEntityTooLarge:  # a body sent without Content-Length, stopped by client_max_size
+        return web.Response(status=413, text=TOO_BIG)
+    except web.HTTPException:
+        raise
+    except STORE_ERRORS:
+        log.exception("%s %s: the database did not answer", request.method, request.path)
+        return web.Response(status=503, text="Safeguard cannot reach its database just now; try again shortly",
+                            headers={"Retry-After": "30"})
+    except Exception:
+        log.exception("%s %s failed", request.method, request.path)
+        return web.Response(status=500, text="Safeguard could not handle this request; the error is in its log")
 
 
 async def healthz(request: web.Request) -> web.Response:

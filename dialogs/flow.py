@@ -25,7 +25,7 @@ from dialogs.report import Colleague, ReportDraft
 from dialogs.state import Draft, StepId, utc
 from dialogs.steps import BY_ID
 from dialogs.summary import SEND, build_report, summary_reply
-from dialogs.validation import Invalid, loose_match, match_choice
+from dialogs.validation import Invalid, loose_match, match_choice, visible
 
 YOUR_ANSWER_LENGTH = 80
 
@@ -70,6 +70,8 @@ def handle(
     be retried from the same draft.
     """
     now = utc(now)
+    # Whatever a person sends, every question reads (and the report keeps) only what can be seen.
+    user_input = visible(user_input)
     path, ctx = walk(draft.answers, colleagues, today)
     step = _current(draft.step, path, ctx)
     if step is not draft.step:

@@ -17,9 +17,24 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July",
 
 _DMY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
-# Control characters other than newline and tab: PostgreSQL text cannot hold NUL, and none
-# of them is anything a person meant to type.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Every way of breaking a line, as one newline.
+_LINE_BREAK = re.compile("\r\n|[\r\x85\u2028\u2029]")
+# Control characters other than newline and tab (C0, DEL and C1): PostgreSQL text cannot hold
+# NUL, and none of them is anything a person meant to type. Lone surrogates are not text at all:
+# JSON can carry one ("\\ud800"), but it cannot be stored, or hashed into the log, as UTF-8.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# Characters that change how text shows but not what it says: bidi embeddings, overrides,
+# isolates and marks (a right-to-left override shows `evil.example/moc.elgoog` as a different
+# address), zero-width spaces, the word joiner and invisible operators, the byte order mark,
+# soft hyphens and interlinear annotations. Each hides something from the person who reads it.
+_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f"
+                        "\ufeff\ufff9-\ufffb]")
+# Zero-width (non-)joiners shape emoji sequences and Arabic, Persian and Indic words, so they are
+# kept next to such characters; between ASCII characters (or at an end) they only hide.
+_ASCII_JOINERS = re.compile("(?<![^\x00-\x7f\u200c\u200d])[\u200c\u200d]+(?![^\x00-\x7f\u200c\u200d])")
+# Tag characters spell the flags of England, Scotland and Wales after U+1F3F4; anywhere else
+# they are invisible ASCII, a known way to smuggle hidden words into text.
+_TAGS = re.compile("(\U0001f3f4[\U000e0020-\U000e007e]+\U000e007f)|[\U000e0001\U000e0020-\U000e007f]")
 _HOST = re.compile(r"[\w-]+(\.[\w-]+)*\.?")
 _IPV6 = re.compile(r"[0-9a-f:.]+")
 
@@ -66,9 +81,22 @@ def loose_match(text: str, choices: Sequence[Choice]) -> Choice | None:
     return fits[0] if len(fits) == 1 else None
 
 
+def visible(text: str) -> str:
+    """Text as a person reads it: line breaks as newlines, without control or invisible characters.
+
+    Used wherever people's text comes in, so that what is stored, logged and shown to others is
+    what the reader sees: no hidden words, no text that displays reordered.
+    """
+    text = _CONTROL.sub("", _LINE_BREAK.sub("\n", text))
+    if text.isascii():
+        return text
+    text = _TAGS.sub(lambda found: found.group(1) or "", _INVISIBLE.sub("", text))
+    return _ASCII_JOINERS.sub("", text)
+
+
 def clean_text(text: str, max_length: int) -> str | Invalid:
-    """Typed text trimmed, within `max_length` characters and not empty; inner wording kept as typed."""
-    cleaned = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    """Typed text made visible and trimmed, within `max_length` characters and not empty; wording kept as typed."""
+    cleaned = visible(text).strip()
     if not cleaned:
         return Invalid("Please type an answer: it can't be empty.")
     if len(cleaned) > max_length:
@@ -89,7 +117,9 @@ def parse_date(text: str, today: date) -> date | Invalid:
     elif found := _ISO.fullmatch(key):
         year, month, day = (int(g) for g in found.groups())
     else:
-        return Invalid(f"I couldn't read {text.strip()!r} as a date. {hint}")
+        shown = " ".join(text.split())
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."  # a pasted essay is not echoed back whole
+        return Invalid(f"I couldn't read {shown!r} as a date. {hint}")
     try:
         when = date(year, month, day)
     except ValueError:

@@ -1,7 +1,10 @@
 """Block Kit for Safeguard's neutral replies and alerts (dialogs return, channels render: STYLE 2).
 
-Everything sent as mrkdwn goes through `escape` first: a reporter who types `<!channel>` or
-`<http://x|y>` must not ping the workspace or forge a link in the DSL's alert.
+Replies, which carry what people typed (a report's words, its notes), are sent as plain_text,
+which Slack shows exactly as written: a reporter who types `<!channel>`, `<http://x|y>` or
+`*Acknowledged*` cannot ping the workspace, forge a link or fake a line of the DSL's view of the
+report. What is sent as mrkdwn (an alert's bold heading, the notification text) goes through
+`escape` first.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from dialogs.prompts import Command
 
 Block = dict[str, Any]
 
-TONE_MARK = {Tone.ERROR: ":warning: ", Tone.WARNING: ":rotating_light: ", Tone.ADVICE: ":bulb: "}
+# As characters, not :shortcodes:: plain_text shows a typed `:warning:` as typed, so it cannot pass for ours.
+TONE_MARK = {Tone.ERROR: "\u26a0\ufe0f ", Tone.WARNING: "\U0001f6a8 ", Tone.ADVICE: "\U0001f4a1 "}
 TYPED = {InputKind.TEXT, InputKind.URL, InputKind.DATE, InputKind.PERSON}
 STEERING = set(Command)
 # Block Kit's limits (api.slack.com/reference/block-kit): text per section, elements per
@@ -73,34 +77,45 @@ def plain_text(text: str, limit: int = LABEL_CHARS) -> dict[str, Any]:
 
 def sections(mrkdwn: str) -> list[Block]:
     """Already-escaped mrkdwn as sections of at most 3,000 characters, split at line ends."""
-    blocks: list[Block] = []
+    return [_section(chunk) for chunk in _chunks(mrkdwn, escaped=True)]
+
+
+def literal_sections(text: str) -> list[Block]:
+    """Text shown exactly as written (no markup, mention, link or :emoji: read in it), in sections Slack accepts."""
+    return [{"type": "section", "text": {"type": "plain_text", "text": chunk, "emoji": False}}
+            for chunk in _chunks(text, escaped=False)]
+
+
+def _chunks(text: str, *, escaped: bool) -> list[str]:
+    """`text` in pieces of at most 3,000 characters, split at line ends where it can be."""
+    chunks: list[str] = []
     chunk = ""
-    for line in mrkdwn.split("\n"):
+    for line in text.split("\n"):
         while len(line) > SECTION_CHARS:
             if chunk:
-                blocks.append(_section(chunk))
+                chunks.append(chunk)
                 chunk = ""
-            # Never split inside an escape such as &amp;: back up to the last '&' if one is cut.
             cut = SECTION_CHARS
-            amp = line.rfind("&", cut - 5, cut)
-            cut = amp if amp > 0 and ";" not in line[amp:cut] else cut
-            blocks.append(_section(line[:cut]))
+            if escaped:  # never split inside an escape such as &amp;: back up to the last '&' if one is cut
+                amp = line.rfind("&", cut - 5, cut)
+                cut = amp if amp > 0 and ";" not in line[amp:cut] else cut
+            chunks.append(line[:cut])
             line = line[cut:]
         candidate = f"{chunk}\n{line}" if chunk else line
         if len(candidate) > SECTION_CHARS:
-            blocks.append(_section(chunk))
+            chunks.append(chunk)
             candidate = line
         chunk = candidate
-    if chunk or not blocks:
-        blocks.append(_section(chunk or " "))
-    return blocks
+    if chunk or not chunks:
+        chunks.append(chunk or " ")
+    return chunks
 
 
 def render(replies: Sequence[Reply]) -> Message:
     """A turn's replies as one message: each reply's text, then its buttons or colleague menu."""
     blocks: list[Block] = []
     for index, reply in enumerate(replies):
-        blocks += sections(TONE_MARK.get(reply.tone, "") + escape(reply.text))
+        blocks += literal_sections(TONE_MARK.get(reply.tone, "") + reply.text)
         block_id = f"{QUESTION_BLOCK}:{reply.field or '-'}:{index}"
         if reply.input is InputKind.PERSON:
             people = [c for c in reply.choices if c.id not in STEERING]

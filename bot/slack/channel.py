@@ -9,17 +9,21 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.request.internals import parse_body
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import App
+from bot.http_body import BadBody, has_lone_surrogate, read_text
 from bot.slack.handlers import Handlers
 from bot.slack.ids import EVENTS_PATH
 from bot.slack.outbox import Outbox
 from bot.slack.retries import skip_handled_events
+from bot.slack.shape import problem
 from bot.work import DRAIN_SECONDS, InFlight
 from routing.school import Person
 
@@ -27,6 +31,9 @@ log = logging.getLogger(__name__)
 
 # How long one call to Slack may take before it counts as failed (and is tried again later).
 SEND_TIMEOUT_SECONDS = 10.0
+# Events come as JSON; commands, shortcuts and interactions as a form (with a JSON `payload`).
+SLACK_TYPES = ("application/json", "application/x-www-form-urlencoded")
+
 
 @dataclass
 class Registered:
@@ -81,19 +88,49 @@ class SlackChannel:
         return await self._work.idle(timeout)
 
     async def handle(self, request: web.Request) -> web.Response:
-        """POST /slack/events: events, commands, shortcuts and interactions, all signed by Slack."""
-        body = await request.text()
-        # bolt parses the body before it checks the signature, so junk from anyone would reach its
-        # parser (and answer 500); check the signature first and answer 401 or 400 instead.
-        if not self.verifier.is_valid(body, request.headers.get("X-Slack-Request-Timestamp", ""),
-                                      request.headers.get("X-Slack-Signature", "")):
+        """POST /slack/events: events, commands, shortcuts and interactions, all signed by Slack.
+
+        bolt parses a body before it checks the signature, and raises (answering 500) on much that
+        is not Slack's, so everything is checked here first: its type (415), its encoding (400),
+        its signature and timestamp (401), that it parses (400), and that its fields have the
+        types Slack sends (400).
+        """
+        if request.content_type not in SLACK_TYPES:
+            return web.Response(status=415, text="Slack sends application/json or application/x-www-form-urlencoded")
+        try:
+            body = await read_text(request)
+        except BadBody as exc:
+            return exc.response()
+        if not self._signed(body, request.headers.get("X-Slack-Request-Timestamp", ""),
+                            request.headers.get("X-Slack-Signature", "")):
             return web.Response(status=401, text="invalid request")
         try:
-            bolt_request = await to_bolt_request(request)  # aiohttp keeps the body read above
-        except (ValueError, AttributeError, TypeError):
-            # Signed, yet not JSON or not an object: bolt's parser raises one of these.
+            parsed = parse_body(body, request.content_type)  # bolt's own parser, as bolt will run it below
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
+            return web.Response(status=400, text="the request body could not be read")
+        wrong = problem(parsed)
+        if wrong is None and has_lone_surrogate(parsed):
+            wrong = "it holds text that is not Unicode (a lone surrogate escape)"
+        if wrong is not None:
+            log.warning("a signed Slack request was refused: %s", wrong)
+            return web.Response(status=400, text=f"the request is not as Slack sends it: {wrong}")
+        # The content type without its parameters, so that bolt parses the body just as it was checked.
+        headers = {name: value for name, value in request.headers.items() if name.lower() != "content-type"}
+        try:
+            bolt_request = AsyncBoltRequest(body=body, query=request.query_string,
+                                            headers={**headers, "Content-Type": request.content_type})
+        except (ValueError, LookupError, AttributeError, TypeError):  # bolt reading a shape the check let by
+            log.warning("bolt could not read a signed Slack request", exc_info=True)
             return web.Response(status=400, text="the request body could not be read")
         return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
+
+    def _signed(self, body: str, timestamp: str, signature: str) -> bool:
+        """Whether Slack signed `body`, within the last five minutes (slack_sdk's check, made total)."""
+        # slack_sdk raises, rather than answering False, on a timestamp that is not a number and
+        # on a signature that is not ASCII; neither comes from Slack.
+        if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12) or not signature.isascii():
+            return False
+        return self.verifier.is_valid(body, timestamp, signature)
 
     def mount(self, server: web.Application, *, outbox_seconds: float) -> None:
         """Serve POST /slack/events on `server`, and run the outbox while it runs."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.app import App
-from bot.slack.blocks import Block, escape, plain_text, sections
+from bot.slack.blocks import Block, escape, literal_sections, plain_text, sections
 from bot.slack.ids import NOTE_BLOCK, NOTE_INPUT, ActionId, CallbackId
 from dialogs import Reply
 from routing.vocabulary import CATEGORY_LABELS, Category
@@ -37,8 +37,9 @@ class NoteTarget:
         """From a modal's private_metadata; None if it is not ours."""
         try:
             data = json.loads(metadata)
-            return cls(str(data["ref"]), NoteKind(data["kind"]), data.get("channel"))
-        except (ValueError, KeyError, TypeError):
+            channel = data.get("channel")
+            return cls(str(data["ref"]), NoteKind(data["kind"]), channel if isinstance(channel, str) else None)
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):  # not ours: not even an object
             return None
 
 
@@ -86,9 +87,9 @@ def note_modal(target: NoteTarget) -> Block:
 
 def report_modal(title: str, reply: Reply | None) -> Block:
     """A report's details and history (or why it cannot be shown); loading while `reply` is None."""
-    text = "Loading…" if reply is None else escape(reply.text)
+    # The log holds what staff typed (the report's words, notes): shown literally, never read as mrkdwn.
+    blocks = literal_sections("Loading…" if reply is None else reply.text)
     # A modal holds 100 blocks: a log too long for that is cut, and says so.
-    blocks = sections(text)
     if len(blocks) > 99:
         blocks = blocks[:98] + sections("… (cut short: see `safeguard log export` for the whole log)")
     return {

@@ -10,7 +10,6 @@ invoke response itself, serialized once.
 from __future__ import annotations
 
 import ipaddress
-import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
@@ -25,6 +24,7 @@ from botbuilder.integration.aiohttp import (  # type: ignore[import-untyped]
 from botbuilder.schema import Activity, ActivityTypes, Attachment, ConversationReference  # type: ignore[import-untyped]
 from msrest.serialization import Model
 
+from bot.http_body import BadBody, load_json, read_text
 from bot.teams.cards import CARD_CONTENT_TYPE, Card, text_of
 from bot.teams.settings import TeamsSettings
 
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 Logic = Callable[[Any], Awaitable[None]]  # a turn's work, given botbuilder's TurnContext
 # A personal chat's id in Teams runs to about 130 characters; an activity id to about 40.
 REF_CHARS = 200
+ID_CHARS = 1000  # far past any id Teams sends: not an id
 
 
 class BadActivity(ValueError):
@@ -144,29 +145,72 @@ def parse_external_ref(value: str) -> tuple[str, str | None]:
     return activity_id, conversation_id or None
 
 
+# Fields botbuilder reads as text and puts into addresses (the reply goes to
+# serviceUrl/v3/conversations/{conversation.id}/activities/{id}): msrest passes an object through
+# as it came, so one there is refused rather than sent on.
+TEXT_FIELDS = ("type", "id", "serviceUrl", "channelId", "replyToId", "name", "action", "text", "textFormat", "locale")
+PARTY_TEXT_FIELDS = ("id", "name", "aadObjectId", "conversationType", "tenantId", "role")
+
+
 async def _read_activity(request: web.Request) -> Any:
-    if "application/json" not in request.headers.get("Content-Type", ""):
+    if request.content_type != "application/json":
         raise BadActivity(415, "send the activity as application/json")
     try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise BadActivity(400, "the request body is not JSON") from None
+        body = load_json(await read_text(request))
+    except BadBody as exc:
+        raise BadActivity(exc.status, str(exc)) from None
     if not isinstance(body, dict):
         raise BadActivity(400, "the request body is not an activity")
+    wrong = _wrong_field(body)
+    if wrong is not None:
+        raise BadActivity(400, f"the activity's {wrong}")
     try:
         activity = Activity().deserialize(body)
     except Exception:  # msrest raises DeserializationError and, for odd shapes, TypeError or AttributeError
         raise BadActivity(400, "the request body is not an activity") from None
     if not isinstance(activity.type, str) or not activity.type:
         raise BadActivity(400, "the activity has no type")
-    url = urlparse(activity.service_url or "")
-    if url.scheme not in ("http", "https") or not url.netloc:
+    if not _web_address(activity.service_url or ""):
         raise BadActivity(400, "the activity has no serviceUrl to answer to")
     if activity.conversation is None or not activity.conversation.id:
         raise BadActivity(400, "the activity has no conversation id")
     if activity.from_property is None or not activity.from_property.id:
         raise BadActivity(400, "the activity has no sender (from.id)")
     return activity
+
+
+def _wrong_field(body: Mapping[str, Any]) -> str | None:
+    """The first field that should be text and is not (`conversation.id is not text`), if any."""
+    for name in TEXT_FIELDS:
+        if body.get(name) is not None and not isinstance(body[name], str):
+            return f"{name} is not text"
+    for party in ("from", "recipient", "conversation"):
+        value = body.get(party)
+        if isinstance(value, dict):
+            for name in PARTY_TEXT_FIELDS:
+                if value.get(name) is not None and not isinstance(value[name], str):
+                    return f"{party}.{name} is not text"
+    # Ids go into the reply's address (a NUL there, or one past a server's 8 KB line, made the reply
+    # itself fail) and into the database.
+    conversation = body.get("conversation")
+    ids = {"id": body.get("id"), "replyToId": body.get("replyToId"),
+           "conversation.id": conversation.get("id") if isinstance(conversation, dict) else None}
+    for name, found in ids.items():
+        if isinstance(found, str) and not (found.isprintable() and len(found) <= ID_CHARS):
+            return f"{name} is not an id (a control character, or over {ID_CHARS:,} characters)"
+    return None
+
+
+def _web_address(text: str) -> bool:
+    """Whether `text` is an http(s) address botbuilder can send to (no spaces, a host, a real port)."""
+    if any(char.isspace() or not char.isprintable() for char in text):
+        return False
+    try:
+        url = urlparse(text)
+        _ = url.port  # raises ValueError for a port that is not a number
+    except ValueError:  # `http://[::1` (an unclosed IPv6 address)
+        return False
+    return url.scheme in ("http", "https") and bool(url.hostname)
 
 
 def _check_anonymous(request: web.Request, auth_header: str) -> None:

@@ -27,6 +27,7 @@ from bot.teams.replies import (
     personal,
 )
 from dialogs import Draft, DraftError, Reply, Tone
+from dialogs.validation import visible
 from routing.school import Person
 from routing.vocabulary import CATEGORY_LABELS, Category
 from storage.drafts import load_draft
@@ -134,7 +135,8 @@ class TeamsBot:
             return cards.render([STALE, *await conversation.begin(self.app, channel=TEAMS, user_id=person.id)])
         replies = await conversation.message(self.app, channel=TEAMS, user_id=person.id, text=text)
         chosen = self.app.person(text)
-        label = str(value.get("label") or (chosen.name if chosen is not None else text))
+        # Shown back at the top of the next card: as the dialog read it, without what cannot be seen.
+        label = visible(str(value.get("label") or (chosen.name if chosen is not None else text)))
         # No reply at all is a report just sent: its receipt follows from the outbox.
         taken = not replies or replies[0].tone is not Tone.ERROR
         return cards.render(replies, Answered(label) if taken and label.strip() else None)
@@ -142,6 +144,7 @@ class TeamsBot:
     async def report_action(self, person: Person, value: dict[str, Any]) -> Reply:
         """Acknowledge, Add note, Record action, LADO consulted or View log on an alert."""
         action = value.get("action")
+        action = action if isinstance(action, str) else None  # a list here is not a button of ours (nor hashable)
         reference = str(value.get("reference") or "")
         if action == "acknowledge":
             result = await lifecycle.acknowledge(self.app, person.id, reference)
@@ -150,7 +153,7 @@ class TeamsBot:
             return result.reply
         if action in cards.NOTE_INPUTS:
             kind = NoteKind.ACTION if action == "record_action" else NoteKind.NOTE
-            text = str(value.get(cards.NOTE_INPUTS[str(action)]) or "")
+            text = str(value.get(cards.NOTE_INPUTS[action]) or "")
             return (await lifecycle.add_note(self.app, person.id, reference, text, kind=kind)).reply
         if action == "view":
             return (await lifecycle.view(self.app, person.id, reference)).reply

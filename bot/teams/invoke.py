@@ -80,7 +80,7 @@ class Invokes:
         verb = action.get("verb") if isinstance(action, dict) else None
         data = action.get("data") if isinstance(action, dict) else None
         data = data if isinstance(data, dict) else {}
-        if verb not in VERBS | {REFRESH} or not isinstance(data.get("reference"), str):
+        if not isinstance(verb, str) or verb not in VERBS | {REFRESH} or not isinstance(data.get("reference"), str):
             await invoke_reply(context, 400, error_response(400, "BadRequest",
                                                             "expected an action with a verb and a report reference"))
             return

@@ -233,6 +233,35 @@ class Phone:
         }
 
 
+def text_objects(call: Call) -> list[dict[str, Any]]:
+    """Every Block Kit text object a call sent (in its blocks or its view), in order."""
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") in ("mrkdwn", "plain_text") and isinstance(node.get("text"), str):
+                found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk([call.args.get("blocks"), call.args.get("view")])
+    return found
+
+
+def read_as_markup(call: Call) -> str:
+    """What Slack parses for markup in a call: its notification text and its mrkdwn text objects."""
+    texts = [str(call.args.get("text") or "")] + [t["text"] for t in text_objects(call) if t["type"] == "mrkdwn"]
+    return "\n".join(texts)
+
+
+def shown_literally(call: Call) -> str:
+    """What a call asked Slack to show as typed: its plain_text objects."""
+    return "\n".join(t["text"] for t in text_objects(call) if t["type"] == "plain_text")
+
+
 def find_button(message: dict[str, Any], label: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The actions block and the button labelled `label` in a message."""
     for block in message.get("blocks", []):

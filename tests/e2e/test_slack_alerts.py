@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from sqlalchemy import select
 
 from bot.delivery import FIRST_RETRY
@@ -11,7 +9,7 @@ from routing.vocabulary import Category
 from storage.log import events_for
 from storage.models import AlertDelivery, Report, ReportNote
 from tests.e2e.reports import submit
-from tests.e2e.slack_rig import Rig, eventually, find_button
+from tests.e2e.slack_rig import Rig, eventually, find_button, read_as_markup, shown_literally
 from tests.e2e.conftest import RigFactory
 
 FORGED = "He wrote <!channel> and <http://bad.example/x|click here> and &lt;!here&gt; &amp; more"
@@ -25,20 +23,22 @@ async def test_what_staff_type_cannot_ping_anyone_or_forge_a_link(rig: Rig) -> N
     for words in ("no", "no"):
         await teacher.type(words)
     summary = await teacher.type("no")
-    shown = summary.args["blocks"][0]["text"]["text"]
-    # What they typed, in words: a mention is plain text, the link keeps its address, nothing is markup.
-    assert "He wrote @channel and click here (http://bad.example/x) and &lt;!here&gt; &amp;amp; more" not in shown
-    assert "He wrote @channel and click here (http://bad.example/x) and &lt;!here&gt; &amp; more" in shown
+    # What they typed, in words, shown as plain_text: Slack reads no mention, link or formatting there.
+    assert summary.args["blocks"][0]["text"]["type"] == "plain_text"
+    typed = "He wrote @channel and click here (http://bad.example/x) and <!here> & more"
+    assert typed in shown_literally(summary)
+    # The notification text is mrkdwn, so there it is escaped, once.
+    assert "He wrote @channel and click here (http://bad.example/x) and &lt;!here&gt; &amp; more" in summary.args["text"]
     await teacher.tap("Send")
     alert = dsl.message_of(await dsl.wait_for_post(1))
     block, button = find_button(alert, "View log")
     assert (await rig.interact(dsl.action_payload(alert, block, button))).status == 200
-    logged = (await rig.fake.wait_for("views.update"))[0].args["view"]
-    assert "&lt;!here&gt;" in json.dumps(logged)
+    logged = (await rig.fake.wait_for("views.update"))[0]
+    assert typed in shown_literally(logged)
     for call in rig.fake.calls:
-        sent = call.text()
+        parsed = read_as_markup(call)
         for markup in ("<!channel>", "<!here>", "<http", "|click here>"):
-            assert markup not in sent, (call.method, sent)
+            assert markup not in parsed, (call.method, parsed)
     async with rig.app.sessions() as session:
         report = (await session.scalars(select(Report))).one()
         assert report.details["The child's words"] == (
