@@ -39,7 +39,7 @@ from bot.teams import TEAMS_KEY
 from routing.school import load_school
 from storage.db import create_engine, sessionmaker
 from storage.log import verify
-from tests.builders import example_school_with_ids
+from tests.builders import TEST_KEYS, example_school_with_ids
 from tests.e2e.fake_slack import TOKEN, FakeSlack, dm_channel
 from tests.e2e.reports import submit
 from tests.e2e.slack_rig import SECRET, SLACK_IDS, eventually
@@ -104,7 +104,7 @@ async def served(tmp_path_factory: pytest.TempPathFactory, migrated_templates: d
     shm = Path("/dev/shm")
     folder = Path(tempfile.mkdtemp(dir=shm)) if shm.is_dir() else tmp_path_factory.mktemp("fuzz")
     shutil.copyfile(migrated_templates["sqlite"], folder / "safeguard.db")
-    engine = create_engine(f"sqlite+aiosqlite:///{folder / 'safeguard.db'}")
+    engine = create_engine(f"sqlite+aiosqlite:///{folder / 'safeguard.db'}", keys=TEST_KEYS)
     school = _school_on_both(folder / "school.yaml")
     slack, connector = FakeSlack(), FakeBotConnector()
     fakes = [TestServer(slack.application(), host="127.0.0.1"), TestServer(connector.application(), host="127.0.0.1")]
