@@ -12,9 +12,12 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Generic, Protocol, TypeVar
 
 from bot import digest_delivery, notices
 from bot.app import STORE_ERRORS, App
+from storage.alerts import release
+from storage.models import AlertDelivery, DigestDelivery
 
 log = logging.getLogger(__name__)
 
@@ -62,58 +65,90 @@ async def deliver_round(app: App, channel: str, send_notice: SendNotice, send_di
     of the round until the platform's Retry-After; a permanent failure is given up on and the
     DSL is told.
     """
-    sent = 0
     try:
         waiting = await notices.pending(app, channel)
     except STORE_ERRORS:
         log.exception("could not read the %s outbox", channel)
         waiting = []
-    for index, notice in enumerate(waiting):
-        outcome = await send_notice(notice)
-        if isinstance(outcome, Delivered):
-            await notices.delivered(app, notice, outcome.external_ref)
-            sent += 1
-            continue
-        log.warning("%s %s to %s on %s not sent: %s", notice.kind, notice.reference, notice.person_id, channel,
-                    outcome.error)
-        if outcome.retry_after is not None:
-            until = _after(app, outcome.retry_after)
-            await notices.failed(app, notice, outcome.error, until)
-            await notices.release(app, waiting[index + 1:], until)
-            return sent  # the digests wait too: the platform asked for quiet
-        if outcome.permanent:
-            await notices.give_up(app, notice, outcome.error)
-        else:
-            await notices.failed(app, notice, outcome.error, retry_at(app.now(), notice.attempts + 1))
+    sent, quiet = await _drain(app, channel, waiting, send_notice, NOTICES)
+    if quiet:
+        return sent  # the digests wait too: the platform asked for quiet
     try:
         digests = await digest_delivery.claim(app, channel)
     except STORE_ERRORS:
         log.exception("could not read the %s digest outbox", channel)
         digests = []
-    return sent + await _deliver_digests(app, channel, digests, send_digest)
+    return sent + (await _drain(app, channel, digests, send_digest, DIGESTS))[0]
 
 
-async def _deliver_digests(
-    app: App, channel: str, digests: Sequence[digest_delivery.QueuedDigest], send_digest: SendDigest,
-) -> int:
+class Item(Protocol):
+    """A message claimed from an outbox: who it is for, and how often it was tried."""
+
+    @property
+    def person_id(self) -> str: ...
+
+    @property
+    def attempts(self) -> int: ...
+
+
+T = TypeVar("T", bound=Item)
+
+
+@dataclass(frozen=True)
+class Book(Generic[T]):
+    """How one outbox records what became of its messages."""
+
+    model: type[AlertDelivery] | type[DigestDelivery]
+    row_id: Callable[[T], int]
+    label: Callable[[T], str]
+    delivered: Callable[[App, T, str | None], Awaitable[None]]
+    failed: Callable[[App, T, str, datetime | None], Awaitable[None]]
+    give_up: Callable[[App, T, str], Awaitable[None]]
+
+
+NOTICES: Book[notices.Notice] = Book(
+    AlertDelivery, lambda n: n.delivery_id, lambda n: f"{n.kind} {n.reference}",
+    notices.delivered, notices.failed, notices.give_up,
+)
+DIGESTS: Book[digest_delivery.QueuedDigest] = Book(
+    DigestDelivery, lambda d: d.digest_id, lambda d: f"the {d.week} digest",
+    digest_delivery.delivered, digest_delivery.failed, digest_delivery.give_up,
+)
+
+
+async def _drain(
+    app: App, channel: str, items: Sequence[T], send: Callable[[T], Awaitable[Outcome]], book: Book[T],
+) -> tuple[int, bool]:
+    """Send `items` in order, recording each outcome; how many went, and whether the platform asked for quiet."""
     sent = 0
-    for index, digest in enumerate(digests):
-        outcome = await send_digest(digest)
+    for index, item in enumerate(items):
+        outcome = await send(item)
         if isinstance(outcome, Delivered):
-            await digest_delivery.delivered(app, digest, outcome.external_ref)
+            await book.delivered(app, item, outcome.external_ref)
             sent += 1
             continue
-        log.warning("the %s digest to %s on %s not sent: %s", digest.week, digest.person_id, channel, outcome.error)
+        log.warning("%s to %s on %s not sent: %s", book.label(item), item.person_id, channel, outcome.error)
         if outcome.retry_after is not None:
             until = _after(app, outcome.retry_after)
-            await digest_delivery.failed(app, digest, outcome.error, until)
-            await digest_delivery.release(app, digests[index + 1:], until)
-            break
+            await book.failed(app, item, outcome.error, until)
+            await _release(app, book.model, [book.row_id(rest) for rest in items[index + 1:]], until)
+            return sent, True
         if outcome.permanent:
-            await digest_delivery.give_up(app, digest, outcome.error)
+            await book.give_up(app, item, outcome.error)
         else:
-            await digest_delivery.failed(app, digest, outcome.error, retry_at(app.now(), digest.attempts + 1))
-    return sent
+            await book.failed(app, item, outcome.error, retry_at(app.now(), item.attempts + 1))
+    return sent, False
+
+
+async def _release(app: App, model: type[AlertDelivery] | type[DigestDelivery], ids: list[int], until: datetime) -> None:
+    """Hand back messages claimed but not tried this round (the platform asked us to wait until `until`)."""
+    if not ids:
+        return
+    try:
+        async with app.sessions.begin() as session:
+            await release(session, model, ids, retry_at=until)
+    except STORE_ERRORS:
+        log.exception("could not hand back %d messages; their claims run out instead", len(ids))
 
 
 def _after(app: App, seconds: float) -> datetime:

@@ -7,15 +7,12 @@ send one digest, and a sender that dies mid-round leaves it to be claimed again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot import undelivered
 from bot.app import STORE_ERRORS, App
-from storage.alerts import release as release_rows
 from storage.digest_outbox import claim_digests, give_up_digest, mark_digest_failed, mark_digest_sent
-from storage.models import DigestDelivery
 
 log = logging.getLogger(__name__)
 
@@ -78,17 +75,6 @@ async def failed(app: App, digest: QueuedDigest, error: str, retry_at: datetime 
             await mark_digest_failed(session, now=app.now(), digest_id=digest.digest_id, error=error, retry_at=retry_at)
     except STORE_ERRORS:
         log.exception("could not record that the %s digest to %s failed", digest.week, digest.person_id)
-
-
-async def release(app: App, waiting: Sequence[QueuedDigest], retry_at: datetime) -> None:
-    """Hand back digests claimed but not tried this round (the platform asked us to wait until `retry_at`)."""
-    if not waiting:
-        return
-    try:
-        async with app.sessions.begin() as session:
-            await release_rows(session, DigestDelivery, [d.digest_id for d in waiting], retry_at=retry_at)
-    except STORE_ERRORS:
-        log.exception("could not hand back %d digests; their claims run out instead", len(waiting))
 
 
 async def give_up(app: App, digest: QueuedDigest, error: str) -> None:

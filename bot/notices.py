@@ -7,7 +7,6 @@ the same transaction, as a notice of its own (bot.undelivered).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,7 +18,6 @@ from dialogs import Reply
 from routing.vocabulary import Flag
 from storage import reports as store
 from storage.alerts import claim_alerts, give_up_alert, mark_alert_failed, mark_alert_sent
-from storage.alerts import release as release_rows
 from storage.models import AlertDelivery, NoticeKind, Recipient, RecipientKind, Report
 
 log = logging.getLogger(__name__)
@@ -83,17 +81,6 @@ async def failed(app: App, notice: Notice, error: str, retry_at: datetime | None
                                     retry_at=retry_at)
     except STORE_ERRORS:
         log.exception("could not record that %s to %s failed", notice.reference, notice.person_id)
-
-
-async def release(app: App, waiting: Sequence[Notice], retry_at: datetime) -> None:
-    """Hand back notices claimed but not tried this round (the platform asked us to wait until `retry_at`)."""
-    if not waiting:
-        return
-    try:
-        async with app.sessions.begin() as session:
-            await release_rows(session, AlertDelivery, [n.delivery_id for n in waiting], retry_at=retry_at)
-    except STORE_ERRORS:
-        log.exception("could not hand back %d notices; their claims run out instead", len(waiting))
 
 
 async def give_up(app: App, notice: Notice, error: str) -> None:
