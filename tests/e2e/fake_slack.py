@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,7 @@ class Call:
     method: str
     args: dict[str, Any]
     result: dict[str, Any] = field(default_factory=dict)
+    at: float = field(default_factory=time.monotonic)  # when it arrived (bench/alert.py times alerts by it)
 
     def text(self) -> str:
         """Everything this call asked Slack to show, as one string (for checks on what was sent)."""
