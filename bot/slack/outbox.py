@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import conversation, digest_delivery, notices
-from bot.delivery import DEFAULT_RETRY_AFTER, Delivered, Failure, Outcome, deliver_round
+from bot.delivery import DEFAULT_RETRY_AFTER, Delivered, Failure, Outcome, Rounds, deliver_round
 from bot.app import SLACK, STORE_ERRORS, App
 from bot.slack.blocks import Message, alert_message, render
 from dialogs import Reply
@@ -73,7 +73,7 @@ class Outbox:
     def __init__(self, app: App, client: AsyncWebClient) -> None:
         self.app = app
         self.client = client
-        self._lock = asyncio.Lock()
+        self._rounds = Rounds()
 
     async def open_dm(self, slack_id: str) -> str:
         """The id of the bot's direct-message channel with this Slack user."""
@@ -99,8 +99,7 @@ class Outbox:
 
     async def deliver(self) -> int:
         """Send every notice and digest due on Slack; how many went (a failure is recorded and tried again)."""
-        async with self._lock:
-            return await deliver_round(self.app, SLACK, self._send, self._send_digest)
+        return await self._rounds.run(lambda: deliver_round(self.app, SLACK, self._send, self._send_digest))
 
     async def _send(self, notice: notices.Notice) -> Outcome:
         person = self.app.person(notice.person_id)

@@ -10,7 +10,7 @@ from typing import Any
 from botbuilder.schema import Activity, ActivityTypes, Attachment, TextFormatTypes  # type: ignore[import-untyped]
 
 from bot import conversation, digest_delivery, notices
-from bot.delivery import DEFAULT_RETRY_AFTER, Delivered, Failure, Outcome, deliver_round
+from bot.delivery import DEFAULT_RETRY_AFTER, Delivered, Failure, Outcome, Rounds, deliver_round
 from bot.app import STORE_ERRORS, TEAMS, App
 from bot.teams.adapter import Connector, card_activities, external_ref, parse_external_ref
 from bot.teams.cards import alert_card, render
@@ -52,12 +52,11 @@ class Outbox:
         self.send_timeout = send_timeout
         self.connector = connector
         self.references = references
-        self._lock = asyncio.Lock()
+        self._rounds = Rounds()
 
     async def deliver(self) -> int:
         """Send every notice and digest due on Teams; how many went (a failure is recorded and tried again)."""
-        async with self._lock:
-            return await deliver_round(self.app, TEAMS, self._send, self._send_digest)
+        return await self._rounds.run(lambda: deliver_round(self.app, TEAMS, self._send, self._send_digest))
 
     async def _send(self, notice: notices.Notice) -> Outcome:
         try:
