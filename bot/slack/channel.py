@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
@@ -52,6 +53,7 @@ class SlackChannel:
     def __init__(self, app: App, *, token: str, signing_secret: str, api_url: str,
                  send_timeout: float = SEND_TIMEOUT_SECONDS) -> None:
         self.app = app
+        self.send_timeout = send_timeout
         # base_url must end in '/': slack_sdk joins method names onto it with urljoin.
         base_url = api_url if api_url.endswith("/") else api_url + "/"
         self.client = AsyncWebClient(token=token, base_url=base_url, timeout=int(max(send_timeout, 1)))
@@ -139,6 +141,11 @@ class SlackChannel:
 
     def _running(self, every: float) -> Callable[[web.Application], AsyncIterator[None]]:
         async def running(_server: web.Application) -> AsyncIterator[None]:
+            # One HTTP session for every call to Slack while the server runs: without it slack_sdk
+            # opens a connection (a TLS handshake, to the real Slack) for each call. bolt hands the
+            # listeners' clients the same session. slack_sdk takes the time-out from the session then.
+            session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.send_timeout))
+            self.client.session = self.outbox.client.session = session
             stop = asyncio.Event()
             loop = asyncio.create_task(self.outbox.run(every, stop), name="slack-outbox")
             yield
@@ -150,6 +157,7 @@ class SlackChannel:
                 await asyncio.wait_for(loop, DRAIN_SECONDS)
             except TimeoutError:
                 log.warning("stopped the Slack outbox in the middle of a round")
+            await session.close()
 
         return running
 
