@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
+from typing import overload
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -44,6 +46,12 @@ class App:
     clock: Callable[[], datetime] = field(default=utc_now)
     # How long a sender holds the messages it took before another may take them (see storage.alerts).
     lease: timedelta = timedelta(seconds=CLAIM_SECONDS)
+    # How many times this process has queued notices from a report sent, so a channel can skip
+    # an outbox round after a dialog message that sent nothing (most do not; bench/ack.py).
+    reports_queued: int = field(default=0, init=False, compare=False)
+    # The directory as the dialogs take it, built once per school config, not once per message.
+    _directory: tuple[School | None, tuple[Colleague, ...]] = field(default=(None, ()), init=False, repr=False,
+                                                                      compare=False)
 
     def now(self) -> datetime:
         """The current time, in UTC (tests pass a clock they move by hand)."""
@@ -84,9 +92,41 @@ class App:
         order = ((preferred,) if preferred in self.channels else ()) + self.channels
         return next((channel for channel in order if channel is not None and reaches(channel, person)), None)
 
-    def colleagues(self, reporter_id: str) -> list[Colleague]:
+    def colleagues(self, reporter_id: str) -> Sequence[Colleague]:
         """The staff a report can be about: everyone in the directory but the reporter."""
-        return [Colleague(p.id, p.name) for p in self.school.people if p.id != reporter_id]
+        school, everyone = self._directory
+        if school is not self.school:
+            everyone = tuple(Colleague(p.id, p.name) for p in self.school.people)
+            self._directory = (self.school, everyone)
+        return Others(everyone, reporter_id)
+
+
+class Others(Sequence[Colleague]):
+    """The directory without one person, listed only if a question asks who a report is about.
+
+    Most messages answer other questions; listing a large school's staff for each of them
+    cost a tenth of the server's time under load (bench/ack.py).
+    """
+
+    def __init__(self, everyone: tuple[Colleague, ...], left_out: str) -> None:
+        self._everyone = everyone
+        self._left_out = left_out
+
+    @cached_property
+    def _listed(self) -> list[Colleague]:
+        return [colleague for colleague in self._everyone if colleague.id != self._left_out]
+
+    @overload
+    def __getitem__(self, index: int) -> Colleague: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Colleague]: ...
+
+    def __getitem__(self, index: int | slice) -> Colleague | Sequence[Colleague]:
+        return self._listed[index]
+
+    def __len__(self) -> int:
+        return len(self._listed)
 
 
 def reaches(channel: str, person: Person) -> bool:
