@@ -20,6 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import App
 from bot.http_body import BadBody, has_lone_surrogate, read_text
+from bot.inbound import InboundLedger
 from bot.slack.handlers import Handlers
 from bot.slack.ids import EVENTS_PATH
 from bot.slack.outbox import Outbox
@@ -70,7 +71,8 @@ class SlackChannel:
         self.registered = Registered()
         self._locks: dict[str, asyncio.Lock] = {}
         self._work = InFlight()
-        self.bolt.middleware(skip_handled_events(app))
+        self.inbound = InboundLedger(app.sessions)
+        self.bolt.middleware(skip_handled_events(self.inbound))
         Handlers(self).register()
 
     def person(self, slack_id: str | None) -> Person | None:

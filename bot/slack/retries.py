@@ -9,15 +9,15 @@ from typing import Any
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from bot.app import SLACK, STORE_ERRORS, App
-from storage.inbound import seen_inbound
+from bot.app import SLACK, STORE_ERRORS
+from bot.inbound import InboundLedger
 
 log = logging.getLogger(__name__)
 
 Middleware = Callable[[dict[str, Any], AsyncBoltRequest, Callable[[], Awaitable[None]]], Awaitable[BoltResponse | None]]
 
 
-def skip_handled_events(app: App) -> Middleware:
+def skip_handled_events(ledger: InboundLedger) -> Middleware:
     """A global bolt middleware: an event whose id was handled before is acked and not run again.
 
     Slack retries when our answer is slow or lost (X-Slack-Retry-Num); bolt acks before it
@@ -31,8 +31,7 @@ def skip_handled_events(app: App) -> Middleware:
             await next()
             return None
         try:
-            async with app.sessions.begin() as session:
-                seen = await seen_inbound(session, channel=SLACK, event_id=event_id)
+            seen = await ledger.seen(SLACK, event_id)
         except STORE_ERRORS:
             log.exception("could not record Slack event %s; handling it anyway", event_id)
             seen = False

@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.app import TEAMS, App
+from bot.inbound import InboundLedger
 from bot.teams.adapter import Connector
 from bot.teams.handlers import TeamsBot
 from bot.teams.outbox import Outbox
@@ -31,6 +32,7 @@ class TeamsChannel:
         self.connector = Connector(settings, credentials_factory=credentials_factory)
         self.directory = Directory(app)
         self.references = References(app)
+        self.inbound = InboundLedger(app.sessions)
         self.outbox = Outbox(app, self.connector, self.references, send_timeout=settings.send_timeout)
         self.bot = TeamsBot(self)
         self._locks: dict[str, asyncio.Lock] = {}

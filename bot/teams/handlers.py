@@ -31,7 +31,6 @@ from dialogs.validation import visible
 from routing.school import Person
 from routing.vocabulary import CATEGORY_LABELS, Category
 from storage.drafts import load_draft
-from storage.inbound import seen_inbound
 from storage.models import NoteKind
 
 if TYPE_CHECKING:
@@ -217,8 +216,7 @@ class TeamsBot:
         # Teams message ids are unique within a conversation only, and conversation ids are long.
         key = hashlib.sha256(f"{activity.conversation.id}\n{activity.id}".encode()).hexdigest()
         try:
-            async with self.app.sessions.begin() as session:
-                return await seen_inbound(session, channel=TEAMS, event_id=key)
+            return await self.teams.inbound.seen(TEAMS, key)
         except STORE_ERRORS:
             log.exception("could not check whether activity %s was handled before", activity.id)
             return False  # handle it: the conversation says so if the database is down
