@@ -62,17 +62,26 @@ class Rounds:
     outbox is read once per round, not once per message (measured in bench/ack.py).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, app: App) -> None:
+        self.app = app
         self._lock = asyncio.Lock()
         self._started = 0
+        self._reports_queued = -1  # app.reports_queued when the last round began
 
-    async def run(self, deliver: Callable[[], Awaitable[int]]) -> int:
-        """Run `deliver` unless a round that began after this call has already finished; how many it sent."""
+    async def run(self, deliver: Callable[[], Awaitable[int]], *, only_new_reports: bool = False) -> int:
+        """Run `deliver` unless a round that began after this call has already finished; how many it sent.
+
+        With `only_new_reports` (after a dialog message), also not unless a report was sent in
+        this process since the last round began: nothing else a dialog does queues anything.
+        """
         wanted = self._started + 1
         async with self._lock:
             if self._started >= wanted:
                 return 0  # a round began after we asked, and has finished: what we queued was tried
+            if only_new_reports and self.app.reports_queued == self._reports_queued:
+                return 0
             self._started += 1
+            self._reports_queued = self.app.reports_queued
             return await deliver()
 
 

@@ -99,6 +99,7 @@ async def submit(app: App, *, reporter_id: str, channel: str, report: ReportDraf
     except ROUTE_ERRORS:
         log.exception("could not route %s", reference)
         return [messages.saved_not_routed(app, reporter_id, reference)]
+    app.reports_queued += 1  # after the commit: a round that starts from now on finds the alerts
     return []
 
 

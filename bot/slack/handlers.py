@@ -110,7 +110,7 @@ class Handlers:
             replies = await conversation.message(self.app, channel=SLACK, user_id=person.id,
                                                  text=from_slack(str(event.get("text") or "")))
             await self._post(channel, replies)
-        await self.outbox.deliver()
+        await self.outbox.deliver_sent_reports()
 
     async def command(self, ack: AsyncAck, body: Body) -> None:
         """/report, typed anywhere: the report carries on in the bot's direct messages."""
@@ -170,7 +170,7 @@ class Handlers:
             replies = await conversation.message(self.app, channel=SLACK, user_id=person.id, text=value)
             await self._mark_answered(body, label)
             await self._post(channel, replies)
-        await self.outbox.deliver()
+        await self.outbox.deliver_sent_reports()
 
     # --- alerts -------------------------------------------------------------------------
 

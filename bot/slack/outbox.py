@@ -73,7 +73,7 @@ class Outbox:
     def __init__(self, app: App, client: AsyncWebClient) -> None:
         self.app = app
         self.client = client
-        self._rounds = Rounds()
+        self._rounds = Rounds(app)
 
     async def open_dm(self, slack_id: str) -> str:
         """The id of the bot's direct-message channel with this Slack user."""
@@ -100,6 +100,11 @@ class Outbox:
     async def deliver(self) -> int:
         """Send every notice and digest due on Slack; how many went (a failure is recorded and tried again)."""
         return await self._rounds.run(lambda: deliver_round(self.app, SLACK, self._send, self._send_digest))
+
+    async def deliver_sent_reports(self) -> int:
+        """After a dialog message: a round only if a report was sent since the last one began (its alerts)."""
+        return await self._rounds.run(lambda: deliver_round(self.app, SLACK, self._send, self._send_digest),
+                                      only_new_reports=True)
 
     async def _send(self, notice: notices.Notice) -> Outcome:
         person = self.app.person(notice.person_id)

@@ -52,7 +52,7 @@ class Outbox:
         self.send_timeout = send_timeout
         self.connector = connector
         self.references = references
-        self._rounds = Rounds()
+        self._rounds = Rounds(app)
 
     async def deliver(self) -> int:
         """Send every notice and digest due on Teams; how many went (a failure is recorded and tried again)."""
