@@ -74,11 +74,28 @@ class Outbox:
         self.app = app
         self.client = client
         self._rounds = Rounds(app)
+        self._dms: dict[str, str] = {}  # Slack user id to the id of the bot's DM with them
 
     async def open_dm(self, slack_id: str) -> str:
-        """The id of the bot's direct-message channel with this Slack user."""
+        """The id of the bot's direct-message channel with this Slack user: asked once, then remembered.
+
+        Asking for every message was a second call to Slack before each alert (bench/alert.py).
+        A send that fails forgets the id, so the next attempt asks again.
+        """
+        known = self._dms.get(slack_id)
+        if known is not None:
+            return known
         opened = await self.client.conversations_open(users=slack_id)
-        return str(opened["channel"]["id"])
+        self._dms[slack_id] = dm = str(opened["channel"]["id"])
+        return dm
+
+    def _failed(self, slack_id: str, exc: Exception, *, remembered: bool) -> Failure:
+        """What a failed send means; a DM id remembered from before is forgotten, and never the reason to give up."""
+        self._dms.pop(slack_id, None)
+        found = failure(exc)
+        if found.permanent and remembered:
+            return Failure(found.error)  # tried again with the DM asked for afresh, then given up if it fails so
+        return found
 
     async def post(self, channel: str, message: Message, key: str | None = None) -> str:
         """Post a message (marked with `key`, if given); its 'channel:ts', which is how it is found again."""
@@ -111,19 +128,21 @@ class Outbox:
         if person is None or person.slack is None:
             return Failure(NO_SLACK_ID, permanent=True)
         message = alert_message(notice.alert) if notice.alert is not None else render(list(notice.replies))
+        remembered = person.slack in self._dms
         try:
             dm = await self.open_dm(person.slack)
             # A sender died mid-send: the message may be in the DM already; shown once, not twice.
             found = await self.find(dm, notice.key) if notice.in_doubt else None
             return Delivered(found or await self.post(dm, message, notice.key))
         except SEND_ERRORS as exc:
-            return failure(exc)
+            return self._failed(person.slack, exc, remembered=remembered)
 
     async def _send_digest(self, digest: digest_delivery.QueuedDigest) -> Outcome:
         """The digest's text into the person's DM, then its chart as a file in the same DM."""
         person = self.app.person(digest.person_id)
         if person is None or person.slack is None:
             return Failure(NO_SLACK_ID, permanent=True)
+        remembered = person.slack in self._dms
         try:
             dm = await self.open_dm(person.slack)
             found = await self.find(dm, digest.key) if digest.in_doubt else None
@@ -131,7 +150,7 @@ class Outbox:
                 return Delivered(found)
             external_ref = await self.post(dm, render([Reply(digest.text)]), digest.key)
         except SEND_ERRORS as exc:
-            return failure(exc)
+            return self._failed(person.slack, exc, remembered=remembered)
         # The text is the digest and stands alone: a chart that fails is logged, and the text
         # is still recorded sent, so nothing that happens to the chart sends the text twice.
         if digest.chart is not None:

@@ -93,9 +93,9 @@ class FakeSlack:
         """Answer the next call of `method` (into `channel`, if given) with `{"ok": false, "error": error}`."""
         self.failures.setdefault(method, []).append(Fault(error, status, channel=channel))
 
-    def rate_limit_next(self, method: str, retry_after: int) -> None:
-        """Answer the next call of `method` as Slack does a rate limit: HTTP 429 with Retry-After."""
-        self.failures.setdefault(method, []).append(Fault("ratelimited", 429, retry_after))
+    def rate_limit_next(self, method: str, retry_after: int, *, channel: str | None = None) -> None:
+        """Answer the next call of `method` (into `channel`, if given) as Slack does a rate limit: 429 with Retry-After."""
+        self.failures.setdefault(method, []).append(Fault("ratelimited", 429, retry_after, channel=channel))
 
     def stall_next(self, method: str, seconds: float, *, channel: str | None = None) -> None:
         """Do the next call of `method` (into `channel`, if given), but answer only after `seconds`.

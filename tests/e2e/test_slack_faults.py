@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.digest import IsoWeek, weekly_figures
 from storage.log import events_for, verify
-from storage.models import AlertDelivery
+from storage.models import AlertDelivery, Report
 from tests.e2e.conftest import RigFactory
 from tests.e2e.reports import CHILD_WORDS, submit
 from tests.e2e.slack_rig import Rig, eventually
@@ -24,28 +24,31 @@ async def deliveries(rig: Rig) -> dict[tuple[str, str], AlertDelivery]:
         return {(row.person_id, row.kind): row for row in rows}
 
 
-async def test_a_rate_limit_holds_the_whole_round_until_slacks_retry_after(rig: Rig) -> None:
+async def test_a_rate_limit_holds_the_round_until_slacks_retry_after(rig: Rig) -> None:
     teacher, dsl = rig.phone("cfinch"), rig.phone("smorgan")
-    rig.fake.rate_limit_next("chat.postMessage", retry_after=30)
-    await submit(rig.app)  # the DSL's alert, then the teacher's receipt, both queued
+    rig.fake.rate_limit_next("chat.postMessage", retry_after=30, channel=dsl.dm)
+    first, second = await submit(rig.app), await submit(rig.app)  # two alerts for the DSL, in order
     await rig.slack.outbox.deliver()
-    [limited] = rig.fake.to("chat.postMessage")
-    assert limited.result == {"ok": False, "error": "ratelimited"}
-    rows = await deliveries(rig)
-    receipt, alert = rows[("cfinch", "receipt")], rows[("smorgan", "alert")]
-    assert (alert.status, alert.attempts, receipt.status, receipt.attempts) == ("failed", 1, "queued", 0), \
-        "the receipt behind it was handed back untried: Slack asked for quiet"
-    for row in (receipt, alert):
+    [limited] = rig.fake.to("chat.postMessage", channel=dsl.dm)
+    assert limited.result == {"ok": False, "error": "ratelimited"} and first in limited.args["text"]
+    async with rig.app.sessions() as session:
+        rows = dict((await session.execute(
+            select(Report.reference, AlertDelivery).join(Report, Report.id == AlertDelivery.report_id)
+            .where(AlertDelivery.person_id == "smorgan")
+        )).tuples().all())
+    assert (rows[first].status, rows[first].attempts, rows[second].status, rows[second].attempts) \
+        == ("failed", 1, "queued", 0), "the alert behind it was handed back untried: Slack asked for quiet"
+    for row in rows.values():
         assert row.next_attempt_at is not None and row.claimed_until is None
         assert timedelta(seconds=25) < row.next_attempt_at - rig.clock() <= timedelta(seconds=30)
 
     rig.clock.advance(0.25)  # 15 s: Slack's 30 have not passed
     await rig.slack.outbox.deliver()
-    assert len(rig.fake.to("chat.postMessage")) == 1
+    assert rig.fake.shown_in(dsl.dm) == []
     rig.clock.advance(0.5)
-    assert await rig.slack.outbox.deliver() == 2
-    assert [m["text"].split(".")[0] for m in rig.fake.shown_in(teacher.dm)] == ["Thank you"]
-    assert len(rig.fake.shown_in(dsl.dm)) == 1
+    await rig.slack.outbox.deliver()
+    assert [m["text"].split("New report ")[1].split()[0] for m in rig.fake.shown_in(dsl.dm)] == [first, second]
+    assert [m["text"].split(".")[0] for m in rig.fake.shown_in(teacher.dm)] == ["Thank you", "Thank you"]
 
 
 async def test_a_message_that_timed_out_but_arrived_is_not_shown_twice(make_rig: RigFactory) -> None:
