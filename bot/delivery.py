@@ -17,6 +17,7 @@ from typing import Generic, Protocol, TypeVar
 
 from bot import digest_delivery, notices
 from bot.app import STORE_ERRORS, App
+from bot.group_commit import GroupCommit
 from storage.alerts import release
 from storage.models import AlertDelivery, DigestDelivery
 
@@ -136,18 +137,18 @@ class Book(Generic[T]):
     model: type[AlertDelivery] | type[DigestDelivery]
     row_id: Callable[[T], int]
     label: Callable[[T], str]
-    delivered: Callable[[App, T, str | None], Awaitable[None]]
+    delivered: Callable[[App, Sequence[tuple[T, str | None]]], Awaitable[None]]  # in one transaction
     failed: Callable[[App, T, str, datetime | None], Awaitable[None]]
     give_up: Callable[[App, T, str], Awaitable[None]]
 
 
 NOTICES: Book[notices.Notice] = Book(
     AlertDelivery, lambda n: n.delivery_id, lambda n: f"{n.kind} {n.reference}",
-    notices.delivered, notices.failed, notices.give_up,
+    notices.delivered_all, notices.failed, notices.give_up,
 )
 DIGESTS: Book[digest_delivery.QueuedDigest] = Book(
     DigestDelivery, lambda d: d.digest_id, lambda d: f"the {d.week} digest",
-    digest_delivery.delivered, digest_delivery.failed, digest_delivery.give_up,
+    digest_delivery.delivered_all, digest_delivery.failed, digest_delivery.give_up,
 )
 
 
@@ -165,6 +166,15 @@ async def _drain(
     for item in items:
         queues.setdefault(item.person_id, []).append(item)
     gate = asyncio.Semaphore(PARALLEL)
+    # What went is recorded in shared transactions (bot/group_commit.py), and a person's next
+    # message does not wait for the last one's record: one disk sync per message held up the
+    # DSL's alerts when fifty reports were sent at once. The round ends when all are recorded.
+    async def record(sent: Sequence[tuple[T, str | None]]) -> list[None]:
+        await book.delivered(app, sent)
+        return [None] * len(sent)
+
+    recorded: GroupCommit[tuple[T, str | None], None] = GroupCommit(record)
+    recording: list[asyncio.Task[None]] = []
     untried: list[T] = []
     sent = 0
     quiet: datetime | None = None
@@ -178,7 +188,7 @@ async def _drain(
                     return
                 outcome = await send(item)
                 if isinstance(outcome, Delivered):
-                    await book.delivered(app, item, outcome.external_ref)
+                    recording.append(asyncio.create_task(recorded.submit((item, outcome.external_ref))))
                     sent += 1
                     continue
                 log.warning("%s to %s on %s not sent: %s", book.label(item), item.person_id, channel, outcome.error)
@@ -194,6 +204,7 @@ async def _drain(
                     await book.failed(app, item, outcome.error, retry_at(app.now(), item.attempts + 1))
 
     await asyncio.gather(*(send_in_order(queue) for queue in queues.values()))
+    await asyncio.gather(*recording)
     if quiet is not None:
         await _release(app, book.model, [book.row_id(rest) for rest in untried], quiet)
     return sent, quiet is not None

@@ -7,6 +7,7 @@ send one digest, and a sender that dies mid-round leaves it to be claimed again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -53,16 +54,23 @@ async def claim(app: App, channel: str, person_id: str | None = None) -> list[Qu
 
 
 async def delivered(app: App, digest: QueuedDigest, external_ref: str | None = None) -> None:
-    """Record that a digest's text reached its governor (logged once as `digest_delivered`).
+    """Record that a digest's text reached its governor (logged once as `digest_delivered`)."""
+    await delivered_all(app, [(digest, external_ref)])
 
-    If the database fails here the claim runs out and the digest goes again: at least once, as
+
+async def delivered_all(app: App, sent: Sequence[tuple[QueuedDigest, str | None]]) -> None:
+    """Record that these digests reached their governors, in one transaction.
+
+    If the database fails here the claims run out and the digests go again: at least once, as
     alerts do (DESIGN rule 4), so the failure is logged rather than raised.
     """
     try:
         async with app.sessions.begin() as session:
-            await mark_digest_sent(session, now=app.now(), digest_id=digest.digest_id, external_ref=external_ref)
+            for digest, external_ref in sent:
+                await mark_digest_sent(session, now=app.now(), digest_id=digest.digest_id, external_ref=external_ref)
     except STORE_ERRORS:
-        log.exception("the %s digest reached %s but was not marked sent", digest.week, digest.person_id)
+        for digest, _ in sent:
+            log.exception("the %s digest reached %s but was not marked sent", digest.week, digest.person_id)
 
 
 async def failed(app: App, digest: QueuedDigest, error: str, retry_at: datetime | None = None) -> None:

@@ -7,6 +7,7 @@ the same transaction, as a notice of its own (bot.undelivered).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -61,16 +62,23 @@ async def pending(app: App, channel: str, person_id: str | None = None) -> list[
 
 
 async def delivered(app: App, notice: Notice, external_ref: str | None = None) -> None:
-    """Record that a notice reached its person (logged once as `alert_delivered`).
+    """Record that a notice reached its person (logged once as `alert_delivered`)."""
+    await delivered_all(app, [(notice, external_ref)])
 
-    If the database fails here the notice stays pending and goes again next round: at
+
+async def delivered_all(app: App, sent: Sequence[tuple[Notice, str | None]]) -> None:
+    """Record that these notices reached their people, in one transaction.
+
+    If the database fails here the notices stay pending and go again next round: at
     least once (DESIGN rule 4), so the failure is logged rather than raised.
     """
     try:
         async with app.sessions.begin() as session:
-            await mark_alert_sent(session, now=app.now(), delivery_id=notice.delivery_id, external_ref=external_ref)
+            for notice, external_ref in sent:
+                await mark_alert_sent(session, now=app.now(), delivery_id=notice.delivery_id, external_ref=external_ref)
     except STORE_ERRORS:
-        log.exception("%s %s reached %s but was not marked delivered", notice.kind, notice.reference, notice.person_id)
+        for notice, _ in sent:
+            log.exception("%s %s reached %s but was not marked delivered", notice.kind, notice.reference, notice.person_id)
 
 
 async def failed(app: App, notice: Notice, error: str, retry_at: datetime | None = None) -> None:
