@@ -35,7 +35,7 @@ async def test_a_rate_limit_holds_the_round_until_slacks_retry_after(rig: Rig) -
         rows = dict((await session.execute(
             select(Report.reference, AlertDelivery).join(Report, Report.id == AlertDelivery.report_id)
             .where(AlertDelivery.person_id == "smorgan")
-        )).tuples().all())
+        )).all())
     assert (rows[first].status, rows[first].attempts, rows[second].status, rows[second].attempts) \
         == ("failed", 1, "queued", 0), "the alert behind it was handed back untried: Slack asked for quiet"
     for row in rows.values():
