@@ -131,7 +131,7 @@ def _report(section: Section, name: str, level: int, how: str, run: Run, *, targ
 
 async def _measure(options: Options) -> Section:
     section = Section("Slack event acknowledgement")
-    seconds, warm = (1.5, 0.5) if options.quick else (15.0, 3.0)
+    seconds, warm = (1.0, 0.3) if options.quick else (15.0, 3.0)
     levels = (5, 20) if options.quick else LEVELS
     staff = teachers(max(levels))
     school = write_school(options.workdir / "ack-school.yaml", staff)

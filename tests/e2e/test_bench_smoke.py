@@ -1,0 +1,30 @@
+"""The benchmarks run and give numbers (bench/): a tiny run, with no figure read against any target."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_server_benchmarks_run_and_produce_numbers(tmp_path: Path) -> None:
+    out = tmp_path / "figures.json"
+    run = subprocess.run(
+        [sys.executable, "-m", "bench", "ack", "alert", "memory", "--quick", "--json", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    sections = {section["title"]: section["figures"] for section in json.loads(out.read_text())["sections"]}
+    assert set(sections) == {"Slack event acknowledgement", "Report sent to alert at the DSL's Slack",
+                             "Memory with half-finished dialogs"}
+    for title, figures in sections.items():
+        assert figures, title
+        for figure in figures:
+            assert isinstance(figure["value"], float | int) and math.isfinite(figure["value"]), (title, figure)
+    assert "| Measure | Value |" in run.stdout  # the Markdown tables RESULTS.md is made from
