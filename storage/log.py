@@ -111,9 +111,14 @@ def event_hash(prev_hash: str, *, seq: int, at: datetime, actor: str, kind: str,
 
 def report_digest(report: Report) -> str:
     """sha256 of a report's immutable content, kept in its `created` event."""
-    content: dict[str, object] = {name: getattr(report, name) for name in REPORT_CONTENT}
-    content["created_at"] = timestamp(report.created_at)
-    return hashlib.sha256(canonical(content).encode("utf-8")).hexdigest()
+    return content_digest({name: getattr(report, name) for name in REPORT_CONTENT})
+
+
+def content_digest(content: Mapping[str, Any]) -> str:
+    """sha256 of a report's REPORT_CONTENT fields as read from its row (a Report, or its columns)."""
+    fields: dict[str, object] = {name: content[name] for name in REPORT_CONTENT}
+    fields["created_at"] = timestamp(content["created_at"])
+    return hashlib.sha256(canonical(fields).encode("utf-8")).hexdigest()
 
 
 async def _lock_head(session: AsyncSession, *, write: bool) -> tuple[int, str] | None:
