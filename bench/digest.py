@@ -80,6 +80,8 @@ async def _backend(section: Section, name: str, url: str, school: School, sizes:
             await engine.dispose()
         if not figures.totals[-1] or not text or not chart:
             raise RuntimeError(f"the digest of {week.label} came out empty over {size:,} reports")
+        print(f"digest: {name}, {size:,} reports: first run {digest_times[0]:.3f} s, "
+              f"median {statistics.median(digest_times[1:]):.3f} s", file=sys.stderr, flush=True)
         target = TARGET_SECONDS * 1000 if name == "SQLite" and size == max(sizes) and not options.quick else None
         cold, warm = digest_times[0], digest_times[1:]
         label = f"{name}, {size:,} reports"
