@@ -8,10 +8,10 @@ names the first such report or note.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,9 +25,8 @@ LADO_CONSULTED = "lado_consulted"
 NOTE_KINDS = {"note_added": "note", "action_recorded": "action"}
 
 
-@dataclass(frozen=True)
-class Fact:
-    """An event whose effect shows in a row: an acknowledgement, a closing, a note."""
+class Fact(NamedTuple):
+    """An event whose effect shows in a row: an acknowledgement, a closing, a note (a tuple: verify makes many)."""
 
     seq: int
     label: str
@@ -46,8 +45,30 @@ class Mismatch:
     problem: str
 
 
-async def first_mismatch(session: AsyncSession, facts: Sequence[Fact]) -> Mismatch | None:
-    """The first report (by reference) or note that no longer says what the log says, if any."""
+class ReportState(NamedTuple):
+    """A report's changing columns, as stored: what the log's facts are checked against."""
+
+    reference: str
+    status: str
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    closed_at: datetime | None
+    closed_by: str | None
+    close_decision: str | None
+    close_reason: str | None  # decrypted
+    lado_consulted_at: datetime | None
+    lado_consulted_by: str | None
+
+
+# The columns a ReportState is read from, in its order (verify reads them with the report's content).
+STATE_COLUMNS = (
+    Report.reference, Report.status, Report.acknowledged_at, Report.acknowledged_by, Report.closed_at,
+    Report.closed_by, Report.close_decision, Report.close_reason, Report.lado_consulted_at, Report.lado_consulted_by,
+)
+
+
+async def first_mismatch(session: AsyncSession, facts: Sequence[Fact], reports: Iterable[ReportState]) -> Mismatch | None:
+    """The first report (in `reports`' order: by reference) or note that no longer says what the log says, if any."""
     acks: dict[str, Fact] = {}
     closes: dict[str, Fact] = {}
     lado: dict[str, Fact] = {}
@@ -63,7 +84,6 @@ async def first_mismatch(session: AsyncSession, facts: Sequence[Fact]) -> Mismat
             lado.setdefault(fact.report, fact)
         elif fact.kind in NOTE_KINDS and isinstance(fact.data, dict) and isinstance(fact.data.get("note"), int):
             notes[fact.data["note"]] = fact
-    reports = await session.scalars(select(Report).order_by(Report.reference).execution_options(populate_existing=True))
     for report in reports:
         found = _report_mismatch(report, acks.get(report.reference), closes.get(report.reference))
         found = found or _lado_mismatch(report, lado.get(report.reference))
@@ -72,7 +92,7 @@ async def first_mismatch(session: AsyncSession, facts: Sequence[Fact]) -> Mismat
     return await _note_mismatch(session, notes)
 
 
-def _report_mismatch(report: Report, ack: Fact | None, close: Fact | None) -> Mismatch | None:
+def _report_mismatch(report: ReportState, ack: Fact | None, close: Fact | None) -> Mismatch | None:
     ref = report.reference
     if ack is None and (report.acknowledged_at is not None or report.acknowledged_by is not None):
         return Mismatch(None, f"report {ref} says it was acknowledged, but the log has no acknowledgement of it, "
@@ -97,7 +117,7 @@ def _report_mismatch(report: Report, ack: Fact | None, close: Fact | None) -> Mi
     return None
 
 
-def _lado_mismatch(report: Report, consulted: Fact | None) -> Mismatch | None:
+def _lado_mismatch(report: ReportState, consulted: Fact | None) -> Mismatch | None:
     """The LADO consultation (KCSIE Part four) must say who recorded it and when, as the log does."""
     said = (report.lado_consulted_by, report.lado_consulted_at)
     if consulted is None:
@@ -112,7 +132,9 @@ def _lado_mismatch(report: Report, consulted: Fact | None) -> Mismatch | None:
 
 
 async def _note_mismatch(session: AsyncSession, notes: dict[int, Fact]) -> Mismatch | None:
-    rows = {note.id: note for note in await session.scalars(select(ReportNote).order_by(ReportNote.id))}
+    # Columns, not notes: no note is loaded as an object (or kept in the session) to be read once.
+    query = select(ReportNote.id, ReportNote.author, ReportNote.at, ReportNote.kind, ReportNote.text).order_by(ReportNote.id)
+    rows = {row.id: row for row in await session.execute(query)}
     for note_id, fact in sorted(notes.items(), key=lambda item: item[1].seq):
         row = rows.pop(note_id, None)
         if row is None:

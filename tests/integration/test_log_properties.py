@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.log import EventKind, append_event, verify
+from storage.log import EventKind, append_event, canonical, timestamp, verify
 from tests.integration.helpers import minutes
 
 JSON_VALUES = st.recursive(
@@ -30,3 +32,16 @@ async def test_any_json_data_verifies_after_a_round_trip(
     async with sessions() as session:
         result = await verify(session)
     assert result.ok, result.problem
+
+
+@given(at=st.datetimes(timezones=st.just(UTC)) | st.datetimes(timezones=st.timezones()))
+def test_timestamps_read_as_strftime_wrote_them(at: datetime) -> None:
+    # timestamp() went from strftime to isoformat for speed (issue 8): every stored hash depends on its text.
+    assert timestamp(at) == at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@given(value=st.dictionaries(st.text(max_size=8), JSON_VALUES, max_size=4))
+def test_canonical_json_is_json_dumps_with_the_canonical_arguments(value: dict[str, Any]) -> None:
+    # canonical() keeps one encoder rather than calling json.dumps (issue 8); the text must not change.
+    assert canonical(value) == json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                                          allow_nan=False)
