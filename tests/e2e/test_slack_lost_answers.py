@@ -94,3 +94,28 @@ async def test_a_message_posted_but_unanswered_is_shown_once(rig: Rig) -> None:
             assert max(asked.values()) == 1, f"{phone.person_id} was asked the same question twice: {asked}"
         receipts = [m for m in rig.fake.shown_in(phone.dm) if "Thank you" in m["text"]]
         assert len(receipts) == REPORTS_EACH, f"{phone.person_id} got {len(receipts)} receipts"
+
+
+async def test_a_question_whose_answer_was_lost_is_found_in_the_dm_not_posted_again(rig: Rig) -> None:
+    teacher = rig.phone("cfinch")
+    rig.fake.drop_next("chat.postMessage", channel=teacher.dm)
+    await teacher.type("hi")
+    await rig.slack.idle()
+    [asked] = rig.fake.to("chat.postMessage", channel=teacher.dm)
+    assert asked in rig.fake.dropped and FIRST_QUESTION in question_of(asked.args)
+    [looked] = rig.fake.to("conversations.history", channel=teacher.dm)
+    assert looked.args["include_all_metadata"] in (True, "true", "1")
+    assert key_of(asked.args) is not None, "marked, so that it could be found"
+    await teacher.tap("Pupil disclosure")  # the report carries on from the question shown once
+    assert "an adult who works at the school" in teacher.said()
+
+
+async def test_a_call_that_shows_nothing_new_is_sent_again_after_a_dropped_connection(rig: Rig) -> None:
+    """views.publish sets the App Home to one state however often it comes: it may go again."""
+    user = rig.phone("smorgan").user
+    rig.fake.drop_next("views.publish")
+    answer = await rig.event({"type": "app_home_opened", "user": user, "channel": "D" + user[1:], "tab": "home",
+                              "event_ts": "1790000000.000001"})
+    assert answer.status == 200
+    published = await rig.fake.wait_for("views.publish", 2, user_id=user)
+    assert published[0] in rig.fake.dropped and published[1].result["ok"]
