@@ -16,7 +16,7 @@ import uuid
 from typing import Any
 
 import aiohttp
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackApiError, SlackClientError, SlackRequestError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.http_retry.request import HttpRequest
@@ -84,13 +84,14 @@ def web_client(token: str, api_url: str, *, timeout: float, rate_limit_retries: 
 def in_doubt(exc: Exception) -> bool:
     """Whether a failed call may have reached Slack and been done: what is in doubt is looked for before a re-send.
 
-    Only Slack's own answer refusing the call (an error under HTTP 500, a rate limit) and a
-    connection that was never made are known not to have been done. A dropped or reset
-    connection, a time-out and a 5xx (Slack failing part-way) may each follow a posted message.
+    Only Slack's own answer refusing the call (an error under HTTP 500, a rate limit), a call
+    slack_sdk refused before sending it, and a connection that was never made are known not to
+    have been done. A dropped or reset connection, a time-out and a 5xx (Slack failing part-way)
+    may each follow a posted message.
     """
     if isinstance(exc, SlackApiError):
         return int(exc.response.status_code) >= 500
-    return not isinstance(exc, aiohttp.ClientConnectorError)
+    return not isinstance(exc, (SlackRequestError, aiohttp.ClientConnectorError))
 
 
 def marker(key: str) -> dict[str, Any]:

@@ -119,3 +119,14 @@ async def test_a_call_that_shows_nothing_new_is_sent_again_after_a_dropped_conne
     assert answer.status == 200
     published = await rig.fake.wait_for("views.publish", 2, user_id=user)
     assert published[0] in rig.fake.dropped and published[1].result["ok"]
+
+
+async def test_a_question_slack_refused_is_known_not_shown_and_not_looked_for(rig: Rig) -> None:
+    teacher = rig.phone("cfinch")
+    rig.fake.fail_next("chat.postMessage", "msg_too_long", channel=teacher.dm)
+    answer = await rig.event(teacher.message_event("hi"))
+    assert answer.status == 200
+    await rig.fake.wait_for("chat.postMessage", 1, channel=teacher.dm)
+    await rig.slack.idle()
+    assert len(rig.fake.to("chat.postMessage", channel=teacher.dm)) == 1
+    assert rig.fake.to("conversations.history", channel=teacher.dm) == [], "Slack answered: nothing in doubt"
