@@ -38,10 +38,17 @@ def build_package(app_id: str, *, source: Path = MANIFEST_DIR, developer: dict[s
     manifest["id"] = app_id
     for bot in manifest.get("bots", []):
         bot["botId"] = app_id
+    placeholders = dict(manifest["developer"])
     for key, url in (developer or {}).items():
         if not url.lower().startswith("https://"):
             raise InputError(f"{URL_OPTIONS.get(key, key)} {url!r}: Teams needs an https:// address")
         manifest["developer"][key] = url
+    # Teams shows these on the app's page to every member of staff: the repository's own
+    # addresses are placeholders, and none of them may reach a package.
+    unset = [option for key, option in URL_OPTIONS.items() if manifest["developer"].get(key) == placeholders.get(key)]
+    if unset:
+        raise InputError(f"{', '.join(unset)}: give your school's or trust's own address; Teams shows it on the "
+                         "app's page, and the manifest in the repository only holds a placeholder")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
         entries = {"manifest.json": json.dumps(manifest, indent=2, ensure_ascii=False).encode() + b"\n", **icons}
@@ -55,9 +62,12 @@ def build_package(app_id: str, *, source: Path = MANIFEST_DIR, developer: dict[s
               help="The bot's Microsoft App ID (Azure Bot resource > Configuration). Default: MICROSOFT_APP_ID.")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=Path("safeguard-teams.zip"),
               show_default=True, help="Where to write the package.")
-@click.option("--website-url", default=None, metavar="URL", help="Your school's or trust's website (https).")
-@click.option("--privacy-url", default=None, metavar="URL", help="Your privacy notice, shown in Teams (https).")
-@click.option("--terms-url", default=None, metavar="URL", help="Your terms of use, shown in Teams (https).")
+@click.option("--website-url", default=None, metavar="URL",
+              help="Your school's or trust's website (https), shown in Teams. Required.")
+@click.option("--privacy-url", default=None, metavar="URL",
+              help="Your privacy notice (https), shown in Teams. Required.")
+@click.option("--terms-url", default=None, metavar="URL",
+              help="Your terms of use (https), shown in Teams. Default: the --privacy-url address.")
 @click.option("--source", type=click.Path(path_type=Path, file_okay=False), default=MANIFEST_DIR,
               show_default="manifest/teams", help="The folder holding manifest.json and the icons.")
 def teams_package(app_id: str, out: Path, website_url: str | None, privacy_url: str | None, terms_url: str | None,
@@ -66,11 +76,21 @@ def teams_package(app_id: str, out: Path, website_url: str | None, privacy_url: 
     if not app_id.strip():
         raise InputError("--app-id: give the bot's Microsoft App ID (Azure Bot resource > Configuration), "
                          "or set MICROSOFT_APP_ID")
-    urls = {"websiteUrl": website_url, "privacyUrl": privacy_url, "termsOfUseUrl": terms_url}
-    data = build_package(app_id, source=source, developer={k: v for k, v in urls.items() if v})
+    website, privacy = (website_url or "").strip(), (privacy_url or "").strip()
+    for option, given in (("--website-url", website), ("--privacy-url", privacy)):
+        if not given:
+            raise InputError(f"{option}: give your school's or trust's own address (https); Teams shows it on the "
+                             "app's page")
+    # Teams asks for terms of use too; a school's privacy notice is what says how Safeguard uses
+    # what staff report, so it stands in for them unless the school has terms of its own.
+    terms = (terms_url or "").strip() or privacy
+    urls = {"websiteUrl": website, "privacyUrl": privacy, "termsOfUseUrl": terms}
+    data = build_package(app_id, source=source, developer=urls)
     try:
         out.write_bytes(data)
     except OSError as exc:
         raise InputError(f"--out {out}: cannot write it ({exc.strerror or exc})") from None
     click.echo(f"Wrote {out} for app {app_id.strip()}: upload it in Teams (Apps > Manage your apps > Upload an app), "
                "or in the Teams admin centre for the whole school.")
+    if not (terms_url or "").strip():
+        click.echo(f"Terms of use: {terms} (your privacy notice; give --terms-url for terms of your own).")

@@ -14,9 +14,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.request.internals import parse_body
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import App
 from bot.http_body import BadBody, has_lone_surrogate, read_text
@@ -24,6 +22,7 @@ from bot.inbound import InboundLedger
 from bot.slack.handlers import Handlers
 from bot.slack.ids import EVENTS_PATH
 from bot.slack.outbox import Outbox
+from bot.slack.posting import web_client
 from bot.slack.retries import skip_handled_events
 from bot.slack.shape import problem
 from bot.work import DRAIN_SECONDS, InFlight
@@ -55,14 +54,12 @@ class SlackChannel:
                  send_timeout: float = SEND_TIMEOUT_SECONDS) -> None:
         self.app = app
         self.send_timeout = send_timeout
-        # base_url must end in '/': slack_sdk joins method names onto it with urljoin.
-        base_url = api_url if api_url.endswith("/") else api_url + "/"
-        self.client = AsyncWebClient(token=token, base_url=base_url, timeout=int(max(send_timeout, 1)))
         # A reply to someone mid-conversation waits as Slack asks (it allows about one message a
         # second per channel) rather than being dropped. The outbox has a client of its own that
         # does not wait inside a call: it defers its messages until Slack's Retry-After instead.
-        self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
-        outbox_client = AsyncWebClient(token=token, base_url=base_url, timeout=int(max(send_timeout, 1)))
+        # Neither sends a message again when Slack's answer is lost (bot/slack/posting.py).
+        self.client = web_client(token, api_url, timeout=send_timeout, rate_limit_retries=2)
+        outbox_client = web_client(token, api_url, timeout=send_timeout)
         # No `authorize=`: bolt asks auth.test once, on the first request, who the bot is.
         self.bolt = AsyncApp(signing_secret=signing_secret, client=self.client, name="safeguard")
         self.verifier = SignatureVerifier(signing_secret)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
-from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.outbox import SEND_ERRORS, describe
+from bot.slack.outbox import describe
+from bot.slack.posting import SEND_ERRORS, web_client
 
+# slack_sdk's own default: a look-up waits this long for Slack.
+DIRECTORY_TIMEOUT_SECONDS = 30.0
 # What Slack answers for an address with no account in the workspace (or a deactivated one).
 NOT_FOUND = {"users_not_found", "user_not_found"}
 HINTS = {
@@ -27,9 +28,8 @@ class DirectoryError(RuntimeError):
 
 async def slack_ids(token: str, api_url: str, emails: Iterable[str]) -> dict[str, str | None]:
     """Each email's Slack user id, or None where the workspace has no such person."""
-    client = AsyncWebClient(token=token, base_url=api_url if api_url.endswith("/") else api_url + "/")
     # A school's staff list can outrun the method's rate limit: wait as Slack asks, then go on.
-    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
+    client = web_client(token, api_url, timeout=DIRECTORY_TIMEOUT_SECONDS, rate_limit_retries=3)
     found: dict[str, str | None] = {}
     for email in emails:
         try:

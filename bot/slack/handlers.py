@@ -18,7 +18,8 @@ from bot import conversation, lifecycle, messages
 from bot.app import SLACK, STORE_ERRORS, App
 from bot.slack.blocks import answered, from_slack, question_field, render
 from bot.slack.ids import CHOICE_PATTERN, COMMAND, NOTE_BLOCK, NOTE_INPUT, SHORTCUT, ActionId, CallbackId
-from bot.slack.outbox import SEND_ERRORS, describe
+from bot.slack.outbox import describe
+from bot.slack.posting import SEND_ERRORS, post_once
 from bot.slack.views import NoteTarget, home, note_modal, report_modal
 from dialogs import Draft, DraftError, Reply, Tone
 from routing.school import Person
@@ -259,9 +260,9 @@ class Handlers:
 
     async def _post(self, channel: str, replies: list[Reply]) -> None:
         # The listener's own client, which waits out a rate limit: this is an answer to someone mid-report.
+        # Posted once: one whose answer was lost is looked for in the DM before it is posted again.
         if replies:
-            message = render(replies)
-            await self.client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
+            await post_once(self.client, channel, render(replies))
 
     async def _tell(self, body: Body, reply: Reply) -> None:
         """Say something only the person who pressed a button sees."""

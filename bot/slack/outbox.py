@@ -7,20 +7,19 @@ import contextlib
 import logging
 from typing import Any
 
-import aiohttp
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import conversation, digest_delivery, notices
 from bot.delivery import DEFAULT_RETRY_AFTER, Delivered, Failure, Outcome, Rounds, deliver_round
 from bot.app import SLACK, STORE_ERRORS, App
+from bot.slack import posting
 from bot.slack.blocks import Message, alert_message, render
+from bot.slack.posting import SEND_ERRORS
 from dialogs import Reply
 
 log = logging.getLogger(__name__)
 
-# What a call to Slack can fail with: Slack said no, or the network did.
-SEND_ERRORS: tuple[type[Exception], ...] = (SlackClientError, aiohttp.ClientError, asyncio.TimeoutError, OSError)
 # Slack's answers that never get better by waiting: the person or their DM is gone, the bot was
 # removed or lost its token, or the message itself is refused. Anything else is tried again.
 PERMANENT = frozenset({
@@ -30,10 +29,6 @@ PERMANENT = frozenset({
     "missing_scope", "restricted_action", "invalid_blocks", "invalid_blocks_format", "msg_too_long",
 })
 NO_SLACK_ID = "no Slack user id for this person in the school config"
-# A message's marker, so that after a crash mid-send we can look for it before sending it again.
-METADATA_TYPE = "safeguard_message"
-# How far back in a DM to look for a message that may have arrived before a crash.
-HISTORY_LIMIT = 100
 
 
 def describe(exc: Exception) -> str:
@@ -99,20 +94,11 @@ class Outbox:
 
     async def post(self, channel: str, message: Message, key: str | None = None) -> str:
         """Post a message (marked with `key`, if given); its 'channel:ts', which is how it is found again."""
-        metadata = {"event_type": METADATA_TYPE, "event_payload": {"key": key}} if key is not None else None
-        posted = await self.client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks,
-                                                    metadata=metadata)
-        return f"{posted['channel']}:{posted['ts']}"
+        return await posting.post(self.client, channel, message, key)
 
     async def find(self, channel: str, key: str) -> str | None:
         """The 'channel:ts' of the message marked `key` in `channel`, if an earlier attempt posted it."""
-        history = await self.client.conversations_history(channel=channel, limit=HISTORY_LIMIT,
-                                                          include_all_metadata=True)
-        for message in history.get("messages") or []:
-            metadata = message.get("metadata") or {}
-            if metadata.get("event_type") == METADATA_TYPE and (metadata.get("event_payload") or {}).get("key") == key:
-                return f"{channel}:{message.get('ts')}"
-        return None
+        return await posting.find(self.client, channel, key)
 
     async def deliver(self) -> int:
         """Send every notice and digest due on Slack; how many went (a failure is recorded and tried again)."""
@@ -131,7 +117,8 @@ class Outbox:
         remembered = person.slack in self._dms
         try:
             dm = await self.open_dm(person.slack)
-            # A sender died mid-send: the message may be in the DM already; shown once, not twice.
+            # An earlier attempt died mid-send or failed (its answer lost, a time-out): the message
+            # may be in the DM already, so it is looked for there first; shown once, not twice.
             found = await self.find(dm, notice.key) if notice.in_doubt else None
             return Delivered(found or await self.post(dm, message, notice.key))
         except SEND_ERRORS as exc:
@@ -195,7 +182,7 @@ class Outbox:
             if person is None or person.slack is None:
                 continue
             try:
-                await self.post(await self.open_dm(person.slack), render([nudge.reply]))
+                await posting.post_once(self.client, await self.open_dm(person.slack), render([nudge.reply]))
             except SEND_ERRORS as exc:
                 log.warning("draft reminder to %s not sent: %s", nudge.user_id, describe(exc))
 

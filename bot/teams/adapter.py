@@ -17,15 +17,13 @@ from urllib.parse import urlparse
 
 from aiohttp import web
 from botbuilder.core import TurnContext  # type: ignore[import-untyped]
-from botbuilder.integration.aiohttp import (  # type: ignore[import-untyped]
-    CloudAdapter,
-    ConfigurationBotFrameworkAuthentication,
-)
+from botbuilder.integration.aiohttp import CloudAdapter  # type: ignore[import-untyped]
 from botbuilder.schema import Activity, ActivityTypes, Attachment, ConversationReference  # type: ignore[import-untyped]
 from msrest.serialization import Model
 
 from bot.http_body import BadBody, load_json, read_text
 from bot.teams.cards import CARD_CONTENT_TYPE, Card, text_of
+from bot.teams.send_once import SendOnceAuthentication
 from bot.teams.settings import TeamsSettings
 
 log = logging.getLogger(__name__)
@@ -50,7 +48,8 @@ class Connector:
     def __init__(self, settings: TeamsSettings, *, credentials_factory: object | None = None) -> None:
         self.settings = settings
         # A credentials factory is for tests of the authenticated mode (a fixed token, no call to Microsoft).
-        auth = ConfigurationBotFrameworkAuthentication(settings.bot_config(), credentials_factory=credentials_factory)
+        # Its connector clients send each message once: a message in doubt is the outbox's to resend.
+        auth = SendOnceAuthentication(settings.bot_config(), credentials_factory=credentials_factory)
         self.adapter = CloudAdapter(auth)
 
     async def handle(self, request: web.Request, logic: Logic) -> web.Response:

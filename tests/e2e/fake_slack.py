@@ -58,6 +58,9 @@ class Fault:
     # while it waits has sent a message it never heard back about.
     hold: asyncio.Event | None = None
     channel: str | None = None  # only a call into this channel (else the method's next call)
+    # Do the call (store the message), then close the connection without answering: the message
+    # arrived, its answer never did.
+    drop: bool = False
 
 
 @dataclass
@@ -73,6 +76,9 @@ class FakeSlack:
     upload_failures: list[int] = field(default_factory=list)
     # Where this fake is served (learnt from the requests it gets): upload URLs point back at it.
     origin: str = ""
+    # Methods whose every nth call is done and then its connection dropped (see lose_every).
+    lossy: dict[str, int] = field(default_factory=dict)
+    dropped: list[Call] = field(default_factory=list)  # the calls done whose answers were lost
     _numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     # The calls by (method, channel) and by (method, None) for all of a method's: what `to` looks up.
     _indexed: dict[tuple[str, str | None], list[Call]] = field(default_factory=dict)
@@ -111,6 +117,14 @@ class FakeSlack:
         release = asyncio.Event()
         self.failures.setdefault(method, []).append(Fault(hold=release, channel=channel))
         return release
+
+    def drop_next(self, method: str, *, channel: str | None = None) -> None:
+        """Do the next call of `method` (into `channel`, if given), then drop the connection without answering."""
+        self.failures.setdefault(method, []).append(Fault(drop=True, channel=channel))
+
+    def lose_every(self, method: str, n: int) -> None:
+        """From now on, do every `n`th call of `method`, then drop its connection without answering."""
+        self.lossy[method] = n
 
     def to(self, method: str, **where: Any) -> list[Call]:
         """The calls of `method` whose arguments include `where`."""
@@ -164,8 +178,18 @@ class FakeSlack:
             await asyncio.sleep(fault.delay)
         if fault.hold is not None:
             await fault.hold.wait()
+        if fault.drop or self._loses(method):
+            self.dropped.append(call)
+            assert request.transport is not None
+            request.transport.close()  # the call was done; its answer is lost with the connection
+            return web.Response()
         headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else None
         return web.json_response(call.result, status=fault.status, headers=headers)
+
+    def _loses(self, method: str) -> bool:
+        """Whether this call of a method set by lose_every is one whose answer is lost."""
+        n = self.lossy.get(method)
+        return n is not None and len(self._indexed.get((method, None), [])) % n == 0
 
     def _fault(self, method: str, args: dict[str, Any]) -> Fault:
         """The first fault waiting for this call, taken; else answer it well."""

@@ -80,6 +80,8 @@ class FakeBotConnector:
     failures: list[tuple[int, str, int | None]] = field(default_factory=list)
     stalls: list[float] = field(default_factory=list)
     refused: list[Sent] = field(default_factory=list)
+    drops: int = 0  # how many of the next new messages or replies are taken, then their connections dropped
+    dropped: list[Sent] = field(default_factory=list)
     _numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def application(self) -> web.Application:
@@ -99,6 +101,14 @@ class FakeBotConnector:
     def stall_next(self, seconds: float) -> None:
         """Answer the next new message or reply only after `seconds` (longer than the bot waits: a time-out)."""
         self.stalls.append(seconds)
+
+    def drop_next(self, count: int = 1) -> None:
+        """Take the next `count` new messages or replies (they are shown), then drop each connection unanswered."""
+        self.drops += count
+
+    def received(self) -> list[Sent]:
+        """Every new message or reply the bot sent, taken or refused, in order: what reached the connector."""
+        return sorted([s for s in [*self.sent, *self.refused] if s.kind != "update"], key=lambda s: int(s.id.rsplit("-", 1)[1]))
 
     def to(self, conversation_id: str, kind: str | None = None) -> list[Sent]:
         """What was sent into one conversation (of one kind)."""
@@ -135,6 +145,11 @@ class FakeBotConnector:
                                      status=status,
                                      headers={"Retry-After": str(retry_after)} if retry_after is not None else None)
         self.sent.append(sent)
+        if self.drops:
+            self.drops -= 1
+            self.dropped.append(sent)
+            assert request.transport is not None
+            request.transport.close()  # shown in the chat; the bot never hears so
         return web.json_response({"id": sent.id})
 
     async def put(self, request: web.Request) -> web.Response:

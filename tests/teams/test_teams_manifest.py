@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 from jsonschema import Draft7Validator
 
+from bot.cli import main
 from bot.teams_package_cli import MANIFEST_DIR, build_package, teams_package
 from routing.yamlfields import InputError
 
@@ -101,21 +102,72 @@ def test_the_icons_are_what_the_script_draws() -> None:
     assert script.outline_icon() == (MANIFEST_DIR / "outline.png").read_bytes()
 
 
+SCHOOL_URLS = ["--website-url", "https://oakfield.example.org", "--privacy-url", "https://oakfield.example.org/privacy"]
+
+
+def packaged_manifest(path: Path) -> dict[str, Any]:
+    with zipfile.ZipFile(path) as package:
+        loaded: dict[str, Any] = json.loads(package.read("manifest.json"))
+        return loaded
+
+
 def test_teams_package_writes_the_zip_an_admin_uploads(tmp_path: Path) -> None:
     out = tmp_path / "school.zip"
-    result = CliRunner().invoke(teams_package, ["--app-id", APP_ID, "--out", str(out),
-                                                "--privacy-url", "https://oakfield.example.org/privacy"])
+    result = CliRunner().invoke(teams_package, ["--app-id", APP_ID, "--out", str(out), *SCHOOL_URLS,
+                                                "--terms-url", "https://oakfield.example.org/terms"])
     assert result.exit_code == 0, result.output
-    assert str(out) in result.output
+    assert str(out) in result.output and "Terms of use" not in result.output
     with zipfile.ZipFile(out) as package:
         assert sorted(package.namelist()) == ["color.png", "manifest.json", "outline.png"]
-        packaged = json.loads(package.read("manifest.json"))
         for icon in ("color.png", "outline.png"):
             assert package.read(icon) == (MANIFEST_DIR / icon).read_bytes()
+    packaged = packaged_manifest(out)
     assert (packaged["id"], packaged["bots"][0]["botId"]) == (APP_ID, APP_ID)
-    assert packaged["developer"]["privacyUrl"] == "https://oakfield.example.org/privacy"
+    assert packaged["developer"] == {"name": "Safeguard", "websiteUrl": "https://oakfield.example.org",
+                                     "privacyUrl": "https://oakfield.example.org/privacy",
+                                     "termsOfUseUrl": "https://oakfield.example.org/terms"}
     assert problems(packaged) == []
-    assert build_package(APP_ID) == build_package(APP_ID), "the same inputs make the same zip"
+    urls = {"websiteUrl": "https://oakfield.example.org", "privacyUrl": "https://oakfield.example.org/privacy",
+            "termsOfUseUrl": "https://oakfield.example.org/terms"}
+    assert build_package(APP_ID, developer=urls) == build_package(APP_ID, developer=urls), \
+        "the same inputs make the same zip"
+
+
+def test_without_terms_of_its_own_the_package_points_at_the_privacy_notice_and_says_so(tmp_path: Path) -> None:
+    out = tmp_path / "school.zip"
+    result = CliRunner().invoke(teams_package, ["--app-id", APP_ID, "--out", str(out), *SCHOOL_URLS])
+    assert result.exit_code == 0, result.output
+    assert "Terms of use: https://oakfield.example.org/privacy (your privacy notice" in result.output
+    packaged = packaged_manifest(out)
+    assert packaged["developer"]["termsOfUseUrl"] == "https://oakfield.example.org/privacy"
+    placeholders = set(manifest()["developer"].values()) - {"Safeguard"}
+    assert not placeholders & set(packaged["developer"].values()), "no placeholder address reaches a package"
+    assert "example.org/safeguard" not in json.dumps(packaged)
+
+
+@pytest.mark.parametrize("missing", ["--website-url", "--privacy-url"])
+def test_teams_package_refuses_to_go_without_the_schools_own_addresses(
+        missing: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "school.zip"
+    given = SCHOOL_URLS[:2] if missing == "--privacy-url" else SCHOOL_URLS[2:]
+    with pytest.raises(SystemExit) as exited:
+        main(["teams-package", "--app-id", APP_ID, "--out", str(out), *given])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"safeguard: error: {missing}: give your school's or trust's own address")
+    assert err.count("\n") == 1 and not out.exists()
+
+
+def test_a_placeholder_address_never_reaches_a_package() -> None:
+    with pytest.raises(InputError, match="--website-url, --privacy-url, --terms-url"):
+        build_package(APP_ID)
+    with pytest.raises(InputError, match="--terms-url"):
+        build_package(APP_ID, developer={"websiteUrl": "https://oakfield.example.org",
+                                         "privacyUrl": "https://oakfield.example.org/privacy"})
+    with pytest.raises(InputError, match="--privacy-url"):  # the placeholder itself, given as an address
+        build_package(APP_ID, developer={"websiteUrl": "https://oakfield.example.org",
+                                         "privacyUrl": manifest()["developer"]["privacyUrl"],
+                                         "termsOfUseUrl": "https://oakfield.example.org/terms"})
 
 
 @pytest.mark.parametrize("app_id", ["", "not-a-guid", "00000000-0000-0000-0000-000000000000"])
@@ -128,4 +180,6 @@ def test_teams_package_refuses_an_app_id_that_is_not_one(app_id: str) -> None:
 def test_teams_package_refuses_a_plain_http_privacy_address() -> None:
     with pytest.raises(InputError, match="--privacy-url"):
         build_package(APP_ID, developer={"privacyUrl": "http://oakfield.example.org/privacy"})
-    assert zipfile.ZipFile(io.BytesIO(build_package(APP_ID))).testzip() is None
+    urls = {"websiteUrl": "https://oakfield.example.org", "privacyUrl": "https://oakfield.example.org/privacy",
+            "termsOfUseUrl": "https://oakfield.example.org/privacy"}
+    assert zipfile.ZipFile(io.BytesIO(build_package(APP_ID, developer=urls))).testzip() is None
