@@ -156,6 +156,9 @@ def _rules(policy: Policy, school: School | None) -> list[str]:
             lines += ["", f"This policy has one person as {names}:",
                       "a report about either is routed as one about the more senior role, and reaches neither.",
                       "With a school config, routing follows the people in it instead."]
+        elif len({frozenset(p.id for p in school.holders(r)) for r in group}) > 1:
+            lines += ["", f"This policy has one person as {names}; at {school.name} they are",
+                      "different people, and the table above follows the people."]
     return lines
 
 

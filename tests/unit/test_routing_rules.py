@@ -155,6 +155,12 @@ def test_on_mersham_with_the_headteacher_as_dsl_a_concern_about_the_dsl_goes_to_
     assert "head" not in {*decision.people.informed, *decision.people.escalation}
 
 
+def test_explain_says_the_table_follows_the_people_where_they_differ_from_the_policy() -> None:
+    text = explain(MERSHAM_APART.policy, MERSHAM_APART, reachable())
+    assert ("This policy has one person as Designated Safeguarding Lead (DSL) and Headteacher; at Test School "
+            "they are\ndifferent people, and the table above follows the people.") in text
+
+
 def test_policy_check_says_when_the_people_contradict_the_presets_assumption() -> None:
     found = [str(f) for f in check_school(MERSHAM_APART, reachable())]
     assert found == [
