@@ -175,7 +175,7 @@ def _with_cover(plan: Plan, report: Report, school: School, at: datetime | None,
         if cover.ack_within_minutes is not None:
             minutes = cover.ack_within_minutes
             if Flag.IMMEDIATE_RISK in report.flags:
-                minutes = min(minutes, IMMEDIATE_RISK_MINUTES)  # rule 3 holds whatever the school sets
+                minutes = min(minutes, IMMEDIATE_RISK_MINUTES)  # a child at immediate risk: 15 minutes, whatever the school sets
             plan = replace(plan, ack_within_minutes=minutes)
             changes.append(f"acknowledge within {minutes} minutes")
         if cover.escalation is not None and not keep_ladder:
