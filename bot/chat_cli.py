@@ -15,7 +15,8 @@ from bot.demo import EXAMPLE_SCHOOL
 from bot.keyring import keyring_for
 from bot.lifecycle import route_unrouted
 from bot.storage_cli import database_option, run_on_database, shown_url
-from routing.check import check_school
+from dialogs.reachable import reachable
+from routing.check import check_school, grouped
 from routing.school import load_school
 from routing.yamlfields import InputError
 from storage.crypto import keys_from_env
@@ -43,8 +44,8 @@ def chat(config: Path, person_id: str, database_url: str) -> None:
     if person is None:
         known = ", ".join(p.id for p in school.people)
         raise InputError(f"--as {person_id}: nobody has that id in {config}; the people there are: {known}")
-    for finding in check_school(school):
-        click.echo(f"safeguard: warning: {finding}", err=True)
+    for line in grouped(check_school(school, reachable())):
+        click.echo(f"safeguard: warning: {line}", err=True)
     shown = shown_url(database_url)
     found = keyring_for(keys_from_env(os.environ), database_url, create=True)
     if found.created:

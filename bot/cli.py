@@ -19,7 +19,8 @@ from bot.directory_cli import directory
 from bot.keys_cli import keys
 from bot.serve_cli import serve
 from bot.teams_package_cli import teams_package
-from routing.check import check_policy, check_school
+from dialogs.reachable import reachable
+from routing.check import check_policy, check_school, grouped
 from routing.engine import RoutingError, decide
 from routing.explain import explain
 from routing.loader import DEFAULT_PRESET, PRESETS, resolve_policy
@@ -92,12 +93,15 @@ def policy() -> None:
 def check(policy: str | None, config: Path | None) -> None:
     """Every report has an owner, never its own subject; every role is defined and held."""
     target = _target(policy, config)
-    findings = check_school(target.school) if target.school else check_policy(target.policy)
+    # Only the reports the guided report can produce: a finding no reporter can cause is noise.
+    combos = reachable()
+    findings = check_school(target.school, combos) if target.school else check_policy(target.policy, combos)
     label = target.school.name if target.school else f"policy {target.policy.id}"
     if findings:
-        click.echo(f"{label}: {len(findings)} finding(s)")
-        for finding in findings:
-            click.echo(f"- {finding}")
+        causes = grouped(findings)
+        click.echo(f"{label}: {len(findings)} finding(s) from {len(causes)} cause(s)")
+        for line in causes:
+            click.echo(f"- {line}")
         sys.exit(EXIT_FINDINGS)
     click.echo(f"{label}: no findings")
 
@@ -107,7 +111,7 @@ def check(policy: str | None, config: Path | None) -> None:
 def explain_command(policy: str | None, config: Path | None) -> None:
     """Print the routing table for the headteacher to read and sign off."""
     target = _target(policy, config)
-    click.echo(explain(target.policy, target.school), nl=False)
+    click.echo(explain(target.policy, target.school, reachable()), nl=False)
 
 
 cli.add_command(demo)
@@ -121,7 +125,7 @@ storage_cli.register(cli)
 
 
 def _refuse_broken_policy(policy: Policy) -> None:
-    findings = check_policy(policy)
+    findings = check_policy(policy, reachable())
     if findings:
         more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
         raise InputError(f"policy {policy.id} cannot be used: {findings[0]}{more}; run `safeguard policy check`")

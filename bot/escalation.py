@@ -12,12 +12,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import STORE_ERRORS, App
+from bot.lifecycle import as_routed
 from bot.messages import waited_words
+from routing.engine import clock_for, due_at
+from routing.vocabulary import Role
 from storage import escalations
 from storage import reports as store
 from storage.alerts import queue_alert
@@ -83,15 +86,23 @@ async def _escalate(app: App, session: AsyncSession, report: Report, now: dateti
     if decision is None:
         return None
     step = report.escalation_step + 1
-    # Each rung gets as long as the owner had (the routing decision's deadline) before the next.
-    if not await escalations.take_step(session, report=report, step=step,
-                                       next_at=now + timedelta(minutes=decision.ack_within_minutes)):
+    # Each rung gets as long as the owner had (the routing decision's deadline) before the next,
+    # on the same clock: school hours, unless a child is at immediate risk.
+    clock = clock_for(as_routed(report), app.school, report.created_at)
+    next_at = due_at(app.school, clock, now, decision.ack_within_minutes)
+    if not await escalations.take_step(session, report=report, step=step, next_at=next_at):
         return None  # another scheduler took this step
     asked = [r for r in recipients if r.kind == RecipientKind.OWNER.value or r.escalated_at is not None]
     waiting = [r for r in recipients if r.kind == RecipientKind.ESCALATION.value and r.escalated_at is None]
     rung = [r for r in waiting if r.role == waiting[0].role] if waiting else []
     waited = waited_words(now - report.created_at)
-    reminded = await _queue(app, session, report, asked, NoticeKind.REMINDER, now, round=step)
+    dsl: list[Recipient] = []
+    if not rung:
+        # Past the last rung the DSL, who leads on every child's case (KCSIE Part one), hears it
+        # again even if only told of it or on a rung already passed; the digest counts these rounds.
+        dsl = [r for r in recipients if r.role == Role.DSL.value and r not in asked]
+        await escalations.mark_reached(session, now=now, rung=[r for r in dsl if r.kind == RecipientKind.ESCALATION.value])
+    reminded = await _queue(app, session, report, [*asked, *dsl], NoticeKind.REMINDER, now, round=step)
     if rung:
         await escalations.mark_reached(session, now=now, rung=rung)
         alerted = await _queue(app, session, report, rung, NoticeKind.ALERT, now)
@@ -100,7 +111,7 @@ async def _escalate(app: App, session: AsyncSession, report: Report, now: dateti
         data: dict[str, object] = {"step": step, "role": role, "to": [r.person_id for r in rung]}
     else:
         alerted, role, kind = (), None, EventKind.REMINDED
-        data = {"step": step, "ladder_used_up": True}
+        data = {"step": step, "ladder_used_up": True, "dsl_realerted": sorted({r.person_id for r in dsl} & set(reminded))}
     data |= {"reminded": list(reminded), "waited": waited, "deadline": _when(report.ack_deadline)}
     await append_event(session, now=now, actor=SYSTEM, kind=kind, report_ref=report.reference, data=data)
     log.warning("%s not acknowledged after %s: step %d, %s", report.reference, waited, step,

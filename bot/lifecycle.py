@@ -22,7 +22,7 @@ from dialogs import Reply, ReportDraft, Tone
 from dialogs.prompts import error
 from dialogs.summary import SUMMARY_CHOICES
 from dialogs.validation import Invalid, clean_text, normalise
-from routing.engine import Decision, RoutingError, decide
+from routing.engine import Decision, RoutingError, decide, due_at
 from routing.report import Report as RoutingReport
 from routing.vocabulary import Category, Flag, Subject
 from storage import escalations
@@ -125,15 +125,18 @@ async def route(app: App, reference: str) -> Routed:
         if existing is not None:
             return Routed(reference, existing.owner_role, report.ack_deadline)
         # The time it was reported decides whether the school's out-of-hours cover applies.
-        decision = decide(app.school.policy, _as_routed(report), app.school, at=report.created_at)
+        decision = decide(app.school.policy, as_routed(report), app.school, at=report.created_at)
         recipients = _recipients(app, decision)
         now = app.now()
         # KCSIE Part four: an allegation that may meet the harm threshold is discussed with the
         # LADO within one working day; the clock skips weekends and bank holidays.
         lado_due = app.school.calendar.add_working_days(report.created_at, LADO_WORKING_DAYS) if report.allegation else None
+        # Only a child at immediate risk (or the school's out-of-hours cover) runs the clock
+        # around the clock; every other deadline counts school hours (routing.engine.clock_for).
+        due = due_at(app.school, decision.clock, report.created_at, decision.ack_within_minutes)
         await store.record_routing(
             session, now=now, report=report, decision_json=decision.as_json(), recipients=recipients,
-            lado_due_at=lado_due,
+            lado_due_at=lado_due, ack_deadline=due,
         )
         for person in recipients:
             if person.kind is RecipientKind.ESCALATION:
@@ -327,7 +330,7 @@ def _already_acknowledged(app: App, report: Report) -> Reply:
                  f"at {app.local(report.acknowledged_at)}.", tone=Tone.DONE)
 
 
-def _as_routed(report: Report) -> RoutingReport:
+def as_routed(report: Report) -> RoutingReport:
     """The stored report as the policy engine reads it."""
     return RoutingReport(
         Category(report.category), Subject(report.subject),

@@ -16,7 +16,8 @@ from bot.app import CONSOLE, SLACK, TEAMS, App
 from bot.keyring import keyring_for
 from bot.lifecycle import route_unrouted
 from bot.storage_cli import run_on_database, shown_url
-from routing.check import check_school
+from dialogs.reachable import reachable
+from routing.check import check_school, grouped
 from routing.school import load_school
 from routing.yamlfields import InputError
 from storage.crypto import ENV, HOW_TO_MAKE_ONE, KeyringError
@@ -61,8 +62,8 @@ def serve(config: Path | None, port: int | None, host: str, database_url: str | 
         click.echo(found.notice(), err=True)
     elif found.file is not None:
         click.echo(f"safeguard: demo mode: encrypting with the key in {found.file}; for real use set {ENV}", err=True)
-    for finding in check_school(school):
-        click.echo(f"safeguard: warning: {finding}", err=True)
+    for line in grouped(check_school(school, reachable())):
+        click.echo(f"safeguard: warning: {line}", err=True)
     if not settings.slack:
         click.echo("safeguard: warning: Slack is off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to turn it on",
                    err=True)

@@ -1,16 +1,16 @@
-"""`policy check`: everything that could send a report to nobody, or to the person it is about."""
+"""`policy check`: everything that could send a report to nobody, to the person it is about, or to a governor who must not handle it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import combinations
 
-from routing.engine import Decision, RoutingError, decide
+from routing.engine import Decision, RoutingError, decide, effective_subject
 from routing.policy import Policy
 from routing.report import Report
 from routing.school import School
-from routing.vocabulary import SUBJECT_ROLES, Category, Flag, Subject, subject_for_roles
+from routing.vocabulary import SENIOR_SUBJECTS, SUBJECT_ROLES, Category, Flag, Subject, subject_for_roles
 
 
 @dataclass(frozen=True)
@@ -24,13 +24,40 @@ class Finding:
         return f"{self.where}: {self.problem}"
 
 
+@dataclass(frozen=True)
+class Combination:
+    """A report a reporter can make: its category, who it is about, its flags.
+
+    `named` means the reporter names a member of staff, whose roles then decide the subject;
+    `subject` is then what the reporter's words say (staff).
+    """
+
+    category: Category
+    subject: Subject
+    flags: frozenset[Flag] = frozenset()
+    named: bool = False
+
+
 FLAG_SETS: tuple[frozenset[Flag], ...] = tuple(
     frozenset(combo) for size in range(len(Flag) + 1) for combo in combinations(Flag, size)
 )
+# The subjects a named member of staff can turn out to be, by the roles they hold.
+NAMED_SUBJECTS = (Subject.STAFF, Subject.HEADTEACHER, Subject.CHAIR_OF_GOVERNORS, Subject.DSL,
+                  Subject.DEPUTY_DSL, Subject.GOVERNOR)
 
 
-def check_policy(policy: Policy) -> list[Finding]:
-    """Findings about the policy alone: missing rules, unknown roles, empty ladders, conflicts."""
+def every_combination() -> tuple[Combination, ...]:
+    """Every category, subject and set of flags, whether or not a reporter can make it, and each naming someone."""
+    return (tuple(Combination(c, s, f) for c in Category for s in Subject for f in FLAG_SETS)
+            + tuple(Combination(c, Subject.STAFF, f, named=True) for c in Category for f in FLAG_SETS))
+
+
+def check_policy(policy: Policy, combinations: Iterable[Combination] | None = None) -> list[Finding]:
+    """Findings about the policy alone: missing rules, unknown roles, empty ladders, conflicts.
+
+    `combinations` are the reports to route (by default every one); `safeguard policy check`
+    passes those the report dialog can produce.
+    """
     findings = list(_undefined_roles(policy))
     for category in Category:
         rule = policy.rules.get(category)
@@ -38,6 +65,8 @@ def check_policy(policy: Policy) -> list[Finding]:
             findings.append(Finding(f"rules.{category.value}", f"missing: {category.value} reports have no owner"))
             continue
         for subject in Subject:
+            if effective_subject(policy, Report(category, subject), None) is not subject:
+                continue  # routed by the rule for a more senior role the same person holds
             plan = rule.for_subject(subject)
             where = f"rules.{category.value}" + (f".subjects.{subject.value}" if subject in rule.subjects else "")
             if not plan.escalation:
@@ -49,34 +78,64 @@ def check_policy(policy: Policy) -> list[Finding]:
                     f"a report about {subject.value} would be owned by {plan.owner}, who is its subject "
                     f"(add an override under rules.{category.value}.subjects.{subject.value})",
                 ))
+            if subject not in SENIOR_SUBJECTS:
+                for role in _governors(policy, [plan.owner, *plan.informed, *plan.escalation]):
+                    findings.append(Finding(where, f"{role} would handle a report about {subject.value}; governors "
+                                                   "oversee through counts and handle only cases about senior adults"))
+    for flag, flag_rule in policy.flags.items():
+        for role in _governors(policy, [*(r for r in (flag_rule.owner,) if r), *flag_rule.inform,
+                                        *(flag_rule.escalation or ())]):
+            findings.append(Finding(f"flags.{flag.value}", f"{role} would handle every report with this flag, "
+                                                           "children's cases included"))
     if findings:
         return _unique(findings)
-    for report in _every_report():
-        findings.extend(_routing_findings(policy, report, None, f"{report.category.value} about {report.subject.value}"))
+    for combo in combinations or every_combination():
+        subjects = NAMED_SUBJECTS if combo.named else (combo.subject,)
+        for subject in subjects:
+            report = Report(combo.category, subject, combo.flags)
+            findings.extend(_routing_findings(policy, report, None, f"{combo.category.value} about {subject.value}"))
     return _unique(findings)
 
 
-def check_school(school: School) -> list[Finding]:
-    """Findings about the policy, plus the school's people: unheld roles, nobody left to own."""
+def check_school(school: School, combinations: Iterable[Combination] | None = None) -> list[Finding]:
+    """Findings about the policy, plus the school's people: unheld roles, nobody left to own, assumptions broken."""
     policy = school.policy
-    findings = check_policy(policy)
+    combos = tuple(combinations or every_combination())
+    findings = check_policy(policy, combos)
     for role in policy.roles.values():
         if not school.holders(role.id):
             findings.append(Finding("people", f"nobody holds {role.id} ({role.name})"))
     if findings:
         return findings
-    for report in _every_report():
-        findings.extend(_routing_findings(policy, report, school, f"{report.category.value} about {report.subject.value}"))
-    for person in school.people:
-        for category in Category:
-            for flags in FLAG_SETS:
-                report = Report(category, subject_for_roles(person.roles), flags, person.id)
-                found = _routing_findings(policy, report, school, f"{category.value} about {person.id}")
-                if found:
-                    # One finding per person and category is enough to act on.
-                    findings.extend(found)
-                    break
+    # A preset's assumption the people contradict is worth knowing, but routing follows the
+    # people, so the check goes on to route every report with them.
+    findings.extend(_assumptions(school))
+    for combo in combos:
+        if not combo.named:
+            findings.extend(_routing_findings(
+                policy, Report(combo.category, combo.subject, combo.flags), school,
+                f"{combo.category.value} about {combo.subject.value}"))
+            continue
+        for person in school.people:
+            report = Report(combo.category, subject_for_roles(person.roles), combo.flags, person.id)
+            findings.extend(_routing_findings(policy, report, school, f"{combo.category.value} about {person.id}"))
     return _unique(findings)
+
+
+def _assumptions(school: School) -> Iterator[Finding]:
+    """Where the policy says one person holds several roles and the school's people differ."""
+    policy = school.policy
+    for group in policy.combined_roles:
+        holders = {role: {p.id for p in school.holders(role)} for role in sorted(group)}
+        if len({frozenset(ids) for ids in holders.values()}) > 1:
+            who = "; ".join(f"{role}: {', '.join(sorted(ids)) or 'nobody'}" for role, ids in holders.items())
+            yield Finding("people", f"policy {policy.id} assumes one person holds {' and '.join(sorted(group))}, "
+                                    f"but here they differ ({who}); routing follows the people, so check the "
+                                    "policy's wording still fits your school")
+
+
+def _governors(policy: Policy, roles: list[str]) -> list[str]:
+    return [r for r in dict.fromkeys(roles) if policy.oversees(r)]
 
 
 def _routing_findings(policy: Policy, report: Report, school: School | None, where: str) -> list[Finding]:
@@ -95,7 +154,7 @@ def _routing_findings(policy: Policy, report: Report, school: School | None, whe
 
 
 def _subject_reached(policy: Policy, report: Report, decision: Decision) -> Iterator[str]:
-    """Rule 1, checked again on the outcome: the engine must never reach the subject."""
+    """Nobody is told of a concern about themselves, checked again on the outcome."""
     roles = {decision.owner, *decision.informed, *decision.escalation}
     if decision.people is None:
         for role in roles & policy.held_with(SUBJECT_ROLES.get(report.subject, frozenset())):
@@ -126,11 +185,19 @@ def _undefined_roles(policy: Policy) -> Iterator[Finding]:
         yield from named(f"roles.{role.id}.deputy", [role.deputy] if role.deputy else [])
 
 
-def _every_report() -> Iterator[Report]:
-    for category in Category:
-        for subject in Subject:
-            for flags in FLAG_SETS:
-                yield Report(category, subject, flags)
+def grouped(findings: Iterable[Finding], *, shown: int = 6) -> list[str]:
+    """Findings grouped by cause, one line each: the problem, then where it shows (the first few)."""
+    groups: dict[str, list[str]] = {}
+    for finding in findings:
+        groups.setdefault(finding.problem, []).append(finding.where)
+    lines = []
+    for problem, places in groups.items():
+        if len(places) == 1:
+            lines.append(f"{places[0]}: {problem}")
+            continue
+        more = f" and {len(places) - shown} more" if len(places) > shown else ""
+        lines.append(f"{problem}: {len(places)} reports: {'; '.join(places[:shown])}{more}")
+    return lines
 
 
 def _unique(findings: list[Finding]) -> list[Finding]:

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from routing.policy import Citation, Plan, Policy
 from routing.report import Report
 from routing.school import Person, School
-from routing.vocabulary import FLAG_ORDER, SUBJECT_ROLES, Flag
+from routing.vocabulary import FLAG_ORDER, SENIOR_SUBJECTS, SUBJECT_ROLES, Flag, Subject, subject_for_roles
 
-# Rule 3 of the brief, for every preset: a child who may be at immediate risk is
-# acknowledged within 15 minutes or escalated.
+# For every preset: a child who may be at immediate risk is acknowledged within 15 minutes
+# or escalated, day or night.
 IMMEDIATE_RISK_MINUTES = 15
+AROUND_THE_CLOCK = "around the clock"
+SCHOOL_HOURS = "school hours"
+# No policy gives a number of minutes for acknowledging a report (St Leonard's §2 says
+# "immediately"): the preset's minutes are Safeguard's defaults, the school's to change.
+DEADLINE_CHOICE = (
+    "The school's own choice (no policy gives a time): Safeguard's default of {minutes} in {clock}; "
+    "a policy file's ack_within_minutes or the config's cover changes it"
+)
 IMMEDIATE_RISK_CITATION = (
     "Statutory: KCSIE 2024 Part one: if a child is in immediate danger, a referral is made to "
     "children's social care and/or the police immediately; Safeguard has it acknowledged "
@@ -45,6 +53,8 @@ class Decision:
     ack_within_minutes: int
     citations: tuple[str, ...]
     people: Recipients | None = None
+    clock: str = SCHOOL_HOURS  # whether the deadline counts school hours only, or every minute
+    subject: Subject | None = None  # who the report was routed as being about, from the people
 
     def as_json(self) -> dict[str, object]:
         """The decision in the shape `safeguard route` prints."""
@@ -53,8 +63,11 @@ class Decision:
             "informed": list(self.informed),
             "escalation": list(self.escalation),
             "ack_within_minutes": self.ack_within_minutes,
+            "clock": self.clock,
             "citations": list(self.citations),
         }
+        if self.subject is not None:
+            out["subject"] = self.subject.value
         if self.people is not None:
             out["people"] = {
                 "owner": list(self.people.owner),
@@ -72,13 +85,82 @@ def decide(policy: Policy, report: Report, school: School | None = None, at: dat
     rule = policy.rules.get(report.category)
     if rule is None:
         raise RoutingError(f"policy {policy.id} has no rule for {report.category.value} reports")
-    plan = _with_flags(policy, rule.for_subject(report.subject), report.flags)
+    subject = effective_subject(policy, report, school)
+    plan = _with_flags(policy, rule.for_subject(subject), report.flags)
+    cover_set_deadline = False
     if school is not None:
         # A subject rule that hands the report to someone else (a concern about the headteacher
         # goes to the chair) keeps the policy's own ladder: the school's cover is for everyday reports.
-        override = rule.subjects.get(report.subject)
-        plan = _with_cover(plan, report, school, at, keep_ladder=override is not None and override.owner is not None)
-    return _Resolver(policy, report, school).resolve(plan)
+        override = rule.subjects.get(subject)
+        covered = _with_cover(plan, report, school, at, keep_ladder=override is not None and override.owner is not None)
+        cover_set_deadline = any(c.kind == "choice" for c in covered.citations[len(plan.citations):])
+        plan = covered
+    clock = clock_for(report, school, at)
+    if Flag.IMMEDIATE_RISK not in report.flags and not cover_set_deadline:
+        minutes = _minutes_words(plan.ack_within_minutes)
+        plan = replace(plan, citations=plan.citations + (Citation(
+            text=DEADLINE_CHOICE.format(minutes=minutes, clock=clock), kind="choice"),))
+    routed = replace(report, subject=subject)
+    decision = _Resolver(policy, routed, school, original=report.subject).resolve(plan)
+    return replace(decision, clock=clock, subject=subject if subject is not report.subject else None)
+
+
+def effective_subject(policy: Policy, report: Report, school: School | None) -> Subject:
+    """Who the report is about, read from the people rather than the word the reporter chose.
+
+    A named person's roles decide it (a report about the headteacher is one, whatever
+    "subject" says: never the softer route). Without a name, a role held by someone who also
+    holds a more senior one routes as the senior one: a concern about Mersham's DSL is a
+    concern about its headteacher. With a school config that is read from its people; without
+    one, from the roles the policy says one person holds.
+    """
+    if school is not None and report.subject_person is not None:
+        person = school.person(report.subject_person)
+        held = set(person.roles) if person is not None else set()
+        named = subject_for_roles(held)
+        return named if named is not Subject.STAFF else report.subject
+    roles = SUBJECT_ROLES.get(report.subject)
+    if not roles:
+        return report.subject
+    if school is not None:
+        held = {r for role in roles for p in school.holders(role) for r in p.roles}
+    else:
+        held = set(policy.held_with(roles))
+    senior = subject_for_roles(held | set(roles))
+    return senior if senior is not Subject.STAFF else report.subject
+
+
+def clock_for(report: Report, school: School | None, at: datetime | None) -> str:
+    """Whether a report's deadlines count every minute or only school hours.
+
+    A child at immediate risk cannot wait for Monday, and a school's out-of-hours cover is
+    there to answer out of hours; every other clock runs in school hours (term time, the
+    config's hours), unless the config says `clock: always`.
+    """
+    if Flag.IMMEDIATE_RISK in report.flags:
+        return AROUND_THE_CLOCK
+    if school is None:
+        return SCHOOL_HOURS
+    if school.clock == AROUND_THE_CLOCK:
+        return AROUND_THE_CLOCK
+    out_of_hours = at is not None and not school.calendar.in_school_hours(at)
+    if out_of_hours and any(c.out_of_hours and report.category in c.categories for c in school.cover):
+        return AROUND_THE_CLOCK
+    return SCHOOL_HOURS
+
+
+def due_at(school: School, clock: str, start: datetime, minutes: int) -> datetime:
+    """When `minutes` on this clock run out, counted from `start`."""
+    if clock == AROUND_THE_CLOCK:
+        return start + timedelta(minutes=minutes)
+    return school.calendar.add_school_minutes(start, minutes)
+
+
+def _minutes_words(minutes: int) -> str:
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return f"{hours} hour" + ("s" if hours != 1 else "")
+    return f"{minutes} minutes"
 
 
 def _with_cover(plan: Plan, report: Report, school: School, at: datetime | None, *, keep_ladder: bool) -> Plan:
@@ -93,7 +175,7 @@ def _with_cover(plan: Plan, report: Report, school: School, at: datetime | None,
         if cover.ack_within_minutes is not None:
             minutes = cover.ack_within_minutes
             if Flag.IMMEDIATE_RISK in report.flags:
-                minutes = min(minutes, IMMEDIATE_RISK_MINUTES)  # rule 3 holds whatever the school sets
+                minutes = min(minutes, IMMEDIATE_RISK_MINUTES)  # a child at immediate risk: 15 minutes, whatever the school sets
             plan = replace(plan, ack_within_minutes=minutes)
             changes.append(f"acknowledge within {minutes} minutes")
         if cover.escalation is not None and not keep_ladder:
@@ -101,7 +183,8 @@ def _with_cover(plan: Plan, report: Report, school: School, at: datetime | None,
             plan = replace(plan, escalation=ladder)
             changes.append("ladder " + " > ".join(school.policy.role_name(r) for r in ladder))
         if changes:
-            citation = Citation(text=f"School config ({school.name}), cover {when}: {'; '.join(changes)}")
+            citation = Citation(text=f"School config ({school.name}), cover {when}: {'; '.join(changes)}",
+                                kind="choice" if cover.ack_within_minutes is not None else "config")
             plan = replace(plan, citations=plan.citations + (citation,))
     return plan
 
@@ -120,7 +203,9 @@ def _with_flags(policy: Policy, plan: Plan, flags: frozenset[Flag]) -> Plan:
                 informed.insert(0, owner)
                 owner = rule.owner
             if rule.escalation is not None:
-                ladder = list(rule.escalation)
+                # The flag's ladder comes first; the rule's follows, so a report about the
+                # headteacher keeps the rungs its own rule gave it.
+                ladder = list(rule.escalation) + ladder
             informed.extend(rule.inform)
             ack = min(ack, rule.ack_within_minutes or ack)
             citations.extend(rule.citations)
@@ -138,15 +223,18 @@ def _with_flags(policy: Policy, plan: Plan, flags: frozenset[Flag]) -> Plan:
 
 @dataclass
 class _Resolver:
-    """Applies rule 1 (nobody is told about a concern about themselves) to a plan."""
+    """Leaves out whoever the report is about, and keeps governors off cases they must not handle."""
 
     policy: Policy
     report: Report
     school: School | None
+    original: Subject | None = None  # the subject as reported, if routing read a more senior one
     notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        subject_roles = SUBJECT_ROLES.get(self.report.subject, frozenset())
+        subjects = {self.report.subject, self.original or self.report.subject}
+        subject_roles = frozenset(r for s in subjects for r in SUBJECT_ROLES.get(s, frozenset()))
+        self.subject_roles = subject_roles
         # Without a school config only roles are known, so every role the policy says the
         # subject's holder also holds is left out too (Mersham: headteacher and DSL).
         self.excluded_roles = self.policy.held_with(subject_roles)
@@ -155,9 +243,12 @@ class _Resolver:
             if self.report.subject_person is not None:
                 self.excluded_people = frozenset({self.report.subject_person})
             else:
-                self.excluded_people = frozenset(
-                    p.id for role in subject_roles for p in self.school.holders(role)
-                )
+                # The people the report is about: those holding the role it names (a report
+                # about the DSL leaves out the DSL, not every headteacher of a co-headship).
+                named = SUBJECT_ROLES.get(self.original or self.report.subject, frozenset())
+                self.excluded_people = frozenset(p.id for role in named for p in self.school.holders(role))
+        # KCSIE: governors oversee through counts; they handle only cases about senior adults.
+        self.governors_may_handle = self.report.subject in SENIOR_SUBJECTS
 
     def eligible(self, role: str) -> tuple[Person, ...]:
         """The people who may hear of this report through `role` (school mode)."""
@@ -165,15 +256,19 @@ class _Resolver:
         return tuple(p for p in self.school.holders(role) if p.id not in self.excluded_people)
 
     def available(self, role: str) -> bool:
+        if not self.governors_may_handle and self.policy.oversees(role):
+            return False
         if self.school is None:
             return role not in self.excluded_roles
         return bool(self.eligible(role))
 
     def why_not(self, role: str) -> str:
         """Why `role` cannot hear of this report, for the decision's citations."""
+        if not self.governors_may_handle and self.policy.oversees(role):
+            return "oversees through counts and never handles a case that is not about a senior adult (KCSIE)"
         if self.school is None:
             return "is, or is held by, the subject of this report"
-        if role in SUBJECT_ROLES.get(self.report.subject, frozenset()):
+        if role in self.subject_roles:
             return "is the subject of this report"
         if self.school.holders(role):
             return "is held only by the person this report is about"
@@ -193,10 +288,13 @@ class _Resolver:
             self.notes.append(
                 f"{name(plan.owner)} {self.why_not(plan.owner)}: ownership passes down the ladder to {name(owner)}"
             )
+        # Without a config, a role the policy says the owner also holds adds nobody (Mersham:
+        # the headteacher owns a report, so "the DSL" on its ladder is the same person).
+        same = self.policy.held_with(frozenset({owner})) if self.school is None else frozenset({owner})
         ladder = [r for r in chain[chain.index(owner) + 1 :] if self.available(r)]
         informed = [r for r in (self._stand_in(role, owner) for role in plan.informed) if r is not None]
-        informed = _unique(r for r in informed if r != owner)
-        ladder = _unique(r for r in ladder if r != owner)
+        informed = _unique(r for r in informed if r not in same)
+        ladder = _unique(r for r in ladder if r not in same)
         citations = _unique([c.text for c in plan.citations] + self.notes)
         return Decision(
             owner=owner,

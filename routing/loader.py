@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from routing.policy import Citation, FlagRule, Override, Plan, Policy, RoleDef, Rule, Section
-from routing.vocabulary import Category, Flag, Subject, allowed
+from routing.vocabulary import OVERSIGHT_ROLES, Category, Flag, Subject, allowed
 from routing.yamlfields import IDENTIFIER, Fields, InputError, load_yaml
 
 PRESET_DIR = Path(__file__).parent / "presets"
@@ -70,8 +70,12 @@ def _roles(top: Fields) -> dict[str, RoleDef]:
         if not isinstance(key, str) or not IDENTIFIER.match(key):
             raise roles_fields.error(f"{key!r} is not a role id (lower case letters, digits, _)")
         role = roles_fields.nested(value, key)
-        role.only(("name", "deputy"))
-        roles[key] = RoleDef(id=key, name=role.string("name"), deputy=role.optional_string("deputy"))
+        role.only(("name", "deputy", "oversight"))
+        oversight = role.data.get("oversight", key in OVERSIGHT_ROLES)
+        if not isinstance(oversight, bool):
+            raise role.error(f"expected true or false, found {oversight!r}", "oversight")
+        roles[key] = RoleDef(id=key, name=role.string("name"), deputy=role.optional_string("deputy"),
+                             oversight=oversight)
     if not roles:
         raise roles_fields.error("defines no roles")
     return roles
@@ -157,13 +161,22 @@ class _CitationReader:
         return tuple(self._one(fields.nested(entry, f"cite[{i}]")) for i, entry in enumerate(raw))
 
     def _one(self, entry: Fields) -> Citation:
+        if "choice" in entry.data:
+            # Where the policy is silent and no statute decides it either (how fast, who next):
+            # the preset's default, which the school may change, and never dressed up as policy.
+            entry.only(("choice",))
+            return Citation(
+                text=f"The school's own choice ({self.source} is silent; Safeguard's default): {entry.string('choice')}",
+                kind="choice",
+            )
         if "statutory" in entry.data:
             entry.only(("statutory", "says"))
             return Citation(
                 text=(
                     f"Statutory default ({self.source} is silent): "
                     f"{entry.string('statutory')}: {entry.string('says')}"
-                )
+                ),
+                kind="statutory",
             )
         entry.only(("section", "quote"))
         section_id = entry.string("section")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from routing.vocabulary import Category, Flag, Subject
+from routing.vocabulary import OVERSIGHT_ROLES, Category, Flag, Subject
 
 
 @dataclass(frozen=True)
@@ -14,6 +14,7 @@ class Citation:
     text: str
     section: str | None = None
     quote: str | None = None
+    kind: str = "policy"  # "policy" (a quoted section), "statutory" or "choice" (the school's own)
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class RoleDef:
     id: str
     name: str
     deputy: str | None = None
+    oversight: bool = False  # a governor or trust executive: oversees, never handles a child's case
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,11 @@ class Policy:
         """The name this policy gives a role (its id if the policy does not define it)."""
         found = self.roles.get(role)
         return found.name if found else role
+
+    def oversees(self, role: str) -> bool:
+        """Whether `role` oversees rather than handles cases (a governor, a trust's executive)."""
+        found = self.roles.get(role)
+        return found.oversight if found else role in OVERSIGHT_ROLES
 
     def held_with(self, roles: frozenset[str]) -> frozenset[str]:
         """`roles` plus every role the policy says the same person holds with one of them."""

@@ -44,18 +44,35 @@ def parse_report(data: object, school: School | None = None) -> Report:
         raise InputError(f"report: subject_person: no person {person_id!r} in {school.name}; people: {known}")
     person = school.person(person_id)
     assert person is not None
+    named = subject_for_roles(person.roles)
     if data.get("subject") is None:
-        subject = subject_for_roles(person.roles)
+        subject = named
     else:
         subject = _enum(Subject, data["subject"], "subject")
-        needed = SUBJECT_ROLES.get(subject)
-        # A named governor need not be the governor lead; the named roles must match.
-        if needed and subject is not Subject.GOVERNOR and not needed & set(person.roles):
+        # A subject that contradicts the person's roles is refused, not guessed: routing the
+        # words would send a concern about the headteacher to the headteacher as "staff", and
+        # quietly routing the roles instead would hide the caller's mistake.
+        if not _fits(subject, named, person.roles):
             raise InputError(
-                f"report: subject is {subject.value} but {person_id!r} does not hold that role "
+                f"report: subject is {subject.value} but {person_id!r} holds "
+                f"{', '.join(person.roles) or 'no roles'}, so the report is about the {named.value.replace('_', ' ')}"
+                if named is not Subject.STAFF else
+                f"report: subject is {subject.value} but {person_id!r} is a member of staff "
                 f"(holds: {', '.join(person.roles) or 'no roles'})"
             )
     return Report(category, subject, flags, person_id)
+
+
+def _fits(subject: Subject, named: Subject, roles: tuple[str, ...]) -> bool:
+    """Whether `subject` may be said of a person whose most senior role makes them `named`."""
+    if subject is named:
+        return True
+    if subject is Subject.GOVERNOR and named is Subject.STAFF:
+        return True  # a named governor need not be the governor lead
+    needed = SUBJECT_ROLES.get(subject)
+    # Naming a role the person holds is fine (routing reads the most senior one anyway);
+    # a subject without a role (staff, pupil, parent, other) is softer than the roles they hold.
+    return bool(needed and needed & set(roles))
 
 
 _E = TypeVar("_E", Category, Subject)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date, datetime, time
 from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -65,6 +65,7 @@ class School:
     calendar: Calendar = field(default_factory=Calendar)
     digest: DigestTime = field(default_factory=DigestTime)
     cover: tuple[Cover, ...] = ()
+    clock: str = "school hours"  # or "around the clock": how every deadline but immediate risk counts
 
     def person(self, person_id: str) -> Person | None:
         """The person with this id, if any."""
@@ -86,7 +87,8 @@ class School:
 def load_school(path: Path) -> School:
     """Read a school config and the policy it names, checking every field."""
     top = Fields(load_yaml(path), str(path))
-    top.only(("school", "policy", "timezone", "bank_holidays", "school_hours", "digest", "cover", "people"))
+    top.only(("school", "policy", "timezone", "bank_holidays", "school_hours", "holidays", "clock", "digest", "cover",
+              "people"))
     try:
         policy = resolve_policy(top.string("policy", DEFAULT_PRESET), relative_to=path.parent)
     except UnknownPolicy as exc:
@@ -99,9 +101,44 @@ def load_school(path: Path) -> School:
     region = top.string("bank_holidays", "england")
     if region not in REGIONS:
         raise top.error(f"unknown bank holidays {region!r}; use one of: {', '.join(REGIONS)}", "bank_holidays")
-    calendar = Calendar(timezone=timezone, region=region, hours=_school_hours(top))
+    calendar = Calendar(timezone=timezone, region=region, hours=_school_hours(top), closed=_holidays(top))
+    clock = top.string("clock", "school_hours")
+    if clock not in CLOCKS:
+        raise top.error(f"{clock!r}: use {' or '.join(CLOCKS)}", "clock")
     return School(name=top.string("school"), policy=policy, timezone=timezone, people=_people(top, policy),
-                  calendar=calendar, digest=_digest(top), cover=_cover(top, policy))
+                  calendar=calendar, digest=_digest(top), cover=_cover(top, policy), clock=CLOCKS[clock])
+
+
+# The config's words for how deadlines count (routing.engine.clock_for says which reports differ).
+CLOCKS = {"school_hours": "school hours", "always": "around the clock"}
+
+
+def _holidays(top: Fields) -> tuple[tuple[date, date], ...]:
+    """The school's own holidays (half terms, the summer), each a first and last day, both closed."""
+    raw = top.data.get("holidays")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise top.error("expected a list of holidays, each {from: YYYY-MM-DD, to: YYYY-MM-DD}", "holidays")
+    spans = []
+    for index, entry in enumerate(raw):
+        fields = top.nested(entry, f"holidays[{index}]")
+        fields.only(("from", "to"))
+        first, last = _date(fields, "from"), _date(fields, "to")
+        if last < first:
+            raise fields.error(f"ends on {last}, before it starts on {first}", "to")
+        spans.append((first, last))
+    return tuple(spans)
+
+
+def _date(fields: Fields, key: str) -> date:
+    value = fields.data.get(key)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise fields.error(f"{value!r} is not a date; write it as YYYY-MM-DD", key) from None
 
 
 def _clock_time(fields: Fields, key: str, default: str) -> time:

@@ -73,6 +73,19 @@ SUBJECT_BY_ROLE_SENIORITY: tuple[tuple[str, Subject], ...] = (
     (Role.GOVERNOR_LEAD, Subject.GOVERNOR),
 )
 
+# Reports about these people may reach governors (and a trust's executive): KCSIE Part four
+# has the chair of governors manage an allegation about the headteacher, and governors
+# oversee the school's senior leaders. Every other report (a child's case, a parent's
+# misuse, a concern about a member of staff) is handled inside the school's leadership:
+# governors oversee such cases through counts, they never receive one.
+SENIOR_SUBJECTS: frozenset[Subject] = frozenset({
+    Subject.HEADTEACHER, Subject.DSL, Subject.DEPUTY_DSL, Subject.GOVERNOR, Subject.CHAIR_OF_GOVERNORS,
+})
+
+# Roles that oversee rather than handle cases, whatever a policy calls them; a policy marks
+# its own (BPET's Chief Executive) with `oversight: true`.
+OVERSIGHT_ROLES: frozenset[str] = frozenset({Role.CHAIR_OF_GOVERNORS, Role.GOVERNOR_LEAD})
+
 CATEGORY_LABELS: dict[Category, str] = {
     Category.MISUSE: "Social media misuse by a pupil, parent or member of staff",
     Category.FRIEND_REQUEST: "A pupil or parent tried to friend, follow or contact staff on a personal account",

@@ -35,6 +35,7 @@ class Calendar:
     timezone: str = "Europe/London"
     region: str = "england"
     hours: SchoolHours = field(default_factory=SchoolHours)
+    closed: tuple[tuple[date, date], ...] = ()  # the school's own holidays, first and last day
 
     @cached_property
     def zone(self) -> ZoneInfo:
@@ -67,9 +68,33 @@ class Calendar:
         # Combined in the zone, so a clock change in between keeps the local time.
         return datetime.combine(day, local.time(), tzinfo=self.zone)
 
+    def school_day(self, day: date) -> bool:
+        """A day the school is open: one of its days, not a bank holiday, not in its own holidays."""
+        return (day.weekday() in self.hours.days and day not in self._holidays
+                and not any(first <= day <= last for first, last in self.closed))
+
     def in_school_hours(self, at: datetime) -> bool:
-        """Whether the school is staffed at `at`: a school day (not a bank holiday) within the hours."""
+        """Whether the school is staffed at `at`: a school day within the hours."""
+        local = at.astimezone(self.zone)
+        return self.school_day(local.date()) and self.hours.start <= local.time() < self.hours.end
+
+    def add_school_minutes(self, at: datetime, minutes: int) -> datetime:
+        """The moment `minutes` of school hours after `at`: the clock stops overnight, at weekends and in holidays.
+
+        Reported on Friday at 19:00 with four hours to acknowledge, it is due on Monday at
+        12:00 (school from 08:00), or later if Monday is a bank holiday or in the holidays.
+        """
+        left = timedelta(minutes=minutes)
         local = at.astimezone(self.zone)
         day = local.date()
-        return (day.weekday() in self.hours.days and day not in self._holidays
-                and self.hours.start <= local.time() < self.hours.end)
+        for _ in range(3 * 366):  # a year's holidays at most; a calendar with no school days ends here
+            if self.school_day(day):
+                opens = datetime.combine(day, self.hours.start, tzinfo=self.zone)
+                shuts = datetime.combine(day, self.hours.end, tzinfo=self.zone)
+                start = max(opens, local)
+                if start < shuts:
+                    if start + left <= shuts:
+                        return start + left
+                    left -= shuts - start
+            day += timedelta(days=1)
+        return at + timedelta(minutes=minutes)

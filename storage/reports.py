@@ -120,8 +120,13 @@ async def record_routing(
     decision_json: Mapping[str, Any],
     recipients: Sequence[NewRecipient],
     lado_due_at: datetime | None = None,
+    ack_deadline: datetime | None = None,
 ) -> RoutingDecision:
-    """Store the decision and its recipients, set the deadline (and the LADO clock), and log a `routed` event."""
+    """Store the decision and its recipients, set the deadline (and the LADO clock), and log a `routed` event.
+
+    `ack_deadline` is when the clock runs out on the school's calendar (routing.engine.due_at);
+    without it, the decision's minutes are counted straight from when the report was made.
+    """
     minutes = int(decision_json["ack_within_minutes"])
     decision = RoutingDecision(
         report_id=report.id,
@@ -141,7 +146,7 @@ async def record_routing(
             kind=person.kind.value, position=positions[person.kind],
         ))
     # The clock starts when the member of staff reported, not when routing finished.
-    report.ack_deadline = report.created_at + timedelta(minutes=minutes)
+    report.ack_deadline = ack_deadline or report.created_at + timedelta(minutes=minutes)
     report.next_escalation_at = report.ack_deadline  # the scheduler acts then, unless acknowledged
     report.lado_due_at = lado_due_at
     await session.flush()

@@ -9,16 +9,16 @@ from bot.console import Console
 from bot.demo import EXAMPLE_SCHOOL
 from dialogs import Draft
 from dialogs.state import StepId
-from routing.school import load_school
+from routing.school import School, load_school
 from storage.drafts import load_draft
 from tests.builders import START, Clock
 
 SCHOOL = load_school(EXAMPLE_SCHOOL)
 
 
-def console_app(sessions: async_sessionmaker[AsyncSession], clock: Clock) -> App:
-    """The application as `safeguard chat` builds it, on the example school."""
-    return App(SCHOOL, sessions, channels=(CONSOLE,), clock=clock)
+def console_app(sessions: async_sessionmaker[AsyncSession], clock: Clock, *, school: School = SCHOOL) -> App:
+    """The application as `safeguard chat` builds it, on the example school (or `school`)."""
+    return App(school, sessions, channels=(CONSOLE,), clock=clock)
 
 
 class Terminal:

@@ -34,6 +34,7 @@ from bot.digest import (
     weekly_figures,
 )
 from bot.escalation import escalate_due
+from routing.engine import AROUND_THE_CLOCK
 from routing.school import DigestTime
 from routing.vocabulary import Category, Flag, Subject
 from routing.yamlfields import InputError
@@ -43,7 +44,17 @@ from storage.log import verify
 from storage.models import LogHead, NoteKind, Report
 from storage.reports import create_report
 from tests.builders import TEST_KEYS, Clock, person, school
-from tests.integration.console import SCHOOL, console_app
+from tests.integration import console
+from tests.integration.console import SCHOOL
+
+# The weeks below escalate overnight and at weekends: the example school with every clock
+# running day and night (`clock: always`), so each figure is the one worked out by hand.
+ALWAYS = replace(SCHOOL, clock=AROUND_THE_CLOCK)
+
+
+def console_app(sessions: async_sessionmaker[AsyncSession], clock: Clock) -> App:
+    """The console application on the example school, its clocks running day and night."""
+    return console.console_app(sessions, clock, school=ALWAYS)
 
 LONDON = ZoneInfo("Europe/London")
 W47 = IsoWeek(2026, 47)  # Monday 16 to Sunday 22 November 2026, GMT
@@ -99,7 +110,7 @@ async def five_weeks(app: App, clock: Clock) -> dict[str, str]:
     # Sunday 18 October 23:30 BST: still week 42, though the week's report a moment later is not.
     refs["C"] = await report(app, clock, utc(2026, 10, 18, 22, 30), Category.PUPIL_DISCLOSURE)
     # Monday 19 October 00:30 BST is 23:30 UTC on the Sunday: week 43 at the school.
-    refs["A"] = await report(app, clock, utc(2026, 10, 18, 23, 30), Category.MISUSE)
+    refs["A"] = await report(app, clock, utc(2026, 10, 18, 23, 30), Category.MISUSE, Subject.PARENT)
     await ack(app, clock, utc(2026, 10, 19, 0, 10), "smorgan", refs["C"])
     await ack(app, clock, utc(2026, 10, 19, 0, 20), "jellis", refs["A"])
     await close(app, clock, utc(2026, 10, 19, 9, 0), "smorgan", refs["C"])
@@ -115,7 +126,7 @@ async def five_weeks(app: App, clock: Clock) -> dict[str, str]:
                                      kind=NoteKind.ACTION)).changed
     await close(app, clock, utc(2026, 10, 28, 11, 5), "tokafor", refs["D"])
     # Monday 2 November 00:00 GMT: the first moment of week 45. Left open, acknowledged late.
-    refs["E"] = await report(app, clock, utc(2026, 11, 2, 0, 0), Category.MISUSE)
+    refs["E"] = await report(app, clock, utc(2026, 11, 2, 0, 0), Category.MISUSE, Subject.PARENT)
     # An allegation in week 45, its LADO consultation recorded late: counted in neither week 47 figure.
     refs["M"] = await report(app, clock, utc(2026, 11, 4, 10, 0), Category.COLLEAGUE_CONCERN, Subject.STAFF,
                              about="rpatel", allegation=True)
@@ -132,7 +143,7 @@ async def five_weeks(app: App, clock: Clock) -> dict[str, str]:
                              flags=(Flag.IMMEDIATE_RISK,))
     await ack(app, clock, utc(2026, 11, 16, 9, 12), "smorgan", refs["F"])
     # G: escalated once, acknowledged after 3 h 5 min (past its 60-minute deadline), closed.
-    refs["G"] = await report(app, clock, utc(2026, 11, 17, 10, 0), Category.MISUSE)
+    refs["G"] = await report(app, clock, utc(2026, 11, 17, 10, 0), Category.MISUSE, Subject.PARENT)
     assert await escalate(app, clock, utc(2026, 11, 17, 11, 1)) == [refs["G"]]
     await ack(app, clock, utc(2026, 11, 17, 13, 5), "jellis", refs["G"])
     await close(app, clock, utc(2026, 11, 17, 14, 0), "jellis", refs["G"])

@@ -41,7 +41,7 @@ def last_week() -> IsoWeek:
 
 
 async def seed(url: str) -> str:
-    """One report, on Wednesday noon of last week, acknowledged ten minutes later; its reference."""
+    """One report (a parent's misuse: the headteacher's), on Wednesday noon of last week, acknowledged ten minutes later."""
     await upgrade(url)
     engine = create_engine(url, keys=TEST_KEYS)
     try:
@@ -50,7 +50,7 @@ async def seed(url: str) -> str:
         app = console_app(sessionmaker(engine), clock)
         async with app.sessions.begin() as session:
             stored = await create_report(session, now=wednesday, school=SCHOOL.name, category=Category.MISUSE,
-                                         subject=Subject.PUPIL, reporter="cfinch",
+                                         subject=Subject.PARENT, reporter="cfinch",
                                          details={"what": "Ottoline-Brackenbury (made up)"}, channel=CONSOLE)
         await lifecycle.route(app, stored.reference)
         clock.advance(minutes=10)

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from dialogs.reachable import reachable
 from routing.check import check_policy, check_school
 from routing.loader import PRESETS, load_policy, resolve_policy
 from routing.school import School
@@ -19,7 +20,7 @@ def findings_for(tmp_path: Path, data: dict[str, Any]) -> list[str]:
 
 @pytest.mark.parametrize("preset", PRESETS)
 def test_every_preset_is_clean(preset: str) -> None:
-    assert check_policy(resolve_policy(preset)) == []
+    assert check_policy(resolve_policy(preset), reachable()) == []
 
 
 def test_the_minimal_policy_is_clean(tmp_path: Path) -> None:
@@ -71,5 +72,5 @@ def test_a_school_where_nobody_holds_a_role_is_found() -> None:
 def test_a_person_who_holds_every_role_leaves_nobody_to_own_a_report_about_them() -> None:
     policy = resolve_policy("mersham")
     everything = school("mersham", person("solo", *policy.roles), person("other"))
-    found = [str(f) for f in check_school(everything)]
+    found = [str(f) for f in check_school(everything, reachable())]
     assert any(f.startswith("misuse about solo: nobody is left to own") for f in found)

@@ -40,7 +40,8 @@ def test_route_prints_the_decision_for_a_preset() -> None:
     assert decision["escalation"] == ["chair_of_governors"]
     assert decision["ack_within_minutes"] == 60
     assert isinstance(decision["citations"], list) and "§11.0" in decision["citations"][0]
-    assert set(decision) == {"owner", "informed", "escalation", "ack_within_minutes", "citations"}
+    assert decision["clock"] == "school hours"
+    assert set(decision) == {"owner", "informed", "escalation", "ack_within_minutes", "clock", "citations"}
 
 
 def test_route_defaults_to_st_leonards() -> None:
@@ -141,8 +142,9 @@ def test_policy_explain_prints_the_table_with_sources() -> None:
     assert result.returncode == 0
     assert "Routing table: Mersham Primary School Social Media Policy (September 2024)" in result.stdout
     assert "A pupil or parent tried to friend, follow or contact staff on a personal account [friend_request]" in result.stdout
-    assert "  About: headteacher, dsl\n    Owner: Chair of Governors, to acknowledge within 1 hour" in result.stdout
-    assert 'Source: Mersham policy, Communicating with Pupils and their Families: "Any communication' in result.stdout
+    assert ("  About the Headteacher; the Designated Safeguarding Lead (DSL):\n"
+            "    Owner: Chair of Governors, to acknowledge within 1 hour of school hours") in result.stdout
+    assert 'Because: Mersham policy, Communicating with Pupils and their Families: "Any communication' in result.stdout
     assert "Signed off by the headteacher" in result.stdout
 
 

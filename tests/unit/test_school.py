@@ -38,7 +38,8 @@ def test_a_disclosure_reaches_the_headteacher_as_dsl_with_both_deputies_on_the_l
     decision = decide(MERSHAM.policy, Report(Category.PUPIL_DISCLOSURE, Subject.PUPIL), MERSHAM)
     assert decision.people is not None
     assert decision.people.owner == ("head",)
-    assert decision.people.escalation == ("deputy1", "deputy2", "chair")
+    # A child's case climbs to the deputies and stops there: it never reaches a governor.
+    assert decision.people.escalation == ("deputy1", "deputy2")
 
 
 def test_naming_one_deputy_leaves_the_other_deputy_on_the_ladder() -> None:
@@ -65,13 +66,15 @@ SMALL = school(
 
 
 def test_ownership_passes_down_the_ladder_when_the_owner_is_the_subject() -> None:
-    report = parse_report({"category": "pupil_disclosure", "subject_person": "head"}, SMALL)
-    decision = decide(SMALL.policy, report, SMALL)
-    # The rule for a disclosure about the headteacher gives it to the DSL: the same person.
-    assert decision.owner == "deputy_dsl"
+    officer = school("st-leonards", person("head", "headteacher"), person("dsl", "dsl"),
+                     person("deputy", "deputy_dsl", "online_safety_officer"), person("chair", "chair_of_governors"))
+    report = parse_report({"category": "inappropriate_content", "subject_person": "deputy"}, officer)
+    decision = decide(officer.policy, report, officer)
+    # The online safety officer owns content reports: here the deputy DSL, whom it is about.
+    assert decision.owner == "dsl"
     assert decision.people is not None
-    assert decision.people.owner == ("deputy",)
-    assert decision.people.informed == ("chair",)
+    assert decision.people.owner == ("dsl",)
+    assert decision.people.informed == ("head",)
     assert any("held only by the person this report is about" in c for c in decision.citations)
 
 
@@ -90,7 +93,7 @@ def test_a_school_device_report_without_an_officer_tells_the_dsl_instead() -> No
 
 
 def test_a_subject_that_contradicts_the_named_person_is_refused() -> None:
-    with pytest.raises(InputError, match="subject is headteacher but 'deputy1' does not hold that role"):
+    with pytest.raises(InputError, match="subject is headteacher but 'deputy1' holds deputy_dsl"):
         parse_report({"category": "misuse", "subject": "headteacher", "subject_person": "deputy1"}, MERSHAM)
 
 
@@ -119,7 +122,7 @@ def config(**overrides: object) -> dict[str, object]:
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"poeple": []}, "top level: unknown key 'poeple'; allowed: school, policy, timezone, bank_holidays, school_hours, digest, cover, people"),
+        ({"poeple": []}, "top level: unknown key 'poeple'; allowed: school, policy, timezone, bank_holidays, school_hours, holidays, clock, digest, cover, people"),
         ({"policy": "nowhere"}, "unknown policy 'nowhere': not a preset (st-leonards, principal-slt, bpet, mersham, perryfields)"),
         ({"timezone": "Mars/Olympus"}, "timezone: unknown timezone 'Mars/Olympus'; use an IANA name"),
         ({"people": []}, "people: expected a list of people"),
