@@ -20,6 +20,7 @@ from bot.slack.blocks import answered, from_slack, question_field, render
 from bot.slack.ids import CHOICE_PATTERN, COMMAND, NOTE_BLOCK, NOTE_INPUT, SHORTCUT, ActionId, CallbackId
 from bot.slack.outbox import SEND_ERRORS, describe
 from bot.slack.views import NoteTarget, home, note_modal, report_modal
+from bot.turns import parted
 from dialogs import Draft, DraftError, Reply, Tone
 from routing.school import Person
 from storage.drafts import load_draft
@@ -259,8 +260,8 @@ class Handlers:
 
     async def _post(self, channel: str, replies: list[Reply]) -> None:
         # The listener's own client, which waits out a rate limit: this is an answer to someone mid-report.
-        if replies:
-            message = render(replies)
+        for part in parted(replies):  # a warning (the 999 advice) stands as a message of its own
+            message = render(part)
             await self.client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
 
     async def _tell(self, body: Body, reply: Reply) -> None:

@@ -11,7 +11,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import conversation, digest_delivery, notices
+from bot import conversation, digest_delivery, notices, preview
 from bot.delivery import DEFAULT_RETRY_AFTER, Delivered, Failure, Outcome, Rounds, deliver_round
 from bot.app import SLACK, STORE_ERRORS, App
 from bot.slack.blocks import Message, alert_message, render
@@ -148,7 +148,7 @@ class Outbox:
             found = await self.find(dm, digest.key) if digest.in_doubt else None
             if found is not None:
                 return Delivered(found)
-            external_ref = await self.post(dm, render([Reply(digest.text)]), digest.key)
+            external_ref = await self.post(dm, render([Reply(digest.text, preview=preview.line(preview.DIGEST))]), digest.key)
         except SEND_ERRORS as exc:
             return self._failed(person.slack, exc, remembered=remembered)
         # The text is the digest and stands alone: a chart that fails is logged, and the text

@@ -32,6 +32,10 @@ class Call:
         """Everything this call asked Slack to show, as one string (for checks on what was sent)."""
         return json.dumps({k: self.args.get(k) for k in ("text", "blocks", "view")}, ensure_ascii=False)
 
+    def words(self) -> str:
+        """The words of the message or view this call asked Slack to show (its blocks, not its notification text)."""
+        return words_of(self.args)
+
 
 @dataclass
 class Upload:
@@ -288,6 +292,24 @@ ANSWERS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
     "files.getUploadURLExternal": _upload_url,
     "files.completeUploadExternal": _complete_upload,
 }
+
+
+def words_of(message: dict[str, Any]) -> str:
+    """Every text object in a message's blocks (or a view's), one a line, as Slack holds them."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") in ("mrkdwn", "plain_text") and isinstance(node.get("text"), str):
+                found.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk([message.get("blocks"), message.get("view")])
+    return "\n".join(found)
 
 
 def dm_channel(user: str) -> str:
