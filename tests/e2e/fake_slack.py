@@ -85,6 +85,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self.api)
         app.router.add_post("/upload/{file_id}", self.upload)
+        app.router.add_post("/response/{user}/{channel}/{number}", self.respond)
         return app
 
     def fail_next_upload(self, status: int = 500) -> None:
@@ -183,6 +184,19 @@ class FakeSlack:
         """The messages in `channel` as its member sees them, oldest first (each once, however often it was sent)."""
         return [m for (c, _), m in sorted(self.messages.items(), key=lambda item: item[0][1]) if c == channel]
 
+    async def respond(self, request: web.Request) -> web.Response:
+        """POST to a payload's response_url (no token: the URL is the secret), recorded as `response_url`.
+
+        Slack's URL names neither; this fake's does, so a test can ask whom an answer reached and where.
+        """
+        body = await request.json()
+        args = {**body, "user": request.match_info["user"], "channel": request.match_info["channel"]}
+        call = Call("response_url", args, {"ok": True})
+        self.calls.append(call)
+        self._indexed.setdefault(("response_url", None), []).append(call)
+        self._indexed.setdefault(("response_url", args["channel"]), []).append(call)
+        return web.Response(text="ok", content_type="text/plain")
+
     async def upload(self, request: web.Request) -> web.Response:
         """POST /upload/{file_id}: the file's bytes, as Slack's pre-signed upload URL takes them (no token)."""
         found = self.uploads.get(request.match_info["file_id"])
@@ -239,6 +253,9 @@ def _update(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _ephemeral(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
+    channel, user = str(args.get("channel", "")), str(args.get("user", ""))
+    if channel.startswith("D") and channel != dm_channel(user):
+        return {"ok": False, "error": "user_not_in_channel"}  # someone else's DM with the bot
     return {"message_ts": fake._ts()}
 
 

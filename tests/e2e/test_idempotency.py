@@ -45,7 +45,7 @@ async def test_a_double_tap_on_acknowledge_acknowledges_once(rig: Rig) -> None:
     taps = [dsl.action_payload(alert, block, button) for _ in range(2)]
     answers = await asyncio.gather(*(rig.interact(tap) for tap in taps))
     assert [a.status for a in answers] == [200, 200]
-    told = await rig.fake.wait_for("chat.postEphemeral", 2, user=dsl.user)
+    told = await rig.fake.wait_for("response_url", 2, user=dsl.user)
     assert sorted(t.words().split(" at ")[0] for t in told) == [
         f"{reference} was already acknowledged by Sam Morgan", f"You acknowledged {reference}"]
     await rig.slack.idle()

@@ -66,7 +66,7 @@ async def test_a_note_is_typed_in_a_modal_and_an_empty_one_is_refused(rig: Rig) 
     field[input_block["block_id"]][input_block["element"]["action_id"]]["value"] = note
     saved = await rig.interact(dsl.view_submission(view, field))
     assert saved.status == 200 and saved.body == ""  # the modal closes
-    done = await rig.fake.wait_for("chat.postEphemeral", user=dsl.user)
+    done = await rig.fake.wait_for("response_url", user=dsl.user)
     assert f"Note added to {reference}" in done[0].words() and done[0].args["channel"] == dsl.dm
     async with rig.app.sessions() as session:
         assert [n.text for n in await session.scalars(select(ReportNote))] == [note]
@@ -86,7 +86,7 @@ async def test_the_online_safety_officer_records_the_action_taken(rig: Rig) -> N
     assert opened.args["view"]["title"]["text"] == "Record action"
     values = {"sg_note_text": {"text": {"type": "plain_text_input", "value": "Site blocked on the school filter."}}}
     assert (await rig.interact(officer.view_submission({**opened.args["view"], "id": "V1"}, values))).status == 200
-    done = await rig.fake.wait_for("chat.postEphemeral", user=officer.user)
+    done = await rig.fake.wait_for("response_url", user=officer.user)
     assert f"Action recorded on {reference}" in done[0].words()
     async with rig.app.sessions() as session:
         assert "action_recorded" in [e.kind for e in await events_for(session, reference)]

@@ -31,7 +31,7 @@ async def test_an_unacknowledged_alert_climbs_the_ladder_and_the_deputy_acknowle
 
     block, button = find_button(escalated, "Acknowledge")
     assert (await rig.interact(deputy.action_payload(escalated, block, button))).status == 200
-    answer = await rig.fake.wait_for("chat.postEphemeral", user=deputy.user)
+    answer = await rig.fake.wait_for("response_url", user=deputy.user)
     assert f"You acknowledged {reference}" in answer[0].words()
     assert f"Report {reference} acknowledged by Riya Patel" in words_of(dsl.message_of(dsl.posts()[0])), "every alert shows who acknowledged"
     await rig.slack.outbox.deliver()
@@ -51,7 +51,7 @@ async def test_the_lado_button_records_the_consultation_once(rig: Rig) -> None:
     assert "Consult the LADO by" in words_of(alert)
     block, button = find_button(alert, "LADO consulted")
     assert (await rig.interact(head.action_payload(alert, block, button))).status == 200
-    answer = await rig.fake.wait_for("chat.postEphemeral", user=head.user)
+    answer = await rig.fake.wait_for("response_url", user=head.user)
     assert f"LADO consultation recorded for {reference}" in answer[0].words()
     assert "LADO consulted: recorded by Jordan Ellis" in words_of(head.message_of(head.posts()[0])), \
         "the alert is updated and no longer offers the button"

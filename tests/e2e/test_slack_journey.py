@@ -59,7 +59,7 @@ async def test_a_report_goes_from_the_teachers_dm_to_the_dsl_and_back(rig: Rig) 
     assert f"Report {reference} acknowledged by Sam Morgan at" in updated.words()
     assert "Acknowledge" not in [e["text"]["text"] for b in updated.args["blocks"] if b["type"] == "actions"
                                  for e in b["elements"]]
-    ephemeral = await rig.fake.wait_for("chat.postEphemeral", user=SLACK_IDS["smorgan"])
+    ephemeral = await rig.fake.wait_for("response_url", user=SLACK_IDS["smorgan"])
     assert f"You acknowledged {reference}" in ephemeral[0].words()
     news = await teacher.wait_for_said(f"Your report {reference} was acknowledged")
     assert "by the Designated safeguarding lead (DSL)" in news.text()

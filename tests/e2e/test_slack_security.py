@@ -81,7 +81,7 @@ async def test_someone_a_report_was_not_sent_to_cannot_acknowledge_it(rig: Rig) 
     block, button = find_button(alert, "Acknowledge")
     payload = stranger.action_payload(alert, block, button)
     assert (await rig.interact(payload)).status == 200
-    refusal = (await rig.fake.wait_for("chat.postEphemeral", user=stranger.user))[0]
+    refusal = (await rig.fake.wait_for("response_url", user=stranger.user))[0]
     assert f"You can't acknowledge {reference}: it was not sent to you" in refusal.words()
     assert refusal.args["channel"] == stranger.dm
     await rig.slack.idle()

@@ -29,7 +29,7 @@ def pressed_on_home(phone: Phone, home: dict[str, Any], block_id: str, button: d
     action = {"type": "button", "action_id": button["action_id"], "block_id": block_id, "text": button["text"],
               "value": button["value"], "action_ts": "1790000000.000002"}
     payload = phone.payload({"ts": "0"}, action)
-    del payload["channel"], payload["message"]
+    del payload["channel"], payload["message"], payload["response_url"]  # a view's button has no response_url
     view_id = f"V0HOME{uuid.uuid4().hex[:6].upper()}"
     payload["container"] = {"type": "view", "view_id": view_id}
     payload["view"] = {**home, "id": view_id, "team_id": "T0OAKFIELD", "state": {"values": {}}, "hash": "1790000000.a",
