@@ -15,7 +15,7 @@ from tests.builders import queue_governor_digest
 from tests.e2e.fake_slack import Call
 from tests.e2e.reports import submit
 from tests.e2e.slack_rig import Rig, find_button
-from tests.previews import forbidden, leaks
+from tests.previews import check
 
 PLANTED = "Marmalade-lighthouse 4471 kept messaging after the trip"
 DIGEST = ("Safeguard weekly digest, week 2026-W47\nReports: 3 (2 pupil disclosure, 1 social media misuse)\n"
@@ -91,13 +91,4 @@ async def test_no_notification_text_names_anyone_repeats_what_was_typed_or_says_
     await rig.slack.idle()
 
     previews = [str(c.args.get("text") or "") for c in notifications(rig) if c.result.get("ok", True)]
-    assert leaks(previews, forbidden(rig.app, PLANTED, "x" * 30)) == []
-    assert all(p.startswith("Safeguard: ") for p in previews), previews
-    # Every kind of message was among them (so none escaped the check by not being sent).
-    said = "\n".join(previews)
-    for kind in ("a question about your report", "please read this message", "important", "check your report",
-                 "has been received", "new report for you to acknowledge", "you can't act on that report",
-                 "an update", "now acknowledged", "your report was acknowledged", "escalated report",
-                 "a report still to acknowledge", "needs something recorded", "could not be delivered",
-                 "weekly digest", "haven't finished"):
-        assert kind in said, f"no {kind!r} among {sorted(set(previews))}"
+    check(previews, rig.app, (PLANTED, "x" * 30))

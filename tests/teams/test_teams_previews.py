@@ -12,7 +12,7 @@ from bot.scheduler import Scheduler
 from dialogs import ReportDraft
 from routing.vocabulary import Category, Flag, Subject
 from tests.builders import submitted
-from tests.previews import forbidden, leaks
+from tests.previews import EVERY_KIND, check
 from tests.teams.rig import Rig
 
 PLANTED = "Marmalade-lighthouse 4471 kept messaging after the trip"
@@ -79,12 +79,5 @@ async def test_no_summary_names_anyone_repeats_what_was_typed_or_says_what_a_rep
     shown = [s for s in rig.fake.sent if s.kind in ("send", "reply", "update")]
     previews = [str(s.activity.get("summary") or "") for s in shown]
     assert all(previews), [s.text()[:80] for s in shown if not s.activity.get("summary")]
-    assert leaks(previews, forbidden(rig.app, PLANTED, "x" * 30)) == []
-    assert all(p.startswith("Safeguard: ") for p in previews), previews
-    said = "\n".join(previews)
-    for kind in ("welcome", "a question about your report", "please read this message", "important",
-                 "check your report", "has been received", "new report for you to acknowledge",
-                 "you can't act on that report", "an update", "now acknowledged", "your report was acknowledged",
-                 "the report you asked to see", "your open reports", "escalated report", "a report still to acknowledge",
-                 "needs something recorded", "could not be delivered", "weekly digest", "haven't finished"):
-        assert kind in said, f"no {kind!r} among {sorted(set(previews))}"
+    teams_only = ("welcome", "the report you asked to see", "your open reports")
+    check(previews, rig.app, (PLANTED, "x" * 30), (*EVERY_KIND, *teams_only))
