@@ -107,12 +107,10 @@ def alert(app: App, report: Report, recipient: Recipient | None) -> Alert:
     if marks:
         lines.append("Flagged: " + "; ".join(marks))
     lines.append(f"Reported by {app.name(report.reporter)} at {app.local(report.created_at)}")
-    if done:
-        pass  # the heading says who acknowledged it, and when
-    elif report.next_escalation_at is not None and escalated:
-        lines.append(f"Acknowledge by {app.local(report.next_escalation_at)}")
-    elif report.ack_deadline is not None:
-        lines.append(f"Acknowledge by {app.local(report.ack_deadline)}")
+    # Acknowledged, the heading says who and when; until then, by when it must be.
+    due = report.next_escalation_at if escalated and report.next_escalation_at is not None else report.ack_deadline
+    if not done and due is not None:
+        lines.append(f"Acknowledge by {app.local(due)}")
     lines += lado_lines(app, report)
     # Once acknowledged, an alert (sent late, or updated in place) no longer offers Acknowledge.
     buttons = [ADD_NOTE, VIEW] if report.acknowledged_at is not None else [ACKNOWLEDGE, ADD_NOTE, VIEW]
