@@ -170,9 +170,7 @@ class Phone:
         before = len(self.posts())
         answer = await self.rig.event(self.message_event(text), event_id=event_id)
         assert answer.status == 200, answer
-        first = await self.wait_for_post(before + 1)
-        await self.rig.slack.idle()  # a turn of two messages (the 999 advice, then the question) has both
-        return first
+        return await self.wait_for_post(before + 1)
 
     def message_event(self, text: str) -> dict[str, Any]:
         ts = f"{time.time():.6f}"
@@ -186,9 +184,7 @@ class Phone:
         before = len(self.posts())
         answer = await self.rig.interact(self.action_payload(shown, block, button))
         assert answer.status == 200, answer
-        first = await self.wait_for_post(before + 1)
-        await self.rig.slack.idle()
-        return first
+        return await self.wait_for_post(before + 1)
 
     async def choose(self, name: str) -> Call:
         """Pick a colleague by name from the menu on the bot's newest message; the bot's answer."""

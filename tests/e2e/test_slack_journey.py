@@ -25,7 +25,9 @@ async def test_a_report_goes_from_the_teachers_dm_to_the_dsl_and_back(rig: Rig) 
     assert "What did the child say?" in words_of(asked)
     assert any(b["type"] == "context" and "Type your answer" in b["elements"][0]["text"] for b in asked["blocks"])
     await teacher.type(CHILD_WORDS)
+    before = len(teacher.posts())
     await teacher.tap("Yes")  # immediate risk
+    await teacher.wait_for_post(before + 2)  # the 999 advice, then the next question: two messages
     await teacher.tap("No")  # illegal
     summary = await teacher.tap("No")  # self-generated imagery
     assert "Please check your report" in summary.text() and CHILD_WORDS in summary.text()
