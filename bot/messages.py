@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot import preview
 from bot.app import App
 from dialogs import Choice, Reply, Tone
 from routing.vocabulary import CATEGORY_LABELS, FLAG_LABELS, FLAG_ORDER, Category, Flag, Role
@@ -61,6 +62,7 @@ class Alert:
     text: str
     buttons: tuple[ReportButton, ...]
     urgent: bool
+    preview: str  # what a locked phone shows (bot.preview): never the text's names or details
 
 
 def about(report: Report, app: App) -> str:
@@ -79,12 +81,18 @@ def alert(app: App, report: Report, recipient: Recipient | None) -> Alert:
     """The alert for one person the report was routed to (or escalated to)."""
     owner = recipient is not None and recipient.kind == RecipientKind.OWNER.value
     escalated = recipient is not None and recipient.escalated_at is not None
-    urgent = Flag.IMMEDIATE_RISK.value in report.flags
-    heading = "URGENT: " if urgent else ""
-    if escalated:
-        heading += f"ESCALATED: report {report.reference} for you to acknowledge"
+    done = report.acknowledged_at is not None and report.acknowledged_by is not None
+    # Once acknowledged, nothing is urgent or asked any more: the heading says who took it, and when.
+    urgent = Flag.IMMEDIATE_RISK.value in report.flags and not done
+    if done:
+        assert report.acknowledged_at is not None and report.acknowledged_by is not None
+        heading = (f"Report {report.reference} acknowledged by {app.name(report.acknowledged_by)} "
+                   f"at {app.local(report.acknowledged_at)}")
+    elif escalated:
+        heading = ("URGENT: " if urgent else "") + f"ESCALATED: report {report.reference} for you to acknowledge"
     else:
-        heading += f"New report {report.reference} " + ("for you to acknowledge" if owner else "for your information")
+        heading = ("URGENT: " if urgent else "") + f"New report {report.reference} " + (
+            "for you to acknowledge" if owner else "for your information")
     lines = [heading]
     if escalated:
         assert recipient is not None and recipient.escalated_at is not None
@@ -99,12 +107,10 @@ def alert(app: App, report: Report, recipient: Recipient | None) -> Alert:
     if marks:
         lines.append("Flagged: " + "; ".join(marks))
     lines.append(f"Reported by {app.name(report.reporter)} at {app.local(report.created_at)}")
-    if report.acknowledged_at is not None and report.acknowledged_by is not None:
-        lines.append(f"Acknowledged by {app.name(report.acknowledged_by)} at {app.local(report.acknowledged_at)}")
-    elif report.next_escalation_at is not None and escalated:
-        lines.append(f"Acknowledge by {app.local(report.next_escalation_at)}")
-    elif report.ack_deadline is not None:
-        lines.append(f"Acknowledge by {app.local(report.ack_deadline)}")
+    # Acknowledged, the heading says who and when; until then, by when it must be.
+    due = report.next_escalation_at if escalated and report.next_escalation_at is not None else report.ack_deadline
+    if not done and due is not None:
+        lines.append(f"Acknowledge by {app.local(due)}")
     lines += lado_lines(app, report)
     # Once acknowledged, an alert (sent late, or updated in place) no longer offers Acknowledge.
     buttons = [ADD_NOTE, VIEW] if report.acknowledged_at is not None else [ACKNOWLEDGE, ADD_NOTE, VIEW]
@@ -113,7 +119,8 @@ def alert(app: App, report: Report, recipient: Recipient | None) -> Alert:
         buttons.insert(len(buttons) - 1, RECORD_ACTION)
     if lado_pending(report):
         buttons.insert(len(buttons) - 1, LADO_CONSULTED)
-    return Alert(report.reference, "\n".join(lines), tuple(buttons), urgent)
+    shown = preview.new_alert(report.reference, owner=owner, escalated=escalated, urgent=urgent, acknowledged=done)
+    return Alert(report.reference, "\n".join(lines), tuple(buttons), urgent, shown)
 
 
 def reminder(app: App, report: Report, recipients: Sequence[Recipient]) -> Alert:
@@ -121,7 +128,8 @@ def reminder(app: App, report: Report, recipients: Sequence[Recipient]) -> Alert
     if report.acknowledged_at is not None and report.acknowledged_by is not None:
         # Sent after someone acknowledged after all: say so rather than raise a false alarm.
         return Alert(report.reference, f"Update: {report.reference} has now been acknowledged by "
-                     f"{app.name(report.acknowledged_by)} at {app.local(report.acknowledged_at)}.", (VIEW,), False)
+                     f"{app.name(report.acknowledged_by)} at {app.local(report.acknowledged_at)}.", (VIEW,), False,
+                     preview.reminder(report.reference, acknowledged=True, urgent=False))
     urgent = Flag.IMMEDIATE_RISK.value in report.flags
     due = f" It was due by {app.local(report.ack_deadline)}." if report.ack_deadline is not None else ""
     lines = [("URGENT: " if urgent else "") + f"Reminder: {report.reference} has not been acknowledged.{due}"]
@@ -133,18 +141,20 @@ def reminder(app: App, report: Report, recipients: Sequence[Recipient]) -> Alert
     lines.append(f"{CATEGORY_LABELS[Category(report.category)]}. Please acknowledge it now.")
     if urgent:
         lines.append(EMERGENCY)
-    return Alert(report.reference, "\n".join(lines), (ACKNOWLEDGE, VIEW), urgent)
+    return Alert(report.reference, "\n".join(lines), (ACKNOWLEDGE, VIEW), urgent,
+                 preview.reminder(report.reference, acknowledged=False, urgent=urgent))
 
 
 def lado_reminder(app: App, report: Report) -> Alert:
     """To the case owner when an allegation's working day for consulting the LADO has passed."""
     if report.lado_consulted_at is not None:
-        return Alert(report.reference, f"Update: the LADO consultation for {report.reference} is recorded.", (VIEW,), False)
+        return Alert(report.reference, f"Update: the LADO consultation for {report.reference} is recorded.", (VIEW,), False,
+                     preview.follow_up(report.reference, done=True))
     due = f" by {app.local(report.lado_due_at)}" if report.lado_due_at is not None else ""
     text = (f"LADO: {report.reference} is a possible allegation against someone who works with children. "
             f"The local authority designated officer should have been consulted{due} (within one working day, "
             "KCSIE Part four). If you have consulted them, record it with LADO consulted; if not, please do so today.")
-    return Alert(report.reference, text, (LADO_CONSULTED, VIEW), False)
+    return Alert(report.reference, text, (LADO_CONSULTED, VIEW), False, preview.follow_up(report.reference, done=False))
 
 
 def lado_pending(report: Report) -> bool:
@@ -176,7 +186,7 @@ def sent(app: App, reference: str, owner_role: str, deadline: datetime | None, u
     text = f"Thank you. Your report {reference} has been sent to the {app.role_name(owner_role)}."
     if deadline is not None:
         text += f" They are asked to acknowledge it by {app.local(deadline)}; you will hear when they do."
-    replies = [Reply(text, tone=Tone.DONE)]
+    replies = [Reply(text, tone=Tone.DONE, preview=preview.receipt(reference))]
     if urgent:
         replies.append(Reply(EMERGENCY, tone=Tone.WARNING))
     return replies
@@ -191,6 +201,7 @@ def not_saved(app: App, reporter_id: str, retry: Sequence[Choice] = ()) -> Reply
         + f" now. {EMERGENCY} Your answers are kept here: choose Send to try again.",
         tone=Tone.ERROR,
         choices=tuple(retry),
+        preview=preview.line("your report has NOT been sent: please read this message"),
     )
 
 
@@ -202,6 +213,7 @@ def saved_not_routed(app: App, reporter_id: str, reference: str) -> Reply:
         + (f"{contacts}" if contacts else "your Designated Safeguarding Lead")
         + f" directly and quote {reference}. {EMERGENCY}",
         tone=Tone.ERROR,
+        preview=preview.line("your report is saved but not yet passed on: please read this message", reference),
     )
 
 
@@ -212,6 +224,7 @@ def unavailable(app: App, reporter_id: str) -> Reply:
         "Safeguard cannot reach its database just now, so that answer was not saved. Please try again in a "
         "minute. If this is urgent, tell " + (contacts or "your Designated Safeguarding Lead") + f" directly. {EMERGENCY}",
         tone=Tone.ERROR,
+        preview=preview.trouble(),
     )
 
 
@@ -221,13 +234,15 @@ def refused(reference: str, verb: str) -> Reply:
         f"You can't {verb} {reference}: it was not sent to you. If you think it should have been, "
         "speak to your Designated Safeguarding Lead.",
         tone=Tone.ERROR,
+        preview=preview.refused(),
     )
 
 
 def acknowledged_for_reporter(app: App, reference: str, role: str | None, at: datetime) -> Reply:
     """News for the reporter: their report was acknowledged (by a role, not a name)."""
     by = f" by the {app.role_name(role)}" if role is not None else ""
-    return Reply(f"Your report {reference} was acknowledged{by} at {app.local(at)}.", tone=Tone.DONE)
+    return Reply(f"Your report {reference} was acknowledged{by} at {app.local(at)}.", tone=Tone.DONE,
+                 preview=preview.acknowledged(reference))
 
 
 def report_view(
@@ -258,7 +273,7 @@ def report_view(
         lines.append(f"Closed by {app.name(report.closed_by)} at {app.local(report.closed_at)}: {decision}. "
                      f"Reason: {report.close_reason}")
     lines.append("History: " + "; ".join(f"{entry.kind.replace('_', ' ')} {app.local(entry.at)}" for entry in history))
-    return Reply("\n".join(lines), tone=Tone.SUMMARY)
+    return Reply("\n".join(lines), tone=Tone.SUMMARY, preview=preview.line("the report you asked to see", report.reference))
 
 
 def _dsl_contacts(app: App, reporter_id: str) -> str:

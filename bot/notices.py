@@ -159,7 +159,7 @@ def _notice(
             alert = messages.lado_reminder(app, report)
         else:
             alert = messages.alert(app, report, recipient)
-        replies = (Reply(alert.text),)
+        replies = (Reply(alert.text, preview=alert.preview),)
     return Notice(delivery.id, delivery.person_id, delivery.channel, kind, reference, replies, alert,
                   delivery.attempts, in_doubt)
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import preview
 from bot.access import Action, may
 from bot.app import CONSOLE, SLACK, TEAMS, App
 from dialogs import Reply, Tone
@@ -78,7 +79,7 @@ def message(app: App, detail: dict[str, Any], report: Report | None, recipients:
     text = (f"Safeguard could not deliver {what} to {_who(app, detail, report, recipients, reader_id)} on "
             f"{platform}: {detail.get('error', 'the platform refused it')}. It will not try again. Please make sure "
             "they know by other means, and ask your Safeguard administrator to check their chat account.")
-    return Reply(text, tone=Tone.WARNING)
+    return Reply(text, tone=Tone.WARNING, preview=preview.undelivered(report.reference if report is not None else None))
 
 
 def _who(app: App, detail: dict[str, Any], report: Report | None, recipients: Sequence[Recipient], reader_id: str) -> str:

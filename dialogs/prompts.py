@@ -61,6 +61,8 @@ class Reply:
     choices: tuple[Choice, ...] = ()
     field: str | None = None
     max_length: int | None = None
+    # What a locked phone shows of it (bot.preview words it); None: bot.preview derives it from the reply's kind.
+    preview: str | None = None
 
 
 BACK = Choice(Command.BACK, "Back")

@@ -12,7 +12,6 @@ from routing.vocabulary import CATEGORY_LABELS, FLAG_LABELS, FLAG_ORDER, Categor
 SEND = Choice("send", "Send")
 CHANGE = Choice(Command.BACK, "Change something")
 SUMMARY_CHOICES = (SEND, CHANGE, CANCEL)
-LONGEST_LINE = 200
 
 # A "yes" to these questions sets the flag (routing.vocabulary.Flag).
 FLAG_QUESTIONS = {
@@ -60,7 +59,8 @@ def summary_reply(ctx: Context) -> Reply:
     report = build_report(ctx)
     lines = ["Please check your report:", CATEGORY_LABELS[report.category]]
     lines.append(f"{WHO_LABEL.get(report.category, 'About')}: {_who(ctx)}")
-    lines += [f"{key}: {_short(value)}" for key, value in report.details.items() if key != _who_key(ctx)]
+    # Whole answers, as they will be sent: a reporter who pasted several links must be able to check each one.
+    lines += [f"{key}: {value}" for key, value in report.details.items() if key != _who_key(ctx)]
     if StepId.HARM_THRESHOLD in ctx.answers:
         threshold = ctx.value(StepId.HARM_THRESHOLD)
         lines.append(f"Handled as: {HANDLED_AS.get(threshold or '', 'a low-level concern')}")
@@ -94,8 +94,3 @@ def _who(ctx: Context) -> str:
 def _who_key(ctx: Context) -> str | None:
     # The colleague's name is already on the "About" line; the details keep it for the record.
     return BY_ID[StepId.COLLEAGUE].detail_key(ctx) if StepId.COLLEAGUE in ctx.answers else None
-
-
-def _short(value: str) -> str:
-    flat = " ".join(value.split())
-    return flat if len(flat) <= LONGEST_LINE else flat[: LONGEST_LINE - 3] + "..."

@@ -3,8 +3,9 @@
 Replies, which carry what people typed (a report's words, its notes), are sent as plain_text,
 which Slack shows exactly as written: a reporter who types `<!channel>`, `<http://x|y>` or
 `*Acknowledged*` cannot ping the workspace, forge a link or fake a line of the DSL's view of the
-report. What is sent as mrkdwn (an alert's bold heading, the notification text) goes through
-`escape` first.
+report. What is sent as mrkdwn (an alert's bold heading) goes through `escape` first. The
+notification text (`text` beside the blocks: the lock screen and the notification) is the
+message's preview from bot.preview, never its content.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot import preview
 from bot.messages import Alert, ReportButton
 from bot.slack.ids import REPORT_ACTIONS, ActionId
 from dialogs import Choice, InputKind, Reply, Tone
@@ -31,7 +33,6 @@ SECTION_CHARS = 3000
 ACTIONS_PER_BLOCK = 25
 MENU_OPTIONS = 100
 LABEL_CHARS = 75
-FALLBACK_CHARS = 3000
 QUESTION_BLOCK = "sg_q"  # block_id prefix of a question's buttons: sg_q:<field>:<reply>:<n>
 SLACK_MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
 
@@ -126,7 +127,7 @@ def render(replies: Sequence[Reply]) -> Message:
             blocks += _buttons(list(reply.choices), block_id)
         if reply.input in TYPED:
             blocks.append(_context(_typing_hint(reply)))
-    return Message(fallback("\n".join(reply.text for reply in replies)), blocks)
+    return Message(notification(preview.of_replies(replies)), blocks)
 
 
 def answered(blocks: Iterable[Block], label: str) -> list[Block]:
@@ -153,13 +154,12 @@ def alert_message(alert: Alert) -> Message:
             "type": "actions", "block_id": f"sg_alert:{alert.reference}",
             "elements": [_report_button(button, alert.reference) for button in alert.buttons],
         })
-    return Message(fallback(alert.text), blocks)
+    return Message(notification(alert.preview), blocks)
 
 
-def fallback(text: str) -> str:
-    """The notification text of a message (mrkdwn too, so escaped)."""
-    flat = text if len(text) <= FALLBACK_CHARS else text[: FALLBACK_CHARS - 1] + "…"
-    return escape(flat)
+def notification(shown: str) -> str:
+    """The notification text of a message: its preview (Slack reads it as mrkdwn too, so escaped)."""
+    return escape(shown)
 
 
 def _section(mrkdwn: str) -> Block:

@@ -13,14 +13,16 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot import conversation, lifecycle, messages
 from bot.app import SLACK, STORE_ERRORS, App
-from bot.slack.blocks import answered, from_slack, question_field, render
+from bot.slack.blocks import Message, answered, from_slack, question_field, render
 from bot.slack.ids import CHOICE_PATTERN, COMMAND, NOTE_BLOCK, NOTE_INPUT, SHORTCUT, ActionId, CallbackId
 from bot.slack.outbox import describe
 from bot.slack.posting import SEND_ERRORS, post_once
 from bot.slack.views import NoteTarget, home, note_modal, report_modal
+from bot.turns import parted
 from dialogs import Draft, DraftError, Reply, Tone
 from routing.school import Person
 from storage.drafts import load_draft
@@ -53,6 +55,7 @@ FINISHED = Reply("That report is finished. To report something else, send me any
                  tone=Tone.DONE)
 EMPTY_NOTE = "Please type something before saving, or press Cancel."
 MOVED = "Your report is open in your direct messages with Safeguard."
+RESPOND_SECONDS = 10
 
 
 class Handlers:
@@ -207,7 +210,7 @@ class Handlers:
             return
         action = (body.get("actions") or [{}])[0]
         kind = NoteKind.ACTION if action.get("action_id") == ActionId.RECORD_ACTION else NoteKind.NOTE
-        target = NoteTarget(_value(body), kind, _channel(body) or None)
+        target = NoteTarget(_value(body), kind, _channel(body) or None, _response_url(body))
         await self.client.views_open(trigger_id=str(body.get("trigger_id", "")), view=note_modal(target))
 
     async def note_submitted(self, ack: AsyncAck, body: Body) -> None:
@@ -226,7 +229,7 @@ class Handlers:
             return
         reply = STRANGER if person is None else (
             await lifecycle.add_note(self.app, person.id, target.reference, text, kind=target.kind)).reply
-        await self._tell_in(target.channel, _user(body), reply)
+        await self._tell_in(target.channel, _user(body), reply, target.response_url)
 
     async def view_log(self, ack: AsyncAck, body: Body) -> None:
         """View log: a modal, opened at once and filled in when the report has been read."""
@@ -261,16 +264,23 @@ class Handlers:
     async def _post(self, channel: str, replies: list[Reply]) -> None:
         # The listener's own client, which waits out a rate limit: this is an answer to someone mid-report.
         # Posted once: one whose answer was lost is looked for in the DM before it is posted again.
-        if replies:
-            await post_once(self.client, channel, render(replies))
+        for part in parted(replies):  # a warning (the 999 advice) stands as a message of its own
+            await post_once(self.client, channel, render(part))
 
     async def _tell(self, body: Body, reply: Reply) -> None:
-        """Say something only the person who pressed a button sees."""
-        await self._tell_in(_channel(body) or None, _user(body), reply)
+        """Say something only the person who pressed a button sees, where they pressed it."""
+        await self._tell_in(_channel(body) or None, _user(body), reply, _response_url(body))
 
-    async def _tell_in(self, channel: str | None, slack_id: str, reply: Reply) -> None:
+    async def _tell_in(self, channel: str | None, slack_id: str, reply: Reply, response_url: str | None = None) -> None:
         message = render([reply])
-        if channel is not None:
+        if response_url is not None:
+            # Slack gives a message button's payload a response_url that shows an ephemeral message to
+            # whoever pressed it, in the conversation they pressed it in, whoever's that is: one call.
+            # chat.postEphemeral needs the presser in `channel`, which a tap on someone else's alert
+            # (their DM) is not (user_not_in_channel).
+            if await self._respond(response_url, message):
+                return
+        elif channel is not None:
             try:
                 await self.client.chat_postEphemeral(channel=channel, user=slack_id, text=message.text,
                                                      blocks=message.blocks)
@@ -278,6 +288,21 @@ class Handlers:
             except SEND_ERRORS as exc:  # say, a channel the bot is not in: fall back to the DM
                 log.info("ephemeral to %s in %s failed (%s); sending a DM", slack_id, channel, describe(exc))
         await self.outbox.post(await self.outbox.open_dm(slack_id), message)
+
+    async def _respond(self, url: str, message: Message) -> bool:
+        """Answer through a payload's response_url, ephemerally; False if Slack did not take it (it expires)."""
+        # No retry handler: a connection dropped after Slack took the message must not show it twice.
+        webhook = AsyncWebhookClient(url, timeout=RESPOND_SECONDS, retry_handlers=[])
+        try:
+            answer = await webhook.send(text=message.text, blocks=message.blocks, response_type="ephemeral",
+                                        replace_original=False)
+        except Exception as exc:  # slack_sdk and aiohttp raise their own errors alike
+            log.info("the response_url did not answer (%s); sending a DM", describe(exc))
+            return False
+        if answer.status_code != 200:
+            log.info("the response_url refused the answer (HTTP %s); sending a DM", answer.status_code)
+            return False
+        return True
 
     async def _mark_answered(self, body: Body, label: str) -> None:
         """Take the buttons off the question just answered, and show the answer under it."""
@@ -319,6 +344,12 @@ def _user(body: Body) -> str:
 
 def _channel(body: Body) -> str:
     return str((body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or "")
+
+
+def _response_url(body: Body) -> str | None:
+    """Where to answer a message button's presser (a tap in the App Home or a modal has none)."""
+    url = body.get("response_url")
+    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
 
 
 def _value(body: Body) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import conversation, digest_delivery, notices
+from bot import conversation, digest_delivery, notices, preview
 from bot.delivery import DEFAULT_RETRY_AFTER, Delivered, Failure, Outcome, Rounds, deliver_round
 from bot.app import SLACK, STORE_ERRORS, App
 from bot.slack import posting
@@ -135,7 +135,7 @@ class Outbox:
             found = await self.find(dm, digest.key) if digest.in_doubt else None
             if found is not None:
                 return Delivered(found)
-            external_ref = await self.post(dm, render([Reply(digest.text)]), digest.key)
+            external_ref = await self.post(dm, render([Reply(digest.text, preview=preview.line(preview.DIGEST))]), digest.key)
         except SEND_ERRORS as exc:
             return self._failed(person.slack, exc, remembered=remembered)
         # The text is the digest and stands alone: a chart that fails is logged, and the text

@@ -27,18 +27,21 @@ class NoteTarget:
     reference: str
     kind: NoteKind
     channel: str | None
+    response_url: str | None = None  # the button's: answers the person where they pressed it
 
     def dump(self) -> str:
         """As the modal's private_metadata."""
-        return json.dumps({"ref": self.reference, "kind": self.kind.value, "channel": self.channel})
+        return json.dumps({"ref": self.reference, "kind": self.kind.value, "channel": self.channel,
+                           "respond": self.response_url})
 
     @classmethod
     def load(cls, metadata: str) -> NoteTarget | None:
         """From a modal's private_metadata; None if it is not ours."""
         try:
             data = json.loads(metadata)
-            channel = data.get("channel")
-            return cls(str(data["ref"]), NoteKind(data["kind"]), channel if isinstance(channel, str) else None)
+            channel, respond = data.get("channel"), data.get("respond")
+            return cls(str(data["ref"]), NoteKind(data["kind"]), channel if isinstance(channel, str) else None,
+                       respond if isinstance(respond, str) and respond else None)
         except (ValueError, KeyError, TypeError, AttributeError, RecursionError):  # not ours: not even an object
             return None
 

@@ -21,10 +21,13 @@ from botbuilder.integration.aiohttp import CloudAdapter  # type: ignore[import-u
 from botbuilder.schema import Activity, ActivityTypes, Attachment, ConversationReference  # type: ignore[import-untyped]
 from msrest.serialization import Model
 
+from bot import preview
 from bot.http_body import BadBody, load_json, read_text
-from bot.teams.cards import CARD_CONTENT_TYPE, Card, text_of
+from bot.teams.cards import CARD_CONTENT_TYPE, Answered, Card, render
 from bot.teams.send_once import SendOnceAuthentication
+from dialogs import Reply
 from bot.teams.settings import TeamsSettings
+from bot.turns import parted
 
 log = logging.getLogger(__name__)
 
@@ -93,31 +96,44 @@ class Connector:
         await self.adapter.continue_conversation(restore(reference), logic, bot_app_id=self.settings.app_id)
         return ids
 
-    async def update(self, reference: Mapping[str, Any], conversation_id: str, activity_id: str, card: Card) -> None:
-        """Replace a message the bot sent earlier (an alert, once acknowledged)."""
+    async def update(self, reference: Mapping[str, Any], conversation_id: str, activity_id: str, card: Card,
+                     shown: str) -> None:
+        """Replace a message the bot sent earlier (an alert, once acknowledged), previewed as `shown`."""
         target = restore(reference)
         target.conversation.id = conversation_id  # the alert may be in an older chat than the one stored now
 
         async def logic(context: Any) -> None:
-            replacement = card_activity(card)
+            replacement = card_activity(card, shown)
             replacement.id = activity_id
             await context.update_activity(replacement)
 
         await self.adapter.continue_conversation(target, logic, bot_app_id=self.settings.app_id)
 
 
-def card_activity(card: Card) -> Any:
-    """A message carrying one Adaptive Card; its first line is the notification's preview."""
+def card_activity(card: Card, shown: str) -> Any:
+    """A message carrying one Adaptive Card; `shown` (bot.preview) is its summary, the chat list's preview."""
     return Activity(
         type=ActivityTypes.message,
-        summary=text_of([card]).split("\n", 1)[0][:200],
+        summary=shown,
         attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=card)],
     )
 
 
-def card_activities(cards: Sequence[Card]) -> list[Any]:
-    """A message per card (Teams' 28 KB limit is per message, so a long view is several)."""
-    return [card_activity(card) for card in cards]
+def card_activities(cards: Sequence[Card], shown: str) -> list[Any]:
+    """A message per card (Teams' 28 KB limit is per message, so a long view is several), each previewed as `shown`."""
+    return [card_activity(card, shown) for card in cards]
+
+
+def reply_activities(replies: Sequence[Reply], answered: Answered | None = None) -> list[Any]:
+    """Replies as the messages that show them, previewed by bot.preview (never by their words)."""
+    return card_activities(render(replies, answered), preview.of_replies(replies))
+
+
+def turn_activities(replies: Sequence[Reply], answered: Answered | None = None) -> list[Any]:
+    """A dialog turn's replies as messages (a warning apart: bot.turns), the answer just taken atop the first."""
+    parts = parted(replies) or ([[]] if answered is not None else [])
+    return [activity for number, part in enumerate(parts)
+            for activity in reply_activities(part, answered if number == 0 else None)]
 
 
 def reference_of(activity: Any) -> dict[str, Any]:

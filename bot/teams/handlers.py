@@ -10,11 +10,11 @@ import hashlib
 import logging
 from typing import TYPE_CHECKING, Any
 
-from bot import conversation, lifecycle
+from bot import conversation, lifecycle, preview
 from bot.app import STORE_ERRORS, TEAMS
 from bot.teams import cards
-from bot.teams.adapter import card_activities, card_activity, reference_of
-from bot.teams.cards import Answered, Card
+from bot.teams.adapter import card_activity, reference_of, reply_activities, turn_activities
+from bot.teams.cards import Answered
 from bot.teams.invoke import Invokes, invoke_reply, text_response
 from bot.teams.replies import (
     BROKEN,
@@ -62,7 +62,7 @@ class TeamsBot:
                 if context.activity.type == "invoke":
                     await invoke_reply(context, 200, text_response(BROKEN.text))
                 elif context.activity.type == "message":
-                    await context.send_activities(card_activities(cards.render([BROKEN])))
+                    await context.send_activities(reply_activities([BROKEN]))
             except Exception:  # the Bot Connector itself may be what failed
                 log.exception("could not tell the person that their %s failed", context.activity.type)
 
@@ -96,30 +96,30 @@ class TeamsBot:
             if value is not None:
                 shown = await self.tap(person, value)
             elif any(not str(a.content_type or "").startswith(NOT_FILES) for a in activity.attachments or ()):
-                shown = cards.render([NO_FILES])
+                shown = reply_activities([NO_FILES])
             elif (text := str(activity.text or "")).strip():
                 replies = await conversation.message(self.app, channel=TEAMS, user_id=person.id, text=text)
-                shown = cards.render(replies) if replies else []  # a report just sent: its receipt follows
+                shown = turn_activities(replies)  # none: a report just sent, its receipt follows
             else:
                 return
             if shown:
-                await context.send_activities(card_activities(shown))
+                await context.send_activities(shown)
         self.teams.spawn(self.teams.outbox.deliver())
 
-    async def tap(self, person: Person, value: dict[str, Any]) -> list[Card]:
-        """A button on one of Safeguard's cards."""
+    async def tap(self, person: Person, value: dict[str, Any]) -> list[Any]:
+        """A button on one of Safeguard's cards: the messages that answer it."""
         kind = value.get(cards.KEY)
         if kind == cards.ANSWER:
             return await self.answer(person, value)
         if kind == cards.START:
-            return cards.render(await conversation.begin(self.app, channel=TEAMS, user_id=person.id))
+            return turn_activities(await conversation.begin(self.app, channel=TEAMS, user_id=person.id))
         if kind == cards.OPEN_REPORTS:
             return await self.open_reports(person)
         if kind == cards.REPORT:
-            return cards.render([await self.report_action(person, value)])
-        return cards.render([UNKNOWN_BUTTON])
+            return reply_activities([await self.report_action(person, value)])
+        return reply_activities([UNKNOWN_BUTTON])
 
-    async def answer(self, person: Person, value: dict[str, Any]) -> list[Card]:
+    async def answer(self, person: Person, value: dict[str, Any]) -> list[Any]:
         """A tapped choice, or what was typed or picked in the question's own box."""
         field = value.get("field")
         text = str(value.get("choice") or value.get(cards.ANSWER_INPUT) or "")
@@ -130,15 +130,15 @@ class TeamsBot:
         if isinstance(field, str) and step != field:
             # An old card's button: taken as an answer, it would answer whatever is asked now.
             if step is None:
-                return cards.render([FINISHED])
-            return cards.render([STALE, *await conversation.begin(self.app, channel=TEAMS, user_id=person.id)])
+                return reply_activities([FINISHED])
+            return turn_activities([STALE, *await conversation.begin(self.app, channel=TEAMS, user_id=person.id)])
         replies = await conversation.message(self.app, channel=TEAMS, user_id=person.id, text=text)
         chosen = self.app.person(text)
         # Shown back at the top of the next card: as the dialog read it, without what cannot be seen.
         label = visible(str(value.get("label") or (chosen.name if chosen is not None else text)))
         # No reply at all is a report just sent: its receipt follows from the outbox.
         taken = not replies or replies[0].tone is not Tone.ERROR
-        return cards.render(replies, Answered(label) if taken and label.strip() else None)
+        return turn_activities(replies, Answered(label) if taken and label.strip() else None)
 
     async def report_action(self, person: Person, value: dict[str, Any]) -> Reply:
         """Acknowledge, Add note, Record action, LADO consulted or View log on an alert."""
@@ -160,14 +160,14 @@ class TeamsBot:
             return (await lifecycle.lado_consulted(self.app, person.id, reference)).reply
         return UNKNOWN_BUTTON
 
-    async def open_reports(self, person: Person) -> list[Card]:
+    async def open_reports(self, person: Person) -> list[Any]:
         """The reports still open that reached this person, newest first."""
         try:
             reports = await lifecycle.open_reports(self.app, person.id)
         except STORE_ERRORS:
-            return cards.render([Reply("Safeguard cannot reach its database just now.", tone=Tone.ERROR)])
+            return reply_activities([Reply("Safeguard cannot reach its database just now.", tone=Tone.ERROR)])
         if not reports:
-            return cards.render([Reply("No open reports for you.", tone=Tone.DONE)])
+            return reply_activities([Reply("No open reports for you.", tone=Tone.DONE)])
         rows = []
         for report in reversed(reports):
             if report.acknowledged_at is not None and report.acknowledged_by is not None:
@@ -177,7 +177,7 @@ class TeamsBot:
             else:
                 state = "not yet routed"
             rows.append((report.reference, f"{CATEGORY_LABELS[Category(report.category)]} ({state})"))
-        return [cards.open_reports_card(rows)]
+        return [card_activity(cards.open_reports_card(rows), preview.line(preview.OPEN_REPORTS))]
 
     async def conversation_update(self, context: Any) -> None:
         """Safeguard added to someone's chats: keep where the chat is, and say hello once."""
@@ -194,7 +194,8 @@ class TeamsBot:
             await _send(context, [STRANGER])
             return
         has_roles = bool(person.roles)
-        await context.send_activity(card_activity(cards.welcome_card(person.name, has_roles=has_roles)))
+        await context.send_activity(card_activity(cards.welcome_card(person.name, has_roles=has_roles),
+                                                  preview.line(preview.WELCOME)))
         self.teams.spawn(self.teams.outbox.deliver())  # alerts that waited for this chat can go now
 
     async def installation_update(self, context: Any) -> None:
@@ -229,4 +230,4 @@ class TeamsBot:
 
 
 async def _send(context: Any, replies: list[Reply]) -> None:
-    await context.send_activities(card_activities(cards.render(replies)))
+    await context.send_activities(reply_activities(replies))

@@ -18,8 +18,7 @@ from botbuilder.schema import Activity, ActivityTypes  # type: ignore[import-unt
 from bot import lifecycle, messages
 from bot.access import Action, may
 from bot.app import STORE_ERRORS
-from bot.teams import cards
-from bot.teams.adapter import card_activities, reference_of
+from bot.teams.adapter import reference_of, reply_activities
 from bot.teams.cards import CARD_CONTENT_TYPE, Card, alert_card
 from bot.teams.replies import NOT_HERE, STRANGER, personal
 from dialogs import Reply, Tone
@@ -98,7 +97,7 @@ class Invokes:
             if reply.tone is Tone.ERROR:
                 await invoke_reply(context, 200, text_response(reply.text))
                 return
-            await context.send_activities(card_activities(cards.render([reply])))
+            await context.send_activities(reply_activities([reply]))
             self.teams.spawn(self.teams.outbox.deliver())
         card = await self.card_for(person, reference)
         if isinstance(card, Reply):

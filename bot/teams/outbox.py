@@ -9,11 +9,11 @@ from typing import Any
 
 from botbuilder.schema import Activity, ActivityTypes, Attachment, TextFormatTypes  # type: ignore[import-untyped]
 
-from bot import conversation, digest_delivery, notices
+from bot import conversation, digest_delivery, notices, preview
 from bot.delivery import DEFAULT_RETRY_AFTER, Delivered, Failure, Outcome, Rounds, deliver_round
 from bot.app import STORE_ERRORS, TEAMS, App
-from bot.teams.adapter import Connector, card_activities, external_ref, parse_external_ref
-from bot.teams.cards import alert_card, render
+from bot.teams.adapter import Connector, card_activities, external_ref, parse_external_ref, reply_activities
+from bot.teams.cards import alert_card
 from bot.teams.people import References
 
 log = logging.getLogger(__name__)
@@ -67,9 +67,10 @@ class Outbox:
         if reference is None:
             # Not given up: it goes once they open Safeguard in Teams (escalation covers an alert meanwhile).
             return Failure(NO_CHAT)
-        cards = [alert_card(notice.alert)] if notice.alert is not None else render(list(notice.replies))
+        alert = notice.alert
+        shown = card_activities([alert_card(alert)], alert.preview) if alert is not None else reply_activities(notice.replies)
         try:
-            ids = await asyncio.wait_for(self.connector.send(reference, card_activities(cards)), self.send_timeout)
+            ids = await asyncio.wait_for(self.connector.send(reference, shown), self.send_timeout)
         except Exception as exc:  # botbuilder raises msrest, aiohttp and plain Exceptions alike
             return failure(exc)
         return Delivered(_sent_ref(reference, ids))
@@ -112,7 +113,8 @@ class Outbox:
                 if chat is None:
                     continue
                 conversation_id = conversation_id or str((chat.get("conversation") or {}).get("id", ""))
-                await self.connector.update(chat, conversation_id, activity_id, alert_card(alert.alert))
+                await self.connector.update(chat, conversation_id, activity_id, alert_card(alert.alert),
+                                            alert.alert.preview)
             except STORE_ERRORS:
                 log.exception("could not read the Teams chat of %s", alert.person_id)
             except Exception as exc:  # cosmetic: the acknowledgement itself is stored and logged
@@ -129,7 +131,7 @@ class Outbox:
             try:
                 chat = await self.references.load(nudge.user_id)
                 if chat is not None:
-                    await self.connector.send(chat, card_activities(render([nudge.reply])))
+                    await self.connector.send(chat, reply_activities([nudge.reply]))
             except STORE_ERRORS:
                 log.exception("could not read the Teams chat of %s", nudge.user_id)
             except Exception as exc:
@@ -154,7 +156,7 @@ def digest_activity(digest: digest_delivery.QueuedDigest, *, with_chart: bool) -
         attachments.append(Attachment(content_type="image/png", content_url=f"data:image/png;base64,{encoded}",
                                       name=digest.chart_name))
     return Activity(type=ActivityTypes.message, text=digest.text, text_format=TextFormatTypes.plain,
-                    attachments=attachments or None)
+                    summary=preview.line(preview.DIGEST), attachments=attachments or None)
 
 
 def _sent_ref(reference: Any, ids: list[str]) -> str | None:

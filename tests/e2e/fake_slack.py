@@ -32,6 +32,10 @@ class Call:
         """Everything this call asked Slack to show, as one string (for checks on what was sent)."""
         return json.dumps({k: self.args.get(k) for k in ("text", "blocks", "view")}, ensure_ascii=False)
 
+    def words(self) -> str:
+        """The words of the message or view this call asked Slack to show (its blocks, not its notification text)."""
+        return words_of(self.args)
+
 
 @dataclass
 class Upload:
@@ -87,6 +91,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self.api)
         app.router.add_post("/upload/{file_id}", self.upload)
+        app.router.add_post("/response/{user}/{channel}/{number}", self.respond)
         return app
 
     def fail_next_upload(self, status: int = 500) -> None:
@@ -203,6 +208,19 @@ class FakeSlack:
         """The messages in `channel` as its member sees them, oldest first (each once, however often it was sent)."""
         return [m for (c, _), m in sorted(self.messages.items(), key=lambda item: item[0][1]) if c == channel]
 
+    async def respond(self, request: web.Request) -> web.Response:
+        """POST to a payload's response_url (no token: the URL is the secret), recorded as `response_url`.
+
+        Slack's URL names neither; this fake's does, so a test can ask whom an answer reached and where.
+        """
+        body = await request.json()
+        args = {**body, "user": request.match_info["user"], "channel": request.match_info["channel"]}
+        call = Call("response_url", args, {"ok": True})
+        self.calls.append(call)
+        self._indexed.setdefault(("response_url", None), []).append(call)
+        self._indexed.setdefault(("response_url", args["channel"]), []).append(call)
+        return web.Response(text="ok", content_type="text/plain")
+
     async def upload(self, request: web.Request) -> web.Response:
         """POST /upload/{file_id}: the file's bytes, as Slack's pre-signed upload URL takes them (no token)."""
         found = self.uploads.get(request.match_info["file_id"])
@@ -259,6 +277,9 @@ def _update(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _ephemeral(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
+    channel, user = str(args.get("channel", "")), str(args.get("user", ""))
+    if channel.startswith("D") and channel != dm_channel(user):
+        return {"ok": False, "error": "user_not_in_channel"}  # someone else's DM with the bot
     return {"message_ts": fake._ts()}
 
 
@@ -312,6 +333,24 @@ ANSWERS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
     "files.getUploadURLExternal": _upload_url,
     "files.completeUploadExternal": _complete_upload,
 }
+
+
+def words_of(message: dict[str, Any]) -> str:
+    """Every text object in a message's blocks (or a view's), one a line, as Slack holds them."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") in ("mrkdwn", "plain_text") and isinstance(node.get("text"), str):
+                found.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk([message.get("blocks"), message.get("view")])
+    return "\n".join(found)
 
 
 def dm_channel(user: str) -> str:

@@ -202,22 +202,24 @@ class Phone:
                     return await self.wait_for_post(before + 1)
         raise AssertionError(f"no colleague menu in {shown['blocks']}")
 
-    def action_payload(self, message: dict[str, Any], block: dict[str, Any], button: dict[str, Any]) -> dict[str, Any]:
+    def action_payload(self, message: dict[str, Any], block: dict[str, Any], button: dict[str, Any],
+                       *, channel: str | None = None) -> dict[str, Any]:
         action = {"type": "button", "action_id": button["action_id"], "block_id": block["block_id"],
                   "text": button["text"], "value": button.get("value"), "action_ts": f"{time.time():.6f}"}
-        return self.payload(message, action)
+        return self.payload(message, action, channel=channel)
 
-    def payload(self, message: dict[str, Any], action: dict[str, Any]) -> dict[str, Any]:
-        """A block_actions payload for an action on a message in this person's DM."""
+    def payload(self, message: dict[str, Any], action: dict[str, Any], *, channel: str | None = None) -> dict[str, Any]:
+        """A block_actions payload for an action on a message in this person's DM (or in `channel`)."""
+        where = channel or self.dm
         return {
             "type": "block_actions", "user": {"id": self.user, "username": self.person_id, "name": self.person_id,
                                               "team_id": TEAM},
             "api_app_id": APP_ID, "token": "unused-legacy-token",
-            "container": {"type": "message", "message_ts": message["ts"], "channel_id": self.dm, "is_ephemeral": False},
+            "container": {"type": "message", "message_ts": message["ts"], "channel_id": where, "is_ephemeral": False},
             "trigger_id": trigger_id(), "team": {"id": TEAM, "domain": "oakfield"}, "enterprise": None,
-            "is_enterprise_install": False, "channel": {"id": self.dm, "name": "directmessage"},
+            "is_enterprise_install": False, "channel": {"id": where, "name": "directmessage"},
             "message": message, "state": {"values": {}},
-            "response_url": f"{self.rig.fake_url}/response/{next(_numbers)}", "actions": [action],
+            "response_url": f"{self.rig.fake_url}/response/{self.user}/{where}/{next(_numbers)}", "actions": [action],
         }
 
     def view_submission(self, view: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from storage.db import create_engine, sessionmaker
 from storage.log import verify
 from storage.models import AlertDelivery, Report
 from tests.builders import TEST_KEY, TEST_KEYS
-from tests.e2e.fake_slack import BOT_USER, TEAM, TOKEN, FakeSlack, dm_channel
+from tests.e2e.fake_slack import BOT_USER, TEAM, TOKEN, FakeSlack, dm_channel, words_of
 from tests.e2e.reports import CHILD_WORDS
 from tests.e2e.slack_rig import SECRET, SLACK_IDS, sign
 from tests.e2e.test_serve import COMMAND, environment, free_port
@@ -102,7 +102,8 @@ async def answer(fake: FakeSlack, http: aiohttp.ClientSession, server: Server, t
 
 def shown(fake: FakeSlack, user: str, starting: str) -> list[str]:
     """The messages in a person's DM that start with `starting`, as they see them."""
-    return [m["text"] for m in fake.shown_in(dm_channel(user)) if m["text"].startswith(starting)]
+    texts = [words_of(m).removeprefix(":rotating_light: ").lstrip("*") for m in fake.shown_in(dm_channel(user))]
+    return [text for text in texts if text.startswith(starting)]
 
 
 async def until(check: Any, what: str, timeout: float = 30) -> None:

@@ -49,10 +49,10 @@ async def test_serve_catches_up_on_an_escalation_that_fell_due_while_it_was_down
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         deputy = await fake.wait_for("chat.postMessage", channel=dm_channel(SLACK_IDS["rpatel"]), timeout=60)
-        assert f"ESCALATED: report {reference} for you to acknowledge" in deputy[0].args["text"]
-        assert "Not acknowledged 2 h after it was reported" in deputy[0].args["text"]
+        assert f"ESCALATED: report {reference} for you to acknowledge" in deputy[0].words()
+        assert "Not acknowledged 2 h after it was reported" in deputy[0].words()
         dsl = await fake.wait_for("chat.postMessage", count=2, channel=dm_channel(SLACK_IDS["smorgan"]), timeout=30)
-        assert {call.args["text"].split("\n")[0] for call in dsl} == {
+        assert {call.words().split("\n")[0].strip("*") for call in dsl} == {
             f"New report {reference} for you to acknowledge", f"Reminder: {reference} has not been acknowledged. "
             f"It was due by {app.local(two_hours_ago + timedelta(minutes=30))}."}
     finally:
@@ -62,7 +62,7 @@ async def test_serve_catches_up_on_an_escalation_that_fell_due_while_it_was_down
     assert process.returncode == 0, err.decode()
     assert not fake.to("chat.postMessage", channel=dm_channel(SLACK_IDS["jellis"])), \
         "one step at start, not one per deadline missed while down"
-    told = [call.args["text"] for call in fake.to("chat.postMessage", channel=dm_channel(SLACK_IDS["cfinch"]))]
+    told = [call.words() for call in fake.to("chat.postMessage", channel=dm_channel(SLACK_IDS["cfinch"]))]
     assert [text.split(".")[0] for text in told] == ["Thank you"], "the reporter has their receipt, and no more"
     engine = create_engine(url, keys=TEST_KEYS)
     try:

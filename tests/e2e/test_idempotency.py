@@ -29,7 +29,7 @@ async def test_a_double_tap_on_send_makes_one_report_and_one_receipt(rig: Rig) -
     await teacher.wait_for_said("That report is finished")  # the second tap finds it sent
     await rig.slack.idle()
     await rig.slack.outbox.deliver()
-    assert len([p for p in teacher.posts() if "has been sent" in p.args["text"]]) == 1
+    assert len([p for p in teacher.posts() if "has been sent" in p.words()]) == 1
     async with rig.app.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Report)) == 1
         assert await session.scalar(select(func.count()).where(Event.kind == "created")) == 1
@@ -45,12 +45,12 @@ async def test_a_double_tap_on_acknowledge_acknowledges_once(rig: Rig) -> None:
     taps = [dsl.action_payload(alert, block, button) for _ in range(2)]
     answers = await asyncio.gather(*(rig.interact(tap) for tap in taps))
     assert [a.status for a in answers] == [200, 200]
-    told = await rig.fake.wait_for("chat.postEphemeral", 2, user=dsl.user)
-    assert sorted(t.args["text"].split(" at ")[0] for t in told) == [
+    told = await rig.fake.wait_for("response_url", 2, user=dsl.user)
+    assert sorted(t.words().split(" at ")[0] for t in told) == [
         f"{reference} was already acknowledged by Sam Morgan", f"You acknowledged {reference}"]
     await rig.slack.idle()
     await rig.slack.outbox.deliver()
-    assert len([p for p in teacher.posts() if "was acknowledged" in p.args["text"]]) == 1
+    assert len([p for p in teacher.posts() if "was acknowledged" in p.words()]) == 1
     async with rig.app.sessions() as session:
         kinds = [e.kind for e in await events_for(session, reference)]
         assert kinds.count("acknowledged") == 1

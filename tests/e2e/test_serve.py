@@ -94,7 +94,7 @@ async def test_serve_migrates_then_answers_slack_until_stopped(fake_slack: tuple
             async with http.post(f"{url}/slack/events", data=body, headers=headers) as response:
                 assert response.status == 200
         asked = await fake.wait_for("chat.postMessage", channel="D0CFINCH01", timeout=10)
-        assert "What are you reporting?" in asked[0].args["text"]
+        assert "What are you reporting?" in asked[0].words()
     finally:
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)

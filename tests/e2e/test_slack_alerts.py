@@ -27,8 +27,8 @@ async def test_what_staff_type_cannot_ping_anyone_or_forge_a_link(rig: Rig) -> N
     assert summary.args["blocks"][0]["text"]["type"] == "plain_text"
     typed = "He wrote @channel and click here (http://bad.example/x) and <!here> & more"
     assert typed in shown_literally(summary)
-    # The notification text is mrkdwn, so there it is escaped, once.
-    assert "He wrote @channel and click here (http://bad.example/x) and &lt;!here&gt; &amp; more" in summary.args["text"]
+    # The notification text (the lock screen) carries none of it: only what is asked.
+    assert summary.args["text"] == "Safeguard: please check your report before it is sent"
     await teacher.tap("Send")
     alert = dsl.message_of(await dsl.wait_for_post(1))
     block, button = find_button(alert, "View log")
@@ -66,8 +66,8 @@ async def test_a_note_is_typed_in_a_modal_and_an_empty_one_is_refused(rig: Rig) 
     field[input_block["block_id"]][input_block["element"]["action_id"]]["value"] = note
     saved = await rig.interact(dsl.view_submission(view, field))
     assert saved.status == 200 and saved.body == ""  # the modal closes
-    done = await rig.fake.wait_for("chat.postEphemeral", user=dsl.user)
-    assert f"Note added to {reference}" in done[0].args["text"] and done[0].args["channel"] == dsl.dm
+    done = await rig.fake.wait_for("response_url", user=dsl.user)
+    assert f"Note added to {reference}" in done[0].words() and done[0].args["channel"] == dsl.dm
     async with rig.app.sessions() as session:
         assert [n.text for n in await session.scalars(select(ReportNote))] == [note]
         assert "note_added" in [e.kind for e in await events_for(session, reference)]
@@ -86,8 +86,8 @@ async def test_the_online_safety_officer_records_the_action_taken(rig: Rig) -> N
     assert opened.args["view"]["title"]["text"] == "Record action"
     values = {"sg_note_text": {"text": {"type": "plain_text_input", "value": "Site blocked on the school filter."}}}
     assert (await rig.interact(officer.view_submission({**opened.args["view"], "id": "V1"}, values))).status == 200
-    done = await rig.fake.wait_for("chat.postEphemeral", user=officer.user)
-    assert f"Action recorded on {reference}" in done[0].args["text"]
+    done = await rig.fake.wait_for("response_url", user=officer.user)
+    assert f"Action recorded on {reference}" in done[0].words()
     async with rig.app.sessions() as session:
         assert "action_recorded" in [e.kind for e in await events_for(session, reference)]
 
@@ -154,5 +154,5 @@ async def test_an_idle_draft_is_reminded_once(make_rig: RigFactory) -> None:
     reminded = await teacher.wait_for_said("You have a report you haven't finished")
     carry_on = teacher.message_of(reminded)
     asked = await teacher.tap("Carry on", carry_on)
-    assert "What are you reporting?" in asked.args["text"]
-    assert len([p for p in teacher.posts() if "haven't finished" in p.args["text"]]) == 1
+    assert "What are you reporting?" in asked.words()
+    assert len([p for p in teacher.posts() if "haven't finished" in p.words()]) == 1

@@ -47,7 +47,8 @@ async def test_the_text_then_the_chart_reach_the_governors_dm_once(rig: Rig) -> 
 
     [post] = governor.posts()
     assert post.result["ok"] is True
-    assert "Reports: 3 (2 pupil disclosure" in post.text() and "&lt; 15 minutes" in post.text()
+    assert "Reports: 3 (2 pupil disclosure" in post.words() and "< 15 minutes" in post.words()
+    assert post.args["text"] == "Safeguard: your weekly digest"  # the lock screen shows no figure or category
     [chart] = rig.fake.files_in(governor.dm)
     assert chart.data == CHART and chart.data.startswith(b"\x89PNG\r\n\x1a\n")
     assert chart.filename == f"safeguard-digest-{WEEK}.png" and WEEK in (chart.title or "")

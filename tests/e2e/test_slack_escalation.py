@@ -9,6 +9,7 @@ from routing.vocabulary import Category, Subject
 from storage.log import events_for
 from tests.builders import submitted
 from tests.e2e.reports import submit
+from tests.e2e.fake_slack import words_of
 from tests.e2e.slack_rig import Rig, find_button
 
 
@@ -23,16 +24,16 @@ async def test_an_unacknowledged_alert_climbs_the_ladder_and_the_deputy_acknowle
     assert [(s.reference, s.role) for s in done.escalated] == [(reference, "deputy_dsl")]
     await rig.slack.outbox.deliver()
     escalated = deputy.latest()
-    assert escalated["text"].startswith(f"ESCALATED: report {reference} for you to acknowledge\n"
+    assert words_of(escalated).startswith(f"*ESCALATED: report {reference} for you to acknowledge*\n"
                                         "Not acknowledged 31 min after it was reported")
     reminder = await dsl.wait_for_said(f"Reminder: {reference} has not been acknowledged.")
     assert "escalated to the Deputy DSL" in reminder.text()
 
     block, button = find_button(escalated, "Acknowledge")
     assert (await rig.interact(deputy.action_payload(escalated, block, button))).status == 200
-    answer = await rig.fake.wait_for("chat.postEphemeral", user=deputy.user)
-    assert f"You acknowledged {reference}" in answer[0].args["text"]
-    assert "Acknowledged by Riya Patel" in dsl.message_of(dsl.posts()[0])["text"], "every alert shows who acknowledged"
+    answer = await rig.fake.wait_for("response_url", user=deputy.user)
+    assert f"You acknowledged {reference}" in answer[0].words()
+    assert f"Report {reference} acknowledged by Riya Patel" in words_of(dsl.message_of(dsl.posts()[0])), "every alert shows who acknowledged"
     await rig.slack.outbox.deliver()
     told = await teacher.wait_for_said(f"Your report {reference} was acknowledged by the Deputy DSL")
     assert "Sam Morgan" not in told.text(), "the reporter is not told who failed to respond"
@@ -47,12 +48,12 @@ async def test_the_lado_button_records_the_consultation_once(rig: Rig) -> None:
     await rig.slack.outbox.deliver()
     head = rig.phone("jellis")
     alert = head.latest()
-    assert "Consult the LADO by" in alert["text"]
+    assert "Consult the LADO by" in words_of(alert)
     block, button = find_button(alert, "LADO consulted")
     assert (await rig.interact(head.action_payload(alert, block, button))).status == 200
-    answer = await rig.fake.wait_for("chat.postEphemeral", user=head.user)
-    assert f"LADO consultation recorded for {reference}" in answer[0].args["text"]
-    assert "LADO consulted: recorded by Jordan Ellis" in head.message_of(head.posts()[0])["text"], \
+    answer = await rig.fake.wait_for("response_url", user=head.user)
+    assert f"LADO consultation recorded for {reference}" in answer[0].words()
+    assert "LADO consulted: recorded by Jordan Ellis" in words_of(head.message_of(head.posts()[0])), \
         "the alert is updated and no longer offers the button"
     assert "LADO consulted" not in str([b for b in head.message_of(head.posts()[0])["blocks"] if b["type"] == "actions"])
     async with rig.app.sessions() as session:

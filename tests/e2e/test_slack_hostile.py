@@ -17,8 +17,10 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import select
 
+from bot.slack.blocks import TONE_MARK
 from bot.slack.shape import problem
 from storage.log import verify
+from dialogs import Tone
 from storage.models import Report, ReportNote
 from tests.e2e.reports import submit
 from tests.e2e.slack_rig import (
@@ -195,12 +197,12 @@ async def test_a_note_over_the_limit_is_refused_with_the_limit_and_a_hostile_one
     view = {**opened.args["view"], "id": opened.result["view"]["id"]}
 
     async def save(note: str) -> str:
-        before = len(rig.fake.to("chat.postEphemeral", user=dsl.user))
+        before = len(rig.fake.to("response_url", user=dsl.user))
         # Slack's box stops at 2,000 characters; a request made by hand does not.
         values = {"sg_note_text": {"text": {"type": "plain_text_input", "value": note}}}
         assert (await rig.interact(dsl.view_submission(view, values))).status == 200
-        told = await rig.fake.wait_for("chat.postEphemeral", before + 1, user=dsl.user)
-        return str(told[-1].args["text"])
+        told = await rig.fake.wait_for("response_url", before + 1, user=dsl.user)
+        return str(told[-1].words()).removeprefix(TONE_MARK[Tone.ERROR])
 
     assert await save("x" * 2001) == (f"Nothing was added to {reference}. That is 2,001 characters. "
                                       "Please keep it to 2,000 or fewer.")

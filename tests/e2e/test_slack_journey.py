@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from storage.log import events_for, verify
 from storage.models import AlertDelivery, Report
-from tests.e2e.fake_slack import dm_channel
+from tests.e2e.fake_slack import dm_channel, words_of
 from tests.e2e.slack_rig import SLACK_IDS, Rig, find_button
 
 CHILD_WORDS = "She said an older boy online keeps asking her for photos and she is scared to go home."
@@ -22,10 +22,12 @@ async def test_a_report_goes_from_the_teachers_dm_to_the_dsl_and_back(rig: Rig) 
     await teacher.tap("No")
     await teacher.tap("The child is the victim")
     asked = teacher.latest()
-    assert "What did the child say?" in asked["text"]
+    assert "What did the child say?" in words_of(asked)
     assert any(b["type"] == "context" and "Type your answer" in b["elements"][0]["text"] for b in asked["blocks"])
     await teacher.type(CHILD_WORDS)
+    before = len(teacher.posts())
     await teacher.tap("Yes")  # immediate risk
+    await teacher.wait_for_post(before + 2)  # the 999 advice, then the next question: two messages
     await teacher.tap("No")  # illegal
     summary = await teacher.tap("No")  # self-generated imagery
     assert "Please check your report" in summary.text() and CHILD_WORDS in summary.text()
@@ -43,10 +45,10 @@ async def test_a_report_goes_from_the_teachers_dm_to_the_dsl_and_back(rig: Rig) 
     opened = rig.fake.to("conversations.open", users=SLACK_IDS["smorgan"])
     assert opened, "the alert went to a DM opened with the DSL's Slack id"
     alert = dsl.message_of(alert_post)
-    assert "URGENT: New report SG-" in alert["text"] and "for you to acknowledge" in alert["text"]
+    assert "URGENT: New report SG-" in words_of(alert) and "for you to acknowledge" in words_of(alert)
     labels = [e["text"]["text"] for b in alert["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert labels == ["Acknowledge", "Add note", "View log"]
-    reference = alert["text"].split("New report ")[1].split()[0]
+    reference = words_of(alert).split("New report ")[1].split()[0]
 
     # One tap acknowledges; the alert is updated in place; the teacher is told. (The sender
     # posts the alert, then records it delivered: a person reads it before tapping.)
@@ -56,11 +58,11 @@ async def test_a_report_goes_from_the_teachers_dm_to_the_dsl_and_back(rig: Rig) 
     answer = await rig.interact(dsl.action_payload(alert, block, button))
     assert answer.status == 200
     updated = (await rig.fake.wait_for("chat.update", updates_before + 1, channel=dsl.dm, ts=alert["ts"]))[-1]
-    assert "Acknowledged by Sam Morgan at" in updated.args["text"]
+    assert f"Report {reference} acknowledged by Sam Morgan at" in updated.words()
     assert "Acknowledge" not in [e["text"]["text"] for b in updated.args["blocks"] if b["type"] == "actions"
                                  for e in b["elements"]]
-    ephemeral = await rig.fake.wait_for("chat.postEphemeral", user=SLACK_IDS["smorgan"])
-    assert f"You acknowledged {reference}" in ephemeral[0].args["text"]
+    ephemeral = await rig.fake.wait_for("response_url", user=SLACK_IDS["smorgan"])
+    assert f"You acknowledged {reference}" in ephemeral[0].words()
     news = await teacher.wait_for_said(f"Your report {reference} was acknowledged")
     assert "by the Designated safeguarding lead (DSL)" in news.text()
     assert "Sam Morgan" not in news.text()  # the reporter hears the role, not the name

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from storage.models import AlertDelivery
+from tests.e2e.fake_slack import words_of
 from tests.e2e.reports import CHILD_WORDS
 from tests.e2e.slack_rig import Phone, Rig
 
@@ -83,16 +84,16 @@ async def test_a_message_posted_but_unanswered_is_shown_once(rig: Rig) -> None:
         shown = rig.fake.shown_in(dm)
         twice = {key: n for key, n in Counter(key_of(m) for m in shown if key_of(m)).items() if n > 1}
         assert not twice, f"shown more than once in {dm}: {twice}"
-    alerts = [m for m in rig.fake.shown_in(dsl.dm) if "New report" in m["text"]]
+    alerts = [m for m in rig.fake.shown_in(dsl.dm) if "New report" in words_of(m)]
     assert len(alerts) == len(REPORTERS) * REPORTS_EACH, "one alert per report in the DSL's DM"
 
     for phone in phones:
-        runs = reports_in([m for m in rig.fake.shown_in(phone.dm) if "Thank you" not in m["text"]])
+        runs = reports_in([m for m in rig.fake.shown_in(phone.dm) if "Thank you" not in words_of(m)])
         assert len(runs) == REPORTS_EACH
         for run in runs:
             asked = Counter(question_of(m) for m in run)
             assert max(asked.values()) == 1, f"{phone.person_id} was asked the same question twice: {asked}"
-        receipts = [m for m in rig.fake.shown_in(phone.dm) if "Thank you" in m["text"]]
+        receipts = [m for m in rig.fake.shown_in(phone.dm) if "Thank you" in words_of(m)]
         assert len(receipts) == REPORTS_EACH, f"{phone.person_id} got {len(receipts)} receipts"
 
 

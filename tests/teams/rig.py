@@ -93,9 +93,15 @@ class User:
         """Press an Action.Submit (filling in the card's inputs): Teams sends its data, with no text."""
         assert action["type"] == "Action.Submit", action
         extra = {"replyToId": reply_to} if reply_to else {}
-        replies = await self.send(self.activity(value={**action["data"], **inputs}, **extra))
+        replies = await self.answers(action, reply_to, **inputs)
         assert len(replies) == 1, [r.text() for r in replies]
         return replies[0]
+
+    async def answers(self, action: dict[str, Any], reply_to: str | None = None, **inputs: Any) -> list[Sent]:
+        """Press an Action.Submit; every message the bot answered with."""
+        assert action["type"] == "Action.Submit", action
+        extra = {"replyToId": reply_to} if reply_to else {}
+        return await self.send(self.activity(value={**action["data"], **inputs}, **extra))
 
     async def installs(self) -> list[Sent]:
         """Add the app in Teams: installationUpdate, then conversationUpdate with the bot as the member added."""

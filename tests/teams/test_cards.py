@@ -68,11 +68,11 @@ def test_a_long_text_runs_over_several_cards_each_under_teams_limit() -> None:
 
 def test_an_alert_has_its_buttons_and_a_note_box_under_add_note() -> None:
     alert = Alert("SG-2026-0007", "URGENT: New report SG-2026-0007\nLine two",
-                  (ACKNOWLEDGE, ADD_NOTE, RECORD_ACTION, VIEW), urgent=True)
+                  (ACKNOWLEDGE, ADD_NOTE, RECORD_ACTION, VIEW), urgent=True, preview="Safeguard: a new report")
     card = alert_card(alert)
     assert [a["title"] for a in walk(card, "Action.")] == [
         "Acknowledge", "Add note", "Save", "Record action", "Save", "View log"]
     assert [i["id"] for i in walk(card, "Input.Text")] == ["note_text", "action_text"]
     assert card["body"][0]["style"] == "attention"
-    only_view = Alert("SG-2026-0007", "New report SG-2026-0007", (VIEW,), urgent=False)
+    only_view = Alert("SG-2026-0007", "New report SG-2026-0007", (VIEW,), urgent=False, preview="Safeguard: a report")
     assert [a["title"] for a in walk(alert_card(only_view), "Action.")] == ["View log"]

@@ -43,7 +43,7 @@ async def test_acknowledge_by_action_execute_answers_200_with_the_updated_card(r
     status, body = await dsl.post(execute(dsl, "acknowledge", reference="SG-2026-0001"))
     assert status == 200, body
     assert (body["statusCode"], body["type"]) == (200, CARD)
-    assert "Acknowledged by Sam Morgan at 09:15 on Fri 20 Nov" in texts(body["value"])
+    assert "Report SG-2026-0001 acknowledged by Sam Morgan at 09:15 on Fri 20 Nov" in texts(body["value"])
     assert "Acknowledge" not in str([a.get("title") for a in body["value"]["body"][-1]["actions"]])
     told = await rig.fake.wait_in(dsl.conversation["id"], "You acknowledged")
     assert told.kind == "reply"
