@@ -27,6 +27,7 @@ WHAT = {
     NoticeKind.REMINDER.value: "a reminder",
     NoticeKind.LADO.value: "the LADO reminder",
     NoticeKind.ACKNOWLEDGED.value: "the news that it was acknowledged",
+    NoticeKind.CLOSED.value: "the news that it was closed",
     NoticeKind.RECEIPT.value: "the confirmation that it was received",
 }
 PLATFORMS = {SLACK: "Slack", TEAMS: "Teams", CONSOLE: "the console"}
