@@ -2,7 +2,7 @@
 
 The DSL (else a deputy) hears which message, for which report, to whom and why, so someone
 makes sure the person knows by other means. Names are shown only to a reader entitled to see
-the report (DESIGN rule 5); the person the report is about is never told (DESIGN rule 1).
+the report (bot.access: it was routed or escalated to them); the person it is about is never told.
 """
 
 from __future__ import annotations
