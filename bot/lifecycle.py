@@ -42,6 +42,7 @@ NOTE_LENGTH = 2000
 REASON_LENGTH = 2000
 VERBS = {
     Action.VIEW: "see",
+    Action.PROGRESS: "see",
     Action.ACKNOWLEDGE: "acknowledge",
     Action.NOTE: "add a note to",
     Action.RECORD_ACTION: "record an action on",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot import lifecycle
 from routing.vocabulary import Category, Flag
 from storage.reports import get_report
 from tests.e2e.reports import submit
@@ -64,3 +65,15 @@ async def test_a_content_report_offers_record_action_to_its_officer_and_acknowle
     assert "Owned by the Online safety officer" in shown(dsl)
     assert "You are told of it as the DSL: you can view it, add a note, acknowledge it and close it." in shown(dsl)
     assert buttons(dsl) == ["Acknowledge", "Add note", "View log"]
+
+
+async def test_the_reporter_hears_in_slack_that_their_report_was_closed_but_not_why(rig: Rig) -> None:
+    reference = await submit(rig.app)
+    assert (await lifecycle.close(rig.app, "smorgan", reference, "social_care", "Made-up reason: threshold met")).changed
+    await rig.slack.outbox.deliver()
+    news = await rig.phone("cfinch").wait_for_said(f"Your report {reference} was closed at ")
+    assert "social care" not in news.text().lower() and "made-up" not in news.text().lower()
+    # Its progress, asked for as the channels ask: the state, not the decision or the reason.
+    progress = await lifecycle.view(rig.app, "cfinch", reference)
+    assert progress.reply.text.startswith(f"Your report {reference}: closed\nSent to the Designated safeguarding lead")
+    assert "social care" not in progress.reply.text.lower() and "made-up" not in progress.reply.text.lower()
