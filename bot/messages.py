@@ -140,8 +140,10 @@ def _what_you_can_do(recipient: Recipient | None, rights: frozenset[access.Actio
     can = [words for action, words in CAN_DO if action in rights]
     if not can:
         return "You cannot act on it."
-    as_dsl = " as the DSL" if recipient is not None and recipient.role == Role.DSL.value and access.Action.CLOSE in rights else ""
-    return f"You are told of it{as_dsl}: you can " + (", ".join(can[:-1]) + " and " + can[-1] if len(can) > 1 else can[0]) + "."
+    # The DSL may acknowledge and close a case she is only told of: say why her copy offers it.
+    as_dsl = recipient is not None and recipient.role == Role.DSL.value and access.Action.CLOSE in rights
+    listed = ", ".join(can[:-1]) + " and " + can[-1] if len(can) > 1 else can[0]
+    return f"You are told of it{' as the DSL' if as_dsl else ''}: you can {listed}."
 
 
 # What an alert's reader may be able to do, in the order a sentence says it.
