@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
 from bot.chart import chart_png
+from bot.digest_readers import folded, hidden_from
 from routing.school import Person, School
 from routing.vocabulary import CATEGORY_LABELS, SUBJECT_ROLES, Category, Role
 from routing.yamlfields import InputError
@@ -143,27 +144,34 @@ class Figures:
         return asdict(self)
 
 
-async def weekly_figures(app: App, week: IsoWeek, *, reader: str | None = None) -> Figures:
-    """The digest's figures for `week`, as of now; with `reader`, leaving out open reports about them."""
-    zone, now = app.zone, app.now()
+async def weekly_figures(
+    app: App, week: IsoWeek, *, reader: str | None = None, now: datetime | None = None
+) -> Figures:
+    """The digest's figures for `week` as of `now` (default: now), as `reader` (None: anyone) may see them.
+
+    Left out: reports beyond the school's own case owners that the reader may not view (see
+    bot.digest_readers), and, from what is still open, the reports about the reader.
+    """
+    zone, now = app.zone, now or app.now()
     weeks = [week.shifted(offset) for offset in range(-COMPARED, 1)]
     edges = [w.start(zone) for w in weeks] + [week.shifted(1).start(zone)]
     start, end = edges[-2], edges[-1]
     async with app.sessions() as session:
-        counts = await weekly.counts_by_week(session, edges=edges)
-        acks = await weekly.acknowledgements(session, start=start, end=end)
-        climbed = await weekly.escalations(session, start=start, end=end)
-        undelivered = await weekly.undelivered(session, start=start, end=end)
-        lado = await weekly.lado(session, start=start, end=end, now=now)
+        hidden = await hidden_from(app, session, reader, start=edges[0], end=end, now=now)
+        counts = await weekly.counts_by_week(session, edges=edges, hidden=hidden)
+        acks = await weekly.acknowledgements(session, start=start, end=end, hidden=hidden)
+        climbed = await weekly.escalations(session, start=start, end=end, hidden=hidden)
+        undelivered = await weekly.undelivered(session, start=start, end=end, hidden=hidden)
+        lado = await weekly.lado(session, start=start, end=end, now=now, hidden=hidden)
         head = await weekly.log_head(session) or (0, "")
-        still_open = await _open_for(app, session, end=end, now=now, reader=reader)
+        still_open = await _open_for(app, session, end=end, now=now, reader=reader, hidden=hidden)
     seconds = sorted(ack.seconds for ack in acks)
     return Figures(
         school=app.school.name, week=week.label, first_day=week.monday.isoformat(),
         last_day=(week.monday + timedelta(days=6)).isoformat(), computed_at=now.isoformat(),
         weeks=[w.label for w in weeks],
         totals=[sum(row[index] for row in counts.by_category.values()) for index in range(len(weeks))],
-        by_category=counts.by_category, by_owner=counts.by_owner,
+        by_category=counts.by_category, by_owner=folded(counts.by_owner),
         acknowledged=len(acks), acknowledged_late=sum(ack.late for ack in acks),
         ack_median_seconds=statistics.median(seconds) if seconds else None,
         ack_longest_seconds=seconds[-1] if seconds else None,
@@ -175,12 +183,10 @@ async def weekly_figures(app: App, week: IsoWeek, *, reader: str | None = None) 
 
 
 async def for_reader(app: App, figures: Figures, reader: str) -> Figures:
-    """`figures` as `reader` may see them: the open reports about them left out (DESIGN rule 1)."""
-    end = parse_week(figures.week).bounds(app.zone)[1]
-    async with app.sessions() as session:
-        still_open = await _open_for(app, session, end=end, now=datetime.fromisoformat(figures.computed_at),
-                                     reader=reader)
-    return replace(figures, **_open_fields(still_open))
+    """`figures` as `reader` may see them, as of the same moment and log head (see `weekly_figures`)."""
+    theirs = await weekly_figures(app, parse_week(figures.week), reader=reader,
+                                  now=datetime.fromisoformat(figures.computed_at))
+    return replace(theirs, log_seq=figures.log_seq, log_hash=figures.log_hash)
 
 
 def _open_fields(still_open: weekly.OpenReports) -> dict[str, Any]:
@@ -192,13 +198,13 @@ def _open_fields(still_open: weekly.OpenReports) -> dict[str, Any]:
 
 
 async def _open_for(
-    app: App, session: AsyncSession, *, end: datetime, now: datetime, reader: str | None
+    app: App, session: AsyncSession, *, end: datetime, now: datetime, reader: str | None, hidden: list[str]
 ) -> weekly.OpenReports:
     person = app.person(reader) if reader is not None else None
     held = app.school.policy.held_with(frozenset(person.roles)) if person is not None else frozenset()
     about = {subject.value for subject, roles in SUBJECT_ROLES.items() if roles & held}
     return await weekly.open_reports(session, before=end, now=now, limit=OPEN_LISTED,
-                                     not_about_person=reader, not_about_subjects=about)
+                                     not_about_person=reader, not_about_subjects=about, hidden=hidden)
 
 
 def render(app: App, figures: Figures) -> str:
@@ -335,13 +341,14 @@ async def queue_week(app: App, week: IsoWeek) -> list[Queued]:
     new: set[str] = set()
     if reachable:
         # Every read happens before the write transaction, so on SQLite it starts by taking the write lock.
-        figures = await weekly_figures(app, week)
-        chart = await asyncio.to_thread(chart_png, figures)
-        texts = {p.id: render(app, await for_reader(app, figures, p.id)) for p, _ in reachable}
+        # Each reader's figures (and chart) are their own: what they may know of decides what is counted.
+        shown = {p.id: await weekly_figures(app, week, reader=p.id) for p, _ in reachable}
+        charts = {pid: await asyncio.to_thread(chart_png, figures) for pid, figures in shown.items()}
         async with app.sessions.begin() as session:
             for person, channel in reachable:
                 if await queue_digest(session, now=app.now(), school=app.school.name, week=week.label,
-                                      person_id=person.id, channel=channel, text=texts[person.id], chart=chart):
+                                      person_id=person.id, channel=channel, text=render(app, shown[person.id]),
+                                      chart=charts[person.id]):
                     new.add(person.id)
         async with app.sessions() as session:
             before = await weekly.queued_digests(session, school=app.school.name, week=week.label)

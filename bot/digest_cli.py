@@ -7,16 +7,15 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import CONSOLE, SLACK, TEAMS, App, utc_now
 from bot.chart import chart_png
 from bot.demo import EXAMPLE_SCHOOL
 from bot.digest import IsoWeek, Queued, last_complete_week, parse_week, queue_week, recipients, render, weekly_figures
-from bot.storage_cli import database_option, run_on_database, shown_url
+from bot.storage_cli import database_option, run_on_database, shown_url, with_database
 from routing.school import School, load_school
 from routing.yamlfields import InputError
-from storage.db import create_engine, sessionmaker
-from storage.migrate import upgrade
 
 
 @click.command()
@@ -39,20 +38,17 @@ def digest(config: Path, week_text: str | None, send: bool, chart_path: Path | N
                          "nobody to go to; give someone one of those roles")
     channels = _server_channels() if send else (CONSOLE,)
 
-    async def compute() -> tuple[str, bytes | None, list[Queued]]:
-        await upgrade(database_url)  # migrated at start, as `safeguard chat` and the server do
-        # No key: the digest is counts and references, and without one a query that reached for
-        # what people wrote would fail rather than put it in front of a governor.
-        engine = create_engine(database_url, keys=None)
-        try:
-            app = App(school, sessionmaker(engine), channels=channels)
-            figures = await weekly_figures(app, week)
-            png = chart_png(figures) if chart_path is not None else None
-            return render(app, figures), png, (await queue_week(app, week) if send else [])
-        finally:
-            await engine.dispose()
+    async def compute(sessions: async_sessionmaker[AsyncSession]) -> tuple[str, bytes | None, list[Queued]]:
+        app = App(school, sessions, channels=channels)
+        figures = await weekly_figures(app, week)
+        png = chart_png(figures) if chart_path is not None else None
+        return render(app, figures), png, (await queue_week(app, week) if send else [])
 
-    text, png, queued = run_on_database(shown, compute())
+    # A database that is not there (a typo in the URL) is an error, never a new empty one whose
+    # "Reports: 0" looks like a quiet week; nor is one that was never set up migrated from here.
+    # No key: the digest is counts and references, and without one a query that reached for
+    # what people wrote would fail rather than put it in front of a governor.
+    text, png, queued = run_on_database(shown, with_database(database_url, compute, keys=None))
     if chart_path is not None and png is not None:
         try:
             chart_path.write_bytes(png)

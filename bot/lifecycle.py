@@ -42,6 +42,7 @@ NOTE_LENGTH = 2000
 REASON_LENGTH = 2000
 VERBS = {
     Action.VIEW: "see",
+    Action.PROGRESS: "see",
     Action.ACKNOWLEDGE: "acknowledge",
     Action.NOTE: "add a note to",
     Action.RECORD_ACTION: "record an action on",
@@ -184,13 +185,7 @@ async def acknowledge(app: App, person_id: str, reference_text: str) -> Result:
         report = change.report
         if not change.changed:  # a colleague (or a second tap) got there first
             return Result(_already_acknowledged(app, report))
-        told = ""
-        if report.reporter != person_id:
-            channel = app.channel_for(report.reporter, report.channel)
-            if channel is not None:
-                await queue_alert(session, now=now, report=report, person_id=report.reporter,
-                                  channel=channel, kind=NoticeKind.ACKNOWLEDGED)
-                told = " The person who reported it has been told."
+        told = await _tell_reporter(app, session, report, person_id, NoticeKind.ACKNOWLEDGED)
         return Result(Reply(f"You acknowledged {report.reference} at {app.local(now)}.{told}", tone=Tone.DONE),
                       changed=True)
 
@@ -233,7 +228,9 @@ async def close(app: App, person_id: str, reference_text: str, decision: str, re
             # Closing as referred to the LADO is the consultation, if none was recorded before.
             await escalations.record_lado_consulted(session, now=app.now(), report=report, person_id=person_id)
         label = messages.CLOSE_DECISIONS[chosen]
-        return Result(Reply(f"{report.reference} is closed: {label}.", tone=Tone.DONE), changed=True)
+        # The reporter hears that it is closed, never the decision or the reason (the case is the owner's).
+        told = await _tell_reporter(app, session, change.report, person_id, NoticeKind.CLOSED)
+        return Result(Reply(f"{report.reference} is closed: {label}.{told}", tone=Tone.DONE), changed=True)
 
     return await _on_report(app, person_id, reference_text, Action.CLOSE, act)
 
@@ -269,15 +266,19 @@ def close_decision(text: str) -> str | None:
 
 
 async def view(app: App, person_id: str, reference_text: str) -> Result:
-    """Everything about a report, for someone it was routed to; the viewing is logged."""
+    """Everything about a report for someone it was routed to, its progress for its reporter; logged either way."""
     async def act(session: AsyncSession, report: Report, recipients: list[Recipient]) -> Result:
+        full = may(person_id, Action.VIEW, report, recipients)
         await append_event(session, now=app.now(), actor=person_id, kind=EventKind.VIEWED,
-                           report_ref=report.reference, data={})
+                           report_ref=report.reference, data={} if full else {"scope": Action.PROGRESS.value})
+        if not full:
+            return Result(messages.progress_for_reporter(app, report, recipients), changed=True)
         notes = await store.notes_for(session, report)
         history = await events_for(session, report.reference)
         return Result(messages.report_view(app, report, recipients, notes, history), changed=True)
 
-    return await _on_report(app, person_id, reference_text, Action.VIEW, act)
+    # Everyone who may view a report may follow its progress, so the weaker right opens the door.
+    return await _on_report(app, person_id, reference_text, Action.PROGRESS, act, refused_as=Action.VIEW)
 
 
 async def open_reports(app: App, person_id: str) -> list[Report]:
@@ -289,8 +290,10 @@ async def open_reports(app: App, person_id: str) -> list[Report]:
                 if may(person_id, Action.VIEW, report, (await store.get_routing(session, report))[1])]
 
 
-async def _on_report(app: App, person_id: str, reference_text: str, action: Action, act: Act) -> Result:
-    """Run `act` on a report if this person may do `action` to it; otherwise refuse and log the attempt."""
+async def _on_report(
+    app: App, person_id: str, reference_text: str, action: Action, act: Act, *, refused_as: Action | None = None
+) -> Result:
+    """Run `act` on a report if this person may do `action` to it; otherwise refuse and log the attempt (as `refused_as`)."""
     reference = parse_reference(reference_text)
     if isinstance(reference, Invalid):
         return Result(error(reference.reason))
@@ -304,7 +307,7 @@ async def _on_report(app: App, person_id: str, reference_text: str, action: Acti
         log.exception("%s by %s on %s failed", action.value, person_id, reference)
         return Result(error("Safeguard cannot reach its database just now, so nothing was changed. "
                             "Please try again in a minute."))
-    return await refuse(app, person_id, action, reference)
+    return await refuse(app, person_id, refused_as or action, reference)
 
 
 async def refuse(app: App, person_id: str, action: Action, reference: str) -> Result:
@@ -322,6 +325,17 @@ async def refuse(app: App, person_id: str, action: Action, reference: str) -> Re
     except STORE_ERRORS:
         log.exception("could not log that %s was refused %s on %s", person_id, action.value, reference)
     return Result(messages.refused(reference, VERBS[action]))
+
+
+async def _tell_reporter(app: App, session: AsyncSession, report: Report, person_id: str, kind: NoticeKind) -> str:
+    """Queue news of `report` for its reporter (unless they did it themselves); what to add to the doer's reply."""
+    if report.reporter == person_id:
+        return ""
+    channel = app.channel_for(report.reporter, report.channel)
+    if channel is None:
+        return ""
+    await queue_alert(session, now=app.now(), report=report, person_id=report.reporter, channel=channel, kind=kind)
+    return " The person who reported it has been told."
 
 
 def _already_acknowledged(app: App, report: Report) -> Reply:

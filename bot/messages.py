@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot import preview
+from bot import access, preview
 from bot.app import App
 from dialogs import Choice, Reply, Tone
 from routing.vocabulary import CATEGORY_LABELS, FLAG_LABELS, FLAG_ORDER, Category, Flag, Role
@@ -30,6 +30,8 @@ CLOSE_DECISIONS: dict[str, str] = {
     "police": "Reported to the police",
     "lado": "Referred to the LADO",
 }
+
+STATE_WORDS = {"open": "open, not yet acknowledged", "acknowledged": "acknowledged, still open", "closed": "closed"}
 
 SUBJECT_WORDS = {
     "pupil": "a pupil", "parent": "a parent or carer", "staff": "a member of staff",
@@ -77,11 +79,18 @@ def flagged(report: Report) -> list[str]:
     return [FLAG_LABELS[flag] for flag in FLAG_ORDER if flag.value in report.flags]
 
 
-def alert(app: App, report: Report, recipient: Recipient | None) -> Alert:
-    """The alert for one person the report was routed to (or escalated to)."""
+def alert(app: App, report: Report, recipient: Recipient | None, recipients: Sequence[Recipient]) -> Alert:
+    """The alert for one person the report was routed to (or escalated to), saying what is asked of them.
+
+    Its buttons are what bot.access lets this reader do, where the report still needs it: an
+    informed reader sees who owns it and its state, and no Acknowledge button unless the rule
+    lets them (the DSL does).
+    """
+    rights = access.allowed(recipient.person_id, report, recipients) if recipient is not None else frozenset()
     owner = recipient is not None and recipient.kind == RecipientKind.OWNER.value
     escalated = recipient is not None and recipient.escalated_at is not None
     done = report.acknowledged_at is not None and report.acknowledged_by is not None
+    open_to_ack = report.acknowledged_at is None and report.closed_at is None
     # Once acknowledged, nothing is urgent or asked any more: the heading says who took it, and when.
     urgent = Flag.IMMEDIATE_RISK.value in report.flags and not done
     if done:
@@ -107,20 +116,64 @@ def alert(app: App, report: Report, recipient: Recipient | None) -> Alert:
     if marks:
         lines.append("Flagged: " + "; ".join(marks))
     lines.append(f"Reported by {app.name(report.reporter)} at {app.local(report.created_at)}")
-    # Acknowledged, the heading says who and when; until then, by when it must be.
+    carries = owner or escalated
+    if not carries:
+        lines.append(_owned_by(app, report, recipients))
+    # Acknowledged, the heading says who and when; until then, whoever carries it is told by when.
     due = report.next_escalation_at if escalated and report.next_escalation_at is not None else report.ack_deadline
-    if not done and due is not None:
+    if carries and not done and due is not None:
         lines.append(f"Acknowledge by {app.local(due)}")
+    if report.closed_at is not None and report.closed_by is not None:
+        lines.append(f"Closed by {app.name(report.closed_by)} at {app.local(report.closed_at)}")
     lines += lado_lines(app, report)
-    # Once acknowledged, an alert (sent late, or updated in place) no longer offers Acknowledge.
-    buttons = [ADD_NOTE, VIEW] if report.acknowledged_at is not None else [ACKNOWLEDGE, ADD_NOTE, VIEW]
-    if (recipient is not None and recipient.role == Role.ONLINE_SAFETY_OFFICER) or report.category == Category.INAPPROPRIATE_CONTENT:
-        # Appendix B: the online safety officer records the action taken on the report form.
-        buttons.insert(len(buttons) - 1, RECORD_ACTION)
-    if lado_pending(report):
-        buttons.insert(len(buttons) - 1, LADO_CONSULTED)
+    if not carries:
+        lines.append(_what_you_can_do(recipient, rights))
     shown = preview.new_alert(report.reference, owner=owner, escalated=escalated, urgent=urgent, acknowledged=done)
-    return Alert(report.reference, "\n".join(lines), tuple(buttons), urgent, shown)
+    return Alert(report.reference, "\n".join(lines), _buttons(report, recipient, rights, open_to_ack), urgent, shown)
+
+
+def _owned_by(app: App, report: Report, recipients: Sequence[Recipient]) -> str:
+    """Who owns the report, by role, and whether they have still to acknowledge it: for a reader only told of it."""
+    owner = next((r.role for r in recipients if r.kind == RecipientKind.OWNER.value), None)
+    line = f"Owned by the {app.role_name(owner)}" if owner is not None else "Not owned by anyone yet"
+    if report.acknowledged_at is None and report.closed_at is None and report.ack_deadline is not None:
+        line += f", who is asked to acknowledge it by {app.local(report.ack_deadline)}"
+    return line
+
+
+def _what_you_can_do(recipient: Recipient | None, rights: frozenset[access.Action]) -> str:
+    """What an informed reader is asked, in the words of what the access rule lets them do."""
+    can = [words for action, words in CAN_DO if action in rights]
+    if not can:
+        return "You cannot act on it."
+    # The DSL may acknowledge and close a case she is only told of: say why her copy offers it.
+    as_dsl = recipient is not None and recipient.role == Role.DSL.value and access.Action.CLOSE in rights
+    listed = ", ".join(can[:-1]) + " and " + can[-1] if len(can) > 1 else can[0]
+    return f"You are told of it{' as the DSL' if as_dsl else ''}: you can {listed}."
+
+
+# What an alert's reader may be able to do, in the order a sentence says it.
+CAN_DO = (
+    (access.Action.VIEW, "view it"), (access.Action.NOTE, "add a note"),
+    (access.Action.RECORD_ACTION, "record the action taken"), (access.Action.ACKNOWLEDGE, "acknowledge it"),
+    (access.Action.CLOSE, "close it"),
+)
+
+
+def _buttons(report: Report, recipient: Recipient | None, rights: frozenset[access.Action],
+             open_to_ack: bool) -> tuple[ReportButton, ...]:
+    """The buttons this reader may use (bot.access decides), where the report still needs them."""
+    wanted = [
+        # Once acknowledged (or closed), an alert sent late or updated in place offers no Acknowledge.
+        (ACKNOWLEDGE, open_to_ack),
+        (ADD_NOTE, True),
+        # Appendix B: the action taken is recorded on an inappropriate-content report, or by its officer.
+        (RECORD_ACTION, report.category == Category.INAPPROPRIATE_CONTENT
+         or (recipient is not None and recipient.role == Role.ONLINE_SAFETY_OFFICER)),
+        (LADO_CONSULTED, lado_pending(report)),
+        (VIEW, True),
+    ]
+    return tuple(button for button, needed in wanted if needed and access.Action(button.action) in rights)
 
 
 def reminder(app: App, report: Report, recipients: Sequence[Recipient]) -> Alert:
@@ -243,6 +296,33 @@ def acknowledged_for_reporter(app: App, reference: str, role: str | None, at: da
     by = f" by the {app.role_name(role)}" if role is not None else ""
     return Reply(f"Your report {reference} was acknowledged{by} at {app.local(at)}.", tone=Tone.DONE,
                  preview=preview.acknowledged(reference))
+
+
+def closed_for_reporter(app: App, reference: str, at: datetime) -> Reply:
+    """News for the reporter: their report was closed (when, not the decision or the reason)."""
+    return Reply(f"Your report {reference} was closed at {app.local(at)}. Thank you for reporting it.", tone=Tone.DONE,
+                 preview=preview.closed(reference))
+
+
+def progress_for_reporter(app: App, report: Report, recipients: Sequence[Recipient]) -> Reply:
+    """A report as its reporter follows it: where it went (by role), and when it was acknowledged and closed.
+
+    Never the details, the notes, the decision or who else did what: the case is its owner's.
+    """
+    owner = next((r.role for r in recipients if r.kind == RecipientKind.OWNER.value), None)
+    lines = [f"Your report {report.reference}: {STATE_WORDS.get(report.status, report.status)}"]
+    lines.append(f"Sent to the {app.role_name(owner)}" if owner is not None
+                 else "Not passed on yet: please tell your Designated Safeguarding Lead directly.")
+    lines.append(f"Reported at {app.local(report.created_at)}")
+    if report.acknowledged_at is not None:
+        by = next((r.role for r in recipients if r.person_id == report.acknowledged_by), None)
+        lines.append(f"Acknowledged{f' by the {app.role_name(by)}' if by is not None else ''} "
+                     f"at {app.local(report.acknowledged_at)}")
+    elif report.closed_at is None:
+        lines.append("Not acknowledged yet")
+    if report.closed_at is not None:
+        lines.append(f"Closed at {app.local(report.closed_at)}")
+    return Reply("\n".join(lines), tone=Tone.SUMMARY)
 
 
 def report_view(

@@ -129,7 +129,8 @@ async def sent_alerts(app: App, reference: str, channel: str) -> list[SentAlert]
         ).order_by(AlertDelivery.id))
         return [
             SentAlert(d.person_id, d.external_ref or "",
-                      messages.alert(app, report, next((r for r in recipients if r.person_id == d.person_id), None)))
+                      messages.alert(app, report, next((r for r in recipients if r.person_id == d.person_id), None),
+                                     recipients))
             for d in sent
         ]
 
@@ -149,6 +150,8 @@ def _notice(
         by = next((r.role for r in recipients if r.person_id == report.acknowledged_by), None)
         at = report.acknowledged_at or delivery.queued_at
         replies = (messages.acknowledged_for_reporter(app, report.reference, by, at),)
+    elif kind is NoticeKind.CLOSED:
+        replies = (messages.closed_for_reporter(app, report.reference, report.closed_at or delivery.queued_at),)
     elif kind is NoticeKind.RECEIPT:
         replies = tuple(_receipt(app, report, recipients))
     else:
@@ -158,7 +161,7 @@ def _notice(
         elif kind is NoticeKind.LADO:
             alert = messages.lado_reminder(app, report)
         else:
-            alert = messages.alert(app, report, recipient)
+            alert = messages.alert(app, report, recipient, recipients)
         replies = (Reply(alert.text, preview=alert.preview),)
     return Notice(delivery.id, delivery.person_id, delivery.channel, kind, reference, replies, alert,
                   delivery.attempts, in_doubt)

@@ -42,7 +42,7 @@ def new_alert(reference: str, *, owner: bool, escalated: bool, urgent: bool, ack
     """An alert to someone a report was routed (or escalated) to."""
     if acknowledged:
         return line("a report, now acknowledged", reference)
-    # "Urgent" says how soon, not why: it is what the reader is asked (15 minutes, DESIGN rule 3).
+    # "Urgent" says how soon, not why: it is what the reader is asked (a child at immediate risk: within 15 minutes).
     kind = ("an urgent " if urgent else "an " if escalated else "a ") + ("escalated report" if escalated else "new report")
     return line(f"{kind} for you to acknowledge" if owner or escalated else f"{kind} for your information", reference)
 
@@ -67,6 +67,11 @@ def receipt(reference: str) -> str:
 def acknowledged(reference: str) -> str:
     """News for the reporter that their report was acknowledged."""
     return line("your report was acknowledged", reference)
+
+
+def closed(reference: str) -> str:
+    """News for the reporter that their report was closed (not how: that is the case owner's)."""
+    return line("your report was closed", reference)
 
 
 def refused() -> str:

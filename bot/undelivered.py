@@ -2,7 +2,7 @@
 
 The DSL (else a deputy) hears which message, for which report, to whom and why, so someone
 makes sure the person knows by other means. Names are shown only to a reader entitled to see
-the report (DESIGN rule 5); the person the report is about is never told (DESIGN rule 1).
+the report (bot.access: it was routed or escalated to them); the person it is about is never told.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ WHAT = {
     NoticeKind.REMINDER.value: "a reminder",
     NoticeKind.LADO.value: "the LADO reminder",
     NoticeKind.ACKNOWLEDGED.value: "the news that it was acknowledged",
+    NoticeKind.CLOSED.value: "the news that it was closed",
     NoticeKind.RECEIPT.value: "the confirmation that it was received",
 }
 PLATFORMS = {SLACK: "Slack", TEAMS: "Teams", CONSOLE: "the console"}

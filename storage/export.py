@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Collection
 from datetime import UTC, date, datetime, time
 from typing import Literal
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import BindParameter, ColumnElement, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from routing.yamlfields import InputError
@@ -73,7 +73,10 @@ def _where(
         where.append(Event.seq <= through)
     if leave_out:
         # Events about no report (the digest's, a whole-log export's) are kept: NOT IN alone drops NULLs.
-        where.append(or_(Event.report_ref.is_(None), Event.report_ref.not_in(sorted(leave_out))))
+        # The references are written into the statement: a reader may be kept from many thousands of
+        # reports, more than SQLite or asyncpg take as bound parameters (32,766 and 32,767).
+        hidden: BindParameter[list[str]] = bindparam("leave_out", sorted(leave_out), expanding=True, literal_execute=True)
+        where.append(or_(Event.report_ref.is_(None), Event.report_ref.not_in(hidden)))
     return where
 
 

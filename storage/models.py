@@ -86,6 +86,7 @@ class NoticeKind(StrEnum):
 
     ALERT = "alert"  # a report routed to them (or escalated to them)
     ACKNOWLEDGED = "acknowledged"  # to the reporter: their report was acknowledged
+    CLOSED = "closed"  # to the reporter: their report was closed (never the decision or the reason)
     REMINDER = "reminder"  # to the people already told: the deadline passed and nobody has acknowledged
     LADO = "lado"  # to the owner: an allegation's LADO consultation is due (KCSIE Part four)
     RECEIPT = "receipt"  # to the reporter: their report was stored, and where it went (DESIGN rule 4)

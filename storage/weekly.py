@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import load_only
 
 from storage.log import EventKind
 from storage.models import DigestDelivery, Event, LogHead, Report, RoutingDecision, Status
@@ -66,6 +67,45 @@ class Lado:
     overdue: int
 
 
+def _shown(hidden: Collection[str]) -> list[ColumnElement[bool]]:
+    """A report not among `hidden` (references of reports the digest's reader may not know of)."""
+    return [Report.reference.not_in(sorted(hidden))] if hidden else []
+
+
+def _shown_events(hidden: Collection[str]) -> list[ColumnElement[bool]]:
+    """An event not about one of the `hidden` reports (NOT IN alone would drop events about none)."""
+    return [or_(Event.report_ref.is_(None), Event.report_ref.not_in(sorted(hidden)))] if hidden else []
+
+
+async def owned_beyond(
+    session: AsyncSession, *, roles: Collection[str], start: datetime, end: datetime, now: datetime
+) -> list[Report]:
+    """Reports whose owner holds none of `roles` that a digest of [start, end) would count, as of `now`.
+
+    Those made in the weeks shown, still open, with a LADO consultation overdue, or escalated,
+    reminded or undelivered in the week; each by an index. Only who they are about and who made
+    them is loaded, never a word of what was written.
+    """
+    beyond = RoutingDecision.owner_role.not_in(sorted(roles))
+    stepped = select(Event.report_ref).where(
+        Event.at >= start, Event.at < end, Event.report_ref.is_not(None),
+        Event.kind.in_([EventKind.ESCALATED.value, EventKind.REMINDED.value, EventKind.DELIVERY_FAILED.value]))
+    found: dict[int, Report] = {}
+    # One query per way of being counted, each by its own index (an OR of them can make a planner scan).
+    for counted in (
+        and_(Report.created_at >= start, Report.created_at < end),
+        Report.status.in_(STILL_OPEN),
+        and_(Report.lado_due_at < now, Report.lado_consulted_at.is_(None)),
+        Report.reference.in_(stepped),
+    ):
+        for report in await session.scalars(
+            select(Report).join(RoutingDecision, RoutingDecision.report_id == Report.id).where(beyond, counted)
+            .options(load_only(Report.id, Report.reference, Report.subject, Report.subject_person, Report.reporter))
+        ):
+            found[report.id] = report
+    return list(found.values())
+
+
 def _bucket(edges: Sequence[datetime]) -> ColumnElement[int]:
     """Which week a report falls in, 0 for the oldest: one CASE over the indexed created_at."""
     return case(*((Report.created_at < edge, index) for index, edge in enumerate(edges[1:-1])),
@@ -76,13 +116,16 @@ def _in_range(edges: Sequence[datetime]) -> ColumnElement[bool]:
     return and_(Report.created_at >= edges[0], Report.created_at < edges[-1])
 
 
-async def counts_by_week(session: AsyncSession, *, edges: Sequence[datetime]) -> WeeklyCounts:
-    """Reports created in each week; `edges` are the weeks' starts and the last week's end (UTC)."""
+async def counts_by_week(
+    session: AsyncSession, *, edges: Sequence[datetime], hidden: Collection[str] = ()
+) -> WeeklyCounts:
+    """Reports created in each week but the `hidden`; `edges` are the weeks' starts and the last week's end (UTC)."""
     weeks = len(edges) - 1
     bucket = _bucket(edges).label("bucket")
     by_category: dict[str, list[int]] = {}
     rows = await session.execute(
-        select(bucket, Report.category, func.count()).where(_in_range(edges)).group_by(bucket, Report.category)
+        select(bucket, Report.category, func.count()).where(_in_range(edges), *_shown(hidden))
+        .group_by(bucket, Report.category)
     )
     for index, category, count in rows:
         by_category.setdefault(category, [0] * weeks)[index] = count
@@ -92,7 +135,7 @@ async def counts_by_week(session: AsyncSession, *, edges: Sequence[datetime]) ->
         select(bucket, owner, func.count())
         .select_from(Report)
         .outerjoin(RoutingDecision, RoutingDecision.report_id == Report.id)
-        .where(_in_range(edges))
+        .where(_in_range(edges), *_shown(hidden))
         .group_by(bucket, owner)
     )
     for index, role, count in rows:
@@ -100,12 +143,15 @@ async def counts_by_week(session: AsyncSession, *, edges: Sequence[datetime]) ->
     return WeeklyCounts(by_category, by_owner)
 
 
-async def acknowledgements(session: AsyncSession, *, start: datetime, end: datetime) -> list[Acknowledgement]:
-    """The acknowledged reports created in [start, end): one week's, a small set, for the median."""
+async def acknowledgements(
+    session: AsyncSession, *, start: datetime, end: datetime, hidden: Collection[str] = ()
+) -> list[Acknowledgement]:
+    """The acknowledged reports created in [start, end) but the `hidden`: one week's, a small set, for the median."""
     late = case((Report.acknowledged_at > Report.ack_deadline, 1), else_=0)
     rows = await session.execute(
         select(_time_to_acknowledge(session), late)
-        .where(Report.created_at >= start, Report.created_at < end, Report.acknowledged_at.is_not(None))
+        .where(Report.created_at >= start, Report.created_at < end, Report.acknowledged_at.is_not(None),
+               *_shown(hidden))
     )
     return [Acknowledgement(round(float(seconds)), bool(is_late)) for seconds, is_late in rows]
 
@@ -118,12 +164,14 @@ def _time_to_acknowledge(session: AsyncSession) -> ColumnElement[Any]:
     return (func.julianday(Report.acknowledged_at) - func.julianday(Report.created_at)) * 86400.0
 
 
-async def escalations(session: AsyncSession, *, start: datetime, end: datetime) -> Escalations:
-    """Escalation steps and reminder rounds logged in [start, end), read from the log itself."""
+async def escalations(
+    session: AsyncSession, *, start: datetime, end: datetime, hidden: Collection[str] = ()
+) -> Escalations:
+    """Escalation steps and reminder rounds logged in [start, end) on all but the `hidden` reports."""
     rows = await session.execute(
         select(Event.kind, func.count(), func.count(func.distinct(Event.report_ref)))
         .where(Event.at >= start, Event.at < end,
-               Event.kind.in_([EventKind.ESCALATED.value, EventKind.REMINDED.value]))
+               Event.kind.in_([EventKind.ESCALATED.value, EventKind.REMINDED.value]), *_shown_events(hidden))
         .group_by(Event.kind)
     )
     found = {kind: (steps, reports) for kind, steps, reports in rows}
@@ -131,11 +179,12 @@ async def escalations(session: AsyncSession, *, start: datetime, end: datetime) 
     return Escalations(steps=steps, reports=reports, reminders=found.get(EventKind.REMINDED.value, (0, 0))[0])
 
 
-async def undelivered(session: AsyncSession, *, start: datetime, end: datetime) -> int:
-    """Messages given up on in [start, end): the platform said they never could be delivered."""
+async def undelivered(session: AsyncSession, *, start: datetime, end: datetime, hidden: Collection[str] = ()) -> int:
+    """Messages given up on in [start, end) (the platform said they never could be), but about the `hidden`."""
     found = await session.scalar(
         select(func.count()).select_from(Event)
-        .where(Event.at >= start, Event.at < end, Event.kind == EventKind.DELIVERY_FAILED.value)
+        .where(Event.at >= start, Event.at < end, Event.kind == EventKind.DELIVERY_FAILED.value,
+               *_shown_events(hidden))
     )
     return int(found or 0)
 
@@ -152,18 +201,18 @@ def not_overdue_condition(now: datetime) -> ColumnElement[bool]:
 
 async def open_reports(
     session: AsyncSession, *, before: datetime, now: datetime, limit: int,
-    not_about_person: str | None = None, not_about_subjects: Collection[str] = (),
+    not_about_person: str | None = None, not_about_subjects: Collection[str] = (), hidden: Collection[str] = (),
 ) -> OpenReports:
     """Reports made before `before` and not closed; overdue ones listed first, then oldest first.
 
-    A reader is never told of a report about themselves (DESIGN rule 1): `not_about_person`
+    A reader is never told of a report about themselves: `not_about_person`
     and `not_about_subjects` leave out reports naming them or a role they hold.
     """
     # Open reports are few and the status index finds them; `before` only trims the hours since the
     # week ended. Wrapped in coalesce, it cannot lure SQLite's planner into walking every report by
     # created_at instead (measured: twice as slow over a million reports).
     made_before = func.coalesce(Report.created_at, Report.created_at) < before
-    where = [Report.status.in_(STILL_OPEN), made_before]
+    where = [Report.status.in_(STILL_OPEN), made_before, *_shown(hidden)]
     if not_about_person is not None:
         where.append(or_(Report.subject_person.is_(None), Report.subject_person != not_about_person))
     if not_about_subjects:
@@ -184,15 +233,17 @@ async def open_reports(
     return OpenReports(total=int(total), overdue=int(late), listed=list(listed))
 
 
-async def lado(session: AsyncSession, *, start: datetime, end: datetime, now: datetime) -> Lado:
-    """LADO consultations (KCSIE Part four: within one working day) for the week, and any overdue now."""
+async def lado(
+    session: AsyncSession, *, start: datetime, end: datetime, now: datetime, hidden: Collection[str] = ()
+) -> Lado:
+    """LADO consultations (KCSIE Part four: within one working day) for the week, and any overdue now; not the `hidden`."""
     due = and_(Report.created_at >= start, Report.created_at < end, Report.lado_due_at.is_not(None))
     in_time = and_(Report.lado_consulted_at.is_not(None), Report.lado_consulted_at <= Report.lado_due_at)
     allegations, consulted = (await session.execute(
-        select(func.count(), func.coalesce(func.sum(case((in_time, 1), else_=0)), 0)).where(due)
+        select(func.count(), func.coalesce(func.sum(case((in_time, 1), else_=0)), 0)).where(due, *_shown(hidden))
     )).one()
     overdue = (await session.execute(
-        select(func.count()).where(Report.lado_due_at < now, Report.lado_consulted_at.is_(None))
+        select(func.count()).where(Report.lado_due_at < now, Report.lado_consulted_at.is_(None), *_shown(hidden))
     )).scalar_one()
     return Lado(allegations=int(allegations), consulted_in_time=int(consulted), overdue=int(overdue))
 

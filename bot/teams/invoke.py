@@ -120,4 +120,4 @@ class Invokes:
         if report is None or not may(person.id, Action.VIEW, report, recipients):
             return (await lifecycle.refuse(self.app, person.id, Action.VIEW, reference)).reply
         recipient = next((r for r in recipients if r.person_id == person.id), None)
-        return alert_card(messages.alert(self.app, report, recipient))
+        return alert_card(messages.alert(self.app, report, recipient, recipients))

@@ -5,8 +5,11 @@ every channel sends one) on the example school, plus a second class teacher to b
 subject and a third who has nothing to do with anything. Each party then tries every action
 the way the channels and `safeguard log export` do: a refusal must answer "You can't ...",
 change nothing and log a `refused` event; an allowed action must log its own event. The table
-below is written out by hand from DESIGN rules 1 and 5 and bot/access.py's docstring, not
-computed from `may`, so that a change to the rule shows here as a failing cell.
+below is written out by hand from the rule (only those a report was routed or escalated to see
+it; being told lets a person view it and add a note; its owner, each rung reached and the DSL
+acknowledge and close it; nobody sees a report about themselves; the reporter follows its
+progress) and bot/access.py's docstring, not computed from `may`, so that a change to the rule
+shows here as a failing cell.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from bot.app import CONSOLE, App
 from bot.escalation import escalate_due
 from bot.log_export import ExportRefused, export_log
 from dialogs import ReportDraft, Tone
-from routing.vocabulary import Category, Subject
+from routing.vocabulary import Category, Flag, Subject
 from routing.yamlfields import InputError
 from storage.db import create_engine, sessionmaker
 from storage.log import entries, head_seq, verify
@@ -37,12 +40,16 @@ from tests.integration.console import SCHOOL
 HEAD, DSL, DEPUTY, OFFICER, CHAIR, GOVERNOR = "jellis", "smorgan", "rpatel", "tokafor", "hbrooks", "dwilde"
 TEACHER, COLLEAGUE, STRANGER = "cfinch", "bnolan", "akhan"  # the reporter; a report's subject; unrelated
 ROLE_HOLDERS = (HEAD, DSL, DEPUTY, OFFICER, CHAIR, GOVERNOR)
-ACTIONS = (Action.VIEW, Action.NOTE, Action.RECORD_ACTION, Action.EXPORT, Action.ACKNOWLEDGE, Action.CLOSE)
-EVERYTHING = frozenset(ACTIONS)
-EXPORT_ONLY = frozenset({Action.EXPORT})
+ACTIONS = (Action.VIEW, Action.PROGRESS, Action.NOTE, Action.RECORD_ACTION, Action.EXPORT, Action.ACKNOWLEDGE,
+           Action.CLOSE)
+TOLD = frozenset({Action.VIEW, Action.PROGRESS, Action.NOTE, Action.EXPORT})  # told of it: read it, add to it
+ANSWERS = TOLD | {Action.ACKNOWLEDGE, Action.CLOSE}  # the DSL, when it reached her
+CARRIES = ANSWERS | {Action.RECORD_ACTION}  # its owner, or a rung it escalated to
+OFFICER_TOLD = TOLD | {Action.RECORD_ACTION}  # appendix B: the online safety officer records the action taken
+FOLLOWS = frozenset({Action.PROGRESS})  # its reporter: how it is getting on, nothing of what was done
 NOTHING: frozenset[Action] = frozenset()
 LOGGED = {
-    Action.VIEW: "viewed", Action.NOTE: "note_added", Action.RECORD_ACTION: "action_recorded",
+    Action.VIEW: "viewed", Action.PROGRESS: "viewed", Action.NOTE: "note_added", Action.RECORD_ACTION: "action_recorded",
     Action.EXPORT: "exported", Action.ACKNOWLEDGE: "acknowledged", Action.CLOSE: "closed",
 }
 
@@ -70,21 +77,30 @@ def concern_about(person_id: str) -> ReportDraft:
 
 SCENARIOS = {
     # Example school (St Leonard's): the DSL owns it; the ladder is the deputy DSL, then the headteacher.
-    "disclosure-owned-by-the-dsl": Scenario(disclosure(), TEACHER, {DSL: EVERYTHING}),
+    "disclosure-owned-by-the-dsl": Scenario(disclosure(), TEACHER, {DSL: CARRIES, TEACHER: FOLLOWS}),
     # 31 minutes on, nobody has acknowledged: the deputy's rung is reached, the headteacher's is not.
-    "escalated-one-rung": Scenario(disclosure(), TEACHER, {DSL: EVERYTHING, DEPUTY: EVERYTHING}, escalations=1),
+    "escalated-one-rung": Scenario(disclosure(), TEACHER, {DSL: CARRIES, DEPUTY: CARRIES, TEACHER: FOLLOWS},
+                                   escalations=1),
     # The reporter is the DSL, who is also its owner: a reporter who is a recipient may act.
-    "reported-by-its-owner": Scenario(disclosure(), DSL, {DSL: EVERYTHING}),
-    # Pupil misuse (§8): the headteacher owns it and the DSL is informed; informed may close too.
-    "misuse-with-the-dsl-informed": Scenario(
-        ReportDraft(Category.MISUSE, Subject.PUPIL, details={"what": "A made-up post"}), TEACHER,
-        {HEAD: EVERYTHING, DSL: EVERYTHING}),
-    # §8: about a colleague, to the headteacher. The DSL, a rung not reached, may only export its log.
-    "concern-about-a-colleague": Scenario(concern_about(COLLEAGUE), TEACHER, {HEAD: EVERYTHING, DSL: EXPORT_ONLY}),
-    # §8: about the headteacher, to the chair of governors; never to the headteacher (rule 1).
-    "concern-about-the-headteacher": Scenario(concern_about(HEAD), TEACHER, {CHAIR: EVERYTHING, DSL: EXPORT_ONLY}),
-    # About the DSL: the DSL's oversight of the log does not reach a report about her (rule 1, by person).
-    "concern-about-the-dsl": Scenario(concern_about(DSL), TEACHER, {HEAD: EVERYTHING}),
+    "reported-by-its-owner": Scenario(disclosure(), DSL, {DSL: CARRIES}),
+    # §8 "illegal activity": the headteacher is told, to contact the police; told, he may not
+    # acknowledge for the DSL (that would stop her clock) nor close her case.
+    "disclosure-with-the-headteacher-told": Scenario(
+        disclosure(flags=frozenset({Flag.ILLEGAL})), TEACHER, {DSL: CARRIES, HEAD: TOLD, TEACHER: FOLLOWS}),
+    # §9: on a school device, the online safety officer is told so the site is blocked, and records that.
+    "disclosure-with-the-officer-told": Scenario(
+        disclosure(flags=frozenset({Flag.SCHOOL_DEVICE})), TEACHER,
+        {DSL: CARRIES, OFFICER: OFFICER_TOLD, TEACHER: FOLLOWS}),
+    # §5, §7: the headteacher owns a pupil's friend request and the DSL is told; the DSL may close it too.
+    "friend-request-with-the-dsl-told": Scenario(
+        ReportDraft(Category.FRIEND_REQUEST, Subject.PUPIL, details={"what": "A made-up request"}), TEACHER,
+        {HEAD: CARRIES, DSL: ANSWERS, TEACHER: FOLLOWS}),
+    # §8: about a colleague, to the headteacher. The DSL, a rung not reached, may do nothing, export included.
+    "concern-about-a-colleague": Scenario(concern_about(COLLEAGUE), TEACHER, {HEAD: CARRIES, TEACHER: FOLLOWS}),
+    # §8: about the headteacher, to the chair of governors; never to the headteacher, nor to the DSL.
+    "concern-about-the-headteacher": Scenario(concern_about(HEAD), TEACHER, {CHAIR: CARRIES, TEACHER: FOLLOWS}),
+    # About the DSL: the DSL's oversight of the log does not reach a report about her (checked by person).
+    "concern-about-the-dsl": Scenario(concern_about(DSL), TEACHER, {HEAD: CARRIES, TEACHER: FOLLOWS}),
 }
 
 
@@ -111,9 +127,14 @@ async def report(app: App, clock: Clock, scenario: Scenario) -> str:
 
 
 async def attempt(app: App, person_id: str, action: Action, reference: str) -> bool:
-    """Try `action` as the channels (or `safeguard log export`) do; whether it was allowed."""
+    """Try `action` as the channels (or `safeguard log export`) do; whether it was allowed.
+
+    VIEW and PROGRESS are both `/view`: the first is allowed when it shows the whole report,
+    the second when it shows anything. Progress alone never shows what the report says.
+    """
     doing: dict[Action, Callable[[], Awaitable[lifecycle.Result]]] = {
         Action.VIEW: lambda: lifecycle.view(app, person_id, reference),
+        Action.PROGRESS: lambda: lifecycle.view(app, person_id, reference),
         Action.NOTE: lambda: lifecycle.add_note(app, person_id, reference, "A made-up note"),
         Action.RECORD_ACTION: lambda: lifecycle.add_note(app, person_id, reference, "Made-up action",
                                                          kind=NoteKind.ACTION),
@@ -123,9 +144,23 @@ async def attempt(app: App, person_id: str, action: Action, reference: str) -> b
     if action is Action.EXPORT:
         return await _export(app, person_id, reference)
     result = await doing[action]()
-    refused = result.reply.text.startswith(f"You can't {lifecycle.VERBS[action]} {reference}: it was not sent")
+    verb = lifecycle.VERBS[Action.VIEW if action is Action.PROGRESS else action]
+    refused = result.reply.text.startswith(f"You can't {verb} {reference}: it was not sent")
     assert refused == (result.reply.tone is Tone.ERROR and not result.changed), result.reply.text
+    if action in (Action.VIEW, Action.PROGRESS) and not refused:
+        whole = result.reply.text.startswith(f"Report {reference}:")
+        if not whole:
+            assert result.reply.text.startswith(f"Your report {reference}: ")
+            assert "made-up" not in result.reply.text.lower(), "progress never shows what was written"
+        return whole or action is Action.PROGRESS
     return not refused
+
+
+def refusal_logged(party: str, action: Action, reference: str, scenario: Scenario) -> tuple[str, str, str, object]:
+    """What the log says of a refused attempt: a `/view` that shows its reporter progress is a viewing."""
+    if action is Action.VIEW and Action.PROGRESS in scenario.allowed.get(party, NOTHING):
+        return ("viewed", party, reference, {"scope": "progress"})
+    return ("refused", party, reference, {"action": (Action.VIEW if action is Action.PROGRESS else action).value})
 
 
 async def logged_since(app: App, seq: int) -> list[tuple[str, str, str | None, object]]:
@@ -165,7 +200,7 @@ async def test_every_party_against_every_action(app: App, clock: Clock, name: st
     allowed = [f"{party} {action}" for party, action in refusals if await attempt(app, party, action, reference)]
     assert allowed == [], "refused by the table"
     assert await logged_since(app, before) == [
-        ("refused", party, reference, {"action": action.value}) for party, action in refusals]
+        refusal_logged(party, action, reference, scenario) for party, action in refusals]
     # Then each party allowed anything, on a report of their own, in an order that leaves closing last.
     for party, actions in scenario.allowed.items():
         reference = await report(app, clock, scenario)
@@ -202,7 +237,8 @@ async def test_the_whole_log_is_exported_only_for_the_dsl_and_never_with_a_repor
         else:
             assert party == DSL
             exported = "".join(lines)
-            assert mine in exported and about_head in exported and about_dsl not in exported
+            # An export never shows a report its reader may not view: not even the DSL's whole log.
+            assert mine in exported and about_head not in exported and about_dsl not in exported
             expected = [("exported", party, None, {"scope": "all", "format": "csv", "count": len(lines) - 1,
                                                    "through": before})]
         assert await logged_since(app, before) == expected, party

@@ -137,7 +137,7 @@ async def test_people_outside_the_routing_cannot_act_and_each_attempt_is_logged(
     attempts = {
         "dwilde": "/ack SG-2026-0001",  # the governor lead: not routed
         "rpatel": "/ack SG-2026-0001",  # the deputy DSL: a rung of the ladder not yet reached
-        "cfinch": "/view SG-2026-0001",  # the reporter: told of progress, not shown the case
+        "cfinch": "/ack SG-2026-0001",  # the reporter: follows its progress, does not act on it
         "tokafor": "/note SG-2026-0001 made-up note",
         "jellis": "/close SG-2026-0001 no_further_action made-up reason",
     }
@@ -155,7 +155,7 @@ async def test_people_outside_the_routing_cannot_act_and_each_attempt_is_logged(
         report = await get_report(session, "SG-2026-0001")
         assert report is not None and report.acknowledged_at is None and report.status == "open"
         refused = [(e.actor, e.data["action"]) for e in await events_for(session, "SG-2026-0001") if e.kind == "refused"]
-        assert refused == [("dwilde", "acknowledge"), ("rpatel", "acknowledge"), ("cfinch", "view"),
+        assert refused == [("dwilde", "acknowledge"), ("rpatel", "acknowledge"), ("cfinch", "acknowledge"),
                            ("tokafor", "note"), ("jellis", "close")]
         # A probe for a report that does not exist is logged under the reference tried, so it shows.
         probe = [(e.kind, e.actor, e.data) for e in await events_for(session, "SG-2026-0099")]
@@ -184,7 +184,7 @@ async def test_notes_actions_and_closing_with_a_decision_and_its_reason(
         "! SG-2026-0001 is still open: give the reason for the decision. Please type an answer: it can't be empty.")
     assert (await dsl.type("/close SG-2026-0001 shrug because"))[0].startswith("! SG-2026-0001 is still open: say which")
     assert await dsl.type("/close SG-2026-0001 social_care Made-up reason: the threshold for a referral is met") == [
-        "SG-2026-0001 is closed: Referred to children's social care."]
+        "SG-2026-0001 is closed: Referred to children's social care. The person who reported it has been told."]
     assert await dsl.type("/close SG-2026-0001 no_further_action again") == ["SG-2026-0001 is already closed."]
     assert "No open reports for you." in await dsl.type("/alerts")
     view = text(await dsl.type("/view SG-2026-0001"))

@@ -13,15 +13,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from bot import lifecycle
 from bot.app import CONSOLE
 from bot.digest import IsoWeek, last_complete_week
 from routing.vocabulary import Category, Subject
 from storage.db import create_engine, sessionmaker
-from storage.migrate import upgrade
+from storage.migrate import current, upgrade
 from storage.reports import create_report
-from tests.builders import TEST_KEYS, Clock
+from tests.builders import TEST_KEY, TEST_KEYS, Clock
 from tests.integration.console import SCHOOL, console_app
 
 SCRIPT = Path(sys.executable).parent / "safeguard"
@@ -104,7 +105,8 @@ def test_a_bad_week_exits_2_with_one_line(week: str, message: str, tmp_path: Pat
     assert not (tmp_path / "safeguard.db").exists(), "nothing is touched for a bad week"
 
 
-def test_a_week_not_over_is_shown_but_not_sent(tmp_path: Path) -> None:
+async def test_a_week_not_over_is_shown_but_not_sent(tmp_path: Path) -> None:
+    await upgrade(f"sqlite+aiosqlite:///{tmp_path / 'safeguard.db'}")  # the default database, in the working directory
     this_week = last_week().shifted(1).label
     result = digest("--week", this_week, "--send", cwd=tmp_path)
     assert result.returncode == 2 and result.stdout == ""
@@ -115,3 +117,45 @@ def test_a_week_not_over_is_shown_but_not_sent(tmp_path: Path) -> None:
     assert not_begun.stderr == f"safeguard: error: --week {later}: that week has not begun yet\n"
     shown = digest("--week", this_week, cwd=tmp_path)
     assert shown.returncode == 0 and f"Week {this_week}, " in shown.stdout
+
+
+READ_ONLY = {
+    "digest": ["digest"],
+    "log verify": ["log", "verify"],
+    "log export": ["log", "export", "--as", "smorgan"],
+}
+
+
+def safeguard(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-c", "from bot.cli import main; main()"]
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SAFEGUARD_CONFIG")}
+    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=120,
+                          env={**env, "PYTHONWARNINGS": "ignore", "SAFEGUARD_ENCRYPTION_KEY": TEST_KEY}, cwd=cwd)
+
+
+@pytest.mark.parametrize("command", READ_ONLY)
+async def test_a_command_that_only_reads_never_creates_a_database(
+    command: str, database_url: str, tmp_path: Path
+) -> None:
+    """A typo in --database-url must not look like a quiet week: one line on stderr, exit 2, nothing made."""
+    if database_url.startswith("sqlite"):
+        missing = tmp_path / "typo" / "safeguard.db"
+        url = f"sqlite+aiosqlite:///{missing}"
+        result = safeguard(*READ_ONLY[command], "--database-url", url, cwd=tmp_path)
+        assert (result.returncode, result.stdout) == (2, ""), result.stderr
+        assert result.stderr == (f"safeguard: error: {missing}: no such database file; "
+                                 "check --database-url or DATABASE_URL\n")
+        assert not missing.exists() and not missing.parent.exists()
+        return
+    # PostgreSQL: a database that is not there is named in the error and left uncreated ...
+    url = make_url(database_url)
+    typo = url.set(database=f"{url.database}_typo").render_as_string(hide_password=False)
+    result = safeguard(*READ_ONLY[command], "--database-url", typo, cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (2, ""), result.stderr
+    assert result.stderr.startswith("safeguard: error: cannot use the database at ") and result.stderr.count("\n") == 1
+    assert f'"{url.database}_typo" does not exist' in result.stderr
+    # ... and one that exists but was never set up is not set up by a command that only reads.
+    empty = safeguard(*READ_ONLY[command], "--database-url", database_url, cwd=tmp_path)
+    assert (empty.returncode, empty.stdout) == (2, ""), empty.stderr
+    assert empty.stderr.endswith(" has no Safeguard tables; run `safeguard db upgrade` first\n")
+    assert await current(database_url) is None, "no tables were made"
