@@ -17,8 +17,9 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from bot.app import App, utc_now
+from bot.app import App
 from bot.slack import SlackChannel
+from tests.builders import START
 from tests.e2e.fake_slack import BOT_USER, TEAM, Call, FakeSlack, dm_channel
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -34,12 +35,17 @@ _numbers = itertools.count(1)
 
 @dataclass
 class Clock:
-    """The real time, moved on by hand when a test needs time to pass (a deadline, an idle draft)."""
+    """The app's time: a Friday morning in term, moved on by hand when a test needs time to pass.
+
+    Not the real time: deadlines count school hours, so a test run in the evening would see a
+    30-minute deadline fall due the next morning. Slack's own timestamps (signatures, event
+    times) stay real, as Slack's would be.
+    """
 
     offset: timedelta = timedelta(0)
 
     def __call__(self) -> datetime:
-        return utc_now() + self.offset
+        return START + self.offset
 
     def advance(self, minutes: float) -> None:
         self.offset += timedelta(minutes=minutes)
