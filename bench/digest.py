@@ -2,8 +2,8 @@
 
 One store per database is grown in steps, so each size is measured on the same reports as the
 last plus more. At each size the digest for 2026-W47 is computed as the weekly job computes it
-(`bot.digest.weekly_figures`, then `render`), on an engine without keys (the digest never reads
-report text); the chart (`bot.chart.chart_png`) is timed on its own.
+(`bot.digest.weekly.weekly_figures`, then `render`), on an engine without keys (the digest never reads
+report text); the chart (`bot.digest.chart.chart_png`) is timed on its own.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from bench.dataset import grow
 from bench.figures import Options, Section
 from bench.stories import NOW
 from bot.app import App
-from bot.chart import chart_png
-from bot.demo import EXAMPLE_SCHOOL
-from bot.digest import last_complete_week, render, weekly_figures
+from bot.digest.chart import chart_png
+from bot.examples import EXAMPLE_SCHOOL
+from bot.digest.weekly import last_complete_week, render, weekly_figures
 from routing.school import School, load_school
 from storage.crypto import new_key, parse_keys
 from storage.db import create_engine, sessionmaker

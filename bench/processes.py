@@ -90,7 +90,7 @@ def start_safeguard(workdir: Path, *, school: Path, slack_api: str, database: Pa
     env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": slack_api,
            "DATABASE_URL": f"sqlite+aiosqlite:///{database}", "SAFEGUARD_CONFIG": str(school),
            "SAFEGUARD_ENCRYPTION_KEY": new_key(), "PORT": str(port), **(extra_env or {})}
-    command = [sys.executable, "-c", "from bot.cli import main; main()", "serve"]
+    command = [sys.executable, "-c", "from bot.cli.main import main; main()", "serve"]
     return _start("safeguard serve", command, env, workdir / f"safeguard-{port}.log", port)
 
 

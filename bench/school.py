@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.demo import EXAMPLE_SCHOOL
+from bot.examples import EXAMPLE_SCHOOL
 
 # Fictional Slack ids for the example school's role holders (as the e2e tests give them).
 ROLE_HOLDERS = {

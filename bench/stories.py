@@ -1,6 +1,6 @@
 """What happened to each generated report, as plain rows and events: made, routed, acknowledged, closed.
 
-A report's life follows the real lifecycle's order and data (storage/reports.py, bot/escalation.py,
+A report's life follows the real lifecycle's order and data (storage/reports.py, bot/cases/escalation.py,
 storage/escalations.py), drawn at random from a seeded generator so a store can be grown again
 identically. Everyone is fictional: the example school's people own reports, `staff-NNN` report them.
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from bot.messages import CLOSE_DECISIONS, waited_words
+from bot.cases.messages import CLOSE_DECISIONS, waited_words
 from routing.engine import Decision, decide
 from routing.report import Report as RoutingReport
 from routing.school import School
@@ -215,7 +215,7 @@ class Teller:
                              {"decision": choice, "reason_digest": text_digest(reason)}))
 
     def _escalate(self, story: Story, decision: Decision, deadline: datetime, acked: datetime | None) -> None:
-        """The scheduler's steps between the deadline and the acknowledgement (or NOW), as bot/escalation.py logs them."""
+        """The scheduler's steps between the deadline and the acknowledgement (or NOW), as bot/cases/escalation.py logs them."""
         people = decision.people
         assert people is not None
         row, minutes = story.report, decision.ack_within_minutes

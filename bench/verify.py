@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bench.dataset import grow
 from bench.figures import Options, Section
-from bot.demo import EXAMPLE_SCHOOL
+from bot.examples import EXAMPLE_SCHOOL
 from routing.school import load_school
 from storage.crypto import ENV, new_key, parse_keys
 from storage.db import create_engine, sessionmaker
@@ -83,7 +83,7 @@ async def _measure(options: Options) -> Section:
 def _command(url: str, key: str) -> tuple[str, float]:
     """Run `safeguard log verify` once; its command line and wall-clock seconds."""
     script = shutil.which("safeguard", path=str(Path(sys.executable).parent))
-    argv = [script] if script else [sys.executable, "-c", "from bot.cli import main; main()"]
+    argv = [script] if script else [sys.executable, "-c", "from bot.cli.main import main; main()"]
     argv += ["log", "verify", "--database-url", url]
     env = {**os.environ, ENV: key}
     started = time.perf_counter()

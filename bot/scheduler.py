@@ -18,9 +18,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot import digest
+from bot.digest import weekly as digest
 from bot.app import STORE_ERRORS, App
-from bot.escalation import Step, escalate_due, remind_lado_due
+from bot.cases.escalation import Step, escalate_due, remind_lado_due
 
 log = logging.getLogger(__name__)
 

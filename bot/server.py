@@ -12,11 +12,11 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bot.app import STORE_ERRORS, App
-from bot.demo import EXAMPLE_SCHOOL
-from bot.http_body import MAX_BODY_BYTES, TOO_BIG
+from bot.examples import EXAMPLE_SCHOOL
+from bot.channels.http_body import MAX_BODY_BYTES, TOO_BIG
 from bot.scheduler import EVERY_SECONDS, Scheduler
-from bot.slack import SlackChannel
-from bot.teams import TEAMS_KEY, TeamsSettings, add_teams_routes
+from bot.channels.slack import SlackChannel
+from bot.channels.teams import TEAMS_KEY, TeamsSettings, add_teams_routes
 from routing.yamlfields import InputError
 from storage.alerts import CLAIM_SECONDS
 from storage.crypto import Keyring, keys_from_env

@@ -61,7 +61,7 @@ class Reply:
     choices: tuple[Choice, ...] = ()
     field: str | None = None
     max_length: int | None = None
-    # What a locked phone shows of it (bot.preview words it); None: bot.preview derives it from the reply's kind.
+    # What a locked phone shows of it (bot.cases.preview words it); None: bot.cases.preview derives it from the reply's kind.
     preview: str | None = None
 
 

@@ -48,7 +48,7 @@ async def take_step(session: AsyncSession, *, report: Report, step: int, next_at
 
 
 async def mark_reached(session: AsyncSession, *, now: datetime, rung: Collection[Recipient]) -> None:
-    """From now on the people of this rung may see and act on the report (bot.access)."""
+    """From now on the people of this rung may see and act on the report (bot.cases.access)."""
     await session.execute(
         update(Recipient).where(Recipient.id.in_([r.id for r in rung]), Recipient.escalated_at.is_(None))
         .values(escalated_at=now),

@@ -33,7 +33,7 @@ async def export_events(
     """The log in seq order, one line per event (CSV starts with a header), each ending in a newline.
 
     `through` stops at that event (the head when the export was recorded); `leave_out`
-    names reports whose events are not exported (bot.access: those about the person
+    names reports whose events are not exported (bot.cases.access: those about the person
     on whose authority the log is exported). Every event exported is as stored.
     """
     fmt = check_format(fmt)

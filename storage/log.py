@@ -42,7 +42,7 @@ class EventKind(StrEnum):
     ESCALATED = "escalated"
     CLOSED = "closed"
     VIEWED = "viewed"
-    REFUSED = "refused"  # someone not entitled (bot/access.py) tried to see or act on a report, or to export
+    REFUSED = "refused"  # someone not entitled (bot/cases/access.py) tried to see or act on a report, or to export
     EXPORTED = "exported"  # the log, or one report's events, exported on a named person's authority
     REMINDED = "reminded"  # the ladder is used up and still nobody has acknowledged: everyone told is reminded
     LADO_DUE = "lado_due"  # an allegation's working day passed with no LADO consultation recorded

@@ -11,9 +11,9 @@ import yaml
 from matplotlib.figure import Figure
 from sqlalchemy import select
 
-from bot import lifecycle
+from bot.cases import lifecycle
 from bot.app import App
-from bot.demo import EXAMPLE_SCHOOL
+from bot.examples import EXAMPLE_SCHOOL
 from dialogs import ReportDraft
 from dialogs.report import Colleague
 from routing.loader import resolve_policy

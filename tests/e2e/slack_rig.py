@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 import aiohttp
 
 from bot.app import App
-from bot.slack import SlackChannel
+from bot.channels.slack import SlackChannel
 from tests.builders import START
 from tests.e2e.fake_slack import BOT_USER, TEAM, Call, FakeSlack, dm_channel
 

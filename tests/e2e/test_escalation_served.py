@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from bot import lifecycle
+from bot.cases import lifecycle
 from bot.app import CONSOLE, SLACK, TEAMS, App, utc_now
 from routing.school import load_school
 from routing.vocabulary import Category, Subject

@@ -34,8 +34,8 @@ from hypothesis import strategies as st
 
 from bot.app import CONSOLE, SLACK, TEAMS, App
 from bot.server import SLACK_KEY, Settings, build_server
-from bot.slack.ids import COMMAND, SHORTCUT, ActionId, CallbackId
-from bot.teams import TEAMS_KEY
+from bot.channels.slack.ids import COMMAND, SHORTCUT, ActionId, CallbackId
+from bot.channels.teams import TEAMS_KEY
 from routing.school import load_school
 from storage.db import create_engine, sessionmaker
 from storage.log import verify

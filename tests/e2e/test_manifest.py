@@ -12,9 +12,9 @@ import yaml
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import CONSOLE, SLACK, App
-from bot.demo import EXAMPLE_SCHOOL
-from bot.slack import SlackChannel
-from bot.slack.ids import EVENTS_PATH
+from bot.examples import EXAMPLE_SCHOOL
+from bot.channels.slack import SlackChannel
+from bot.channels.slack.ids import EVENTS_PATH
 from routing.school import load_school
 from storage.db import create_engine, sessionmaker
 from tests.builders import TEST_KEYS

@@ -17,14 +17,14 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.demo import EXAMPLE_SCHOOL
+from bot.examples import EXAMPLE_SCHOOL
 from routing.school import load_school
 from tests.builders import TEST_KEY
 from tests.e2e.fake_slack import TOKEN, FakeSlack
 from tests.e2e.slack_rig import SECRET, SLACK_IDS, Rig, sign
 
 SCRIPT = Path(sys.executable).parent / "safeguard"
-COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-c", "from bot.cli import main; main()"]
+COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-c", "from bot.cli.main import main; main()"]
 
 
 def environment(**extra: str) -> dict[str, str]:

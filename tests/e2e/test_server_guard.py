@@ -10,7 +10,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from sqlalchemy.exc import OperationalError
 
-from bot.http_body import MAX_BODY_BYTES, TOO_BIG
+from bot.channels.http_body import MAX_BODY_BYTES, TOO_BIG
 from bot.server import answer_plainly
 from tests.e2e.slack_rig import Rig
 

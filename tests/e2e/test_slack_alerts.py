@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.delivery import FIRST_RETRY
+from bot.outbox.delivery import FIRST_RETRY
 from routing.vocabulary import Category
 from storage.log import events_for
 from storage.models import AlertDelivery, Report, ReportNote

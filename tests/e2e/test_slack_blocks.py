@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.slack.blocks import SECTION_CHARS, answered, escape, from_slack, question_field, render, sections
+from bot.channels.slack.blocks import SECTION_CHARS, answered, escape, from_slack, question_field, render, sections
 from dialogs import Choice, InputKind, Reply, Tone
 from dialogs.prompts import BACK, CANCEL
 

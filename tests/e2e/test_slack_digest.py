@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import SLACK
-from bot.delivery import FIRST_RETRY
+from bot.outbox.delivery import FIRST_RETRY
 from storage.log import verify
 from storage.models import DigestDelivery, Event
 from tests.builders import DIGEST_WEEK, chart_png, queue_governor_digest, the_digest

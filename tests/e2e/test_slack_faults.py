@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.digest import IsoWeek, weekly_figures
+from bot.digest.weekly import IsoWeek, weekly_figures
 from storage.log import events_for, verify
 from storage.models import AlertDelivery, Report
 from tests.e2e.conftest import RigFactory

@@ -17,8 +17,8 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import select
 
-from bot.slack.blocks import TONE_MARK
-from bot.slack.shape import problem
+from bot.channels.slack.blocks import TONE_MARK
+from bot.channels.slack.shape import problem
 from storage.log import verify
 from dialogs import Tone
 from storage.models import Report, ReportNote

@@ -1,4 +1,4 @@
-"""In Slack: each copy of an alert says what is asked of its reader, and shows only the buttons bot.access allows.
+"""In Slack: each copy of an alert says what is asked of its reader, and shows only the buttons bot.cases.access allows.
 
 Reports go in through the lifecycle; the alerts go out through our server's outbox to FakeSlack,
 and taps come back signed as Slack signs them.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import lifecycle
+from bot.cases import lifecycle
 from routing.vocabulary import Category, Flag
 from storage.reports import get_report
 from tests.e2e.reports import submit

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import CONSOLE, App
-from bot.console import Console
-from bot.demo import EXAMPLE_SCHOOL
+from bot.channels.console import Console
+from bot.examples import EXAMPLE_SCHOOL
 from dialogs import Draft
 from dialogs.state import StepId
 from routing.school import School, load_school

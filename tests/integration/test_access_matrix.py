@@ -8,7 +8,7 @@ change nothing and log a `refused` event; an allowed action must log its own eve
 below is written out by hand from the rule (only those a report was routed or escalated to see
 it; being told lets a person view it and add a note; its owner, each rung reached and the DSL
 acknowledge and close it; nobody sees a report about themselves; the reporter follows its
-progress) and bot/access.py's docstring, not computed from `may`, so that a change to the rule
+progress) and bot/cases/access.py's docstring, not computed from `may`, so that a change to the rule
 shows here as a failing cell.
 """
 
@@ -23,11 +23,11 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import lifecycle
-from bot.access import Action, is_about, may, may_export_log, may_export_report
+from bot.cases import lifecycle
+from bot.cases.access import Action, is_about, may, may_export_log, may_export_report
 from bot.app import CONSOLE, App
-from bot.escalation import escalate_due
-from bot.log_export import ExportRefused, export_log
+from bot.cases.escalation import escalate_due
+from bot.cases.log_export import ExportRefused, export_log
 from dialogs import ReportDraft, Tone
 from routing.vocabulary import Category, Flag, Subject
 from routing.yamlfields import InputError

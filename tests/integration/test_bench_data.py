@@ -22,9 +22,9 @@ from bench.dataset import Tally, grow
 from bench.figures import Options, Section
 from bench.stories import NOW
 from bot.app import App
-from bot.demo import EXAMPLE_SCHOOL
-from bot.digest_readers import SCHOOL_CASE_OWNERS
-from bot.digest import last_complete_week, weekly_figures
+from bot.examples import EXAMPLE_SCHOOL
+from bot.digest.readers import SCHOOL_CASE_OWNERS
+from bot.digest.weekly import last_complete_week, weekly_figures
 from routing.school import load_school
 from storage.db import create_engine, sessionmaker
 from storage.log import verify
@@ -50,7 +50,7 @@ async def test_a_generated_store_verifies_and_the_digest_counts_what_was_generat
         week = last_complete_week(NOW, app.zone)
         figures = await weekly_figures(app, week)
         # A digest read by a governor leaves out the reports owned beyond the school's case owners
-        # (those about the headteacher: bot/digest_readers.py), so they are taken off what was generated.
+        # (those about the headteacher: bot/digest/readers.py), so they are taken off what was generated.
         async with sessionmaker(engine)() as session:
             beyond = (await session.execute(
                 select(Report.created_at, Report.category, Report.status, Report.reference)

@@ -23,7 +23,7 @@ KEY_WRITTEN = ("safeguard: demo mode: wrote a new encryption key to safeguard.ke
 
 
 def chat(*args: str, stdin: str = "", cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-c", "from bot.cli import main; main()"]
+    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-c", "from bot.cli.main import main; main()"]
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     env.pop("DATABASE_URL", None)
     env.pop("SAFEGUARD_ENCRYPTION_KEY", None)  # as someone trying it out runs it: nothing set

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import CONSOLE
-from bot.lifecycle import route_unrouted
+from bot.cases.lifecycle import route_unrouted
 from routing.vocabulary import Category, Subject
 from storage.log import events_for, verify
 from storage.models import AlertDelivery, Recipient, Report

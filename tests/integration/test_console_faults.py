@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.cli import cli
+from bot.cli.main import cli
 from dialogs.state import StepId
 from storage.db import create_engine, database_url as parse_url, sessionmaker
 from storage.log import events_for

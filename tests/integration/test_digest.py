@@ -17,10 +17,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot import lifecycle
+from bot.cases import lifecycle
 from bot.app import CONSOLE, App
-from bot.chart import chart_png
-from bot.digest import (
+from bot.digest.chart import chart_png
+from bot.digest.weekly import (
     IsoWeek,
     due_week,
     duration,
@@ -33,7 +33,7 @@ from bot.digest import (
     render,
     weekly_figures,
 )
-from bot.escalation import escalate_due
+from bot.cases.escalation import escalate_due
 from routing.engine import AROUND_THE_CLOCK
 from routing.school import DigestTime
 from routing.vocabulary import Category, Flag, Subject

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot import lifecycle
+from bot.cases import lifecycle
 from bot.app import CONSOLE
-from bot.digest import IsoWeek, last_complete_week
+from bot.digest.weekly import IsoWeek, last_complete_week
 from routing.vocabulary import Category, Subject
 from storage.db import create_engine, sessionmaker
 from storage.migrate import current, upgrade
@@ -30,7 +30,7 @@ QUEUED = "Queued for the Governor lead for online safety on console."
 
 
 def digest(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-c", "from bot.cli import main; main()"]
+    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-c", "from bot.cli.main import main; main()"]
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     for name in ("DATABASE_URL", "SAFEGUARD_CONFIG", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"):
         env.pop(name, None)  # the example school, on the console: nobody has a Slack or Teams id
@@ -127,7 +127,7 @@ READ_ONLY = {
 
 
 def safeguard(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-c", "from bot.cli import main; main()"]
+    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-c", "from bot.cli.main import main; main()"]
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SAFEGUARD_CONFIG")}
     return subprocess.run([*command, *args], capture_output=True, text=True, timeout=120,
                           env={**env, "PYTHONWARNINGS": "ignore", "SAFEGUARD_ENCRYPTION_KEY": TEST_KEY}, cwd=cwd)

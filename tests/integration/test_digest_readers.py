@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import lifecycle
+from bot.cases import lifecycle
 from bot.app import CONSOLE, App
-from bot.digest import IsoWeek, queue_week, render, weekly_figures
-from bot.escalation import escalate_due
+from bot.digest.weekly import IsoWeek, queue_week, render, weekly_figures
+from bot.cases.escalation import escalate_due
 from routing.vocabulary import Category, Subject
 from storage.digest_outbox import digests_for_week
 from storage.reports import create_report

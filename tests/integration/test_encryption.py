@@ -20,7 +20,7 @@ from sqlalchemy import JSON, Text, literal, select, update
 from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.cli import cli
+from bot.cli.main import cli
 from storage.conversation_refs import load_reference, save_reference
 from storage.crypto import Keyring, KeyringError, fingerprint, new_key, parse_keys
 from storage.db import create_engine, sessionmaker
@@ -38,7 +38,7 @@ from tests.integration.console import Clock, Terminal, console_app
 PHRASE = "Quillon Marchbank-Oyelaran"
 REF = "SG-2026-0001"
 SCRIPT = Path(sys.executable).parent / "safeguard"
-COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-c", "from bot.cli import main; main()"]
+COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-c", "from bot.cli.main import main; main()"]
 # The planted values: the report's details, its note, its closing reason, a half-typed draft, a Teams reference.
 PLANTED = 5
 

@@ -12,9 +12,10 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot import lifecycle, notices
+from bot.cases import lifecycle
+from bot.outbox import notices
 from bot.app import CONSOLE, App
-from bot.escalation import escalate_due
+from bot.cases.escalation import escalate_due
 from bot.scheduler import Scheduler
 from routing.vocabulary import Category, Flag, Subject
 from storage.db import create_engine, sessionmaker

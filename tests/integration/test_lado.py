@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import lifecycle, notices
+from bot.cases import lifecycle
+from bot.outbox import notices
 from bot.app import CONSOLE
-from bot.escalation import remind_lado_due
+from bot.cases.escalation import remind_lado_due
 from routing.vocabulary import Category, Subject
 from storage.models import NoticeKind
 from storage.reports import get_report

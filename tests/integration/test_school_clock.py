@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import CONSOLE, App
-from bot.escalation import escalate_due
+from bot.cases.escalation import escalate_due
 from routing.school import Cover
 from routing.vocabulary import Category, Flag, Subject
 from storage.reports import get_report

@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.storage_cli import register
+from bot.cli.storage import register
 from routing.yamlfields import InputError
 from storage.db import create_engine, sessionmaker
 from storage.log import entries, verify
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @click.group()
 def safeguard() -> None:
-    """A stand-in for bot.cli's group, with the storage commands registered on it."""
+    """A stand-in for bot.cli.main's group, with the storage commands registered on it."""
 
 
 register(safeguard)
@@ -236,8 +236,8 @@ async def test_a_database_that_cannot_be_used_is_an_input_error(tmp_path: Path, 
 
 
 def test_the_safeguard_command_turns_bad_input_into_exit_2(tmp_path: Path) -> None:
-    # What the lead's registration in bot/cli.py will give: one line on stderr, exit 2.
-    script = "from bot.cli import cli, main; from bot.storage_cli import register; register(cli); main()"
+    # What the lead's registration in bot/cli/main.py will give: one line on stderr, exit 2.
+    script = "from bot.cli.main import cli, main; from bot.cli.storage import register; register(cli); main()"
     command = [sys.executable, "-c", script, "log", "verify", "--database-url", f"sqlite+aiosqlite:///{tmp_path}/none.db"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=ROOT,
                           env={**os.environ, "PYTHONWARNINGS": "ignore"})
@@ -249,7 +249,7 @@ def test_the_safeguard_command_turns_bad_input_into_exit_2(tmp_path: Path) -> No
 def test_a_refused_export_is_one_line_on_stderr_and_exit_2(tmp_path: Path) -> None:
     database = tmp_path / "safeguard.db"
     asyncio.run(upgrade(f"sqlite+aiosqlite:///{database}"))
-    script = "from bot.cli import main; main()"
+    script = "from bot.cli.main import main; main()"
     command = [sys.executable, "-c", script, "log", "export", "--as", "cfinch",
                "--database-url", f"sqlite+aiosqlite:///{database}"]  # the example school's class teacher
     done = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=ROOT, check=False,

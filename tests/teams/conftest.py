@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import CONSOLE, TEAMS, App
-from bot.teams import TEAMS_KEY, TeamsSettings, add_teams_routes
+from bot.channels.teams import TEAMS_KEY, TeamsSettings, add_teams_routes
 from routing.school import load_school
 from tests.builders import Clock, example_school_with_ids
 from tests.integration.conftest import database_url, engine, migrated_templates, sessions  # noqa: F401 (fixtures)

@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 
 from bot.app import App
-from bot.teams import TeamsChannel
+from bot.channels.teams import TeamsChannel
 from tests.builders import Clock
 from tests.teams.fake_connector import FakeBotConnector, Sent
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.messages import ACKNOWLEDGE, ADD_NOTE, RECORD_ACTION, VIEW, Alert
-from bot.teams.cards import CARD_CHARS, MENU_PEOPLE, alert_card, render, text_of
+from bot.cases.messages import ACKNOWLEDGE, ADD_NOTE, RECORD_ACTION, VIEW, Alert
+from bot.channels.teams.cards import CARD_CHARS, MENU_PEOPLE, alert_card, render, text_of
 from dialogs import Choice, InputKind, Reply, Tone
 from dialogs.prompts import BACK, CANCEL
 from tests.teams.fake_connector import nodes

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import TEAMS
-from bot.delivery import FIRST_RETRY
+from bot.outbox.delivery import FIRST_RETRY
 from storage.models import DigestDelivery, Event
 from tests.builders import DIGEST_WEEK, chart_png, queue_governor_digest, the_digest
 from tests.teams.rig import Rig, User

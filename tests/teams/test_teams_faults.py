@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot.digest import IsoWeek, weekly_figures
+from bot.digest.weekly import IsoWeek, weekly_figures
 from dialogs import ReportDraft
 from routing.vocabulary import Category, Subject
 from storage.log import events_for, verify

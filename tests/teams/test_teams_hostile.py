@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import TEAMS, App
-from bot.teams import TeamsSettings, add_teams_routes
+from bot.channels.teams import TeamsSettings, add_teams_routes
 from routing.school import load_school
 from storage.log import verify
 from storage.models import Draft, ReportNote

@@ -15,8 +15,8 @@ import pytest
 from click.testing import CliRunner
 from jsonschema import Draft7Validator
 
-from bot.cli import main
-from bot.teams_package_cli import MANIFEST_DIR, build_package, teams_package
+from bot.cli.main import main
+from bot.cli.teams_package import MANIFEST_DIR, build_package, teams_package
 from routing.yamlfields import InputError
 
 APP_ID = "3f2a1b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b"  # made up
@@ -78,7 +78,7 @@ def test_the_schema_catches_what_teams_would_refuse() -> None:
 
 
 def test_the_bot_is_personal_only_and_takes_no_files() -> None:
-    # The handlers refuse group chats and files (bot/teams/replies.py): the manifest says the same.
+    # The handlers refuse group chats and files (bot/channels/teams/replies.py): the manifest says the same.
     bot = manifest()["bots"][0]
     assert (bot["scopes"], bot["supportsFiles"], bot["isNotificationOnly"]) == (["personal"], False, False)
 

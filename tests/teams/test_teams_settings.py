@@ -12,8 +12,8 @@ from aiohttp.test_utils import TestServer, make_mocked_request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import TEAMS, App
-from bot.teams import TeamsSettings, add_teams_routes
-from bot.teams.people import References
+from bot.channels.teams import TeamsSettings, add_teams_routes
+from bot.channels.teams.people import References
 from routing.school import load_school
 from routing.yamlfields import InputError
 from tests.teams.fake_connector import FakeBotConnector

@@ -1,4 +1,4 @@
-"""In Teams: an informed reader's alert card names the owner and offers only what bot.access allows."""
+"""In Teams: an informed reader's alert card names the owner and offers only what bot.cases.access allows."""
 
 from __future__ import annotations
 

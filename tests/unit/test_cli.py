@@ -19,7 +19,7 @@ SCRIPT = Path(sys.executable).parent / "safeguard"
 
 def safeguard(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     """Run the installed console script, as another tool would."""
-    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-c", "from bot.cli import main; main()"]
+    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-c", "from bot.cli.main import main; main()"]
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     return subprocess.run(command + list(args), input=stdin, capture_output=True, text=True, timeout=60, env=env)
 

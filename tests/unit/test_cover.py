@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.demo import EXAMPLE_SCHOOL
+from bot.examples import EXAMPLE_SCHOOL
 from routing.engine import decide
 from routing.report import Report
 from routing.school import load_school

@@ -18,7 +18,7 @@ ALLOWED = {
     "storage": {"routing", "dialogs", "storage", "sqlalchemy", "alembic", "cryptography"},
 }
 # Chat SDKs stay in their own folder, so replacing one touches that folder alone.
-SDK_HOMES = {"slack_bolt": "bot/slack", "slack_sdk": "bot/slack", "botbuilder": "bot/teams"}
+SDK_HOMES = {"slack_bolt": "bot/channels/slack", "slack_sdk": "bot/channels/slack", "botbuilder": "bot/channels/teams"}
 # The benchmarks' baseline is a bare slack-bolt app (issue 8), not part of Safeguard.
 BASELINES = {"bench/bare_bolt.py"}
 

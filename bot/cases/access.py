@@ -1,0 +1,135 @@
+"""Who may see or act on a report, and who may export the log: decided here and nowhere else.
+
+Only the people a report was routed to, and those its escalation ladder has reached, see or act
+on it. Being told of it lets a person view it and add a note; acknowledging and closing it (and
+recording the LADO consultation) are for those who answer for it: its owner, each rung it has
+escalated to, and the DSL when it reached her. Nobody sees or acts on a report about themselves.
+
+| party                                   | view, note | acknowledge, close, LADO | record action | progress | export it | export the whole log |
+|-----------------------------------------|------------|--------------------------|---------------|----------|-----------|----------------------|
+| its owner                               | yes        | yes                      | yes           | yes      | yes       | if they are the DSL  |
+| a ladder rung it has escalated to       | yes        | yes                      | yes           | yes      | yes       | if they are the DSL  |
+| the DSL, when it was routed to her      | yes        | yes                      | no            | yes      | yes       | yes                  |
+| the online safety officer, when told    | yes        | no                       | yes           | yes      | yes       | no                   |
+| anyone else only told of it             | yes        | no                       | no            | yes      | yes       | if they are the DSL  |
+| a ladder rung not yet reached           | no         | no                       | no            | no       | no        | if they are the DSL  |
+| the DSL, when it was not routed to her  | no         | no                       | no            | no       | no        | yes, without it      |
+| its reporter, unless also a recipient   | no         | no                       | no            | yes      | no        | if they are the DSL  |
+| the person it is about, whatever roles  | no         | no                       | no            | no       | no        | only without it      |
+| anyone else                             | no         | no                       | no            | no       | no        | no                   |
+
+"progress" is the reporter's own view of their report: its state, who owns it by role, and when
+it was acknowledged or closed; never the notes, the details or who else did what. An export
+never shows a report its reader may not view, so the DSL's whole log leaves out every report
+not routed to her. `may` answers the chat actions, `may_export_report` and `may_export_log` the
+others. Each refusal is logged by whoever asked: bot/cases/lifecycle.py (and bot/channels/teams/invoke.py's
+card refresh, through it) for the chat actions, bot/cases/log_export.py for `safeguard log export`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+from routing.school import Person
+from routing.vocabulary import SUBJECT_ROLES, Role, Subject
+from storage.models import Recipient, RecipientKind, Report
+
+# KCSIE 2024 Annex C: the DSL keeps the school's child protection files; St Leonard's §2: the DSL
+# maintains the log of abuse relating to the school. (BPET §2 gives that log to its Head of
+# Marketing and Communications, but it is a log of comments on the school's accounts, not of
+# safeguarding reports, so that role gets no part of this one.) Deputies act for the DSL when a
+# report reaches them, but the lead responsibility, and so the whole record, stays with the DSL.
+# At Mersham the headteacher is the DSL and so oversees the log through that role.
+OVERSEERS = frozenset({Role.DSL.value})
+
+
+class Action(StrEnum):
+    """What a person can do to a report."""
+
+    VIEW = "view"
+    PROGRESS = "progress"  # the reporter's view of how their report is getting on (see the table above)
+    ACKNOWLEDGE = "acknowledge"
+    NOTE = "note"
+    RECORD_ACTION = "record_action"
+    CLOSE = "close"
+    LADO = "lado"  # record that the LADO was consulted about an allegation
+    EXPORT = "export"  # `safeguard log export --report`: the report's events, on this person's authority
+
+
+# Being told of a report lets a person read it and add what they know to it.
+TOLD = frozenset({Action.VIEW, Action.PROGRESS, Action.NOTE, Action.EXPORT})
+# Those who answer for it (its owner, each rung reached, the DSL when it reached her) also
+# acknowledge and close it: acknowledging stops the owner's clock, so only someone who carries
+# the case may (KCSIE Part two: the DSL takes lead responsibility for child protection).
+ANSWERING = TOLD | {Action.ACKNOWLEDGE, Action.CLOSE, Action.LADO}
+# St Leonard's app. B: the action taken on an inappropriate-content report is "To be completed
+# by online safety officer"; whoever carries the case may record what they did too.
+RECORDS_ACTION = frozenset({Role.ONLINE_SAFETY_OFFICER.value})
+
+
+def allowed(person_id: str, report: Report, recipients: Iterable[Recipient]) -> frozenset[Action]:
+    """Everything `person_id` may do to `report` (see the table above); empty for the person it is about.
+
+    The person a report is about never may, checked by person whatever roles they hold, even
+    should a stale config have routed it to them. A rung of the ladder not yet reached has not
+    been told, so its holder may not. Being the DSL counts where the report reached her as the
+    DSL (the role on her row). The reporter follows its progress, never what was done (St
+    Leonard's §8 hands the case to the headteacher or DSL), unless it was also routed to them.
+    """
+    if person_id == report.subject_person:
+        return frozenset()
+    rights: set[Action] = {Action.PROGRESS} if person_id == report.reporter else set()
+    for row in recipients:
+        if row.person_id != person_id:
+            continue
+        if row.kind == RecipientKind.ESCALATION.value and row.escalated_at is None:
+            continue  # a rung not reached yet
+        carries = row.kind != RecipientKind.INFORMED.value  # the owner, or a rung reached
+        rights |= ANSWERING if carries or row.role == Role.DSL.value else TOLD
+        if carries or row.role in RECORDS_ACTION:
+            rights.add(Action.RECORD_ACTION)
+    return frozenset(rights)
+
+
+def may(person_id: str, action: Action, report: Report, recipients: Iterable[Recipient]) -> bool:
+    """Whether `person_id` may do `action` to `report` (see `allowed`)."""
+    return action in allowed(person_id, report, recipients)
+
+
+def oversees(person: Person) -> bool:
+    """Whether `person` holds a role entitled to the whole safeguarding record (see OVERSEERS)."""
+    return bool(OVERSEERS & set(person.roles))
+
+
+def is_about(person: Person, report: Report) -> bool:
+    """Whether `report` is about `person` (nobody sees a report about themselves), judged as routing judged it.
+
+    A report naming its subject is about that person alone. One that names only a role
+    ("the headteacher") is about everyone who now holds that role: if the role has
+    changed hands since, leaving the new holder out errs on the side of keeping it from them.
+    """
+    if report.subject_person is not None:
+        return report.subject_person == person.id
+    roles = SUBJECT_ROLES.get(Subject(report.subject), frozenset())
+    return bool(roles & set(person.roles))
+
+
+def may_see(person: Person, report: Report, recipients: Iterable[Recipient]) -> bool:
+    """Whether `person` may view `report`, judging "about them" by their roles as well as by name."""
+    return not is_about(person, report) and may(person.id, Action.VIEW, report, recipients)
+
+
+def may_export_report(person: Person, report: Report | None, recipients: Iterable[Recipient]) -> bool:
+    """Whether `person`'s authority covers exporting one report's events (`report` None: no such report).
+
+    An export never shows a report its reader may not view: whoever may view it may export
+    it, nobody else, the DSL included. A reference with no report is refused alike, so
+    that nobody can tell from the answer whether a report exists.
+    """
+    return report is not None and may_see(person, report, recipients)
+
+
+def may_export_log(person: Person) -> bool:
+    """Whether `person`'s authority covers exporting the whole log; the reports they may not view are then left out."""
+    return oversees(person)

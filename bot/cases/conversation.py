@@ -1,0 +1,162 @@
+"""A reporter's conversation on any channel: the stored draft, one message at a time, until Send.
+
+The draft is saved after every answer, so a restart (of the bot, or of the reporter's
+phone) loses nothing; a draft left alone is reminded once and then discarded (dialogs.idle).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from bot.cases import lifecycle, messages
+from bot.app import STORE_ERRORS, App
+from dialogs import (
+    Cancelled,
+    Draft,
+    DraftError,
+    Reply,
+    Submitted,
+    Tone,
+    expired,
+    handle,
+    is_expired,
+    mark_reminded,
+    needs_reminder,
+    reminder,
+    resume,
+    start,
+)
+from dialogs.prompts import Command
+from dialogs.validation import match_choice
+from storage.drafts import delete_draft, load_draft, save_draft
+from storage.models import Draft as StoredDraft
+
+log = logging.getLogger(__name__)
+
+UNREADABLE = Reply("Your unfinished report could not be read, so it was discarded. Nothing was sent.", tone=Tone.DONE)
+
+
+async def message(app: App, *, channel: str, user_id: str, text: str) -> list[Reply]:
+    """Take one message from a reporter: it starts a report, or answers the current question."""
+    try:
+        stored = await _load(app, channel, user_id)
+    except STORE_ERRORS:
+        log.exception("could not load the draft of %s on %s", user_id, channel)
+        return [messages.unavailable(app, user_id)]
+    now = app.now()
+    before: list[Reply] = []
+    if isinstance(stored, Reply):
+        before, stored = [stored], None
+    elif stored is not None and is_expired(stored, now):
+        before, stored = [expired()], None
+    if stored is None:
+        # Whatever they typed starts a report. It answers the first question only if it names
+        # one of its options ("5", "Pupil disclosure"); "hi" is not taken for an answer.
+        turn = start(now)
+        first = turn.replies[-1].choices
+        chosen = match_choice(text, first)
+        if chosen is not None and chosen.id not in set(Command):
+            turn = handle(turn.draft, text, now=now, today=app.today(), colleagues=app.colleagues(user_id))
+        return await _save(app, channel, user_id, turn.draft, [*before, *turn.replies])
+    turn = handle(stored, text, now=now, today=app.today(), colleagues=app.colleagues(user_id))
+    if isinstance(turn.outcome, Cancelled):
+        return await _forget(app, channel, user_id, turn.replies)
+    if isinstance(turn.outcome, Submitted):
+        return await lifecycle.submit(app, reporter_id=user_id, channel=channel, report=turn.outcome.report)
+    return await _save(app, channel, user_id, turn.draft, turn.replies)
+
+
+async def begin(app: App, *, channel: str, user_id: str) -> list[Reply]:
+    """Asked to report (a command or button): carry on an unfinished report, or start one."""
+    try:
+        stored = await _load(app, channel, user_id)
+    except STORE_ERRORS:
+        log.exception("could not load the draft of %s on %s", user_id, channel)
+        return [messages.unavailable(app, user_id)]
+    if isinstance(stored, Draft) and not is_expired(stored, app.now()):
+        return [Reply("You have a report you haven't finished. Here is where you left off.", tone=Tone.DONE),
+                *resume(stored, colleagues=app.colleagues(user_id))]
+    turn = start(app.now())
+    before = [stored] if isinstance(stored, Reply) else [expired()] if stored is not None else []
+    return await _save(app, channel, user_id, turn.draft, [*before, *turn.replies])
+
+
+async def has_draft(app: App, *, channel: str, user_id: str) -> bool:
+    """Whether this person has an unfinished report on this channel."""
+    async with app.sessions() as session:
+        return await load_draft(session, channel=channel, user_id=user_id) is not None
+
+
+@dataclass(frozen=True)
+class Nudge:
+    """A message the bot sends unprompted about someone's draft: a reminder, or that it expired."""
+
+    channel: str
+    user_id: str
+    reply: Reply
+
+
+async def sweep(app: App, channel: str | None = None, user_id: str | None = None) -> list[Nudge]:
+    """Remind each reporter idle for half an hour once, and discard drafts idle for a day.
+
+    The reminder is recorded in the draft in the same transaction, and rows another
+    server is sweeping are skipped, so nobody is reminded twice.
+    """
+    now = app.now()
+    nudges = []
+    query = select(StoredDraft.channel, StoredDraft.user_id, StoredDraft.state, StoredDraft.updated_at)
+    if channel is not None:
+        query = query.where(StoredDraft.channel == channel)
+    if user_id is not None:
+        query = query.where(StoredDraft.user_id == user_id)
+    async with app.sessions.begin() as session:
+        for row_channel, row_user, state, updated_at in (await session.execute(query.with_for_update(skip_locked=True))).all():
+            try:
+                draft = Draft.from_dict(state)
+            except DraftError:
+                draft = None
+            if draft is None or is_expired(draft, now):
+                await delete_draft(session, channel=row_channel, user_id=row_user)
+                nudges.append(Nudge(row_channel, row_user, UNREADABLE if draft is None else expired()))
+            elif needs_reminder(draft, now):
+                await save_draft(session, now=updated_at, channel=row_channel, user_id=row_user,
+                                 state=mark_reminded(draft, now).to_dict())
+                nudges.append(Nudge(row_channel, row_user, reminder()))
+    return nudges
+
+
+async def _load(app: App, channel: str, user_id: str) -> Draft | Reply | None:
+    """The reporter's draft; None if they have none; a Reply if it could not be read (and was discarded)."""
+    async with app.sessions.begin() as session:
+        state = await load_draft(session, channel=channel, user_id=user_id)
+        if state is None:
+            return None
+        try:
+            return Draft.from_dict(state)
+        except DraftError:
+            log.warning("discarding an unreadable draft of %s on %s", user_id, channel)
+            await delete_draft(session, channel=channel, user_id=user_id)
+            return UNREADABLE
+
+
+async def _save(app: App, channel: str, user_id: str, draft: Draft, replies: list[Reply]) -> list[Reply]:
+    try:
+        async with app.sessions.begin() as session:
+            await save_draft(session, now=draft.updated_at, channel=channel, user_id=user_id, state=draft.to_dict())
+    except STORE_ERRORS:
+        log.exception("could not save the draft of %s on %s", user_id, channel)
+        return [messages.unavailable(app, user_id)]
+    return replies
+
+
+async def _forget(app: App, channel: str, user_id: str, replies: list[Reply]) -> list[Reply]:
+    try:
+        async with app.sessions.begin() as session:
+            await delete_draft(session, channel=channel, user_id=user_id)
+    except STORE_ERRORS:
+        log.exception("could not delete the draft of %s on %s", user_id, channel)
+        return [messages.unavailable(app, user_id)]
+    return replies

@@ -1,0 +1,220 @@
+"""The console channel: the whole product in a terminal, as one person of the school config.
+
+Choices are numbered (type the number or the words), alerts and news are printed when
+they arrive, and slash commands act on reports the way the buttons do in Slack and Teams.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from bot.cases import conversation, lifecycle
+from bot.outbox import digest_delivery, notices
+from bot.app import CONSOLE, STORE_ERRORS, App
+from bot.cases.messages import CLOSE_DECISIONS, Alert
+from dialogs import InputKind, Reply, Tone
+from routing.school import Person
+from routing.vocabulary import CATEGORY_LABELS, Category
+from storage.models import NoteKind
+
+PREFIX = {Tone.ERROR: "! ", Tone.WARNING: "!! ", Tone.ADVICE: "Tip: "}
+TYPED = {InputKind.TEXT, InputKind.URL, InputKind.DATE, InputKind.PERSON}
+RULE = "-" * 60
+COMMANDS = {
+    "acknowledge": "/ack {ref}",
+    "note": "/note {ref} TEXT",
+    "record_action": "/action {ref} TEXT",
+    "view": "/view {ref}",
+    "lado": "/lado {ref}",
+}
+HELP = f"""Commands:
+  /report                      start a report, or carry on with an unfinished one
+  /alerts                      the reports sent to you that are still open
+  /view REF                    a report's details and history (REF looks like SG-2026-0042)
+  /ack REF                     acknowledge a report
+  /note REF TEXT               add a note to a report
+  /action REF TEXT             record the action taken on a report
+  /lado REF                    record that the LADO was consulted about an allegation
+  /close REF DECISION REASON   close a report with the decision taken and why
+                               decisions: {", ".join(CLOSE_DECISIONS)}
+  /help                        this list
+  /quit                        leave (an unfinished report is kept for next time)
+Anything else answers the current question, or starts a report."""
+
+
+def render(reply: Reply) -> str:
+    """A neutral reply as plain text: the message, then its choices numbered from 1."""
+    lines = [PREFIX.get(reply.tone, "") + reply.text]
+    lines += [f"  {number}. {choice.label}" for number, choice in enumerate(reply.choices, 1)]
+    if reply.input in TYPED:
+        limit = f", up to {reply.max_length:,} characters" if reply.max_length else ""
+        pick = ", or a number above" if reply.choices else ""
+        lines.append(f"  (type your answer{limit}{pick})")
+    return "\n".join(lines)
+
+
+def render_alert(alert: Alert) -> str:
+    """An alert with the commands that stand in for its buttons."""
+    actions = " | ".join(COMMANDS[button.action].format(ref=alert.reference) for button in alert.buttons)
+    return "\n".join([RULE, alert.text, actions, RULE])
+
+
+class Console:
+    """One person at the terminal: their news, their reports, their conversation."""
+
+    def __init__(self, app: App, person: Person, write: Callable[[str], None]) -> None:
+        self.app = app
+        self.person = person
+        self.write = write
+
+    async def open(self) -> None:
+        """Greet, then show what arrived for this person and any unfinished report."""
+        roles = ", ".join(self.app.role_name(role) for role in self.person.roles)
+        self.write(f"Safeguard console: {self.app.school.name}. You are {self.person.name}"
+                   + (f" ({roles})." if roles else "."))
+        await self.news()
+        if self.person.roles:
+            await self.alerts(quiet=True)
+        nudged = await self.nudges()
+        if not nudged:
+            try:
+                pending = await conversation.has_draft(self.app, channel=CONSOLE, user_id=self.person.id)
+            except STORE_ERRORS:
+                pending = False
+            if pending:
+                self.say(await conversation.begin(self.app, channel=CONSOLE, user_id=self.person.id))
+        self.write("Type anything to report a concern, or /help for commands.")
+
+    async def line(self, text: str) -> bool:
+        """Handle one typed line; False when the person asked to leave."""
+        words = text.strip()
+        if words.startswith("/"):
+            keep_going = await self.command(words)
+        elif not words and not await _has_draft(self):
+            return True  # an empty line with no report under way: nothing to answer
+        else:
+            self.say(await conversation.message(self.app, channel=CONSOLE, user_id=self.person.id, text=text))
+            keep_going = True
+        await self.news()
+        return keep_going
+
+    async def command(self, words: str) -> bool:
+        name, _, rest = words.partition(" ")
+        name = name.lower()
+        me = self.person.id
+        if name in ("/quit", "/exit"):
+            return False
+        if name == "/help":
+            self.write(HELP)
+        elif name == "/report":
+            self.say(await conversation.begin(self.app, channel=CONSOLE, user_id=me))
+        elif name == "/alerts":
+            await self.alerts()
+        elif name == "/ack":
+            self.say([(await lifecycle.acknowledge(self.app, me, rest)).reply])
+        elif name == "/view":
+            self.say([(await lifecycle.view(self.app, me, rest)).reply])
+        elif name == "/lado":
+            self.say([(await lifecycle.lado_consulted(self.app, me, rest)).reply])
+        elif name in ("/note", "/action"):
+            reference, _, text = rest.strip().partition(" ")
+            kind = NoteKind.ACTION if name == "/action" else NoteKind.NOTE
+            self.say([(await lifecycle.add_note(self.app, me, reference, text, kind=kind)).reply])
+        elif name == "/close":
+            reference, decision, reason = (rest.split(maxsplit=2) + ["", ""])[:3]
+            self.say([(await lifecycle.close(self.app, me, reference, decision, reason)).reply])
+        else:
+            self.say([Reply(f"There is no command {name[:30]}. Type /help for the list.", tone=Tone.ERROR)])
+        return True
+
+    async def alerts(self, *, quiet: bool = False) -> None:
+        """The reports still open that reached this person (nothing said when there are none and `quiet`)."""
+        try:
+            reports = await lifecycle.open_reports(self.app, self.person.id)
+        except STORE_ERRORS:
+            self.say([Reply("Safeguard cannot reach its database just now.", tone=Tone.ERROR)])
+            return
+        if not reports:
+            if not quiet:
+                self.write("No open reports for you.")
+            return
+        now = self.app.now()
+        self.write(f"Open reports for you ({len(reports)}):")
+        for report in reversed(reports):  # newest first, as on the App Home
+            if report.acknowledged_at is not None and report.acknowledged_by is not None:
+                state = f"acknowledged by {self.app.name(report.acknowledged_by)}"
+            elif report.ack_deadline is not None:
+                late = " OVERDUE" if report.ack_deadline <= now else ""
+                state = f"acknowledge by {self.app.local(report.ack_deadline)}{late}"
+            else:
+                state = "not yet routed"
+            self.write(f"  {report.reference}  {CATEGORY_LABELS[Category(report.category)]}  ({state})")
+
+    async def news(self) -> None:
+        """Print the alerts and news waiting for this person, and mark each delivered once shown."""
+        try:
+            waiting = await notices.pending(self.app, CONSOLE, self.person.id)
+            for notice in waiting:
+                for shown in [render_alert(notice.alert)] if notice.alert is not None else map(render, notice.replies):
+                    self.write(shown)
+                await notices.delivered(self.app, notice)
+            # The weekly digest: a terminal shows no image, so the chart is offered as a file instead.
+            for digest in await digest_delivery.claim(self.app, CONSOLE, self.person.id):
+                chart = (f"\nIts chart, as a PNG file: safeguard digest --week {digest.week} --chart FILE"
+                         if digest.chart is not None else "")
+                self.write(f"{RULE}\n{digest.text.rstrip()}{chart}\n{RULE}")
+                await digest_delivery.delivered(self.app, digest)
+        except STORE_ERRORS:
+            self.say([Reply("Safeguard cannot reach its database just now, so new alerts may be waiting.",
+                            tone=Tone.ERROR)])
+
+    async def nudges(self) -> bool:
+        """Show this person's draft reminder or expiry, if one is due; whether there was one."""
+        try:
+            due = await conversation.sweep(self.app, CONSOLE, self.person.id)
+        except STORE_ERRORS:
+            return False
+        self.say([nudge.reply for nudge in due])
+        return bool(due)
+
+    def say(self, replies: list[Reply]) -> None:
+        for reply in replies:
+            self.write(render(reply))
+
+
+async def run(console: Console, read_line: Callable[[], str], *, poll_seconds: float = 0) -> None:
+    """Read lines until end of input or /quit; with `poll_seconds`, show alerts as they arrive meanwhile."""
+    await console.open()
+    # One thing at a time on the screen: news found by the poll waits for a line being handled.
+    busy = asyncio.Lock()
+
+    async def poll() -> None:
+        while True:
+            await asyncio.sleep(poll_seconds)
+            async with busy:
+                await console.news()
+                await console.nudges()
+
+    poller = asyncio.create_task(poll()) if poll_seconds > 0 else None
+    try:
+        while True:
+            text = await asyncio.to_thread(read_line)
+            if text == "":  # end of input
+                break
+            async with busy:
+                if not await console.line(text.rstrip("\n")):
+                    break
+    finally:
+        if poller is not None:
+            poller.cancel()
+    if await _has_draft(console):
+        console.write("Your unfinished report is kept: run safeguard chat again to carry on.")
+    console.write("Bye.")
+
+
+async def _has_draft(console: Console) -> bool:
+    try:
+        return await conversation.has_draft(console.app, channel=CONSOLE, user_id=console.person.id)
+    except STORE_ERRORS:
+        return False

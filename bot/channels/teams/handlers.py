@@ -1,0 +1,233 @@
+"""One turn of the Teams bot: messages and card taps, the app being added or removed, and card invokes.
+
+Replies are computed by bot.cases.conversation and bot.cases.lifecycle and only rendered and sent here;
+alerts, and news for reporters, go out from the outbox after the turn.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+from bot.cases import conversation, lifecycle, preview
+from bot.app import STORE_ERRORS, TEAMS
+from bot.channels.teams import cards
+from bot.channels.teams.adapter import card_activity, reference_of, reply_activities, turn_activities
+from bot.channels.teams.cards import Answered
+from bot.channels.teams.invoke import Invokes, invoke_reply, text_response
+from bot.channels.teams.replies import (
+    BROKEN,
+    FINISHED,
+    NO_FILES,
+    NOT_HERE,
+    STALE,
+    STRANGER,
+    UNKNOWN_BUTTON,
+    personal,
+)
+from dialogs import Draft, DraftError, Reply, Tone
+from dialogs.validation import visible
+from routing.school import Person
+from routing.vocabulary import CATEGORY_LABELS, Category
+from storage.drafts import load_draft
+from storage.models import NoteKind
+
+if TYPE_CHECKING:
+    from bot.channels.teams.channel import TeamsChannel
+
+log = logging.getLogger(__name__)
+
+DRAFT_ERRORS: tuple[type[Exception], ...] = (*STORE_ERRORS, DraftError)
+# A message in Teams carries its own text again as an HTML attachment; that is not a file.
+NOT_FILES = ("text/html", "application/vnd.microsoft.card")
+
+
+class TeamsBot:
+    """What Safeguard does with each activity (botbuilder's `Bot`: it calls `on_turn`)."""
+
+    def __init__(self, teams: TeamsChannel) -> None:
+        self.teams = teams
+        self.app = teams.app
+        self.invokes = Invokes(self)
+
+    async def on_turn(self, context: Any) -> None:
+        """Handle one activity; nothing escapes as a traceback (or a 500) to Teams."""
+        try:
+            async with self.teams.working():
+                await self._turn(context)
+        except Exception:
+            log.exception("a Teams %s activity failed", context.activity.type)
+            try:
+                if context.activity.type == "invoke":
+                    await invoke_reply(context, 200, text_response(BROKEN.text))
+                elif context.activity.type == "message":
+                    await context.send_activities(reply_activities([BROKEN]))
+            except Exception:  # the Bot Connector itself may be what failed
+                log.exception("could not tell the person that their %s failed", context.activity.type)
+
+    async def _turn(self, context: Any) -> None:
+        kind = context.activity.type
+        if kind == "message":
+            await self.message(context)
+        elif kind == "conversationUpdate":
+            await self.conversation_update(context)
+        elif kind == "installationUpdate":
+            await self.installation_update(context)
+        elif kind == "invoke":
+            await self.invokes.handle(context)
+        # typing, reactions and the like need nothing from Safeguard.
+
+    async def message(self, context: Any) -> None:
+        """A message or a card tap in a 1:1 chat: it starts a report, answers a question, or acts on an alert."""
+        activity = context.activity
+        if not personal(activity):
+            await _send(context, [NOT_HERE])
+            return
+        person = self.teams.directory.person(activity.from_property)
+        if person is None:
+            await _send(context, [STRANGER])
+            return
+        if await self._seen(activity):
+            return  # Teams sent it again (it heard nothing back in time): it was handled the first time
+        await self.teams.references.remember(person.id, reference_of(activity))
+        value = activity.value if isinstance(activity.value, dict) and cards.KEY in activity.value else None
+        async with self.teams.lock(person.id):
+            if value is not None:
+                shown = await self.tap(person, value)
+            elif any(not str(a.content_type or "").startswith(NOT_FILES) for a in activity.attachments or ()):
+                shown = reply_activities([NO_FILES])
+            elif (text := str(activity.text or "")).strip():
+                replies = await conversation.message(self.app, channel=TEAMS, user_id=person.id, text=text)
+                shown = turn_activities(replies)  # none: a report just sent, its receipt follows
+            else:
+                return
+            if shown:
+                await context.send_activities(shown)
+        self.teams.spawn(self.teams.outbox.deliver())
+
+    async def tap(self, person: Person, value: dict[str, Any]) -> list[Any]:
+        """A button on one of Safeguard's cards: the messages that answer it."""
+        kind = value.get(cards.KEY)
+        if kind == cards.ANSWER:
+            return await self.answer(person, value)
+        if kind == cards.START:
+            return turn_activities(await conversation.begin(self.app, channel=TEAMS, user_id=person.id))
+        if kind == cards.OPEN_REPORTS:
+            return await self.open_reports(person)
+        if kind == cards.REPORT:
+            return reply_activities([await self.report_action(person, value)])
+        return reply_activities([UNKNOWN_BUTTON])
+
+    async def answer(self, person: Person, value: dict[str, Any]) -> list[Any]:
+        """A tapped choice, or what was typed or picked in the question's own box."""
+        field = value.get("field")
+        text = str(value.get("choice") or value.get(cards.ANSWER_INPUT) or "")
+        try:
+            step = await self._draft_step(person.id)
+        except DRAFT_ERRORS:
+            step = field  # conversation.message says what is wrong with the draft, or the database
+        if isinstance(field, str) and step != field:
+            # An old card's button: taken as an answer, it would answer whatever is asked now.
+            if step is None:
+                return reply_activities([FINISHED])
+            return turn_activities([STALE, *await conversation.begin(self.app, channel=TEAMS, user_id=person.id)])
+        replies = await conversation.message(self.app, channel=TEAMS, user_id=person.id, text=text)
+        chosen = self.app.person(text)
+        # Shown back at the top of the next card: as the dialog read it, without what cannot be seen.
+        label = visible(str(value.get("label") or (chosen.name if chosen is not None else text)))
+        # No reply at all is a report just sent: its receipt follows from the outbox.
+        taken = not replies or replies[0].tone is not Tone.ERROR
+        return turn_activities(replies, Answered(label) if taken and label.strip() else None)
+
+    async def report_action(self, person: Person, value: dict[str, Any]) -> Reply:
+        """Acknowledge, Add note, Record action, LADO consulted or View log on an alert."""
+        action = value.get("action")
+        action = action if isinstance(action, str) else None  # a list here is not a button of ours (nor hashable)
+        reference = str(value.get("reference") or "")
+        if action == "acknowledge":
+            result = await lifecycle.acknowledge(self.app, person.id, reference)
+            if result.reply.tone is not Tone.ERROR:
+                self.teams.spawn(self.teams.after_acknowledge(reference))
+            return result.reply
+        if action in cards.NOTE_INPUTS:
+            kind = NoteKind.ACTION if action == "record_action" else NoteKind.NOTE
+            text = str(value.get(cards.NOTE_INPUTS[action]) or "")
+            return (await lifecycle.add_note(self.app, person.id, reference, text, kind=kind)).reply
+        if action == "view":
+            return (await lifecycle.view(self.app, person.id, reference)).reply
+        if action == "lado":
+            return (await lifecycle.lado_consulted(self.app, person.id, reference)).reply
+        return UNKNOWN_BUTTON
+
+    async def open_reports(self, person: Person) -> list[Any]:
+        """The reports still open that reached this person, newest first."""
+        try:
+            reports = await lifecycle.open_reports(self.app, person.id)
+        except STORE_ERRORS:
+            return reply_activities([Reply("Safeguard cannot reach its database just now.", tone=Tone.ERROR)])
+        if not reports:
+            return reply_activities([Reply("No open reports for you.", tone=Tone.DONE)])
+        rows = []
+        for report in reversed(reports):
+            if report.acknowledged_at is not None and report.acknowledged_by is not None:
+                state = f"acknowledged by {self.app.name(report.acknowledged_by)}"
+            elif report.ack_deadline is not None:
+                state = f"acknowledge by {self.app.local(report.ack_deadline)}"
+            else:
+                state = "not yet routed"
+            rows.append((report.reference, f"{CATEGORY_LABELS[Category(report.category)]} ({state})"))
+        return [card_activity(cards.open_reports_card(rows), preview.line(preview.OPEN_REPORTS))]
+
+    async def conversation_update(self, context: Any) -> None:
+        """Safeguard added to someone's chats: keep where the chat is, and say hello once."""
+        activity = context.activity
+        if not personal(activity):
+            return
+        person = self.teams.directory.person(activity.from_property)
+        if person is not None:
+            await self.teams.references.remember(person.id, reference_of(activity))
+        bot_id = getattr(activity.recipient, "id", None)
+        if not any(getattr(member, "id", None) == bot_id for member in activity.members_added or ()):
+            return
+        if person is None:
+            await _send(context, [STRANGER])
+            return
+        has_roles = bool(person.roles)
+        await context.send_activity(card_activity(cards.welcome_card(person.name, has_roles=has_roles),
+                                                  preview.line(preview.WELCOME)))
+        self.teams.spawn(self.teams.outbox.deliver())  # alerts that waited for this chat can go now
+
+    async def installation_update(self, context: Any) -> None:
+        """The app was added (keep the chat, send what waited for it) or removed (alerts wait for its return)."""
+        activity = context.activity
+        person = self.teams.directory.person(activity.from_property)
+        if person is None or not personal(activity):
+            return
+        if str(activity.action or "").startswith("remove"):
+            await self.teams.references.forget(person.id)
+            return
+        await self.teams.references.remember(person.id, reference_of(activity))
+        self.teams.spawn(self.teams.outbox.deliver())
+
+    async def _seen(self, activity: Any) -> bool:
+        """Whether this activity was handled already (by its id within its conversation)."""
+        if not activity.id:
+            return False
+        # Teams message ids are unique within a conversation only, and conversation ids are long.
+        key = hashlib.sha256(f"{activity.conversation.id}\n{activity.id}".encode()).hexdigest()
+        try:
+            return await self.teams.inbound.seen(TEAMS, key)
+        except STORE_ERRORS:
+            log.exception("could not check whether activity %s was handled before", activity.id)
+            return False  # handle it: the conversation says so if the database is down
+
+    async def _draft_step(self, person_id: str) -> str | None:
+        """The question this person's draft is at; None without a draft."""
+        async with self.app.sessions() as session:
+            state = await load_draft(session, channel=TEAMS, user_id=person_id)
+        return None if state is None else Draft.from_dict(state).step.value
+
+
+async def _send(context: Any, replies: list[Reply]) -> None:
+    await context.send_activities(reply_activities(replies))

@@ -1,0 +1,1 @@
+"""The `safeguard` command: the entry point, and one module per command group."""

@@ -1,0 +1,81 @@
+"""`safeguard chat`: the console channel, as one person of a school config."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from bot.app import CONSOLE, App
+from bot.channels.console import Console, run
+from bot.examples import EXAMPLE_SCHOOL
+from bot.cli.keyring import keyring_for
+from bot.cases.lifecycle import route_unrouted
+from bot.cli.storage import database_option, run_on_database, shown_url
+from dialogs.reachable import reachable
+from routing.check import check_school, grouped
+from routing.school import load_school
+from routing.yamlfields import InputError
+from storage.crypto import keys_from_env
+from storage.db import create_engine, sessionmaker
+from storage.migrate import upgrade
+from storage.rotation import unlock
+
+# How often a waiting console looks for new alerts (a DSL's terminal "buzzes" within this).
+POLL_SECONDS = 3.0
+
+
+@click.command()
+@click.option("--config", type=click.Path(path_type=Path, dir_okay=False), default=EXAMPLE_SCHOOL,
+              show_default="the example school", help="The school config (YAML): its policy and its people.")
+@click.option("--as", "person_id", required=True, metavar="PERSON_ID", help="Who you are: a person id from the config.")
+@database_option
+def chat(config: Path, person_id: str, database_url: str) -> None:
+    """Report a concern, see your alerts and acknowledge them, in this terminal.
+
+    Encrypts with SAFEGUARD_ENCRYPTION_KEY; without it, with a key kept beside the SQLite database
+    (written the first time, and said so), as `safeguard serve --demo` does.
+    """
+    school = load_school(config)
+    person = school.person(person_id)
+    if person is None:
+        known = ", ".join(p.id for p in school.people)
+        raise InputError(f"--as {person_id}: nobody has that id in {config}; the people there are: {known}")
+    for line in grouped(check_school(school, reachable())):
+        click.echo(f"safeguard: warning: {line}", err=True)
+    shown = shown_url(database_url)
+    found = keyring_for(keys_from_env(os.environ), database_url, create=True)
+    if found.created:
+        click.echo(found.notice(), err=True)
+
+    async def session() -> None:
+        await upgrade(database_url)  # the console migrates at start, as the server does
+        engine = create_engine(database_url, keys=found.keyring)
+        try:
+            app = App(school, sessionmaker(engine), channels=(CONSOLE,))
+            sealed = await unlock(app.sessions, now=app.now())
+            if sealed.encrypted:
+                click.echo(f"safeguard: encrypted {sealed.encrypted} value(s) stored before encryption at rest", err=True)
+            await route_unrouted(app)
+            interactive = sys.stdin.isatty()
+            console = Console(app, person, click.echo)
+            await run(console, _reader(interactive), poll_seconds=POLL_SECONDS if interactive else 0)
+        finally:
+            await engine.dispose()
+
+    run_on_database(shown, session())
+
+
+def _reader(interactive: bool) -> Callable[[], str]:
+    def read_line() -> str:
+        if interactive:
+            try:
+                return input("> ") + "\n"
+            except EOFError:
+                return ""
+        return sys.stdin.readline()
+
+    return read_line

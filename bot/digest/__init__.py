@@ -1,0 +1,1 @@
+"""The weekly digest: its figures, text and chart."""

@@ -1,0 +1,177 @@
+"""The outbox as a channel reads it: notices waiting for a person, rendered, then marked delivered.
+
+A notice given up on (the platform says it never can be delivered) is raised to the DSL, in
+the same transaction, as a notice of its own (bot.outbox.undelivered).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from bot.cases import messages
+from bot.outbox import undelivered
+from bot.app import STORE_ERRORS, App
+from dialogs import Reply
+from routing.vocabulary import Flag
+from storage import reports as store
+from storage.alerts import claim_alerts, give_up_alert, mark_alert_failed, mark_alert_sent
+from storage.models import AlertDelivery, NoticeKind, Recipient, RecipientKind, Report
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One message waiting in the outbox: an alert (with its buttons) or news for a reporter."""
+
+    delivery_id: int
+    person_id: str
+    channel: str
+    kind: NoticeKind
+    reference: str | None  # None only for news about a digest that could not be delivered
+    replies: tuple[Reply, ...]
+    alert: messages.Alert | None = None
+    attempts: int = 0
+    # An earlier attempt may have arrived without our hearing so (a time-out, a sender that died).
+    in_doubt: bool = False
+
+    @property
+    def key(self) -> str:
+        """What the notice is called on the platform, so a sender can find out whether it arrived."""
+        return f"notice-{self.delivery_id}"
+
+
+async def pending(app: App, channel: str, person_id: str | None = None) -> list[Notice]:
+    """The notices still to send on `channel` (to one person, if given), claimed for this sender, oldest first.
+
+    A claimed notice is this sender's for a while (storage.alerts.CLAIM_SECONDS): another server
+    on the same database does not send it too. Marking it delivered or failed releases it.
+    """
+    async with app.sessions.begin() as session:
+        notices = []
+        claimed = await claim_alerts(session, now=app.now(), channel=channel, person_id=person_id, lease=app.lease)
+        for delivery, in_doubt in claimed:
+            report = await session.get(Report, delivery.report_id) if delivery.report_id is not None else None
+            recipients = (await store.get_routing(session, report))[1] if report is not None else []
+            notices.append(_notice(app, delivery, report, recipients, in_doubt))
+        return notices
+
+
+async def delivered(app: App, notice: Notice, external_ref: str | None = None) -> None:
+    """Record that a notice reached its person (logged once as `alert_delivered`)."""
+    await delivered_all(app, [(notice, external_ref)])
+
+
+async def delivered_all(app: App, sent: Sequence[tuple[Notice, str | None]]) -> None:
+    """Record that these notices reached their people, in one transaction.
+
+    If the database fails here the notices stay pending and go again next round: at
+    least once (DESIGN rule 4), so the failure is logged rather than raised.
+    """
+    try:
+        async with app.sessions.begin() as session:
+            for notice, external_ref in sent:
+                await mark_alert_sent(session, now=app.now(), delivery_id=notice.delivery_id, external_ref=external_ref)
+    except STORE_ERRORS:
+        for notice, _ in sent:
+            log.exception("%s %s reached %s but was not marked delivered", notice.kind, notice.reference, notice.person_id)
+
+
+async def failed(app: App, notice: Notice, error: str, retry_at: datetime | None = None) -> None:
+    """Record a failed attempt, to be tried again from `retry_at` (tried again anyway if this cannot be recorded)."""
+    try:
+        async with app.sessions.begin() as session:
+            await mark_alert_failed(session, now=app.now(), delivery_id=notice.delivery_id, error=error,
+                                    retry_at=retry_at)
+    except STORE_ERRORS:
+        log.exception("could not record that %s to %s failed", notice.reference, notice.person_id)
+
+
+async def give_up(app: App, notice: Notice, error: str) -> None:
+    """The platform says this notice never can be delivered: record it, log it, and tell the DSL, at once.
+
+    A notice that itself tells the DSL of an undelivered message is not raised again: the
+    failure is logged and counted in the digest, and the server log says so.
+    """
+    try:
+        async with app.sessions.begin() as session:
+            delivery = await give_up_alert(session, now=app.now(), delivery_id=notice.delivery_id, error=error)
+            if delivery is not None and notice.kind is not NoticeKind.UNDELIVERED:
+                report = await session.get(Report, delivery.report_id) if delivery.report_id is not None else None
+                await undelivered.raise_to_dsl(app, session, report=report, failed=delivery, error=error)
+    except STORE_ERRORS:
+        log.exception("could not record that %s to %s can never be delivered", notice.reference, notice.person_id)
+
+
+@dataclass(frozen=True)
+class SentAlert:
+    """An alert already delivered on a channel, as it should read now (to update it in place)."""
+
+    person_id: str
+    external_ref: str
+    alert: messages.Alert
+
+
+async def sent_alerts(app: App, reference: str, channel: str) -> list[SentAlert]:
+    """Every alert of a report delivered on `channel` that can be found again, as each should now read."""
+    async with app.sessions() as session:
+        report = await store.get_report(session, reference)
+        if report is None:
+            return []
+        _, recipients = await store.get_routing(session, report)
+        sent = await session.scalars(select(AlertDelivery).where(
+            AlertDelivery.report_id == report.id, AlertDelivery.channel == channel,
+            AlertDelivery.kind == NoticeKind.ALERT.value, AlertDelivery.external_ref.is_not(None),
+        ).order_by(AlertDelivery.id))
+        return [
+            SentAlert(d.person_id, d.external_ref or "",
+                      messages.alert(app, report, next((r for r in recipients if r.person_id == d.person_id), None),
+                                     recipients))
+            for d in sent
+        ]
+
+
+def _notice(
+    app: App, delivery: AlertDelivery, report: Report | None, recipients: list[Recipient], in_doubt: bool,
+) -> Notice:
+    kind = NoticeKind(delivery.kind)
+    reference = report.reference if report is not None else None
+    replies: tuple[Reply, ...]
+    alert = None
+    if kind is NoticeKind.UNDELIVERED:
+        replies = (undelivered.message(app, delivery.detail or {}, report, recipients, delivery.person_id),)
+    elif report is None:
+        raise LookupError(f"notice {delivery.id} is about no report")
+    elif kind is NoticeKind.ACKNOWLEDGED:
+        by = next((r.role for r in recipients if r.person_id == report.acknowledged_by), None)
+        at = report.acknowledged_at or delivery.queued_at
+        replies = (messages.acknowledged_for_reporter(app, report.reference, by, at),)
+    elif kind is NoticeKind.CLOSED:
+        replies = (messages.closed_for_reporter(app, report.reference, report.closed_at or delivery.queued_at),)
+    elif kind is NoticeKind.RECEIPT:
+        replies = tuple(_receipt(app, report, recipients))
+    else:
+        recipient = next((r for r in recipients if r.person_id == delivery.person_id), None)
+        if kind is NoticeKind.REMINDER:
+            alert = messages.reminder(app, report, recipients)
+        elif kind is NoticeKind.LADO:
+            alert = messages.lado_reminder(app, report)
+        else:
+            alert = messages.alert(app, report, recipient, recipients)
+        replies = (Reply(alert.text, preview=alert.preview),)
+    return Notice(delivery.id, delivery.person_id, delivery.channel, kind, reference, replies, alert,
+                  delivery.attempts, in_doubt)
+
+
+def _receipt(app: App, report: Report, recipients: list[Recipient]) -> list[Reply]:
+    """What the reporter is told once their report is stored: where it went, or that it waits to be routed."""
+    owner = next((r for r in recipients if r.kind == RecipientKind.OWNER.value), None)
+    if owner is None:
+        return [messages.saved_not_routed(app, report.reporter, report.reference)]
+    return messages.sent(app, report.reference, owner.role, report.ack_deadline,
+                         Flag.IMMEDIATE_RISK.value in (report.flags or []))

@@ -1,5 +1,0 @@
-"""Safeguard on Slack: the only package that imports slack_bolt and slack_sdk (STYLE 1)."""
-
-from bot.slack.channel import Registered, SlackChannel
-
-__all__ = ["Registered", "SlackChannel"]
