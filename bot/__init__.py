@@ -1,1 +1,1 @@
-"""The application: the report lifecycle, the chat channels, the server and the CLI."""
+"""The application, in rooms: cases/ (a report's life), outbox/, digest/, channels/ and cli/, around app.py and server.py."""

@@ -18,7 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.digest import weekly as digest
+from bot.digest.weekly import queue_due_digest
 from bot.app import STORE_ERRORS, App
 from bot.cases.escalation import Step, escalate_due, remind_lado_due
 
@@ -53,7 +53,7 @@ class Scheduler:
             escalated = await escalate_due(self.app)
             lado = await remind_lado_due(self.app)
             try:
-                digests = await digest.queue_due_digest(self.app)
+                digests = await queue_due_digest(self.app)
             except STORE_ERRORS:
                 log.exception("could not queue the weekly digest; it is tried again next round")
                 digests = []

@@ -11,7 +11,7 @@ from typing import NoReturn
 
 import click
 
-from bot.cli import storage as storage_cli
+from bot.cli import storage
 from bot.cli.chat import chat
 from bot.cli.demo import demo
 from bot.cli.digest import digest
@@ -121,7 +121,7 @@ cli.add_command(serve)
 cli.add_command(directory)
 cli.add_command(teams_package)
 cli.add_command(keys)
-storage_cli.register(cli)
+storage.register(cli)
 
 
 def _refuse_broken_policy(policy: Policy) -> None:

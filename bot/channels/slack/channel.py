@@ -20,6 +20,7 @@ from bot.app import App
 from bot.channels.http_body import BadBody, has_lone_surrogate, read_text
 from bot.channels.inbound import InboundLedger
 from bot.channels.slack.handlers import Handlers
+from bot.channels.slack.host import Registered
 from bot.channels.slack.ids import EVENTS_PATH
 from bot.channels.slack.outbox import Outbox
 from bot.channels.slack.posting import web_client
@@ -34,17 +35,6 @@ log = logging.getLogger(__name__)
 SEND_TIMEOUT_SECONDS = 10.0
 # Events come as JSON; commands, shortcuts and interactions as a form (with a JSON `payload`).
 SLACK_TYPES = ("application/json", "application/x-www-form-urlencoded")
-
-
-@dataclass
-class Registered:
-    """What the bolt app was told to listen for, named as the manifest names it."""
-
-    events: set[str] = field(default_factory=set)
-    commands: set[str] = field(default_factory=set)
-    shortcuts: set[str] = field(default_factory=set)
-    actions: set[str] = field(default_factory=set)
-    views: set[str] = field(default_factory=set)
 
 
 class SlackChannel:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.webhook.async_client import AsyncWebhookClient
@@ -18,6 +18,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.cases import conversation, lifecycle, messages
 from bot.app import SLACK, STORE_ERRORS, App
 from bot.channels.slack.blocks import Message, answered, from_slack, question_field, render
+from bot.channels.slack.host import SlackHost
 from bot.channels.slack.ids import CHOICE_PATTERN, COMMAND, NOTE_BLOCK, NOTE_INPUT, SHORTCUT, ActionId, CallbackId
 from bot.channels.slack.outbox import describe
 from bot.channels.slack.posting import SEND_ERRORS, post_once
@@ -27,9 +28,6 @@ from dialogs import Draft, DraftError, Reply, Tone
 from routing.school import Person
 from storage.drafts import load_draft
 from storage.models import NoteKind
-
-if TYPE_CHECKING:
-    from bot.channels.slack.channel import SlackChannel
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +57,9 @@ RESPOND_SECONDS = 10
 
 
 class Handlers:
-    """The listeners of one SlackChannel."""
+    """The listeners of one Slack channel, given what they need of it."""
 
-    def __init__(self, slack: SlackChannel) -> None:
+    def __init__(self, slack: SlackHost) -> None:
         self.slack = slack
         self.app = slack.app
         self.client = slack.client

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.cases import conversation, lifecycle, preview
 from bot.app import STORE_ERRORS, TEAMS
 from bot.channels.teams import cards
 from bot.channels.teams.adapter import card_activity, reference_of, reply_activities, turn_activities
 from bot.channels.teams.cards import Answered
+from bot.channels.teams.host import TeamsHost
 from bot.channels.teams.invoke import Invokes, invoke_reply, text_response
 from bot.channels.teams.replies import (
     BROKEN,
@@ -33,9 +34,6 @@ from routing.vocabulary import CATEGORY_LABELS, Category
 from storage.drafts import load_draft
 from storage.models import NoteKind
 
-if TYPE_CHECKING:
-    from bot.channels.teams.channel import TeamsChannel
-
 log = logging.getLogger(__name__)
 
 DRAFT_ERRORS: tuple[type[Exception], ...] = (*STORE_ERRORS, DraftError)
@@ -46,10 +44,10 @@ NOT_FILES = ("text/html", "application/vnd.microsoft.card")
 class TeamsBot:
     """What Safeguard does with each activity (botbuilder's `Bot`: it calls `on_turn`)."""
 
-    def __init__(self, teams: TeamsChannel) -> None:
+    def __init__(self, teams: TeamsHost) -> None:
         self.teams = teams
         self.app = teams.app
-        self.invokes = Invokes(self)
+        self.invokes = Invokes(teams, self.report_action)
 
     async def on_turn(self, context: Any) -> None:
         """Handle one activity; nothing escapes as a traceback (or a 500) to Teams."""

@@ -10,7 +10,8 @@ path answers 500 to every invoke with a body: PLATFORM-NOTES.md).
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from botbuilder.core import InvokeResponse  # type: ignore[import-untyped]
 from botbuilder.schema import Activity, ActivityTypes  # type: ignore[import-untyped]
@@ -20,6 +21,7 @@ from bot.cases.access import Action, may
 from bot.app import STORE_ERRORS
 from bot.channels.teams.adapter import reference_of, reply_activities
 from bot.channels.teams.cards import CARD_CONTENT_TYPE, Card, alert_card
+from bot.channels.teams.host import TeamsHost
 from bot.channels.teams.replies import NOT_HERE, STRANGER, personal
 from dialogs import Reply, Tone
 from dialogs.prompts import error
@@ -27,10 +29,10 @@ from dialogs.validation import Invalid
 from routing.school import Person
 from storage import reports as store
 
-if TYPE_CHECKING:
-    from bot.channels.teams.handlers import TeamsBot
-
 log = logging.getLogger(__name__)
+
+# What a button on an alert does, for this person: the bot's own answer to the same tap as a message.
+ReportAction = Callable[[Person, dict[str, Any]], Awaitable[Reply]]
 
 CARD_ACTION = "adaptiveCard/action"
 REFRESH = "refresh"
@@ -63,10 +65,10 @@ def error_response(status: int, code: str, message: str) -> Body:
 class Invokes:
     """Invoke activities: `adaptiveCard/action` is answered; any other name is refused with a 400."""
 
-    def __init__(self, bot: TeamsBot) -> None:
-        self.bot = bot
-        self.teams = bot.teams
-        self.app = bot.app
+    def __init__(self, teams: TeamsHost, report_action: ReportAction) -> None:
+        self.teams = teams
+        self.app = teams.app
+        self.report_action = report_action
 
     async def handle(self, context: Any) -> None:
         """Answer one invoke."""
@@ -93,7 +95,7 @@ class Invokes:
         await self.teams.references.remember(person.id, reference_of(activity))
         reference = str(data["reference"])
         if verb != REFRESH:
-            reply = await self.bot.report_action(person, {**data, "action": verb})
+            reply = await self.report_action(person, {**data, "action": verb})
             if reply.tone is Tone.ERROR:
                 await invoke_reply(context, 200, text_response(reply.text))
                 return
