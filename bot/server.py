@@ -33,7 +33,7 @@ SEND_TIMEOUT_SECONDS = 10.0
 
 @dataclass(frozen=True)
 class Settings:
-    """The server's settings, read once from the environment at start-up and passed down (STYLE 3)."""
+    """The server's settings, read once from the environment at start-up and passed down."""
 
     slack_bot_token: str | None = field(default=None, repr=False)
     slack_signing_secret: str | None = field(default=None, repr=False)

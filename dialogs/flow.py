@@ -37,7 +37,7 @@ class Cancelled:
 
 @dataclass(frozen=True)
 class Submitted:
-    """The reporter pressed Send: store `report`, then tell them it was sent (DESIGN rule 4)."""
+    """The reporter pressed Send: store `report`, then tell them it was sent (stored first: never "sent" before it is)."""
 
     report: ReportDraft
 

@@ -91,7 +91,7 @@ def cancelled() -> Reply:
 
 
 def sent() -> Reply:
-    """What a channel says once the submitted report is stored (DESIGN rule 4: stored, then "sent")."""
+    """What a channel says once the submitted report is stored (stored, then "sent", never the other way round)."""
     return Reply("Thank you. Your report has been sent.", tone=Tone.DONE)
 
 

@@ -89,7 +89,7 @@ class NoticeKind(StrEnum):
     CLOSED = "closed"  # to the reporter: their report was closed (never the decision or the reason)
     REMINDER = "reminder"  # to the people already told: the deadline passed and nobody has acknowledged
     LADO = "lado"  # to the owner: an allegation's LADO consultation is due (KCSIE Part four)
-    RECEIPT = "receipt"  # to the reporter: their report was stored, and where it went (DESIGN rule 4)
+    RECEIPT = "receipt"  # to the reporter: their report was stored, and where it went (only once it is stored)
     UNDELIVERED = "undelivered"  # to the DSL: a message could not be delivered, and why
 
 

@@ -76,7 +76,7 @@ def parse_reference(text: str) -> str | Invalid:
 async def submit(app: App, *, reporter_id: str, channel: str, report: ReportDraft) -> list[Reply]:
     """Store the report (ending the reporter's draft), route it, and queue its alerts; nothing to say yet.
 
-    Storing comes first and alone (DESIGN rule 4). Routing queues the reporter's receipt with
+    Storing comes first and alone: nobody is told "sent" before the report is stored. Routing queues the reporter's receipt with
     the alerts: the outbox tells them where it went, once, even if the server dies before it
     could answer. If routing fails, the report is kept, the reporter is told at once to go to
     the DSL directly, and `route_unrouted` retries it (and then sends the receipt).

@@ -235,7 +235,7 @@ def waited_words(waited: timedelta) -> str:
 
 
 def sent(app: App, reference: str, owner_role: str, deadline: datetime | None, urgent: bool) -> list[Reply]:
-    """Told to the reporter once their report is stored and routed (DESIGN rule 4)."""
+    """Told to the reporter once their report is stored and routed: never before it is stored."""
     text = f"Thank you. Your report {reference} has been sent to the {app.role_name(owner_role)}."
     if deadline is not None:
         text += f" They are asked to acknowledge it by {app.local(deadline)}; you will hear when they do."

@@ -62,7 +62,7 @@ async def delivered_all(app: App, sent: Sequence[tuple[QueuedDigest, str | None]
     """Record that these digests reached their governors, in one transaction.
 
     If the database fails here the claims run out and the digests go again: at least once, as
-    alerts do (DESIGN rule 4), so the failure is logged rather than raised.
+    alerts do, so the failure is logged rather than raised.
     """
     try:
         async with app.sessions.begin() as session:

@@ -71,7 +71,7 @@ async def delivered_all(app: App, sent: Sequence[tuple[Notice, str | None]]) -> 
     """Record that these notices reached their people, in one transaction.
 
     If the database fails here the notices stay pending and go again next round: at
-    least once (DESIGN rule 4), so the failure is logged rather than raised.
+    least once, so the failure is logged rather than raised.
     """
     try:
         async with app.sessions.begin() as session:

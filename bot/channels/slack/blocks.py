@@ -1,4 +1,4 @@
-"""Block Kit for Safeguard's neutral replies and alerts (dialogs return, channels render: STYLE 2).
+"""Block Kit for Safeguard's neutral replies and alerts (dialogs return replies; channels render them).
 
 Replies, which carry what people typed (a report's words, its notes), are sent as plain_text,
 which Slack shows exactly as written: a reporter who types `<!channel>`, `<http://x|y>` or

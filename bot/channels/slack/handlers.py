@@ -66,7 +66,7 @@ class Handlers:
         self.outbox = slack.outbox
 
     def register(self) -> None:
-        """Tell the bolt app what to listen for (STYLE 4: explicit, nothing registered by import)."""
+        """Tell the bolt app what to listen for (explicit: nothing is registered by importing a module)."""
         bolt = self.slack.bolt
         self._on("events", "message.im", bolt.event("message"), self.message)
         self._on("events", "app_home_opened", bolt.event("app_home_opened"), self.home_opened)

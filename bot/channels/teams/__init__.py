@@ -1,4 +1,4 @@
-"""Safeguard on Microsoft Teams: the only package that imports botbuilder (STYLE 1).
+"""Safeguard on Microsoft Teams: the only package that imports botbuilder (the rest of the code never depends on a chat SDK).
 
 Everything botbuilder-specific stays in this folder, so moving to Microsoft's successor SDK
 (the Microsoft 365 Agents SDK) is a change of this folder alone.

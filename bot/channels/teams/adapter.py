@@ -2,7 +2,7 @@
 
 botbuilder's own `CloudAdapter.process` is not used for the HTTP exchange: it answers 500 to
 junk (no Content-Type, bad JSON), to an Authorization header in anonymous mode, and to every
-invoke that returns a body (4.17.1 serializes the body twice: PLATFORM-NOTES.md). `handle`
+invoke that returns a body (4.17.1 serializes the body twice). `handle`
 checks the request, authenticates it, runs the turn with `process_activity`, and writes the
 invoke response itself, serialized once.
 """

@@ -1,4 +1,4 @@
-"""Adaptive Cards for Safeguard's neutral replies and alerts (dialogs return, channels render: STYLE 2).
+"""Adaptive Cards for Safeguard's neutral replies and alerts (dialogs return replies; channels render them).
 
 Text goes into TextRuns, which Teams shows literally: a reporter who types `[link](...)` or
 `**bold**` cannot forge a link or formatting in the DSL's alert. Every tap is an Action.Submit

@@ -4,7 +4,7 @@ Safeguard's own cards use Action.Submit (the Bot Framework Emulator has no Actio
 but Teams sends an invoke for an Action.Execute card, and for a card's automatic `refresh`:
 both are answered here with the alert as it stands, so such a card stays current. The answer
 is the HTTP body of the request; adapter.Connector.handle writes it (botbuilder 4.17.1's own
-path answers 500 to every invoke with a body: PLATFORM-NOTES.md).
+path answers 500 to every invoke with a body, as it serializes the body twice).
 """
 
 from __future__ import annotations

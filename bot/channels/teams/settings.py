@@ -1,4 +1,4 @@
-"""Teams settings, read once from the environment at start-up and passed down (STYLE 3)."""
+"""Teams settings, read once from the environment at start-up and passed down."""
 
 from __future__ import annotations
 
