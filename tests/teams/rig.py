@@ -77,11 +77,16 @@ class User:
             return response.status, body
 
     async def send(self, activity: dict[str, Any]) -> list[Sent]:
-        """POST an activity; what the bot sent into this chat while answering it (its replies)."""
+        """POST an activity; what the bot sent into this chat while answering it (its replies).
+
+        Not an alert updated in place: an acknowledgement refreshes the cards after the turn, and
+        under load that can land while the turn's answer is still on its way.
+        """
         before = len(self.rig.fake.sent)
         status, body = await self.post(activity)
         assert status == 200, (status, body)
-        return [s for s in self.rig.fake.sent[before:] if s.conversation_id == self.conversation["id"]]
+        return [s for s in self.rig.fake.sent[before:]
+                if s.conversation_id == self.conversation["id"] and s.kind != "update"]
 
     async def says(self, text: str) -> Sent:
         """Type a message; the bot's one reply."""
