@@ -113,17 +113,23 @@ def load_school(path: Path) -> School:
 CLOCKS = {"school_hours": "school hours", "always": "around the clock"}
 
 
+def _entries(top: Fields, key: str, expected: str, keys: tuple[str, ...]) -> list[Fields]:
+    """The entries of an optional list of mappings (none when it is absent), each allowed only `keys`."""
+    raw = top.data.get(key)
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise top.error(f"expected a list of {expected}", key)
+    entries = [top.nested(entry, f"{key}[{index}]") for index, entry in enumerate(raw)]
+    for fields in entries:
+        fields.only(keys)
+    return entries
+
+
 def _holidays(top: Fields) -> tuple[tuple[date, date], ...]:
     """The school's own holidays (half terms, the summer), each a first and last day, both closed."""
-    raw = top.data.get("holidays")
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        raise top.error("expected a list of holidays, each {from: YYYY-MM-DD, to: YYYY-MM-DD}", "holidays")
     spans = []
-    for index, entry in enumerate(raw):
-        fields = top.nested(entry, f"holidays[{index}]")
-        fields.only(("from", "to"))
+    for fields in _entries(top, "holidays", "holidays, each {from: YYYY-MM-DD, to: YYYY-MM-DD}", ("from", "to")):
         first, last = _date(fields, "from"), _date(fields, "to")
         if last < first:
             raise fields.error(f"ends on {last}, before it starts on {first}", "to")
@@ -184,15 +190,9 @@ def _digest(top: Fields) -> DigestTime:
 
 
 def _cover(top: Fields, policy: Policy) -> tuple[Cover, ...]:
-    raw = top.data.get("cover")
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        raise top.error("expected a list of cover rules, each with categories and a deadline or a ladder", "cover")
     rules = []
-    for index, entry in enumerate(raw):
-        fields = top.nested(entry, f"cover[{index}]")
-        fields.only(("categories", "when", "ack_within_minutes", "escalation"))
+    for fields in _entries(top, "cover", "cover rules, each with categories and a deadline or a ladder",
+                           ("categories", "when", "ack_within_minutes", "escalation")):
         categories = []
         for name in fields.identifiers("categories"):
             try:
