@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from dialogs import advice
 from dialogs.prompts import Tone
 from tests.unit.dialog_script import BULLYING_WORDS, PARENT_WORDS, Chat
@@ -61,3 +63,10 @@ def test_bullying_by_a_member_of_staff_asks_the_harm_threshold() -> None:
     chat = Chat()
     chat.send("cyberbullying", "staff", "staff", "Jo Hartley", "x", PARENT_WORDS)
     assert chat.asking == "harm_threshold"
+
+
+def test_the_readme_quotes_the_advice_as_given() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Reporting cyberbullying", 1)[1]
+    quoted = " ".join(line[2:] for line in section.splitlines() if line.startswith("> "))
+    assert quoted == advice.CYBERBULLYING
