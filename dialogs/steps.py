@@ -120,7 +120,8 @@ def _names_staff(ctx: Context) -> bool:
         return True
     if ctx.category is C.PUPIL_DISCLOSURE:
         return ctx.value(StepId.ABOUT_STAFF) == "yes"
-    return ctx.category in (C.MISUSE, C.INAPPROPRIATE_CONTENT, C.CYBERBULLYING) and ctx.value(StepId.SUBJECT) == Subject.STAFF
+    named_by_subject = (C.MISUSE, C.INAPPROPRIATE_CONTENT, C.CYBERBULLYING)
+    return ctx.category in named_by_subject and ctx.value(StepId.SUBJECT) == Subject.STAFF
 
 
 def _about_an_adult_at_school(ctx: Context) -> bool:
@@ -179,8 +180,9 @@ QUESTIONS: tuple[Question, ...] = (
     TextQuestion(StepId.CHILD_WORDS, "What did the child say? Use their own words.", disclosure,
                  detail="The child's words", before=lambda: [advice.disclosure_reminder()], max_length=1000),
     # Friend requests, misuse and cyberbullying: where it happened.
-    ChoiceQuestion(StepId.PLATFORM, "Which platform was it on?", category_is(C.FRIEND_REQUEST, C.MISUSE, C.CYBERBULLYING),
-                   detail="Platform", after=advice.after_platform, choices=PLATFORMS),
+    ChoiceQuestion(StepId.PLATFORM, "Which platform was it on?",
+                   category_is(C.FRIEND_REQUEST, C.MISUSE, C.CYBERBULLYING), detail="Platform",
+                   after=advice.after_platform, choices=PLATFORMS),
     TextQuestion(StepId.PLATFORM_OTHER, "Which platform was it? Type its name.", answered(StepId.PLATFORM, "other"),
                  detail="Platform", after=advice.after_platform_named, max_length=100),
     TextQuestion(StepId.WHAT_HAPPENED, "What happened? A few sentences is enough.",

@@ -25,7 +25,9 @@ FLAG_QUESTIONS = {
 ALLEGATION_ANSWERS = ("yes", "not_sure")
 HANDLED_AS = {"yes": "an allegation", "not_sure": "a possible allegation (the DSL or headteacher decides)"}
 NAME_KEY = "Name of individual accessing the content"
-WHO_LABEL = {Category.FRIEND_REQUEST: "From", Category.INAPPROPRIATE_CONTENT: "Accessed by", Category.CYBERBULLYING: "By"}
+WHO_LABEL = {
+    Category.FRIEND_REQUEST: "From", Category.INAPPROPRIATE_CONTENT: "Accessed by", Category.CYBERBULLYING: "By",
+}
 
 
 def build_report(ctx: Context) -> ReportDraft:

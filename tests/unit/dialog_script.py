@@ -145,7 +145,8 @@ WALKS: dict[str, tuple[tuple[str, ...], ReportDraft]] = {
     "cyberbullying of a teacher by a parent": (
         ("cyberbullying", "staff", "parent", "facebook", PARENT_WORDS, "no", "no", "send"),
         ReportDraft(Category.CYBERBULLYING, Subject.PARENT, None, frozenset(), False,
-                    {"Who is being bullied": "A member of staff", "Platform": "Facebook", "What happened": PARENT_WORDS},
+                    {"Who is being bullied": "A member of staff", "Platform": "Facebook",
+                     "What happened": PARENT_WORDS},
                     target=Target.STAFF),
     ),
     "cyberbullying of a pupil by a member of staff": (
