@@ -59,7 +59,7 @@ async def test_a_teacher_bullied_by_a_parent_reaches_the_headteacher(rig: Rig) -
     assert "has been sent to the Headteacher" in sent.text()
 
     alert = head.message_of(await head.wait_for_post(1))
-    assert "New report SG-" in words_of(alert) and "About: A parent or carer" in words_of(alert)
+    assert "New report SG-" in words_of(alert) and "Who is being bullied: A member of staff\nBy: A parent or carer" in words_of(alert)
     find_button(alert, "Acknowledge")
     await rig.slack.idle()
     for person in ("smorgan", "rpatel", "hbrooks", "dwilde", "tokafor"):

@@ -43,7 +43,8 @@ async def test_a_pupil_bullied_by_pupils_goes_to_the_dsl_and_the_headteacher_is_
     dsl = Terminal(app, "smorgan")
     opened = text(await dsl.open())
     assert "New report SG-2026-0001 for you to acknowledge" in opened
-    assert "Cyberbullying of a pupil, a member of staff or the school" in opened
+    assert ("Cyberbullying of a pupil, a member of staff or the school\nWho is being bullied: A pupil\nBy: A pupil"
+            in opened)
     head = Terminal(app, "jellis")
     assert "SG-2026-0001" in text(await head.open())
     recipients, alerted = await routed(sessions)
@@ -74,7 +75,7 @@ async def test_a_teacher_bullied_by_a_parent_goes_to_the_headteacher(
     head = Terminal(app, "jellis")
     opened = text(await head.open())
     assert "New report SG-2026-0001 for you to acknowledge" in opened
-    assert "About: A parent or carer" in opened
+    assert "Who is being bullied: A member of staff\nBy: A parent or carer" in opened
     viewed = text(await head.type("/view SG-2026-0001"))
     assert "Who is being bullied: A member of staff" in viewed and "Platform: Facebook" in viewed
     recipients, alerted = await routed(sessions)

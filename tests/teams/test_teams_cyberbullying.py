@@ -69,6 +69,6 @@ async def test_a_teacher_bullied_by_a_parent_reaches_the_headteacher(rig: Rig) -
 
     alert = await rig.fake.wait_in(users["jellis"].conversation["id"], "SG-2026-0001")
     assert alert.text().startswith("New report SG-2026-0001 for you to acknowledge\n")
-    assert "About: A parent or carer" in alert.text()
+    assert "Who is being bullied: A member of staff\nBy: A parent or carer" in alert.text()
     await rig.teams.idle()
     assert reached(rig, users, "SG-2026-0001") == {"jellis"}
