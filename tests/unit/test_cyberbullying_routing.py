@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.demo import EXAMPLE_SCHOOL
 from dialogs.reachable import reachable
 from routing.check import check_policy, check_school
 from routing.engine import decide
@@ -15,6 +14,7 @@ from routing.report import Report, parse_report
 from routing.school import load_school
 from routing.vocabulary import SENIOR_SUBJECTS, Category, Subject, Target
 from routing.yamlfields import InputError
+from tests.builders import EXAMPLE_SCHOOL
 
 CB = Category.CYBERBULLYING
 
