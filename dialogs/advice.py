@@ -5,7 +5,7 @@ from __future__ import annotations
 from dialogs.prompts import Reply, Tone, advice
 from dialogs.questions import Context
 from dialogs.state import Answer
-from routing.vocabulary import Category
+from routing.vocabulary import Category, Target
 
 # Brief rule 3 (KCSIE 2024 Part one): a reporter is told at once to act on the school's
 # emergency procedure when a child may be in immediate danger.
@@ -16,6 +16,21 @@ IMMEDIATE_DANGER = "If a child is in immediate danger, call 999 now, then follow
 FRIEND_REQUEST = (
     "Do not accept the request or reply to it. Take a screenshot to keep as evidence. "
     "You can then block the account."
+)
+
+# St Leonard's §10: cyberbullying is dealt with quickly, and the evidence is what the school
+# acts on. A nude image of a child is never copied, even as evidence (making or sharing one is
+# an offence; the DSL decides what happens to it, St Leonard's §8). Staff have their own
+# helpline (UK Safer Internet Centre); an immediate threat is for the police.
+CYBERBULLYING = (
+    "Do not reply or retaliate. Keep the evidence: take a screenshot, unless it is a nude or "
+    "sexual image of a child: then do not screenshot, copy or forward it, and tell the DSL. "
+    "Report the account and block it on the platform. If anyone is threatened with immediate "
+    "harm, call 999."
+)
+STAFF_HELPLINE = (
+    "For advice as a member of staff, the Professionals Online Safety Helpline "
+    "(0344 381 4772, helpline@saferinternet.org.uk) can help, including with getting content taken down."
 )
 
 # St Leonard's §9: the online safety officer blocks the site, and attempts to get round
@@ -52,6 +67,13 @@ def after_platform(answer: Answer, ctx: Context) -> list[Reply]:
 def after_platform_named(answer: Answer, ctx: Context) -> list[Reply]:
     """Once a friend request's 'Other' platform is named, what to do with it."""
     return [advice(FRIEND_REQUEST)] if ctx.category is Category.FRIEND_REQUEST else []
+
+
+def after_target(answer: Answer, ctx: Context) -> list[Reply]:
+    """Once it is known who is being bullied, what to do now (and, for staff, where to get help)."""
+    if answer.value == Target.STAFF:
+        return [advice(f"{CYBERBULLYING} {STAFF_HELPLINE}")]
+    return [advice(CYBERBULLYING)]
 
 
 def after_school_device(answer: Answer, ctx: Context) -> list[Reply]:

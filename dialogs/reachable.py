@@ -35,7 +35,8 @@ def _walk(answers: dict[StepId, Answer], index: int) -> Iterator[Combination]:
         index += 1
     if index == len(QUESTIONS):
         report = build_report(ctx)
-        yield Combination(report.category, report.subject, report.flags, named=report.subject_person is not None)
+        yield Combination(report.category, report.subject, report.flags, named=report.subject_person is not None,
+                          target=report.target)
         return
     question = QUESTIONS[index]
     if isinstance(question, ChoiceQuestion):

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from routing.report import Report
-from routing.vocabulary import Category, Flag, Subject, subject_for_roles
+from routing.vocabulary import Category, Flag, Subject, Target, subject_for_roles
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class ReportDraft:
     flags: frozenset[Flag] = frozenset()
     allegation: bool = False
     details: dict[str, str] = field(default_factory=dict)
+    target: Target | None = None  # who is being bullied, in a cyberbullying report
 
     def routing_report(self, person_roles: Iterable[str] = ()) -> Report:
         """The report as routing sees it; pass the named colleague's roles from the directory."""
@@ -36,4 +37,4 @@ class ReportDraft:
         # a concern about the headteacher goes to the chair of governors).
         if self.subject_person is not None and subject is Subject.STAFF:
             subject = subject_for_roles(person_roles)
-        return Report(self.category, subject, self.flags, self.subject_person)
+        return Report(self.category, subject, self.flags, self.subject_person, self.target)

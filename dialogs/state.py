@@ -31,6 +31,7 @@ class StepId(StrEnum):
     IMMEDIATE_RISK = "immediate_risk"
     ILLEGAL = "illegal"
     SELF_GENERATED_IMAGERY = "self_generated_imagery"
+    TARGET = "target"
     SUMMARY = "summary"
 
 

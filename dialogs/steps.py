@@ -15,7 +15,7 @@ from dialogs.questions import (
     UrlQuestion,
 )
 from dialogs.state import StepId
-from routing.vocabulary import Category, Subject
+from routing.vocabulary import Category, Subject, Target
 
 C = Category
 
@@ -26,6 +26,7 @@ CATEGORY_CHOICES = (
     Choice(C.INAPPROPRIATE_CONTENT, "Inappropriate content"),
     Choice(C.COLLEAGUE_CONCERN, "Concern about a colleague"),
     Choice(C.PUPIL_DISCLOSURE, "Pupil disclosure"),
+    Choice(C.CYBERBULLYING, "Cyberbullying"),
 )
 
 PUPIL = Choice(Subject.PUPIL, "A pupil")
@@ -39,13 +40,25 @@ SUBJECTS: dict[Category, tuple[str, tuple[Choice, ...]]] = {
     C.MISUSE: ("Whose social media misuse is it?", (PUPIL, PARENT, STAFF, SOMEONE_ELSE, UNKNOWN)),
     C.FRIEND_REQUEST: ("Who tried to friend, follow or contact you?", (PUPIL, PARENT)),
     C.INAPPROPRIATE_CONTENT: ("Who accessed it, if you know?", (PUPIL, STAFF, UNKNOWN)),
+    C.CYBERBULLYING: ("Who is doing the bullying?", (
+        Choice(Subject.PUPIL, "Pupils"), Choice(Subject.PARENT, "A parent or carer"), STAFF,
+        Choice(Subject.OTHER, "Someone outside the school"), UNKNOWN,
+    )),
 }
+
+# Cyberbullying is routed by who is bullied as well as by who is doing it (St Leonard's §10).
+TARGET_CHOICES = (
+    Choice(Target.PUPIL, "A pupil"),
+    Choice(Target.STAFF, "A member of staff"),
+    Choice(Target.SCHOOL, "The school"),
+)
 
 COLLEAGUE_WORDING = {
     C.MISUSE: "Which member of staff?",
     C.INAPPROPRIATE_CONTENT: "Which member of staff accessed it?",
     C.COLLEAGUE_CONCERN: "Which member of staff is the concern about?",
     C.PUPIL_DISCLOSURE: "Which adult at school is it about?",
+    C.CYBERBULLYING: "Which member of staff is doing it?",
 }
 
 PLATFORMS = (
@@ -107,12 +120,16 @@ def _names_staff(ctx: Context) -> bool:
         return True
     if ctx.category is C.PUPIL_DISCLOSURE:
         return ctx.value(StepId.ABOUT_STAFF) == "yes"
-    return ctx.category in (C.MISUSE, C.INAPPROPRIATE_CONTENT) and ctx.value(StepId.SUBJECT) == Subject.STAFF
+    named_by_subject = (C.MISUSE, C.INAPPROPRIATE_CONTENT, C.CYBERBULLYING)
+    return ctx.category in named_by_subject and ctx.value(StepId.SUBJECT) == Subject.STAFF
 
 
 def _about_an_adult_at_school(ctx: Context) -> bool:
     if ctx.category is C.COLLEAGUE_CONCERN:
         return True
+    if ctx.category is C.CYBERBULLYING:
+        # St Leonard's §10: bullying by a member of staff is handled as an allegation against staff.
+        return ctx.value(StepId.SUBJECT) == Subject.STAFF
     return ctx.category is C.PUPIL_DISCLOSURE and ctx.value(StepId.ABOUT_STAFF) == "yes"
 
 
@@ -121,6 +138,8 @@ def _pupil_involved(ctx: Context) -> bool:
     # can only arise where a pupil is in the picture.
     if ctx.category in (C.MISUSE, C.PUPIL_DISCLOSURE):
         return True
+    if ctx.category is C.CYBERBULLYING:
+        return ctx.value(StepId.TARGET) == Target.PUPIL or ctx.value(StepId.SUBJECT) == Subject.PUPIL
     return ctx.category is C.INAPPROPRIATE_CONTENT and ctx.value(StepId.SUBJECT) == Subject.PUPIL
 
 
@@ -137,6 +156,8 @@ disclosure = category_is(C.PUPIL_DISCLOSURE)
 
 QUESTIONS: tuple[Question, ...] = (
     ChoiceQuestion(StepId.CATEGORY, "What are you reporting?", _first, choices=CATEGORY_CHOICES),
+    ChoiceQuestion(StepId.TARGET, "Who is being bullied?", category_is(C.CYBERBULLYING),
+                   detail="Who is being bullied", after=advice.after_target, choices=TARGET_CHOICES),
     # Who it is about.
     ChoiceQuestion(StepId.SUBJECT, _subject_wording, category_is(*SUBJECTS), choices=_subject_choices),
     ChoiceQuestion(StepId.ABOUT_STAFF, "Is the child telling you about an adult who works at the school?",
@@ -158,13 +179,14 @@ QUESTIONS: tuple[Question, ...] = (
                    disclosure, detail="Disclosure", choices=DISCLOSURE_CHOICES),
     TextQuestion(StepId.CHILD_WORDS, "What did the child say? Use their own words.", disclosure,
                  detail="The child's words", before=lambda: [advice.disclosure_reminder()], max_length=1000),
-    # Friend requests and misuse: where it happened.
-    ChoiceQuestion(StepId.PLATFORM, "Which platform was it on?", category_is(C.FRIEND_REQUEST, C.MISUSE),
-                   detail="Platform", after=advice.after_platform, choices=PLATFORMS),
+    # Friend requests, misuse and cyberbullying: where it happened.
+    ChoiceQuestion(StepId.PLATFORM, "Which platform was it on?",
+                   category_is(C.FRIEND_REQUEST, C.MISUSE, C.CYBERBULLYING), detail="Platform",
+                   after=advice.after_platform, choices=PLATFORMS),
     TextQuestion(StepId.PLATFORM_OTHER, "Which platform was it? Type its name.", answered(StepId.PLATFORM, "other"),
                  detail="Platform", after=advice.after_platform_named, max_length=100),
     TextQuestion(StepId.WHAT_HAPPENED, "What happened? A few sentences is enough.",
-                 category_is(C.MISUSE, C.COLLEAGUE_CONCERN), detail="What happened", max_length=1000),
+                 category_is(C.MISUSE, C.COLLEAGUE_CONCERN, C.CYBERBULLYING), detail="What happened", max_length=1000),
     # KCSIE 2024 Part four: the harm threshold separates an allegation from a low-level concern,
     # whether the concern is a colleague's or comes from a child telling of an adult at school.
     ChoiceQuestion(StepId.HARM_THRESHOLD, HARM_THRESHOLD, _about_an_adult_at_school,

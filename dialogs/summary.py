@@ -7,7 +7,7 @@ from dialogs.questions import Context
 from dialogs.report import ReportDraft
 from dialogs.state import StepId
 from dialogs.steps import BY_ID, QUESTIONS
-from routing.vocabulary import CATEGORY_LABELS, FLAG_LABELS, FLAG_ORDER, Category, Flag, Subject
+from routing.vocabulary import CATEGORY_LABELS, FLAG_LABELS, FLAG_ORDER, Category, Flag, Subject, Target
 
 SEND = Choice("send", "Send")
 CHANGE = Choice(Command.BACK, "Change something")
@@ -25,7 +25,9 @@ FLAG_QUESTIONS = {
 ALLEGATION_ANSWERS = ("yes", "not_sure")
 HANDLED_AS = {"yes": "an allegation", "not_sure": "a possible allegation (the DSL or headteacher decides)"}
 NAME_KEY = "Name of individual accessing the content"
-WHO_LABEL = {Category.FRIEND_REQUEST: "From", Category.INAPPROPRIATE_CONTENT: "Accessed by"}
+WHO_LABEL = {
+    Category.FRIEND_REQUEST: "From", Category.INAPPROPRIATE_CONTENT: "Accessed by", Category.CYBERBULLYING: "By",
+}
 
 
 def build_report(ctx: Context) -> ReportDraft:
@@ -39,6 +41,7 @@ def build_report(ctx: Context) -> ReportDraft:
         flags=frozenset(flag for step, flag in FLAG_QUESTIONS.items() if ctx.value(step) == "yes"),
         allegation=ctx.value(StepId.HARM_THRESHOLD) in ALLEGATION_ANSWERS,
         details=details(ctx),
+        target=Target(target) if (target := ctx.value(StepId.TARGET)) in set(Target) else None,
     )
 
 

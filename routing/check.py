@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import combinations
+from itertools import combinations, product
 
 from routing.engine import Decision, RoutingError, decide, effective_subject
-from routing.policy import Policy
+from routing.policy import Policy, Rule
 from routing.report import Report
 from routing.school import School
-from routing.vocabulary import SENIOR_SUBJECTS, SUBJECT_ROLES, Category, Flag, Subject, subject_for_roles
+from routing.vocabulary import SENIOR_SUBJECTS, SUBJECT_ROLES, Category, Flag, Subject, Target, subject_for_roles
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class Combination:
     subject: Subject
     flags: frozenset[Flag] = frozenset()
     named: bool = False
+    target: Target | None = None  # who is being bullied, in a cyberbullying report
 
 
 FLAG_SETS: tuple[frozenset[Flag], ...] = tuple(
@@ -48,8 +49,23 @@ NAMED_SUBJECTS = (Subject.STAFF, Subject.HEADTEACHER, Subject.CHAIR_OF_GOVERNORS
 
 def every_combination() -> tuple[Combination, ...]:
     """Every category, subject and set of flags, whether or not a reporter can make it, and each naming someone."""
-    return (tuple(Combination(c, s, f) for c in Category for s in Subject for f in FLAG_SETS)
-            + tuple(Combination(c, Subject.STAFF, f, named=True) for c in Category for f in FLAG_SETS))
+    return tuple(
+        Combination(c, s, f, named, t)
+        for c in Category for t in _targets(c) for f in FLAG_SETS
+        for s, named in (*((s, False) for s in Subject), (Subject.STAFF, True))
+    )
+
+
+def _targets(category: Category) -> tuple[Target | None, ...]:
+    return (None, *Target) if category is Category.CYBERBULLYING else (None,)
+
+
+def rule_variants(rule: Rule) -> Iterator[tuple[str, Rule]]:
+    """A rule and each of its rules by who is being bullied, with where each is in the policy file."""
+    where = f"rules.{rule.category.value}"
+    yield where, rule
+    for target, variant in rule.targets.items():
+        yield f"{where}.targets.{target.value}", variant
 
 
 def check_policy(policy: Policy, combinations: Iterable[Combination] | None = None) -> list[Finding]:
@@ -60,15 +76,15 @@ def check_policy(policy: Policy, combinations: Iterable[Combination] | None = No
     """
     findings = list(_undefined_roles(policy))
     for category in Category:
-        rule = policy.rules.get(category)
-        if rule is None:
+        found = policy.rules.get(category)
+        if found is None:
             findings.append(Finding(f"rules.{category.value}", f"missing: {category.value} reports have no owner"))
             continue
-        for subject in Subject:
+        for (base, rule), subject in product(rule_variants(found), Subject):
             if effective_subject(policy, Report(category, subject), None) is not subject:
                 continue  # routed by the rule for a more senior role the same person holds
             plan = rule.for_subject(subject)
-            where = f"rules.{category.value}" + (f".subjects.{subject.value}" if subject in rule.subjects else "")
+            where = base + (f".subjects.{subject.value}" if subject in rule.subjects else "")
             if not plan.escalation:
                 findings.append(Finding(where, "the escalation ladder is empty"))
             conflict = policy.held_with(SUBJECT_ROLES.get(subject, frozenset()))
@@ -92,8 +108,8 @@ def check_policy(policy: Policy, combinations: Iterable[Combination] | None = No
     for combo in combinations or every_combination():
         subjects = NAMED_SUBJECTS if combo.named else (combo.subject,)
         for subject in subjects:
-            report = Report(combo.category, subject, combo.flags)
-            findings.extend(_routing_findings(policy, report, None, f"{combo.category.value} about {subject.value}"))
+            report = Report(combo.category, subject, combo.flags, target=combo.target)
+            findings.extend(_routing_findings(policy, report, None, f"{_kind(combo)} about {subject.value}"))
     return _unique(findings)
 
 
@@ -113,13 +129,18 @@ def check_school(school: School, combinations: Iterable[Combination] | None = No
     for combo in combos:
         if not combo.named:
             findings.extend(_routing_findings(
-                policy, Report(combo.category, combo.subject, combo.flags), school,
-                f"{combo.category.value} about {combo.subject.value}"))
+                policy, Report(combo.category, combo.subject, combo.flags, target=combo.target), school,
+                f"{_kind(combo)} about {combo.subject.value}"))
             continue
         for person in school.people:
-            report = Report(combo.category, subject_for_roles(person.roles), combo.flags, person.id)
-            findings.extend(_routing_findings(policy, report, school, f"{combo.category.value} about {person.id}"))
+            report = Report(combo.category, subject_for_roles(person.roles), combo.flags, person.id, combo.target)
+            findings.extend(_routing_findings(policy, report, school, f"{_kind(combo)} about {person.id}"))
     return _unique(findings)
+
+
+def _kind(combo: Combination) -> str:
+    """The report's kind as findings name it: its category, and who is bullied where that is said."""
+    return combo.category.value + (f" of {combo.target.value}" if combo.target is not None else "")
 
 
 def _assumptions(school: School) -> Iterator[Finding]:
@@ -171,12 +192,12 @@ def _undefined_roles(policy: Policy) -> Iterator[Finding]:
             if role not in policy.roles:
                 yield Finding(where, f"role {role!r} is not defined under roles")
 
-    for category, rule in policy.rules.items():
+    for where, rule in (v for found in policy.rules.values() for v in rule_variants(found)):
         plan = rule.plan
-        yield from named(f"rules.{category.value}", [plan.owner, *plan.informed, *plan.escalation])
+        yield from named(where, [plan.owner, *plan.informed, *plan.escalation])
         for subject, o in rule.subjects.items():
             roles = [r for r in (o.owner,) if r] + list(o.informed or ()) + list(o.escalation or ())
-            yield from named(f"rules.{category.value}.subjects.{subject.value}", roles)
+            yield from named(f"{where}.subjects.{subject.value}", roles)
     for flag, f in policy.flags.items():
         yield from named(f"flags.{flag.value}", [r for r in (f.owner,) if r] + list(f.inform) + list(f.escalation or ()))
     for index, group in enumerate(policy.combined_roles):

@@ -85,6 +85,7 @@ def decide(policy: Policy, report: Report, school: School | None = None, at: dat
     rule = policy.rules.get(report.category)
     if rule is None:
         raise RoutingError(f"policy {policy.id} has no rule for {report.category.value} reports")
+    rule = rule.for_target(report.target)
     subject = effective_subject(policy, report, school)
     plan = _with_flags(policy, rule.for_subject(subject), report.flags)
     cover_set_deadline = False

@@ -9,7 +9,7 @@ from routing.engine import DEADLINE_CHOICE, IMMEDIATE_RISK_MINUTES, Decision, Ro
 from routing.policy import Policy
 from routing.report import Report
 from routing.school import School
-from routing.vocabulary import CATEGORY_LABELS, FLAG_LABELS, FLAG_ORDER, Category, Flag, Subject
+from routing.vocabulary import CATEGORY_LABELS, FLAG_LABELS, FLAG_ORDER, TARGET_LABELS, Category, Flag, Subject, Target
 
 # How the table names who a report is about; role subjects take the policy's own names.
 SUBJECT_WORDS = {
@@ -36,8 +36,14 @@ def explain(policy: Policy, school: School | None = None, combinations: Iterable
     lines.append("")
     for category in Category:
         lines.append(f"{CATEGORY_LABELS[category]} [{category.value}]")
-        for subjects, decision in _grouped(policy, category, school, shown.get(category, tuple(Subject))):
-            lines.extend(_block(policy, school, subjects, decision))
+        # Cyberbullying is routed by who is bullied as well as by who is doing it: a block each.
+        targets: tuple[Target | None, ...] = tuple(Target) if category is Category.CYBERBULLYING else (None,)
+        for target in targets:
+            indent = "" if target is None else "  "
+            if target is not None:
+                lines.append(f"  When {TARGET_LABELS[target]} is bullied [target: {target.value}]:")
+            for subjects, decision in _grouped(policy, category, school, shown.get(category, tuple(Subject)), target):
+                lines.extend(indent + line for line in _block(policy, school, subjects, decision))
         lines.append("")
     lines.append("When the reporter says... (applies on top of the table above)")
     lines.extend(_flag_lines(policy))
@@ -56,14 +62,14 @@ def _subjects(combinations: Iterable[Combination] | None) -> dict[Category, tupl
     return {c: tuple(s for s in Subject if s in found[c]) for c in found}
 
 
-def _grouped(policy: Policy, category: Category, school: School | None,
-             subjects: Iterable[Subject]) -> list[tuple[list[Subject], Decision | str]]:
+def _grouped(policy: Policy, category: Category, school: School | None, subjects: Iterable[Subject],
+             target: Target | None = None) -> list[tuple[list[Subject], Decision | str]]:
     groups: list[tuple[list[Subject], Decision | str]] = []
     for subject in subjects:
         decision: Decision | str
         try:
             # Grouped by where the report goes, not by which subject the engine read it as.
-            decision = decide(policy, Report(category, subject), school)
+            decision = decide(policy, Report(category, subject, target=target), school)
             decision = Decision(decision.owner, decision.informed, decision.escalation, decision.ack_within_minutes,
                                 decision.citations, decision.people, decision.clock)
         except RoutingError as exc:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from routing.policy import Citation, FlagRule, Override, Plan, Policy, RoleDef, Rule, Section
-from routing.vocabulary import OVERSIGHT_ROLES, Category, Flag, Subject, allowed
+from routing.vocabulary import OVERSIGHT_ROLES, Category, Flag, Subject, Target, allowed
 from routing.yamlfields import IDENTIFIER, Fields, InputError, load_yaml
 
 PRESET_DIR = Path(__file__).parent / "presets"
@@ -108,8 +108,9 @@ def _sections(top: Fields) -> dict[str, Section]:
     return sections
 
 
-def _rule(category: Category, fields: Fields, cite: _CitationReader) -> Rule:
-    fields.only((*_PLAN_KEYS, "subjects"))
+def _rule(category: Category, fields: Fields, cite: _CitationReader, *, nested: bool = False) -> Rule:
+    # Only a category's own rule may split by who is being bullied; a target's rule may not split again.
+    fields.only((*_PLAN_KEYS, "subjects") if nested else (*_PLAN_KEYS, "subjects", "targets"))
     plan = Plan(
         owner=fields.string("owner"),
         informed=fields.identifiers("informed", []),
@@ -131,7 +132,15 @@ def _rule(category: Category, fields: Fields, cite: _CitationReader) -> Rule:
                 ack_within_minutes=sub.integer("ack_within_minutes"),
                 citations=cite.read(sub, required=True),
             )
-    return Rule(category=category, plan=plan, subjects=subjects)
+    targets: dict[Target, Rule] = {}
+    if fields.data.get("targets") is not None:
+        if category is not Category.CYBERBULLYING:
+            raise fields.error("only the cyberbullying rule can route by who is being bullied", "targets")
+        targets_fields = fields.child("targets")
+        for key, value in targets_fields.data.items():
+            target = _member(Target, key, targets_fields)
+            targets[target] = _rule(category, targets_fields.nested(value, str(key)), cite, nested=True)
+    return Rule(category=category, plan=plan, subjects=subjects, targets=targets)
 
 
 def _flag_rule(fields: Fields, cite: _CitationReader) -> FlagRule:
@@ -189,7 +198,7 @@ class _CitationReader:
         return Citation(text=f'{self.source}, {label}: "{quote}"', section=section_id, quote=quote)
 
 
-_E = TypeVar("_E", Category, Subject, Flag)
+_E = TypeVar("_E", Category, Subject, Flag, Target)
 
 
 def _member(enum: type[_E], key: object, fields: Fields) -> _E:

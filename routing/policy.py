@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from routing.vocabulary import OVERSIGHT_ROLES, Category, Flag, Subject
+from routing.vocabulary import OVERSIGHT_ROLES, Category, Flag, Subject, Target
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,13 @@ class Rule:
     category: Category
     plan: Plan
     subjects: dict[Subject, Override] = field(default_factory=dict)
+    # Cyberbullying: the rule for a member of staff or the school being bullied; the rule's own
+    # plan is for a pupil (and for a report that does not say, so a child's case is never missed).
+    targets: dict[Target, Rule] = field(default_factory=dict)
+
+    def for_target(self, target: Target | None) -> Rule:
+        """The rule for a report about bullying of `target` (this rule where it has none of its own)."""
+        return self.targets.get(target, self) if target is not None else self
 
     def for_subject(self, subject: Subject) -> Plan:
         """The plan for a report about `subject`.

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from routing.school import School
-from routing.vocabulary import SUBJECT_ROLES, Category, Flag, Subject, allowed, subject_for_roles
+from routing.vocabulary import SUBJECT_ROLES, Category, Flag, Subject, Target, allowed, subject_for_roles
 from routing.yamlfields import InputError
 
-REPORT_KEYS = ("category", "subject", "subject_person", "flags")
+REPORT_KEYS = ("category", "subject", "subject_person", "flags", "target")
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class Report:
     subject: Subject
     flags: frozenset[Flag] = frozenset()
     subject_person: str | None = None
+    target: Target | None = None  # who is being bullied (cyberbullying only); None reads as a pupil
 
 
 def parse_report(data: object, school: School | None = None) -> Report:
@@ -32,11 +33,12 @@ def parse_report(data: object, school: School | None = None) -> Report:
             raise InputError(f"report: unknown field {key!r}; allowed: {', '.join(REPORT_KEYS)}")
     category = _enum(Category, data.get("category"), "category")
     flags = _flags(data.get("flags", []))
+    target = _target(category, data.get("target"))
     person_id = data.get("subject_person")
     if person_id is None:
         if data.get("subject") is None:
             raise InputError(f"report: subject: missing; allowed: {allowed(Subject)}")
-        return Report(category, _enum(Subject, data["subject"], "subject"), flags)
+        return Report(category, _enum(Subject, data["subject"], "subject"), flags, target=target)
     if school is None:
         raise InputError("report: subject_person: a person can only be named with --config SCHOOL.yaml")
     if not isinstance(person_id, str) or school.person(person_id) is None:
@@ -60,7 +62,15 @@ def parse_report(data: object, school: School | None = None) -> Report:
                 f"report: subject is {subject.value} but {person_id!r} is a member of staff "
                 f"(holds: {', '.join(person.roles) or 'no roles'})"
             )
-    return Report(category, subject, flags, person_id)
+    return Report(category, subject, flags, person_id, target)
+
+
+def _target(category: Category, value: object) -> Target | None:
+    if value is None:
+        return None
+    if category is not Category.CYBERBULLYING:
+        raise InputError(f"report: target: only a cyberbullying report says who is being bullied, not {category.value}")
+    return _enum(Target, value, "target")
 
 
 def _fits(subject: Subject, named: Subject, roles: tuple[str, ...]) -> bool:
@@ -75,7 +85,7 @@ def _fits(subject: Subject, named: Subject, roles: tuple[str, ...]) -> bool:
     return bool(needed and needed & set(roles))
 
 
-_E = TypeVar("_E", Category, Subject)
+_E = TypeVar("_E", Category, Subject, Target)
 
 
 def _enum(enum: type[_E], value: object, field: str) -> _E:

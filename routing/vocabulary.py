@@ -14,6 +14,7 @@ class Category(StrEnum):
     INAPPROPRIATE_CONTENT = "inappropriate_content"
     COLLEAGUE_CONCERN = "colleague_concern"
     PUPIL_DISCLOSURE = "pupil_disclosure"
+    CYBERBULLYING = "cyberbullying"
 
 
 class Subject(StrEnum):
@@ -29,6 +30,14 @@ class Subject(StrEnum):
     CHAIR_OF_GOVERNORS = "chair_of_governors"
     OTHER = "other"
     UNKNOWN = "unknown"
+
+
+class Target(StrEnum):
+    """Who is being bullied, in a cyberbullying report; routing differs for each."""
+
+    PUPIL = "pupil"
+    STAFF = "staff"
+    SCHOOL = "school"
 
 
 class Flag(StrEnum):
@@ -92,6 +101,13 @@ CATEGORY_LABELS: dict[Category, str] = {
     Category.INAPPROPRIATE_CONTENT: "Inappropriate content accessed online",
     Category.COLLEAGUE_CONCERN: "A concern about a member of staff's online behaviour",
     Category.PUPIL_DISCLOSURE: "A pupil disclosed online abuse, harassment or exploitation",
+    Category.CYBERBULLYING: "Cyberbullying of a pupil, a member of staff or the school",
+}
+
+TARGET_LABELS: dict[Target, str] = {
+    Target.PUPIL: "a pupil",
+    Target.STAFF: "a member of staff",
+    Target.SCHOOL: "the school",
 }
 
 FLAG_LABELS: dict[Flag, str] = {

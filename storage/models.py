@@ -161,6 +161,8 @@ class Report(Base):
     category: Mapped[str] = mapped_column(String(40))
     subject: Mapped[str] = mapped_column(String(40))
     subject_person: Mapped[str | None] = mapped_column(String(100))
+    # Who is being bullied (routing.vocabulary.Target), in a cyberbullying report; routing reads it.
+    target: Mapped[str | None] = mapped_column(String(20))
     flags: Mapped[list[Any]]
     allegation: Mapped[bool] = mapped_column(Boolean)
     details: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)

@@ -11,7 +11,7 @@ from sqlalchemy import case, or_, select, update
 from sqlalchemy.sql.dml import ReturningUpdate
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from routing.vocabulary import FLAG_ORDER, Category, Flag, Subject
+from routing.vocabulary import FLAG_ORDER, Category, Flag, Subject, Target
 from storage.db import conflict_insert
 from storage.digests import text_digest
 from storage.log import SYSTEM, EventKind, append_event, as_json_value, report_digest, timestamp, utc
@@ -79,6 +79,7 @@ async def create_report(
     subject_person: str | None = None,
     allegation: bool = False,
     channel: str | None = None,
+    target: Target | None = None,
 ) -> Report:
     """Store a report and its `created` event in the caller's transaction: both or neither."""
     created_at = utc(now)
@@ -89,6 +90,7 @@ async def create_report(
         category=category.value,
         subject=subject.value,
         subject_person=subject_person,
+        target=None if target is None else target.value,
         flags=[flag.value for flag in FLAG_ORDER if flag in given],
         allegation=allegation,
         details=as_json_value(details),
@@ -107,6 +109,7 @@ async def create_report(
             "subject": report.subject,
             "flags": report.flags,
             "allegation": allegation,
+            **({} if target is None else {"target": target.value}),
         },
     )
     return report

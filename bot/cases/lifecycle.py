@@ -24,7 +24,7 @@ from dialogs.summary import SUMMARY_CHOICES
 from dialogs.validation import Invalid, clean_text, normalise
 from routing.engine import Decision, RoutingError, decide, due_at
 from routing.report import Report as RoutingReport
-from routing.vocabulary import Category, Flag, Subject
+from routing.vocabulary import Category, Flag, Subject, Target
 from storage import escalations
 from storage import reports as store
 from storage.alerts import queue_alert
@@ -89,6 +89,7 @@ async def submit(app: App, *, reporter_id: str, channel: str, report: ReportDraf
                 session, now=app.now(), school=app.school.name, category=report.category, subject=subject,
                 reporter=reporter_id, details=report.details, flags=report.flags,
                 subject_person=report.subject_person, allegation=report.allegation, channel=channel,
+                target=report.target,
             )
             await delete_draft(session, channel=channel, user_id=reporter_id)
             reference = stored.reference
@@ -349,6 +350,7 @@ def as_routed(report: Report) -> RoutingReport:
     return RoutingReport(
         Category(report.category), Subject(report.subject),
         frozenset(Flag(flag) for flag in report.flags), report.subject_person,
+        None if report.target is None else Target(report.target),
     )
 
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from bot.cases import access, preview
 from bot.app import App
 from dialogs import Choice, Reply, Tone
-from routing.vocabulary import CATEGORY_LABELS, FLAG_LABELS, FLAG_ORDER, Category, Flag, Role
+from routing.vocabulary import CATEGORY_LABELS, FLAG_LABELS, FLAG_ORDER, TARGET_LABELS, Category, Flag, Role, Target
 from storage.models import Recipient, RecipientKind, Report, ReportNote
 from storage.log import Entry
 
@@ -74,6 +74,13 @@ def about(report: Report, app: App) -> str:
     return SUBJECT_WORDS.get(report.subject, report.subject).capitalize()
 
 
+def who(report: Report, app: App) -> list[str]:
+    """Who the report is about; for cyberbullying, who is being bullied and who is doing it."""
+    if report.target is None:
+        return [f"About: {about(report, app)}"]
+    return [f"Who is being bullied: {TARGET_LABELS[Target(report.target)].capitalize()}", f"By: {about(report, app)}"]
+
+
 def flagged(report: Report) -> list[str]:
     """The report's flags in their usual order, in words."""
     return [FLAG_LABELS[flag] for flag in FLAG_ORDER if flag.value in report.flags]
@@ -109,7 +116,7 @@ def alert(app: App, report: Report, recipient: Recipient | None, recipients: Seq
         # Who failed to respond is not said: the ladder's rung is told it has waited, not why.
         lines.append(f"Not acknowledged {waited} after it was reported, so it has come to you "
                      f"as {app.role_name(recipient.role)}.")
-    lines += [CATEGORY_LABELS[Category(report.category)], f"About: {about(report, app)}"]
+    lines += [CATEGORY_LABELS[Category(report.category)], *who(report, app)]
     if report.allegation:
         lines.append("Handled as: a possible allegation (KCSIE Part four)")
     marks = flagged(report)

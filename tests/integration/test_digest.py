@@ -373,3 +373,18 @@ async def test_an_old_allegation_never_consulted_is_overdue_in_every_later_diges
     figures = await weekly_figures(app, W47)
     assert (figures.lado_allegations, figures.lado_overdue, figures.totals) == (0, 1, [0, 0, 0, 0, 0])
     assert (figures.open_total, figures.overdue_total, figures.open_references) == (1, 0, [reference])
+
+
+async def test_cyberbullying_is_counted_under_its_own_category(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock
+) -> None:
+    app = console_app(sessions, clock)
+    teacher = console.Terminal(app, "cfinch")
+    await teacher.open()
+    for line in ["Cyberbullying", "A member of staff", "A parent or carer", "Facebook",
+                 "A parent posted abuse about a teacher (made-up)", "No", "No"]:
+        await teacher.type(line)
+    assert (await teacher.type("Send"))[0].startswith("Thank you. Your report")
+    figures = await weekly_figures(app, W47)
+    assert figures.by_category == {"cyberbullying": [0, 0, 0, 0, 1]}
+    assert "- Cyberbullying of a pupil, a member of staff or the school: 1 (0, 0, 0, 0)" in render(app, figures)

@@ -29,7 +29,7 @@ def differences(connection: Connection) -> list[object]:
 async def test_a_new_database_has_no_revision_then_head(database_url: str) -> None:
     assert await current(database_url) is None
     await upgrade(database_url)
-    assert await current(database_url) == head() == "0005"
+    assert await current(database_url) == head() == "0006"
 
 
 async def test_upgrade_is_idempotent(database_url: str) -> None:
@@ -135,5 +135,37 @@ async def test_upgrading_from_0003_keeps_alerts_and_sets_the_next_escalation_of_
             due = (await connection.exec_driver_sql(
                 "SELECT reference, next_escalation_at IS NOT NULL, escalation_step FROM reports ORDER BY id")).all()
             assert [tuple(row) for row in due] == [("SG-2026-0001", True, 0), ("SG-2026-0002", False, 0)]
+    finally:
+        await engine.dispose()
+
+
+async def test_upgrading_from_0005_keeps_every_report_s_category_and_gives_none_a_target(database_url: str) -> None:
+    engine = create_engine(database_url, keys=None)
+    categories = ("misuse", "friend_request", "inappropriate_content", "colleague_concern", "pupil_disclosure")
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(lambda sync: command.upgrade(config(sync), "0005"))
+            for ident, category in enumerate(categories, start=1):
+                await connection.exec_driver_sql(
+                    "INSERT INTO reports (id, reference, school, category, subject, flags, allegation, details, reporter, "
+                    f"status, created_at) VALUES ({ident}, 'SG-2026-000{ident}', 'Test School', '{category}', 'pupil', "
+                    "'[]', false, '{}', 'staff1', 'open', '2026-11-20 09:00:00+00:00')"
+                )
+            await connection.commit()
+        await upgrade(database_url)
+        async with engine.connect() as connection:
+            rows = (await connection.exec_driver_sql("SELECT category, target FROM reports ORDER BY id")).all()
+            assert [tuple(row) for row in rows] == [(category, None) for category in categories]
+            # A cyberbullying report says who was bullied; going back to 0005 drops only that.
+            await connection.exec_driver_sql(
+                "INSERT INTO reports (id, reference, school, category, subject, target, flags, allegation, details, "
+                "reporter, status, created_at) VALUES (9, 'SG-2026-0009', 'Test School', 'cyberbullying', 'parent', "
+                "'staff', '[]', false, '{}', 'staff1', 'open', '2026-11-20 09:00:00+00:00')"
+            )
+            await connection.commit()
+            await connection.run_sync(lambda sync: command.downgrade(config(sync), "0005"))
+            await connection.commit()
+            kept = (await connection.exec_driver_sql("SELECT category FROM reports ORDER BY id")).scalars().all()
+            assert kept == [*categories, "cyberbullying"]
     finally:
         await engine.dispose()

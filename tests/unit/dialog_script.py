@@ -10,7 +10,7 @@ from dialogs.flow import Turn, handle, start
 from dialogs.prompts import Reply, Tone
 from dialogs.report import Colleague, ReportDraft
 from dialogs.state import Draft
-from routing.vocabulary import Category, Flag, Subject
+from routing.vocabulary import Category, Flag, Subject, Target
 from tests.builders import staff_directory
 
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
@@ -67,6 +67,8 @@ MISUSE_WORDS = "A Year 5 pupil posted a video mocking a classmate."
 CONCERN_WORDS = "A teacher has been messaging a Year 6 pupil on a personal account late at night."
 CHILD_WORDS = "He said if I don't send another picture he'll show everyone the first one."
 NATURE = "Violent video clip shown in a search result."
+BULLYING_WORDS = "Three pupils in a class group chat keep posting edited photos of a Year 4 girl."
+PARENT_WORDS = "A parent posted on a community Facebook page calling a named teacher a liar and worse."
 
 # Every category walked to Send: the messages, then the report it must produce.
 WALKS: dict[str, tuple[tuple[str, ...], ReportDraft]] = {
@@ -133,5 +135,26 @@ WALKS: dict[str, tuple[tuple[str, ...], ReportDraft]] = {
         ReportDraft(Category.PUPIL_DISCLOSURE, Subject.STAFF, "u-birch", frozenset(), True,
                     {"Member of staff": "Sam Birch", "Disclosure": "About another child",
                      "The child's words": CHILD_WORDS, "Might meet the harm threshold": "Not sure"}),
+    ),
+    "cyberbullying of a pupil by pupils": (
+        ("cyberbullying", "pupil", "pupil", "whatsapp", BULLYING_WORDS, "no", "no", "no", "send"),
+        ReportDraft(Category.CYBERBULLYING, Subject.PUPIL, None, frozenset(), False,
+                    {"Who is being bullied": "A pupil", "Platform": "WhatsApp", "What happened": BULLYING_WORDS},
+                    target=Target.PUPIL),
+    ),
+    "cyberbullying of a teacher by a parent": (
+        ("cyberbullying", "staff", "parent", "facebook", PARENT_WORDS, "no", "no", "send"),
+        ReportDraft(Category.CYBERBULLYING, Subject.PARENT, None, frozenset(), False,
+                    {"Who is being bullied": "A member of staff", "Platform": "Facebook",
+                     "What happened": PARENT_WORDS},
+                    target=Target.STAFF),
+    ),
+    "cyberbullying of a pupil by a member of staff": (
+        ("cyberbullying", "pupil", "staff", "u-rowan", "instagram", BULLYING_WORDS, "not_sure", "no", "no", "no",
+         "send"),
+        ReportDraft(Category.CYBERBULLYING, Subject.STAFF, "u-rowan", frozenset(), True,
+                    {"Who is being bullied": "A pupil", "Member of staff": "Alex Rowan", "Platform": "Instagram",
+                     "What happened": BULLYING_WORDS, "Might meet the harm threshold": "Not sure"},
+                    target=Target.PUPIL),
     ),
 }

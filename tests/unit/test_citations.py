@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from routing.check import rule_variants
 from routing.loader import PRESETS, resolve_policy
 from routing.policy import Citation, Policy
 
@@ -30,8 +31,9 @@ def normalise(text: str) -> str:
 
 
 def all_citations(policy: Policy) -> list[Citation]:
-    found = [c for rule in policy.rules.values() for c in rule.plan.citations]
-    found += [c for rule in policy.rules.values() for o in rule.subjects.values() for c in o.citations]
+    rules = [variant for rule in policy.rules.values() for _, variant in rule_variants(rule)]
+    found = [c for rule in rules for c in rule.plan.citations]
+    found += [c for rule in rules for o in rule.subjects.values() for c in o.citations]
     found += [c for flag in policy.flags.values() for c in flag.citations]
     return [c for c in found if c.quote is not None]
 
