@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import combinations, product
 
-from routing.engine import Decision, RoutingError, decide, effective_subject
+from routing.engine import FALLBACKS, Decision, RoutingError, decide, effective_subject
 from routing.policy import Policy, Rule
 from routing.report import Report
 from routing.school import School
@@ -78,7 +78,10 @@ def check_policy(policy: Policy, combinations: Iterable[Combination] | None = No
     for category in Category:
         found = policy.rules.get(category)
         if found is None:
-            findings.append(Finding(f"rules.{category.value}", f"missing: {category.value} reports have no owner"))
+            fallback = FALLBACKS.get(category)
+            meanwhile = (f"are routed as {fallback.value} reports until the policy has a rule for them"
+                         if fallback is not None and fallback in policy.rules else "have no owner")
+            findings.append(Finding(f"rules.{category.value}", f"missing: {category.value} reports {meanwhile}"))
             continue
         for (base, rule), subject in product(rule_variants(found), Subject):
             if effective_subject(policy, Report(category, subject), None) is not subject:

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from routing.policy import Citation, Plan, Policy
+from routing.policy import Citation, Plan, Policy, Rule
 from routing.report import Report
 from routing.school import Person, School
-from routing.vocabulary import FLAG_ORDER, SENIOR_SUBJECTS, SUBJECT_ROLES, Flag, Subject, subject_for_roles
+from routing.vocabulary import FLAG_ORDER, SENIOR_SUBJECTS, SUBJECT_ROLES, Category, Flag, Subject, subject_for_roles
 
 # For every preset: a child who may be at immediate risk is acknowledged within 15 minutes
 # or escalated, day or night.
@@ -82,12 +82,12 @@ def decide(policy: Policy, report: Report, school: School | None = None, at: dat
 
     `at` is when the report was made: the school's out-of-hours cover depends on it.
     """
-    rule = policy.rules.get(report.category)
-    if rule is None:
-        raise RoutingError(f"policy {policy.id} has no rule for {report.category.value} reports")
+    rule, fallback = _rule_for(policy, report.category)
     rule = rule.for_target(report.target)
     subject = effective_subject(policy, report, school)
     plan = _with_flags(policy, rule.for_subject(subject), report.flags)
+    if fallback is not None:
+        plan = replace(plan, citations=plan.citations + (fallback,))
     cover_set_deadline = False
     if school is not None:
         # A subject rule that hands the report to someone else (a concern about the headteacher
@@ -104,6 +104,26 @@ def decide(policy: Policy, report: Report, school: School | None = None, at: dat
     routed = replace(report, subject=subject)
     decision = _Resolver(policy, routed, school, original=report.subject).resolve(plan)
     return replace(decision, clock=clock, subject=subject if subject is not report.subject else None)
+
+
+# Cyberbullying became a category of its own after schools had written policy files. Such a
+# file's bullying reports go where they went before, as social media misuse, rather than to
+# nobody; `policy check` still asks for a rule of their own.
+FALLBACKS = {Category.CYBERBULLYING: Category.MISUSE}
+FALLBACK_WORDS = ("This policy has no rule for {category} reports, so they are routed as {fallback} reports are, "
+                  "as they were before the category existed; give it a rule of its own")
+
+
+def _rule_for(policy: Policy, category: Category) -> tuple[Rule, Citation | None]:
+    """The policy's rule for `category`, or the one it falls back to, with a citation that says so."""
+    rule = policy.rules.get(category)
+    if rule is not None:
+        return rule, None
+    fallback = FALLBACKS.get(category)
+    if fallback is None or fallback not in policy.rules:
+        raise RoutingError(f"policy {policy.id} has no rule for {category.value} reports")
+    words = FALLBACK_WORDS.format(category=category.value, fallback=fallback.value)
+    return policy.rules[fallback], Citation(text=words, kind="choice")
 
 
 def effective_subject(policy: Policy, report: Report, school: School | None) -> Subject:

@@ -9,8 +9,11 @@ import pytest
 
 from dialogs.reachable import reachable
 from routing.check import check_policy, check_school
+from routing.engine import decide
 from routing.loader import PRESETS, load_policy, resolve_policy
+from routing.report import Report
 from routing.school import School
+from routing.vocabulary import Category, Subject, Target
 from tests.builders import minimal_policy, person, school, write_yaml
 
 
@@ -74,3 +77,17 @@ def test_a_person_who_holds_every_role_leaves_nobody_to_own_a_report_about_them(
     everything = school("mersham", person("solo", *policy.roles), person("other"))
     found = [str(f) for f in check_school(everything, reachable())]
     assert any(f.startswith("misuse about solo: nobody is left to own") for f in found)
+
+
+def test_a_policy_file_from_before_cyberbullying_routes_it_as_misuse_and_says_so(tmp_path: Path) -> None:
+    """A school's own policy file written before the category existed: its bullying reports reach someone."""
+    data = minimal_policy()
+    del data["rules"]["cyberbullying"]
+    policy = load_policy(write_yaml(tmp_path / "policy.yaml", data))
+    assert [str(f) for f in check_policy(policy)] == [
+        "rules.cyberbullying: missing: cyberbullying reports are routed as misuse reports until the policy has "
+        "a rule for them"]
+    bullying = decide(policy, Report(Category.CYBERBULLYING, Subject.PUPIL, target=Target.PUPIL))
+    misuse = decide(policy, Report(Category.MISUSE, Subject.PUPIL))
+    assert (bullying.owner, bullying.informed, bullying.escalation) == (misuse.owner, misuse.informed, misuse.escalation)
+    assert any("no rule for cyberbullying reports" in citation for citation in bullying.citations)
