@@ -252,6 +252,24 @@ def sent(app: App, reference: str, owner_role: str, deadline: datetime | None, u
     return replies
 
 
+def stranger(account: str) -> Reply:
+    """Told to someone whose `account` (Slack, Teams) is not in the school config: no report is taken from them there."""
+    return Reply(
+        f"Safeguard doesn't know your {account} account yet, so it can't take a report from you here. Please ask "
+        f"your school's Safeguard administrator to add you to the staff list. {EMERGENCY} "
+        "Meanwhile, tell your Designated Safeguarding Lead in person.",
+        tone=Tone.ERROR,
+    )
+
+
+# Said to anyone who sends a file: images of children are never copied or passed on, even to report them.
+NO_FILES = Reply(
+    "Safeguard can't take files or pictures, and please don't send any: never copy, save or forward images "
+    "of children, even to report them. Describe what you saw in words instead.",
+    tone=Tone.WARNING,
+)
+
+
 def not_saved(app: App, reporter_id: str, retry: Sequence[Choice] = ()) -> Reply:
     """Told when the report could not be stored: it was not sent, and who to go to instead."""
     contacts = _dsl_contacts(app, reporter_id)

@@ -37,17 +37,8 @@ Listener = Callable[[AsyncAck, Body], Awaitable[None]]
 # A lifecycle action a button on an alert takes: (app, person id, reference) -> Result.
 ReportChange = Callable[[App, str, str], Awaitable[lifecycle.Result]]
 
-STRANGER = Reply(
-    "Safeguard doesn't know your Slack account yet, so it can't take a report from you here. Please ask your "
-    f"school's Safeguard administrator to add you to the staff list. {messages.EMERGENCY} "
-    "Meanwhile, tell your Designated Safeguarding Lead in person.",
-    tone=Tone.ERROR,
-)
-NO_FILES = Reply(
-    "Safeguard can't take files or pictures, and please don't send any: never copy, save or forward images "
-    "of children, even to report them. Describe what you saw in words instead.",
-    tone=Tone.WARNING,
-)
+STRANGER = messages.stranger("Slack")
+NO_FILES = messages.NO_FILES
 STALE = Reply("That button belongs to an earlier question.", tone=Tone.ERROR)
 FINISHED = Reply("That report is finished. To report something else, send me any message or type /report.",
                  tone=Tone.DONE)

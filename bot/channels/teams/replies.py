@@ -7,17 +7,8 @@ from typing import Any
 from bot.cases import messages
 from dialogs import Reply, Tone
 
-STRANGER = Reply(
-    "Safeguard doesn't know your Teams account yet, so it can't take a report from you here. Please ask your "
-    f"school's Safeguard administrator to add you to the staff list. {messages.EMERGENCY} "
-    "Meanwhile, tell your Designated Safeguarding Lead in person.",
-    tone=Tone.ERROR,
-)
-NO_FILES = Reply(
-    "Safeguard can't take files or pictures, and please don't send any: never copy, save or forward images "
-    "of children, even to report them. Describe what you saw in words instead.",
-    tone=Tone.WARNING,
-)
+STRANGER = messages.stranger("Teams")
+NO_FILES = messages.NO_FILES
 NOT_HERE = Reply("Safeguard takes reports in a one-to-one chat only, so nobody else sees them. "
                  "Open a chat with Safeguard and send it a message there.", tone=Tone.ERROR)
 STALE = Reply("That button belongs to an earlier question.", tone=Tone.ERROR)
