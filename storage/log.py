@@ -52,11 +52,13 @@ class EventKind(StrEnum):
     DELIVERY_FAILED = "delivery_failed"  # a message given up on: the platform said it never can be delivered
     KEYS_ROTATED = "keys_rotated"  # not about one report: stored text re-encrypted under a new key (its fingerprint)
     PLAINTEXT_ENCRYPTED = "plaintext_encrypted"  # text stored before encryption at rest, encrypted at a start
+    REASSIGNED = "reassigned"  # a new owner, with the reason's digest: their deadline and the ladder start again
+    REOPENED = "reopened"  # a closed report open again, with the reason's digest
 
 
 # Events whose effect also shows in a row, which verify cross-checks (storage/consistency.py).
 FACT_KINDS = {EventKind.ACKNOWLEDGED, EventKind.CLOSED, EventKind.NOTE_ADDED, EventKind.ACTION_RECORDED,
-              EventKind.LADO_CONSULTED}
+              EventKind.LADO_CONSULTED, EventKind.REASSIGNED, EventKind.REOPENED}
 
 
 class LogError(RuntimeError):

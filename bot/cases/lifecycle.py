@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cases import messages
+from bot.cases import handover_words, messages
 from bot.cases.access import Action, may
 from bot.app import STORE_ERRORS, App
 from dialogs import Reply, ReportDraft, Tone
@@ -49,6 +49,8 @@ VERBS = {
     Action.CLOSE: "close",
     Action.LADO: "record the LADO consultation for",
     Action.EXPORT: "export",
+    Action.REASSIGN: "reassign",
+    Action.REOPEN: "reopen",
 }
 
 
@@ -276,7 +278,8 @@ async def view(app: App, person_id: str, reference_text: str) -> Result:
             return Result(messages.progress_for_reporter(app, report, recipients), changed=True)
         notes = await store.notes_for(session, report)
         history = await events_for(session, report.reference)
-        return Result(messages.report_view(app, report, recipients, notes, history), changed=True)
+        labels = handover_words.note_labels(app, history)  # reasons for reassigning and reopening
+        return Result(messages.report_view(app, report, recipients, notes, history, labels), changed=True)
 
     # Everyone who may view a report may follow its progress, so the weaker right opens the door.
     return await _on_report(app, person_id, reference_text, Action.PROGRESS, act, refused_as=Action.VIEW)
@@ -309,6 +312,10 @@ async def _on_report(
         return Result(error("Safeguard cannot reach its database just now, so nothing was changed. "
                             "Please try again in a minute."))
     return await refuse(app, person_id, refused_as or action, reference)
+
+
+# For the other modules of a report's life (bot/cases/handover.py): one door, one refusal.
+on_report = _on_report
 
 
 async def refuse(app: App, person_id: str, action: Action, reference: str) -> Result:
