@@ -134,6 +134,7 @@ async def reassign(app: App, person_id: str, reference_text: str, to_text: str, 
         # The new owner gets as long as the routing gave the first, on the same clock.
         deadline = due_at(app.school, clock_for(as_routed(report), app.school, report.created_at), now,
                           decision.ack_within_minutes)
+        before = [r.person_id for r in recipients if r.kind == RecipientKind.OWNER.value]
         seq = await store_handover.reassign(session, now=now, report=report, by=person_id, to=person.id, role=role,
                                             reason=cleaned, ack_deadline=deadline)
         if seq is None:
@@ -143,7 +144,6 @@ async def reassign(app: App, person_id: str, reference_text: str, to_text: str, 
             # Its own round: someone told of the report before has had round 0's alert already.
             await queue_alert(session, now=now, report=report, person_id=person.id, channel=channel,
                               kind=NoticeKind.ALERT, round=seq)
-        before = [r.person_id for r in recipients if r.kind == RecipientKind.OWNER.value]
         stays = ("You stay told of it: you can still view it and add notes." if person_id in before else
                  f"{_names(app, before)} stay{'s' if len(before) == 1 else ''} told of it." if before else "")
         log.info("%s reassigned by %s to %s", report.reference, person_id, person.id)

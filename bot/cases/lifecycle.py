@@ -342,7 +342,12 @@ async def _tell_reporter(app: App, session: AsyncSession, report: Report, person
     channel = app.channel_for(report.reporter, report.channel)
     if channel is None:
         return ""
-    await queue_alert(session, now=app.now(), report=report, person_id=report.reporter, channel=channel, kind=kind)
+    now = app.now()
+    queued = await queue_alert(session, now=now, report=report, person_id=report.reporter, channel=channel, kind=kind)
+    if queued.queued_at != now:
+        # Told before: acknowledged again by the owner it was reassigned to, or closed again once reopened.
+        # The reporter hears of neither (bot/cases/handover.py): the first news stands.
+        return ""
     return " The person who reported it has been told."
 
 
