@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.digest.weekly import parse_week, weekly_figures
 from storage.log import events_for, verify
 from storage.models import AlertDelivery, Recipient
 from storage.reports import get_report
@@ -257,3 +258,29 @@ async def test_only_the_dsl_or_a_deputy_reopens_a_closed_report_and_its_owner_is
         assert (await verify(session)).ok
         to_reporter = await session.scalars(select(AlertDelivery.kind).where(AlertDelivery.person_id == "cfinch"))
         assert "reopened" not in set(to_reporter)
+
+
+async def test_the_weekly_digest_counts_a_reopened_report_as_open_and_a_reassigned_one_once(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock
+) -> None:
+    app = console_app(sessions, clock)
+    teacher = Terminal(app, "cfinch")
+    await teacher.open()
+    await report(teacher, ILLEGAL_DISCLOSURE)
+    await report(teacher, BULLIED_TEACHER)
+    dsl, head = Terminal(app, "smorgan"), Terminal(app, "jellis")
+    await dsl.open()
+    await head.open()
+    await dsl.type("/ack SG-2026-0001")
+    await dsl.type("/close SG-2026-0001 handled_in_school Made-up reason")
+    await head.type("/reassign SG-2026-0002 rpatel Made-up reason")
+    week = parse_week("2026-W47")
+    before = await weekly_figures(app, week, now=clock())
+    assert (before.totals[-1], before.open_total) == (2, 1)
+    assert before.by_owner == {"dsl": [0, 0, 0, 0, 1], "headteacher": [0, 0, 0, 0, 1]}, "counted as routed, once"
+    clock.advance(minutes=5)
+    await dsl.type("/reopen SG-2026-0001 Made-up reason: more came to light")
+    after = await weekly_figures(app, week, now=clock())
+    assert (after.totals[-1], after.open_total) == (2, 2), "reopened, it is open again"
+    assert sorted(after.open_references) == ["SG-2026-0001", "SG-2026-0002"]
+    assert after.acknowledged == 1
