@@ -19,7 +19,7 @@ CHILD_WORDS = "He said a man he met in a game keeps asking him for photos (made-
 async def test_a_report_goes_from_the_teacher_to_the_dsls_acknowledgement_in_teams(rig: Rig) -> None:
     teacher, dsl = rig.user("cfinch"), rig.user("smorgan")
     welcome = await dsl.installs()
-    assert "Hello Sam Morgan" in welcome[0].text() and "My open reports" in [a["title"] for a in welcome[0].actions()]
+    assert "Hello Sam Morgan" in welcome[0].text() and "My cases" in [a["title"] for a in welcome[0].actions()]
 
     # The teacher never installed the app: their first message is where their chat is learnt.
     card = await teacher.says("hello")
