@@ -80,22 +80,25 @@ def case_blocks(app: App, cases: Sequence[Case], wanted: CaseFilter) -> list[Blo
 
 def filter_words(body: dict[str, Any]) -> str:
     """The case filter the App Home's menus now say, as words for bot.cases.case_list.parse_filter."""
-    view = body.get("view") or {}
+    view = _dict(body.get("view"))
     chosen: dict[str, str] = {}
     for block in view.get("blocks") or []:  # what the menus showed when the home was published
-        for element in block.get("elements") or [] if block.get("block_id") == CASES_FILTER_BLOCK else []:
-            option = element.get("initial_option") or {}
-            chosen[str(element.get("action_id"))] = str(option.get("value", ANY))
-    values = ((view.get("state") or {}).get("values") or {}).get(CASES_FILTER_BLOCK) or {}
-    for action_id, value in values.items():  # what they have been changed to since
-        option = (value or {}).get("selected_option") or {}
+        if isinstance(block, dict) and block.get("block_id") == CASES_FILTER_BLOCK:
+            for element in block.get("elements") or []:
+                option = _dict(_dict(element).get("initial_option"))
+                chosen[str(_dict(element).get("action_id"))] = str(option.get("value", ANY))
+    values = _dict(_dict(_dict(view.get("state")).get("values")).get(CASES_FILTER_BLOCK))
+    changed = [{"action_id": key, **_dict(value)} for key, value in values.items()]
+    for action in [*changed, *(body.get("actions") or [])]:  # changed since, then the menu just changed
+        option = _dict(_dict(action).get("selected_option"))
         if option.get("value"):
-            chosen[str(action_id)] = str(option["value"])
-    for action in body.get("actions") or []:  # the menu just changed
-        option = action.get("selected_option") or {}
-        if option.get("value"):
-            chosen[str(action.get("action_id"))] = str(option["value"])
-    return " ".join(value for value in chosen.values() if value != ANY)
+            chosen[str(_dict(action).get("action_id"))] = str(option["value"])
+    return " ".join(value for key, value in chosen.items()
+                    if value != ANY and key in (ActionId.CASES_STATE, ActionId.CASES_CATEGORY))
+
+
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def reassign_modal(target: CaseTarget, candidates: Sequence[Candidate], app: App) -> Block:
