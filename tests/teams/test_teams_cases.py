@@ -36,7 +36,7 @@ async def test_my_cases_lists_what_each_reader_may_do_and_filters_by_state_and_c
     disclosure = await submitted(rig.app, DISCLOSURE, reporter="cfinch", channel=TEAMS)  # the DSL's; he is told
     rig.clock.advance(minutes=5)
     misuse = await submitted(rig.app, MISUSE, reporter="cfinch", channel=TEAMS)  # his own
-    listed = await head.taps(welcome.action("My cases"))
+    listed = await answer(head, welcome.action("My cases"), "Your cases")
     text = listed.text()
     assert "Your cases (open): 2" in text and text.index(disclosure) < text.index(misuse)
     told = text.split(disclosure)[1].split(misuse)[0]
@@ -49,10 +49,11 @@ async def test_my_cases_lists_what_each_reader_may_do_and_filters_by_state_and_c
     closed = await answer(head, listed.action("Show"), "Your cases", cases_state="closed", cases_category="all")
     assert "Your cases (closed): 1" in closed.text() and misuse not in closed.text()
     assert next(i for i in closed.inputs() if i["id"] == "cases_state")["value"] == "closed"
-    bullying = await head.taps(listed.action("Show"), cases_state="all", cases_category="cyberbullying")
+    bullying = await answer(head, listed.action("Show"), "cases for you", cases_state="all",
+                            cases_category="cyberbullying")
     assert "No cases for you (cyberbullying)." in bullying.text()
     # A card sent before "My cases" still lists the open ones.
-    old = await head.taps({"type": "Action.Submit", "data": {"safeguard": "open_reports"}})
+    old = await answer(head, {"type": "Action.Submit", "data": {"safeguard": "open_reports"}}, "Your cases")
     assert "Your cases (open): 1" in old.text()
 
 
@@ -104,15 +105,15 @@ async def test_the_dsl_reopens_a_closed_case_from_her_list_and_a_teacher_cannot(
     await teacher.installs()
     reference = await submitted(rig.app, DISCLOSURE, reporter="cfinch", channel=TEAMS)
     assert (await lifecycle.close(rig.app, "smorgan", reference, "no_further_action", "Made-up reason")).changed
-    listed = await dsl.taps(welcome.action("My cases"))
+    listed = await answer(dsl, welcome.action("My cases"), "cases for you")
     closed = await answer(dsl, listed.action("Show"), "Your cases", cases_state="closed", cases_category="all")
     save = next(a for a in closed.actions() if a["title"] == "Save")
     assert [a["title"] for a in closed.actions()][-2:] == ["Reopen", "Save"]
     refused = await answer(teacher, save, "You can't", reopen_reason="Made-up")
     assert refused.text().startswith(f"You can't reopen {reference}: it was not sent to you")
-    empty = await dsl.taps(save, reopen_reason="")
+    empty = await answer(dsl, save, "still closed", reopen_reason="")
     assert empty.text().startswith(f"{reference} is still closed: give the reason for reopening it.")
-    done = await dsl.taps(save, reopen_reason="Made-up reason: the child said more")
+    done = await answer(dsl, save, "reopened", reopen_reason="Made-up reason: the child said more")
     assert done.text().startswith(f"{reference} is reopened: open, to be acknowledged by")
     async with rig.app.sessions() as session:
         report = await get_report(session, reference)
