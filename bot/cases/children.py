@@ -86,6 +86,8 @@ def with_children(alert: Alert, child: ChildLines) -> Alert:
     if not (child.top or child.said or child.buttons):
         return alert
     heading, *lines = alert.text.split("\n")
+    if any(line.startswith(f"{PUPIL_KEYS[PupilRole.CHILD]}: ") for line in child.top):
+        lines = [line for line in lines if line != "About: A pupil"]  # the child is named above
     after = next((n + 1 for n, line in enumerate(lines) if line.startswith("Flagged: ")), None)
     if after is None:  # no flags: what was said comes just before who reported it
         after = next((n for n, line in enumerate(lines) if line.startswith("Reported by ")), len(lines))

@@ -25,6 +25,7 @@ class Chat:
     colleagues: Sequence[Colleague] = field(default_factory=staff_directory)
     now: datetime = NOW
     today: date = TODAY
+    pupils: Sequence[Pupil] = ()  # the school's roster; empty: names are typed
 
     @classmethod
     def resumed(cls, draft: Draft, now: datetime = NOW) -> Chat:
@@ -36,7 +37,8 @@ class Chat:
         for message in messages:
             assert self.turn.outcome is None, f"the conversation already ended before {message!r}"
             self.now += timedelta(minutes=1)
-            self.turn = handle(self.turn.draft, message, now=self.now, today=self.today, colleagues=self.colleagues)
+            self.turn = handle(self.turn.draft, message, now=self.now, today=self.today, colleagues=self.colleagues,
+                               pupils=self.pupils)
         return self.turn
 
     @property
@@ -62,6 +64,12 @@ class Chat:
         """The labels of the choices on offer."""
         return [c.label for c in self.question.choices]
 
+
+# A made-up roster: two pupils share the start of a name on purpose.
+ROSTER = (
+    Pupil("1", "Ava Stone", "Year 5"), Pupil("2", "Leo Marsh", "Year 3"), Pupil("3", "Mia Hart", "Year 4"),
+    Pupil("4", "Ava Stoneley", "Year 6"),
+)
 
 MISUSE_WORDS = "A Year 5 pupil posted a video mocking a classmate."
 CONCERN_WORDS = "A teacher has been messaging a Year 6 pupil on a personal account late at night."
