@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from dialogs.prompts import Choice, InputKind, Reply
-from dialogs.report import Colleague
+from dialogs.report import Colleague, Pupil
 from dialogs.state import Answer, StepId
 from dialogs.validation import Invalid, clean_text, normalise, parse_date, parse_urls, show_date
 from routing.vocabulary import Category
@@ -15,11 +15,12 @@ from routing.vocabulary import Category
 
 @dataclass(frozen=True)
 class Context:
-    """What a question may look at: the answers that still hold, the staff directory, today."""
+    """What a question may look at: the answers that still hold, the staff directory, today, the pupil roster."""
 
     answers: Mapping[StepId, Answer]
     colleagues: Sequence[Colleague] = ()
     today: date | None = None
+    pupils: Sequence[Pupil] = ()  # empty: the school has imported no roster, so names are typed
 
     @property
     def category(self) -> Category | None:
@@ -54,6 +55,7 @@ class Question:
     after: Callable[[Answer, Context], list[Reply]] = _no_replies  # said once it is answered
     input: InputKind = InputKind.CHOICE
     max_length: int | None = None
+    back_label: str | None = None  # what its Back button says, where going back means more than "Back"
 
     def text(self, ctx: Context) -> str:
         """The question's wording for this draft."""

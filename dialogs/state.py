@@ -17,7 +17,7 @@ class StepId(StrEnum):
     SUBJECT = "subject"
     ABOUT_STAFF = "about_staff"
     COLLEAGUE = "colleague"
-    ACCESSED_BY_NAME = "accessed_by_name"
+    ACCESSED_BY_NAME = "accessed_by_name"  # no longer asked (the pupil questions took its place); kept for old drafts
     DATE = "date"
     URLS = "urls"
     NATURE = "nature"
@@ -32,6 +32,14 @@ class StepId(StrEnum):
     ILLEGAL = "illegal"
     SELF_GENERATED_IMAGERY = "self_generated_imagery"
     TARGET = "target"
+    ACCOUNT = "account"  # a friend request: the account's name or handle
+    PUPIL = "pupil"  # the first pupil a report names: typed, or part of a name to search the roster
+    PUPIL_PICK = "pupil_pick"
+    PUPIL_YEAR = "pupil_year"
+    OTHER_PUPIL = "other_pupil"  # the second (the child a disclosure is about, a pupil doing the bullying)
+    OTHER_PUPIL_PICK = "other_pupil_pick"
+    OTHER_PUPIL_YEAR = "other_pupil_year"
+    WHERE_NOW = "where_now"  # where the child is now
     SUMMARY = "summary"
 
 

@@ -52,6 +52,8 @@ class EventKind(StrEnum):
     DELIVERY_FAILED = "delivery_failed"  # a message given up on: the platform said it never can be delivered
     KEYS_ROTATED = "keys_rotated"  # not about one report: stored text re-encrypted under a new key (its fingerprint)
     PLAINTEXT_ENCRYPTED = "plaintext_encrypted"  # text stored before encryption at rest, encrypted at a start
+    PUPILS_IMPORTED = "pupils_imported"  # not about one report: the school's roster imported (counts, never who)
+    CHILD_HISTORY_VIEWED = "child_history_viewed"  # the DSL or a deputy read a child's reports (how many, never who)
 
 
 # Events whose effect also shows in a row, which verify cross-checks (storage/consistency.py).

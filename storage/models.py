@@ -190,6 +190,44 @@ class Report(Base):
     lado_consulted_by: Mapped[str | None] = mapped_column(String(100))
 
 
+class PupilSource(StrEnum):
+    """Where a pupil record came from."""
+
+    ROSTER = "roster"  # `safeguard pupils import`
+    TYPED = "typed"  # a name a reporter typed that the roster did not have
+
+
+class Pupil(Base):
+    """A pupil: from the school's roster, or as a reporter typed them; reports link to them.
+
+    The name, the MIS id and the year group or class are encrypted at rest. A pupil who left
+    (no longer in the latest roster) keeps their row, so their reports stay linked to them.
+    """
+
+    __tablename__ = "pupils"
+    __table_args__ = (_one_of("source", PupilSource), Index(None, "school", "source"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(20))
+    mis_id: Mapped[str | None] = mapped_column(EncryptedText)  # the roster's own id (UPN, admission number)
+    name: Mapped[str] = mapped_column(EncryptedText)
+    year: Mapped[str] = mapped_column(EncryptedText)  # year group or class; "" if not known
+    on_roster: Mapped[bool] = mapped_column(Boolean)  # in the latest roster imported (typed pupils never are)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ReportPupil(Base):
+    """A pupil a report names, and how (dialogs.report.PupilRole: the child, the child who told, ...)."""
+
+    __tablename__ = "report_pupils"
+
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
+    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupils.id", ondelete="CASCADE"), primary_key=True, index=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
 class RoutingDecision(Base):
     """The routing decision taken for a report, as `routing.engine.Decision.as_json()` gave it."""
 

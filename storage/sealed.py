@@ -96,7 +96,7 @@ class Sealed:
 
 
 # How a person names a row of each table, for a message (`the text of note 3`).
-_NOUNS = {"report_notes": "note", "drafts": "draft", "conversation_refs": "conversation reference"}
+_NOUNS = {"report_notes": "note", "drafts": "draft", "conversation_refs": "conversation reference", "pupils": "pupil"}
 
 # Every encrypted column of the models, reports first (what a key check names when it fails).
 ENCRYPTED: tuple[Sealed, ...] = tuple(sorted(

@@ -17,6 +17,7 @@ from dialogs import (
     Cancelled,
     Draft,
     DraftError,
+    Pupil,
     Reply,
     Submitted,
     Tone,
@@ -43,6 +44,7 @@ async def message(app: App, *, channel: str, user_id: str, text: str) -> list[Re
     """Take one message from a reporter: it starts a report, or answers the current question."""
     try:
         stored = await _load(app, channel, user_id)
+        pupils = await _roster(app)
     except STORE_ERRORS:
         log.exception("could not load the draft of %s on %s", user_id, channel)
         return [messages.unavailable(app, user_id)]
@@ -59,9 +61,10 @@ async def message(app: App, *, channel: str, user_id: str, text: str) -> list[Re
         first = turn.replies[-1].choices
         chosen = match_choice(text, first)
         if chosen is not None and chosen.id not in set(Command):
-            turn = handle(turn.draft, text, now=now, today=app.today(), colleagues=app.colleagues(user_id))
+            turn = handle(turn.draft, text, now=now, today=app.today(), colleagues=app.colleagues(user_id),
+                          pupils=pupils)
         return await _save(app, channel, user_id, turn.draft, [*before, *turn.replies])
-    turn = handle(stored, text, now=now, today=app.today(), colleagues=app.colleagues(user_id))
+    turn = handle(stored, text, now=now, today=app.today(), colleagues=app.colleagues(user_id), pupils=pupils)
     if isinstance(turn.outcome, Cancelled):
         return await _forget(app, channel, user_id, turn.replies)
     if isinstance(turn.outcome, Submitted):
@@ -73,12 +76,13 @@ async def begin(app: App, *, channel: str, user_id: str) -> list[Reply]:
     """Asked to report (a command or button): carry on an unfinished report, or start one."""
     try:
         stored = await _load(app, channel, user_id)
+        pupils = await _roster(app)
     except STORE_ERRORS:
         log.exception("could not load the draft of %s on %s", user_id, channel)
         return [messages.unavailable(app, user_id)]
     if isinstance(stored, Draft) and not is_expired(stored, app.now()):
         return [Reply("You have a report you haven't finished. Here is where you left off.", tone=Tone.DONE),
-                *resume(stored, colleagues=app.colleagues(user_id))]
+                *resume(stored, colleagues=app.colleagues(user_id), pupils=pupils)]
     turn = start(app.now())
     before = [stored] if isinstance(stored, Reply) else [expired()] if stored is not None else []
     return await _save(app, channel, user_id, turn.draft, [*before, *turn.replies])
@@ -140,6 +144,12 @@ async def _load(app: App, channel: str, user_id: str) -> Draft | Reply | None:
             log.warning("discarding an unreadable draft of %s on %s", user_id, channel)
             await delete_draft(session, channel=channel, user_id=user_id)
             return UNREADABLE
+
+
+async def _roster(app: App) -> tuple[Pupil, ...]:
+    """The school's pupil roster for the dialog (empty until one is imported: names are then typed)."""
+    async with app.sessions() as session:
+        return await app.rosters.get(session, app.school.name)
 
 
 async def _save(app: App, channel: str, user_id: str, draft: Draft, replies: list[Reply]) -> list[Reply]:

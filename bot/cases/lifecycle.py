@@ -29,6 +29,7 @@ from storage import escalations
 from storage import reports as store
 from storage.alerts import queue_alert
 from storage.drafts import delete_draft
+from storage.pupils import link_pupils
 from storage.log import EventKind, append_event, events_for
 from storage.models import NoteKind, NoticeKind, Recipient, RecipientKind, Report, RoutingDecision
 from storage.reports import NewRecipient
@@ -91,6 +92,7 @@ async def submit(app: App, *, reporter_id: str, channel: str, report: ReportDraf
                 subject_person=report.subject_person, allegation=report.allegation, channel=channel,
                 target=report.target,
             )
+            await link_pupils(session, now=app.now(), school=app.school.name, report=stored, named=report.pupils)
             await delete_draft(session, channel=channel, user_id=reporter_id)
             reference = stored.reference
     except STORE_ERRORS:

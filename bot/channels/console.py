@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from bot.cases import conversation, lifecycle
+from bot.cases import children, conversation, lifecycle
 from bot.outbox import digest_delivery, notices
 from bot.app import CONSOLE, STORE_ERRORS, App
 from bot.cases.messages import CLOSE_DECISIONS, Alert
@@ -27,6 +27,7 @@ COMMANDS = {
     "record_action": "/action {ref} TEXT",
     "view": "/view {ref}",
     "lado": "/lado {ref}",
+    "history": "/history {ref}",
 }
 HELP = f"""Commands:
   /report                      start a report, or carry on with an unfinished one
@@ -38,6 +39,8 @@ HELP = f"""Commands:
   /lado REF                    record that the LADO was consulted about an allegation
   /close REF DECISION REASON   close a report with the decision taken and why
                                decisions: {", ".join(CLOSE_DECISIONS)}
+  /child NAME                  every report about a child (type part of their name; DSL and deputies)
+  /history REF                 every report about the children a report names (DSL and deputies)
   /help                        this list
   /quit                        leave (an unfinished report is kept for next time)
 Anything else answers the current question, or starts a report."""
@@ -67,6 +70,7 @@ class Console:
         self.app = app
         self.person = person
         self.write = write
+        self.children: tuple[int, ...] = ()  # the pupils /child last listed, for /child N
 
     async def open(self) -> None:
         """Greet, then show what arrived for this person and any unfinished report."""
@@ -115,6 +119,12 @@ class Console:
             self.say([(await lifecycle.acknowledge(self.app, me, rest)).reply])
         elif name == "/view":
             self.say([(await lifecycle.view(self.app, me, rest)).reply])
+        elif name == "/child":
+            found = await children.find_child(self.app, me, rest, self.children)
+            self.children = found.listed or self.children
+            self.say(found.replies)
+        elif name == "/history":
+            self.say([await children.history_for_report(self.app, me, rest)])
         elif name == "/lado":
             self.say([(await lifecycle.lado_consulted(self.app, me, rest)).reply])
         elif name in ("/note", "/action"):

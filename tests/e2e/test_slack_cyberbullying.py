@@ -25,6 +25,9 @@ async def test_a_pupil_bullied_by_pupils_reaches_the_dsl_and_the_headteacher_onl
     tip = await pick_who_is_bullied(rig, "A pupil")
     assert "Do not reply or retaliate" in tip and "do not screenshot, copy or forward it" in tip
     await teacher.tap("Pupils")
+    await teacher.type("Ava Stone")  # who is bullied (no roster: typed)
+    await teacher.tap("Skip")
+    await teacher.tap("I don't know")  # which pupil is doing it
     await teacher.tap("WhatsApp")
     await teacher.type(GROUP_CHAT)
     for _ in range(2):
@@ -50,6 +53,7 @@ async def test_a_teacher_bullied_by_a_parent_reaches_the_headteacher(rig: Rig) -
     tip = await pick_who_is_bullied(rig, "A member of staff")
     assert "Professionals Online Safety Helpline" in tip
     await teacher.tap("A parent or carer")
+    await teacher.tap("I don't know")  # which pupil's parent
     await teacher.tap("Facebook")
     await teacher.type(PARENT_POST)
     await teacher.tap("No")  # immediate risk

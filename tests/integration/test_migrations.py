@@ -29,7 +29,7 @@ def differences(connection: Connection) -> list[object]:
 async def test_a_new_database_has_no_revision_then_head(database_url: str) -> None:
     assert await current(database_url) is None
     await upgrade(database_url)
-    assert await current(database_url) == head() == "0006"
+    assert await current(database_url) == head() == "0007"
 
 
 async def test_upgrade_is_idempotent(database_url: str) -> None:

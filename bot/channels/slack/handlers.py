@@ -15,7 +15,7 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.cases import conversation, lifecycle, messages
+from bot.cases import children, conversation, lifecycle, messages
 from bot.app import SLACK, STORE_ERRORS, App
 from bot.channels.slack.blocks import Message, answered, from_slack, question_field, render
 from bot.channels.slack.host import SlackHost
@@ -71,6 +71,7 @@ class Handlers:
         self._on("actions", ActionId.RECORD_ACTION, bolt.action(ActionId.RECORD_ACTION), self.note_button)
         self._on("actions", ActionId.VIEW, bolt.action(ActionId.VIEW), self.view_log)
         self._on("actions", ActionId.LADO, bolt.action(ActionId.LADO), self.lado_consulted)
+        self._on("actions", ActionId.HISTORY, bolt.action(ActionId.HISTORY), self.child_history)
         self._on("views", CallbackId.NOTE, bolt.view(CallbackId.NOTE), self.note_submitted)
         bolt.error(_log_error)
 
@@ -234,6 +235,16 @@ class Handlers:
         result = await lifecycle.view(self.app, person.id, reference)
         shown = report_modal(title if result.reply.tone is not Tone.ERROR else "Safeguard", result.reply)
         await self.client.views_update(view_id=str(opened["view"]["id"]), view=shown)
+
+    async def child_history(self, ack: AsyncAck, body: Body) -> None:
+        """Child's history: every report about the children an alert names, in the DSL's (or a deputy's) DM."""
+        await ack()
+        person = self.slack.person(_user(body))
+        if person is None or person.slack is None:
+            await self._tell(body, STRANGER)
+            return
+        reply = await children.history_for_report(self.app, person.id, _value(body))
+        await self.outbox.post(await self.outbox.open_dm(person.slack), render([reply]))
 
     # --- sending ------------------------------------------------------------------------
 

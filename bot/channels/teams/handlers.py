@@ -10,7 +10,7 @@ import hashlib
 import logging
 from typing import Any
 
-from bot.cases import conversation, lifecycle, preview
+from bot.cases import children, conversation, lifecycle, preview
 from bot.app import STORE_ERRORS, TEAMS
 from bot.channels.teams import cards
 from bot.channels.teams.adapter import card_activity, reference_of, reply_activities, turn_activities
@@ -139,7 +139,7 @@ class TeamsBot:
         return turn_activities(replies, Answered(label) if taken and label.strip() else None)
 
     async def report_action(self, person: Person, value: dict[str, Any]) -> Reply:
-        """Acknowledge, Add note, Record action, LADO consulted or View log on an alert."""
+        """Acknowledge, Add note, Record action, LADO consulted, View log or Child's history on an alert."""
         action = value.get("action")
         action = action if isinstance(action, str) else None  # a list here is not a button of ours (nor hashable)
         reference = str(value.get("reference") or "")
@@ -156,6 +156,8 @@ class TeamsBot:
             return (await lifecycle.view(self.app, person.id, reference)).reply
         if action == "lado":
             return (await lifecycle.lado_consulted(self.app, person.id, reference)).reply
+        if action == children.HISTORY.action:
+            return await children.history_for_report(self.app, person.id, reference)
         return UNKNOWN_BUTTON
 
     async def open_reports(self, person: Person) -> list[Any]:
