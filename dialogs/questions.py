@@ -8,18 +8,19 @@ from datetime import date
 
 from dialogs.prompts import Choice, InputKind, Reply
 from dialogs.report import Colleague
-from dialogs.state import Answer, StepId
+from dialogs.state import Answer, Evidence, StepId
 from dialogs.validation import Invalid, clean_text, normalise, parse_date, parse_urls, show_date
 from routing.vocabulary import Category
 
 
 @dataclass(frozen=True)
 class Context:
-    """What a question may look at: the answers that still hold, the staff directory, today."""
+    """What a question may look at: the answers that still hold, the staff directory, today, the screenshots."""
 
     answers: Mapping[StepId, Answer]
     colleagues: Sequence[Colleague] = ()
     today: date | None = None
+    evidence: Evidence = Evidence()
 
     @property
     def category(self) -> Category | None:

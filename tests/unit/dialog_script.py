@@ -73,17 +73,17 @@ PARENT_WORDS = "A parent posted on a community Facebook page calling a named tea
 # Every category walked to Send: the messages, then the report it must produce.
 WALKS: dict[str, tuple[tuple[str, ...], ReportDraft]] = {
     "misuse by a pupil": (
-        ("misuse", "pupil", "instagram", MISUSE_WORDS, "no", "no", "no", "send"),
+        ("misuse", "pupil", "instagram", MISUSE_WORDS, "no", "no", "no", "none", "send"),
         ReportDraft(Category.MISUSE, Subject.PUPIL, None, frozenset(), False,
                     {"Platform": "Instagram", "What happened": MISUSE_WORDS}),
     ),
     "misuse by staff on another platform": (
-        ("misuse", "staff", "u-rowan", "other", "Discord", MISUSE_WORDS, "no", "yes", "no", "send"),
+        ("misuse", "staff", "u-rowan", "other", "Discord", MISUSE_WORDS, "no", "yes", "no", "none", "send"),
         ReportDraft(Category.MISUSE, Subject.STAFF, "u-rowan", frozenset({Flag.ILLEGAL}), False,
                     {"Member of staff": "Alex Rowan", "Platform": "Discord", "What happened": MISUSE_WORDS}),
     ),
     "friend request from a parent": (
-        ("friend_request", "parent", "tiktok", "no", "no", "send"),
+        ("friend_request", "parent", "tiktok", "no", "no", "none", "send"),
         ReportDraft(Category.FRIEND_REQUEST, Subject.PARENT, None, frozenset(), False, {"Platform": "TikTok"}),
     ),
     "inappropriate content by a named pupil": (
@@ -137,13 +137,13 @@ WALKS: dict[str, tuple[tuple[str, ...], ReportDraft]] = {
                      "The child's words": CHILD_WORDS, "Might meet the harm threshold": "Not sure"}),
     ),
     "cyberbullying of a pupil by pupils": (
-        ("cyberbullying", "pupil", "pupil", "whatsapp", BULLYING_WORDS, "no", "no", "no", "send"),
+        ("cyberbullying", "pupil", "pupil", "whatsapp", BULLYING_WORDS, "no", "no", "no", "none", "send"),
         ReportDraft(Category.CYBERBULLYING, Subject.PUPIL, None, frozenset(), False,
                     {"Who is being bullied": "A pupil", "Platform": "WhatsApp", "What happened": BULLYING_WORDS},
                     target=Target.PUPIL),
     ),
     "cyberbullying of a teacher by a parent": (
-        ("cyberbullying", "staff", "parent", "facebook", PARENT_WORDS, "no", "no", "send"),
+        ("cyberbullying", "staff", "parent", "facebook", PARENT_WORDS, "no", "no", "none", "send"),
         ReportDraft(Category.CYBERBULLYING, Subject.PARENT, None, frozenset(), False,
                     {"Who is being bullied": "A member of staff", "Platform": "Facebook",
                      "What happened": PARENT_WORDS},
@@ -151,7 +151,7 @@ WALKS: dict[str, tuple[tuple[str, ...], ReportDraft]] = {
     ),
     "cyberbullying of a pupil by a member of staff": (
         ("cyberbullying", "pupil", "staff", "u-rowan", "instagram", BULLYING_WORDS, "not_sure", "no", "no", "no",
-         "send"),
+         "none", "send"),
         ReportDraft(Category.CYBERBULLYING, Subject.STAFF, "u-rowan", frozenset(), True,
                     {"Who is being bullied": "A pupil", "Member of staff": "Alex Rowan", "Platform": "Instagram",
                      "What happened": BULLYING_WORDS, "Might meet the harm threshold": "Not sure"},

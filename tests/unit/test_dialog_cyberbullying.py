@@ -52,7 +52,7 @@ def test_a_member_of_staff_being_bullied_is_pointed_to_their_helpline() -> None:
 
 def test_the_summary_says_who_is_bullied_and_by_whom() -> None:
     chat = Chat()
-    chat.send("cyberbullying", "staff", "parent", "facebook", PARENT_WORDS, "no", "no")
+    chat.send("cyberbullying", "staff", "parent", "facebook", PARENT_WORDS, "no", "no", "none")
     assert chat.asking == "summary"
     lines = chat.question.text.split("\n")
     assert lines[1:5] == ["Cyberbullying of a pupil, a member of staff or the school", "By: A parent or carer",

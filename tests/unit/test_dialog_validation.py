@@ -38,7 +38,7 @@ REFUSED = [
     (("friend_request",), "staff", "'staff' isn't one of the options"),
     (("friend_request", "pupil"), "10", "'10' isn't one of the options"),
     (("friend_request", "pupil", "x"), "maybe", "'maybe' isn't one of the options"),
-    (("misuse", "pupil", "x", "words", "no", "no", "no"), "yes", "Please choose Send, Change something or Cancel."),
+    (("misuse", "pupil", "x", "words", "no", "no", "no", "none"), "yes", "Please choose Send, Change something or Cancel."),
     (("colleague_concern",), "Nobody Atall", "I can't find 'Nobody Atall' in the staff directory"),
     (("colleague_concern",), "Alex", "I can't find 'Alex' in the staff directory"),
     (("colleague_concern",), "chris lee", "More than one member of staff is called chris lee"),
