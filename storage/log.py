@@ -52,6 +52,8 @@ class EventKind(StrEnum):
     DELIVERY_FAILED = "delivery_failed"  # a message given up on: the platform said it never can be delivered
     KEYS_ROTATED = "keys_rotated"  # not about one report: stored text re-encrypted under a new key (its fingerprint)
     PLAINTEXT_ENCRYPTED = "plaintext_encrypted"  # text stored before encryption at rest, encrypted at a start
+    EVIDENCE_ATTACHED = "evidence_attached"  # screenshots stored with a report: their count and sha256 digests only
+    EVIDENCE_SHOWN = "evidence_shown"  # a report's screenshots sent to someone entitled to view it (a count only)
 
 
 # Events whose effect also shows in a row, which verify cross-checks (storage/consistency.py).
