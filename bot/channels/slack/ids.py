@@ -23,6 +23,7 @@ class ActionId(StrEnum):
     RECORD_ACTION = "sg_report_record_action"
     VIEW = "sg_report_view"
     LADO = "sg_report_lado"  # LADO consulted (KCSIE Part four)
+    SCREENSHOTS = "sg_report_screenshots"  # the report's screenshots, uploaded to the presser's own DM
 
 
 # An alert's ReportButton.action -> the button's action_id.
@@ -32,6 +33,7 @@ REPORT_ACTIONS: dict[str, ActionId] = {
     "record_action": ActionId.RECORD_ACTION,
     "view": ActionId.VIEW,
     "lado": ActionId.LADO,
+    "screenshots": ActionId.SCREENSHOTS,
 }
 CHOICE_PATTERN = rf"^{ActionId.CHOICE}_\d+$"
 
