@@ -67,6 +67,6 @@ def test_bullying_by_a_member_of_staff_asks_the_harm_threshold() -> None:
 
 def test_the_readme_quotes_the_advice_as_given() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### Reporting cyberbullying", 1)[1]
+    section = readme.split("### Reporting cyberbullying", 1)[1].split("\n#", 1)[0]
     quoted = " ".join(line[2:] for line in section.splitlines() if line.startswith("> "))
     assert quoted == advice.CYBERBULLYING

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from dialogs import evidence
 from dialogs.advice import INDECENT_IMAGE
 from dialogs.evidence import MAX_SCREENSHOTS, ImageVerdict, image_arrives
 from dialogs.flow import Submitted, Turn, attached
@@ -117,3 +120,12 @@ def test_a_draft_keeps_its_screenshot_count_through_storage_and_older_drafts_rea
     resumed.turn = Turn(resumed.draft, [])
     resumed.send("done")
     assert "Screenshots: 1" in resumed.question.text
+
+
+def test_the_readme_quotes_the_advice_and_states_the_limits_as_given() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Screenshots, and the indecent-imagery rule", 1)[1].split("\n#", 1)[0]
+    quoted = " ".join(line[2:] for line in section.splitlines() if line.startswith("> "))
+    assert quoted == INDECENT_IMAGE
+    assert f"up to **{evidence.MAX_SCREENSHOTS}** screenshots a report, each up to **{evidence.megabytes()}**" in section
+    assert f"{evidence.MAX_SCREENSHOT_PIXELS // 1_000_000} million pixels" in section
