@@ -8,19 +8,20 @@ from datetime import date
 
 from dialogs.prompts import Choice, InputKind, Reply
 from dialogs.report import Colleague, Pupil
-from dialogs.state import Answer, StepId
+from dialogs.state import Answer, Evidence, StepId
 from dialogs.validation import Invalid, clean_text, normalise, parse_date, parse_urls, show_date
 from routing.vocabulary import Category
 
 
 @dataclass(frozen=True)
 class Context:
-    """What a question may look at: the answers that still hold, the staff directory, today, the pupil roster."""
+    """What a question may look at: the answers that still hold, the staff directory, today, the pupil roster, the screenshots."""
 
     answers: Mapping[StepId, Answer]
     colleagues: Sequence[Colleague] = ()
     today: date | None = None
     pupils: Sequence[Pupil] = ()  # empty: the school has imported no roster, so names are typed
+    evidence: Evidence = Evidence()
 
     @property
     def category(self) -> Category | None:

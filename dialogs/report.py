@@ -69,6 +69,7 @@ class ReportDraft:
     details: dict[str, str] = field(default_factory=dict)
     target: Target | None = None  # who is being bullied, in a cyberbullying report
     pupils: tuple[NamedPupil, ...] = ()  # the pupils it names, each in their role
+    screenshots: int = 0  # how many screenshots the reporter sent with it (stored apart, see bot.cases.evidence)
 
     def routing_report(self, person_roles: Iterable[str] = ()) -> Report:
         """The report as routing sees it; pass the named colleague's roles from the directory."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dialogs import advice
+from dialogs import advice, evidence
 from dialogs.prompts import YES_NO, Choice
 from dialogs.pupils import Slot, questions
 from dialogs.questions import (
@@ -312,7 +312,10 @@ QUESTIONS: tuple[Question, ...] = (
     ChoiceQuestion(StepId.WHERE_NOW, _where_wording, _where_now, detail=WHERE_KEY, choices=WHERE_CHOICES),
     ChoiceQuestion(StepId.ILLEGAL, "Might it be illegal?", _any_category, choices=YES_NO),
     ChoiceQuestion(StepId.SELF_GENERATED_IMAGERY, "Is it imagery a pupil took of themselves?", _pupil_involved,
-                   choices=YES_NO),
+                   after=advice.after_self_generated_imagery, choices=YES_NO),
+    # Screenshots, last: never where it may be an indecent image of a child (dialogs/evidence.py).
+    ChoiceQuestion(StepId.EVIDENCE, evidence.wording, evidence.offered, after=evidence.after,
+                   choices=evidence.choices),
 )
 
 BY_ID: dict[StepId, Question] = {q.id: q for q in QUESTIONS}

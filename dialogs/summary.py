@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dialogs import evidence
 from dialogs.prompts import CANCEL, Choice, Command, InputKind, Reply, Tone
 from dialogs.pupils import PupilSearchQuestion
 from dialogs.questions import Context
@@ -44,6 +45,7 @@ def build_report(ctx: Context) -> ReportDraft:
         details=details(ctx),
         target=Target(target) if (target := ctx.value(StepId.TARGET)) in set(Target) else None,
         pupils=named_pupils(ctx),
+        screenshots=ctx.evidence.count if StepId.EVIDENCE in ctx.answers else 0,
     )
 
 
@@ -67,6 +69,9 @@ def details(ctx: Context) -> dict[str, str]:
         answer = ctx.answers.get(question.id)
         if key is not None and answer is not None:
             found[key] = answer.shown  # a named 'Other' platform replaces 'Other'
+    if ctx.category in evidence.CATEGORIES and ctx.evidence.refused:
+        # Whoever takes the case must know there is an image to ask about (UKCIS: the DSL decides).
+        found["Screenshots"] = evidence.NONE_TAKEN
     return found
 
 
@@ -80,6 +85,9 @@ def summary_reply(ctx: Context) -> Reply:
     if StepId.HARM_THRESHOLD in ctx.answers:
         threshold = ctx.value(StepId.HARM_THRESHOLD)
         lines.append(f"Handled as: {HANDLED_AS.get(threshold or '', 'a low-level concern')}")
+    shots = evidence.summary_line(ctx)
+    if shots is not None:
+        lines.append(shots)
     flagged = [FLAG_LABELS[flag] for flag in FLAG_ORDER if flag in report.flags]
     lines.append(f"Flagged: {'; '.join(flagged) if flagged else 'nothing'}")
     return Reply(

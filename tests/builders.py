@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 from matplotlib.figure import Figure
+from PIL import Image
 from sqlalchemy import select
 
 from bot.cases import lifecycle
@@ -112,6 +113,13 @@ def example_school_with_ids(path: Path, channel: str, ids: dict[str, str]) -> Pa
     for entry in data["people"]:
         entry[channel] = ids[entry["id"]]
     return write_yaml(path, data)
+
+
+def screenshot(fmt: str = "PNG", size: tuple[int, int] = (48, 32), colour: str = "#3a6ea5") -> bytes:
+    """A small real picture in `fmt` (PNG, JPEG, GIF, WEBP), drawn by Pillow: a stand-in for a phone's screenshot."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, format=fmt)
+    return buffer.getvalue()
 
 
 DIGEST_WEEK = "2026-W47"

@@ -7,9 +7,11 @@ they arrive, and slash commands act on reports the way the buttons do in Slack a
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
+from pathlib import Path
 
-from bot.cases import children, conversation, lifecycle
+from bot.cases import children, conversation, evidence, lifecycle
 from bot.outbox import digest_delivery, notices
 from bot.app import CONSOLE, STORE_ERRORS, App
 from bot.cases.messages import CLOSE_DECISIONS, Alert
@@ -28,6 +30,7 @@ COMMANDS = {
     "view": "/view {ref}",
     "lado": "/lado {ref}",
     "history": "/history {ref}",
+    "screenshots": "/evidence {ref} FOLDER",
 }
 HELP = f"""Commands:
   /report                      start a report, or carry on with an unfinished one
@@ -37,6 +40,8 @@ HELP = f"""Commands:
   /note REF TEXT               add a note to a report
   /action REF TEXT             record the action taken on a report
   /lado REF                    record that the LADO was consulted about an allegation
+  /attach PATH                 send a screenshot (PNG, JPEG, GIF or WebP) when a report asks for them
+  /evidence REF FOLDER         save a report's screenshots in FOLDER (only if the report was sent to you)
   /close REF DECISION REASON   close a report with the decision taken and why
                                decisions: {", ".join(CLOSE_DECISIONS)}
   /child NAME                  every report about a child (type part of their name; DSL and deputies)
@@ -131,6 +136,11 @@ class Console:
             reference, _, text = rest.strip().partition(" ")
             kind = NoteKind.ACTION if name == "/action" else NoteKind.NOTE
             self.say([(await lifecycle.add_note(self.app, me, reference, text, kind=kind)).reply])
+        elif name == "/attach":
+            self.say(await evidence.take(self.app, channel=CONSOLE, user_id=me, files=[local_file(rest.strip())]))
+        elif name == "/evidence":
+            reference, _, folder = rest.strip().partition(" ")
+            self.say([await save_screenshots(self.app, me, reference, folder.strip())])
         elif name == "/close":
             reference, decision, reason = (rest.split(maxsplit=2) + ["", ""])[:3]
             self.say([(await lifecycle.close(self.app, me, reference, decision, reason)).reply])
@@ -191,6 +201,54 @@ class Console:
     def say(self, replies: list[Reply]) -> None:
         for reply in replies:
             self.write(render(reply))
+
+
+def local_file(path_text: str) -> evidence.Incoming:
+    """A file on this computer, read (if it is read at all) no further than the limit."""
+    path = Path(path_text).expanduser()
+
+    async def read(limit: int) -> bytes:
+        if not path_text:
+            raise evidence.FetchFailed("no file was named: /attach PATH")
+        try:
+            with path.open("rb") as opened:
+                data = opened.read(limit + 1)
+        except OSError as exc:
+            raise evidence.FetchFailed(exc.strerror or str(exc)) from None
+        if len(data) > limit:
+            raise evidence.TooLarge()
+        return data
+
+    try:
+        size: int | None = path.stat().st_size if path_text else None
+    except OSError:
+        size = None
+    return evidence.Incoming(read, size)
+
+
+async def save_screenshots(app: App, person_id: str, reference: str, folder_text: str) -> Reply:
+    """A report's screenshots written to a folder this person names, if bot.cases.access lets them view it."""
+    if not reference or not folder_text:
+        return Reply("Say which report and where to save its screenshots: /evidence REF FOLDER", tone=Tone.ERROR)
+    folder = Path(folder_text).expanduser()
+    if not folder.is_dir():
+        return Reply(f"{folder_text[:80]} is not a folder, so nothing was saved.", tone=Tone.ERROR)
+    shown = await evidence.show(app, person_id, reference)
+    saved: list[str] = []
+    for picture in shown.pictures:
+        target = folder / picture.name
+        try:
+            # Readable by this person only, and never over a file already there.
+            descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "wb") as out:
+                out.write(picture.data)
+        except OSError as exc:
+            return Reply(f"{target} could not be written ({exc.strerror or exc}); saved so far: "
+                         f"{', '.join(saved) or 'nothing'}.", tone=Tone.ERROR)
+        saved.append(str(target))
+    if not saved:
+        return shown.reply
+    return Reply(f"{shown.reply.text}\nSaved: " + "\n".join(saved), tone=Tone.DONE)
 
 
 async def run(console: Console, read_line: Callable[[], str], *, poll_seconds: float = 0) -> None:

@@ -48,6 +48,7 @@ BAD: dict[StepId, tuple[str, str]] = {
     StepId.IMMEDIATE_RISK: ("possibly", "isn't one of the options"),
     StepId.ILLEGAL: ("who knows", "isn't one of the options"),
     StepId.SELF_GENERATED_IMAGERY: ("unsure", "isn't one of the options"),
+    StepId.EVIDENCE: ("later", "isn't one of the options"),
     StepId.SUMMARY: ("ok", "Please choose Send"),
 }
 # A good answer for every question each category asks; together they ask every question.
@@ -56,6 +57,7 @@ JOURNEYS: dict[str, tuple[dict[StepId, str], str]] = {
         StepId.CATEGORY: "Social media misuse", StepId.SUBJECT: "A member of staff", StepId.COLLEAGUE: "Riya Patel",
         StepId.PLATFORM: "Other", StepId.PLATFORM_OTHER: "A made-up app", StepId.WHAT_HAPPENED: "Made-up posts",
         StepId.IMMEDIATE_RISK: "No", StepId.ILLEGAL: "No", StepId.SELF_GENERATED_IMAGERY: "No",
+        StepId.EVIDENCE: "No screenshots",
     }, "Headteacher"),
     "inappropriate content seen by a pupil": ({
         StepId.CATEGORY: "Inappropriate content", StepId.SUBJECT: "A pupil", StepId.PUPIL: "Test Pupil A",
@@ -79,7 +81,7 @@ JOURNEYS: dict[str, tuple[dict[StepId, str], str]] = {
     "a friend request from a parent": ({
         StepId.CATEGORY: "Friend or follow request", StepId.SUBJECT: "A parent or carer",
         StepId.ACCOUNT: "@made.up.account", StepId.PUPIL: "I don't know", StepId.PLATFORM: "Facebook",
-        StepId.IMMEDIATE_RISK: "No", StepId.ILLEGAL: "No",
+        StepId.IMMEDIATE_RISK: "No", StepId.ILLEGAL: "No", StepId.EVIDENCE: "No screenshots",
     }, "Headteacher"),
 }
 
@@ -130,7 +132,7 @@ async def test_a_half_finished_report_survives_a_restart(database_url: str, engi
         assert opened[2].startswith("Which platform was it on?")
         await after.type("Snapchat")
         assert (await after.type("Back"))[-1].startswith("Which platform was it on?\nYour answer: Snapchat")
-        for line in ["Keep my answer", "No", "No"]:
+        for line in ["Keep my answer", "No", "No", "No screenshots"]:
             await after.type(line)
         assert (await after.type("Send"))[0].startswith("Thank you. Your report SG-2026-0001 has been sent")
     finally:
@@ -173,7 +175,7 @@ async def test_a_locked_database_at_send_keeps_the_report_unsent_and_says_who_to
         teacher = Terminal(app, "cfinch")
         await teacher.open()
         for line in ["Friend or follow request", "A parent or carer", "@made.up.account", "I don't know", "Instagram",
-                     "No", "No"]:
+                     "No", "No", "No screenshots"]:
             await teacher.type(line)
         path = parse_url(database_url).database
         assert path is not None
@@ -204,7 +206,7 @@ async def test_an_edited_log_row_is_caught_by_log_verify(
     teacher = Terminal(app, "cfinch")
     await teacher.open()
     for line in ["Friend or follow request", "A pupil", "@made.up.account", "I don't know", "TikTok", "No", "No",
-                 "Send"]:
+                 "No screenshots", "Send"]:
         await teacher.type(line)
     head = Terminal(app, "jellis")
     await head.open()

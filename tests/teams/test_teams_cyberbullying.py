@@ -36,6 +36,8 @@ async def report(rig: Rig, target: str, bully: str, platform: str, words: str, n
     card = await teacher.taps(card.action("Next"), answer=words)
     for _ in range(noes):
         card = await teacher.taps(card.action("No"))
+    assert "Send any screenshots now" in card.text()
+    card = await teacher.taps(card.action("No screenshots"))
     assert "Please check your report:" in card.text()
     return card
 

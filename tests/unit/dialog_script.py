@@ -81,18 +81,18 @@ PARENT_WORDS = "A parent posted on a community Facebook page calling a named tea
 # Every category walked to Send: the messages, then the report it must produce.
 WALKS: dict[str, tuple[tuple[str, ...], ReportDraft]] = {
     "misuse by a pupil": (
-        ("misuse", "pupil", "Ava Stone", "Year 5", "instagram", MISUSE_WORDS, "no", "no", "no", "send"),
+        ("misuse", "pupil", "Ava Stone", "Year 5", "instagram", MISUSE_WORDS, "no", "no", "no", "none", "send"),
         ReportDraft(Category.MISUSE, Subject.PUPIL, None, frozenset(), False,
                     {"Child": "Ava Stone (Year 5)", "Platform": "Instagram", "What happened": MISUSE_WORDS},
                     pupils=(NamedPupil(PupilRole.CHILD, "Ava Stone", "Year 5"),)),
     ),
     "misuse by staff on another platform": (
-        ("misuse", "staff", "u-rowan", "other", "Discord", MISUSE_WORDS, "no", "yes", "no", "send"),
+        ("misuse", "staff", "u-rowan", "other", "Discord", MISUSE_WORDS, "no", "yes", "no", "none", "send"),
         ReportDraft(Category.MISUSE, Subject.STAFF, "u-rowan", frozenset({Flag.ILLEGAL}), False,
                     {"Member of staff": "Alex Rowan", "Platform": "Discord", "What happened": MISUSE_WORDS}),
     ),
     "friend request from a parent": (
-        ("friend_request", "parent", "@jo.marsh", "Leo Marsh", "skip", "tiktok", "no", "no", "send"),
+        ("friend_request", "parent", "@jo.marsh", "Leo Marsh", "skip", "tiktok", "no", "no", "none", "send"),
         ReportDraft(Category.FRIEND_REQUEST, Subject.PARENT, None, frozenset(), False,
                     {"Account name or handle": "@jo.marsh", "Parent or carer of": "Leo Marsh", "Platform": "TikTok"},
                     pupils=(NamedPupil(PupilRole.PARENT_OF, "Leo Marsh"),)),
@@ -156,14 +156,14 @@ WALKS: dict[str, tuple[tuple[str, ...], ReportDraft]] = {
     ),
     "cyberbullying of a pupil by pupils": (
         ("cyberbullying", "pupil", "pupil", "Ava Stone", "Year 4", "dont_know", "whatsapp", BULLYING_WORDS, "no",
-         "no", "no", "send"),
+         "no", "no", "none", "send"),
         ReportDraft(Category.CYBERBULLYING, Subject.PUPIL, None, frozenset(), False,
                     {"Who is being bullied": "A pupil", "Child": "Ava Stone (Year 4)", "Pupil doing it": "Not known",
                      "Platform": "WhatsApp", "What happened": BULLYING_WORDS},
                     target=Target.PUPIL, pupils=(NamedPupil(PupilRole.CHILD, "Ava Stone", "Year 4"),)),
     ),
     "cyberbullying of a teacher by a parent": (
-        ("cyberbullying", "staff", "parent", "dont_know", "facebook", PARENT_WORDS, "no", "no", "send"),
+        ("cyberbullying", "staff", "parent", "dont_know", "facebook", PARENT_WORDS, "no", "no", "none", "send"),
         ReportDraft(Category.CYBERBULLYING, Subject.PARENT, None, frozenset(), False,
                     {"Who is being bullied": "A member of staff", "Parent or carer of": "Not known",
                      "Platform": "Facebook", "What happened": PARENT_WORDS},
@@ -171,7 +171,7 @@ WALKS: dict[str, tuple[tuple[str, ...], ReportDraft]] = {
     ),
     "cyberbullying of a pupil by a member of staff": (
         ("cyberbullying", "pupil", "staff", "u-rowan", "Ava Stone", "skip", "instagram", BULLYING_WORDS, "not_sure",
-         "no", "no", "no", "send"),
+         "no", "no", "no", "none", "send"),
         ReportDraft(Category.CYBERBULLYING, Subject.STAFF, "u-rowan", frozenset(), True,
                     {"Who is being bullied": "A pupil", "Member of staff": "Alex Rowan", "Child": "Ava Stone",
                      "Platform": "Instagram", "What happened": BULLYING_WORDS,

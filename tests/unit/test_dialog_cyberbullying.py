@@ -54,7 +54,7 @@ def test_a_member_of_staff_being_bullied_is_pointed_to_their_helpline() -> None:
 
 def test_the_summary_says_who_is_bullied_and_by_whom() -> None:
     chat = Chat()
-    chat.send("cyberbullying", "staff", "parent", "Leo Marsh", "Year 3", "facebook", PARENT_WORDS, "no", "no")
+    chat.send("cyberbullying", "staff", "parent", "Leo Marsh", "Year 3", "facebook", PARENT_WORDS, "no", "no", "none")
     assert chat.asking == "summary"
     lines = chat.question.text.split("\n")
     assert lines[1:6] == ["Cyberbullying of a pupil, a member of staff or the school", "By: A parent or carer",
@@ -70,6 +70,6 @@ def test_bullying_by_a_member_of_staff_asks_the_harm_threshold() -> None:
 
 def test_the_readme_quotes_the_advice_as_given() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### Reporting cyberbullying", 1)[1]
+    section = readme.split("### Reporting cyberbullying", 1)[1].split("\n#", 1)[0]
     quoted = " ".join(line[2:] for line in section.splitlines() if line.startswith("> "))
     assert quoted == advice.CYBERBULLYING

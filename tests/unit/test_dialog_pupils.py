@@ -124,7 +124,7 @@ def test_a_friend_request_asks_for_the_account_and_whose_it_is() -> None:
     assert chat.question.text == "What is the account's name or handle?"
     chat.send("@ava.s")
     assert chat.question.text.startswith("Whose account is it, if you know?")
-    chat.send("ava", "1", "snapchat", "no", "no")
+    chat.send("ava", "1", "snapchat", "no", "no", "none")
     outcome = chat.send("send").outcome
     assert isinstance(outcome, Submitted)
     assert outcome.report.details["Account name or handle"] == "@ava.s"

@@ -62,7 +62,7 @@ def test_change_something_on_the_summary_goes_back_and_one_answer_can_be_changed
     messages, expected = WALKS["misuse by a pupil"]
     chat = Chat()
     chat.send(*messages[:-1])
-    chat.send("Change something", "back", "back")
+    chat.send("Change something", "back", "back", "back")
     assert chat.asking == "immediate_risk"
     chat.send("yes")
     # The other answers were kept, so only where the child is now is new, after the warning.
@@ -79,13 +79,13 @@ def test_back_from_the_summary_walks_back_through_questions_passed_over() -> Non
     messages, _ = WALKS["misuse by a pupil"]
     chat = Chat()
     chat.send(*messages[:-1])
-    chat.send(*["back"] * 8, "pupil")
+    chat.send(*["back"] * 9, "pupil")
     assert chat.asking == "summary"
     visited = []
     while chat.draft.history:
         chat.send("back")
         visited.append(chat.asking)
-    assert visited == ["self_generated_imagery", "illegal", "immediate_risk", "what_happened", "platform",
+    assert visited == ["evidence", "self_generated_imagery", "illegal", "immediate_risk", "what_happened", "platform",
                        "pupil_year", "pupil", "subject", "category"]
 
 

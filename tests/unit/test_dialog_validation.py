@@ -38,7 +38,7 @@ REFUSED = [
     (("friend_request",), "staff", "'staff' isn't one of the options"),
     (("friend_request", "pupil", "@ava.s", "dont_know"), "10", "'10' isn't one of the options"),
     (("friend_request", "pupil", "@ava.s", "dont_know", "x"), "maybe", "'maybe' isn't one of the options"),
-    (("misuse", "pupil", "Ava Stone", "skip", "x", "words", "no", "no", "no"), "yes", "Please choose Send, Change something or Cancel."),
+    (("misuse", "pupil", "Ava Stone", "skip", "x", "words", "no", "no", "no", "none"), "yes", "Please choose Send, Change something or Cancel."),
     (("misuse", "pupil"), "z" * 101, "Please keep it to 100 or fewer."),
     (("misuse", "pupil", "Ava Stone"), "y" * 41, "Please keep it to 40 or fewer."),
     (("friend_request", "pupil"), "   ", "it can't be empty"),

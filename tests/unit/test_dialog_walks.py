@@ -27,12 +27,12 @@ def test_a_walk_to_send_produces_the_report(name: str) -> None:
 def test_the_questions_asked_for_a_friend_request() -> None:
     chat = Chat()
     asked = [chat.asking]
-    for message in ("friend_request", "pupil", "@ava.s", "Ava Stone", "Year 5", "snapchat", "no", "no"):
+    for message in ("friend_request", "pupil", "@ava.s", "Ava Stone", "Year 5", "snapchat", "no", "no", "none"):
         chat.send(message)
         asked.append(chat.asking)
     # No imagery question: a friend request is not imagery a pupil took of themselves.
     assert asked == ["category", "subject", "account", "pupil", "pupil_year", "platform", "immediate_risk", "illegal",
-                     "summary"]
+                     "evidence", "summary"]
 
 
 def test_the_first_question_offers_every_category_and_cancel_but_no_back() -> None:

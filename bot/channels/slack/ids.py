@@ -24,6 +24,7 @@ class ActionId(StrEnum):
     VIEW = "sg_report_view"
     LADO = "sg_report_lado"  # LADO consulted (KCSIE Part four)
     HISTORY = "sg_report_history"  # Child's history (the DSL and deputies)
+    SCREENSHOTS = "sg_report_screenshots"  # the report's screenshots, uploaded to the presser's own DM
 
 
 # An alert's ReportButton.action -> the button's action_id.
@@ -34,6 +35,7 @@ REPORT_ACTIONS: dict[str, ActionId] = {
     "view": ActionId.VIEW,
     "lado": ActionId.LADO,
     "history": ActionId.HISTORY,
+    "screenshots": ActionId.SCREENSHOTS,
 }
 CHOICE_PATTERN = rf"^{ActionId.CHOICE}_\d+$"
 
