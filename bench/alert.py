@@ -39,8 +39,11 @@ async def _to_last_screen(phone: Phone, pause: tuple[float, float] = (0.0, 0.0))
         lambda: phone.tap("Pupil disclosure"),
         lambda: phone.tap("No"),  # not about an adult who works at the school
         lambda: phone.tap("The child is the victim"),
+        lambda: phone.type("Mia Hart"),  # the child who told (a made-up name)
+        lambda: phone.tap("Skip"),  # year group or class
         lambda: phone.type(WORDS),
         lambda: phone.tap("No"),  # no immediate risk
+        lambda: phone.tap("In class"),  # where the child is now
         lambda: phone.tap("No"),  # nothing illegal
         lambda: phone.tap("No"),  # no self-generated imagery
     ]

@@ -17,6 +17,7 @@ from routing.school import Person, School
 from storage.alerts import CLAIM_SECONDS
 from storage.crypto import KeyringError
 from storage.log import LogError
+from storage.pupils import RosterCache
 
 # A database that is down, locked, unmigrated or unreachable shows up as one of these; so does
 # text in it that the server's keys do not open (a key left out after a rotation).
@@ -52,6 +53,8 @@ class App:
     # The directory as the dialogs take it, built once per school config, not once per message.
     _directory: tuple[School | None, tuple[Colleague, ...]] = field(default=(None, ()), init=False, repr=False,
                                                                       compare=False)
+    # The pupil roster as the dialogs take it, read again only after an import changed it.
+    rosters: RosterCache = field(default_factory=RosterCache, init=False, repr=False, compare=False)
 
     def now(self) -> datetime:
         """The current time, in UTC (tests pass a clock they move by hand)."""

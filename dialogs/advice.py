@@ -94,3 +94,31 @@ def after_harm_threshold(answer: Answer, ctx: Context) -> list[Reply]:
 def disclosure_reminder() -> Reply:
     """Shown before the child's words are asked for."""
     return advice(DISCLOSURE)
+
+
+# UKCIS, "Sharing nudes and semi-nudes: advice for education settings working with children and
+# young people" (December 2020, updated March 2024): staff must not view, copy, print, share, store
+# or save such imagery, nor delete it or ask a child to; the device is confiscated and kept secure
+# (switched off) and the DSL told at once, and the DSL decides what happens next. A screenshot
+# sent to Safeguard would be a copy, so none is ever taken where the image may be one.
+INDECENT_IMAGE = (
+    "Do not send it here. Do not view, copy, screenshot, forward, print or delete the image, and do not ask "
+    "anyone else to. Tell the DSL now where the device is, and keep the device safe: switched off and "
+    "locked away, until the DSL decides what happens next."
+)
+NOT_OPENED = "Safeguard has not opened or kept that file, because this report may be about an indecent image of a child."
+
+
+def indecent_image() -> Reply:
+    """Said the moment a reporter says the image may be an indecent image of a child."""
+    return Reply(INDECENT_IMAGE, tone=Tone.WARNING)
+
+
+def image_refused_unread() -> Reply:
+    """Said when a file arrives in a draft that may be about an indecent image of a child: it was never fetched."""
+    return Reply(f"{NOT_OPENED} {INDECENT_IMAGE}", tone=Tone.WARNING)
+
+
+def after_self_generated_imagery(answer: Answer, ctx: Context) -> list[Reply]:
+    """Imagery a pupil took of themselves may be indecent: what to do with it (and that it is not sent here)."""
+    return [indecent_image()] if answer.value == "yes" else []

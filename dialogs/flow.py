@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
+from dialogs import evidence
 from dialogs.progress import first_missing, passed_over, walk
 from dialogs.prompts import (
     BACK,
@@ -21,7 +22,7 @@ from dialogs.prompts import (
     error,
 )
 from dialogs.questions import Context
-from dialogs.report import Colleague, ReportDraft
+from dialogs.report import Colleague, Pupil, ReportDraft
 from dialogs.state import Draft, StepId, utc
 from dialogs.steps import BY_ID
 from dialogs.summary import SEND, build_report, summary_reply
@@ -61,7 +62,8 @@ def start(now: datetime) -> Turn:
 
 
 def handle(
-    draft: Draft, user_input: str, *, now: datetime, today: date, colleagues: Sequence[Colleague] = ()
+    draft: Draft, user_input: str, *, now: datetime, today: date, colleagues: Sequence[Colleague] = (),
+    pupils: Sequence[Pupil] = (),
 ) -> Turn:
     """Take one message (a choice id or typed text) and move the conversation on.
 
@@ -72,7 +74,7 @@ def handle(
     now = utc(now)
     # Whatever a person sends, every question reads (and the report keeps) only what can be seen.
     user_input = visible(user_input)
-    path, ctx = walk(draft.answers, colleagues, today)
+    path, ctx = walk(draft.answers, colleagues, today, pupils, draft.evidence)
     step = _current(draft.step, path, ctx)
     if step is not draft.step:
         # The stored step no longer fits its answers (say, the directory changed): ask what is missing.
@@ -103,7 +105,13 @@ def handle(
         if isinstance(parsed, Invalid):
             return _refuse(draft, ctx, parsed.reason)
         answer = parsed
-    path, after = walk({**draft.answers, step: answer}, colleagues, today)
+    answers = {**draft.answers, step: answer}
+    shots = evidence.settle(draft.evidence, answers)
+    path, after = walk(answers, colleagues, today, pupils, shots)
+    if StepId.EVIDENCE not in path and shots.count:
+        # The screenshots step is no longer asked (a new category): its screenshots go with it.
+        shots = replace(shots, count=0)
+        after = replace(after, evidence=shots)
     following = first_missing(path, after)
     moved = Draft(
         step=following,
@@ -112,13 +120,24 @@ def handle(
         answers=dict(after.answers),
         history=(*draft.history, step, *passed_over(path, step, following)),
         reminded_at=draft.reminded_at,
+        evidence=shots,
     )
     return Turn(moved, [*BY_ID[step].after(answer, after), *_ask(moved, after)])
 
 
-def resume(draft: Draft, *, colleagues: Sequence[Colleague] = ()) -> list[Reply]:
+def attached(
+    draft: Draft, *, now: datetime, colleagues: Sequence[Colleague] = (), pupils: Sequence[Pupil] = ()
+) -> Turn:
+    """A screenshot was taken in (checked and stored by the caller, see evidence.image_arrives): count it, ask again."""
+    assert draft.step is StepId.EVIDENCE, "screenshots are taken only at the screenshots step"
+    moved = replace(draft, evidence=evidence.count_taken(draft.evidence), updated_at=utc(now))
+    _, ctx = walk(moved.answers, colleagues, None, pupils, moved.evidence)
+    return Turn(moved, [evidence.received(moved.evidence), _question(moved, ctx)])
+
+
+def resume(draft: Draft, *, colleagues: Sequence[Colleague] = (), pupils: Sequence[Pupil] = ()) -> list[Reply]:
     """The current question again, to carry on where the reporter left off."""
-    path, ctx = walk(draft.answers, colleagues)
+    path, ctx = walk(draft.answers, colleagues, None, pupils, draft.evidence)
     step = _current(draft.step, path, ctx)
     return _ask(replace(draft, step=step), ctx)
 
@@ -128,7 +147,7 @@ def _command(command: Command, draft: Draft, ctx: Context, path: list[StepId], n
         return Turn(draft, [cancelled()], Cancelled())
     if command is Command.START_AGAIN:
         fresh = Draft.new(now)
-        empty = Context({}, ctx.colleagues, ctx.today)
+        empty = Context({}, ctx.colleagues, ctx.today, ctx.pupils)
         return Turn(fresh, [Reply("Starting again. Nothing was sent.", tone=Tone.DONE), *_ask(fresh, empty)])
     if command is Command.RESUME:
         touched = replace(draft, updated_at=now)
@@ -182,7 +201,7 @@ def _question(draft: Draft, ctx: Context) -> Reply:
         text += f"\nYour answer: {shown}"
         steering.append(KEEP)
     if draft.history:
-        steering.append(BACK)
+        steering.append(BACK if question.back_label is None else Choice(BACK.id, question.back_label))
     steering.append(CANCEL)
     return Reply(
         text,

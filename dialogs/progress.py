@@ -6,13 +6,15 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 
 from dialogs.questions import Context
-from dialogs.report import Colleague
-from dialogs.state import Answer, StepId
+from dialogs.report import Colleague, Pupil
+from dialogs.state import Answer, Evidence, StepId
 from dialogs.steps import QUESTIONS
 
 
 def walk(
-    answers: Mapping[StepId, Answer], colleagues: Sequence[Colleague] = (), today: date | None = None
+    answers: Mapping[StepId, Answer], colleagues: Sequence[Colleague] = (), today: date | None = None,
+    pupils: Sequence[Pupil] = (),
+    evidence: Evidence = Evidence(),
 ) -> tuple[list[StepId], Context]:
     """The questions this draft asks, in order, and a context holding only the answers that still fit.
 
@@ -22,14 +24,14 @@ def walk(
     kept: dict[StepId, Answer] = {}
     path: list[StepId] = []
     for question in QUESTIONS:
-        ctx = Context(kept, colleagues, today)
+        ctx = Context(kept, colleagues, today, pupils, evidence)
         if not question.applies(ctx):
             continue
         path.append(question.id)
         answer = answers.get(question.id)
         if answer is not None and question.accepts(answer, ctx):
             kept[question.id] = answer
-    return path, Context(kept, colleagues, today)
+    return path, Context(kept, colleagues, today, pupils, evidence)
 
 
 def first_missing(path: Sequence[StepId], ctx: Context) -> StepId:

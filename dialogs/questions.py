@@ -7,19 +7,21 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from dialogs.prompts import Choice, InputKind, Reply
-from dialogs.report import Colleague
-from dialogs.state import Answer, StepId
+from dialogs.report import Colleague, Pupil
+from dialogs.state import Answer, Evidence, StepId
 from dialogs.validation import Invalid, clean_text, normalise, parse_date, parse_urls, show_date
 from routing.vocabulary import Category
 
 
 @dataclass(frozen=True)
 class Context:
-    """What a question may look at: the answers that still hold, the staff directory, today."""
+    """What a question may look at: the answers that still hold, the staff directory, today, the pupil roster, the screenshots."""
 
     answers: Mapping[StepId, Answer]
     colleagues: Sequence[Colleague] = ()
     today: date | None = None
+    pupils: Sequence[Pupil] = ()  # empty: the school has imported no roster, so names are typed
+    evidence: Evidence = Evidence()
 
     @property
     def category(self) -> Category | None:
@@ -54,6 +56,7 @@ class Question:
     after: Callable[[Answer, Context], list[Reply]] = _no_replies  # said once it is answered
     input: InputKind = InputKind.CHOICE
     max_length: int | None = None
+    back_label: str | None = None  # what its Back button says, where going back means more than "Back"
 
     def text(self, ctx: Context) -> str:
         """The question's wording for this draft."""

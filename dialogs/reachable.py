@@ -20,6 +20,8 @@ from routing.check import Combination
 # Stand-ins for answers that do not change routing (words, dates, web addresses).
 _TYPED = Answer("x", "x")
 _NAMED = "a-named-colleague"
+# Choices that inform whoever reads the report but decide nothing later: one stands for all.
+_NEUTRAL = {StepId.WHERE_NOW}
 
 
 @cache
@@ -40,7 +42,8 @@ def _walk(answers: dict[StepId, Answer], index: int) -> Iterator[Combination]:
         return
     question = QUESTIONS[index]
     if isinstance(question, ChoiceQuestion):
-        for choice in question.options(ctx):
+        options = question.options(ctx)
+        for choice in options[:1] if question.id in _NEUTRAL else options:
             yield from _walk({**answers, question.id: Answer(choice.id, choice.label)}, index + 1)
     elif isinstance(question, PersonQuestion):
         yield from _walk({**answers, question.id: Answer(_NAMED, _NAMED)}, index + 1)

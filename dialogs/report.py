@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from routing.report import Report
 from routing.vocabulary import Category, Flag, Subject, Target, subject_for_roles
@@ -18,6 +19,45 @@ class Colleague:
 
 
 @dataclass(frozen=True)
+class Pupil:
+    """A pupil from the school's roster, as the caller supplies them (`id` is the caller's own, never shown)."""
+
+    id: str
+    name: str
+    year: str = ""  # year group or class, as the roster gives it
+
+    @property
+    def shown(self) -> str:
+        """`Ava Stone (Year 5)`."""
+        return f"{self.name} ({self.year})" if self.year else self.name
+
+
+class PupilRole(StrEnum):
+    """How a pupil comes into a report; stored with the link, so never renamed."""
+
+    CHILD = "child"  # the child the report is about
+    TOLD_BY = "told_by"  # the child who disclosed, about another child
+    ACCOUNT_OF = "account_of"  # whose account sent a friend request
+    PARENT_OF = "parent_of"  # the pupil whose parent the report is about
+    BULLYING = "bullying"  # a pupil doing the bullying
+
+
+@dataclass(frozen=True)
+class NamedPupil:
+    """A pupil a report names: chosen from the roster (`pupil_id`), or typed (no id)."""
+
+    role: PupilRole
+    name: str
+    year: str = ""
+    pupil_id: str | None = None
+
+    @property
+    def shown(self) -> str:
+        """`Ava Stone (Year 5)`."""
+        return Pupil("", self.name, self.year).shown
+
+
+@dataclass(frozen=True)
 class ReportDraft:
     """A report the reporter confirmed: routing's fields plus the details people read."""
 
@@ -28,6 +68,8 @@ class ReportDraft:
     allegation: bool = False
     details: dict[str, str] = field(default_factory=dict)
     target: Target | None = None  # who is being bullied, in a cyberbullying report
+    pupils: tuple[NamedPupil, ...] = ()  # the pupils it names, each in their role
+    screenshots: int = 0  # how many screenshots the reporter sent with it (stored apart, see bot.cases.evidence)
 
     def routing_report(self, person_roles: Iterable[str] = ()) -> Report:
         """The report as routing sees it; pass the named colleague's roles from the directory."""

@@ -17,7 +17,7 @@ class StepId(StrEnum):
     SUBJECT = "subject"
     ABOUT_STAFF = "about_staff"
     COLLEAGUE = "colleague"
-    ACCESSED_BY_NAME = "accessed_by_name"
+    ACCESSED_BY_NAME = "accessed_by_name"  # no longer asked (the pupil questions took its place); kept for old drafts
     DATE = "date"
     URLS = "urls"
     NATURE = "nature"
@@ -32,6 +32,15 @@ class StepId(StrEnum):
     ILLEGAL = "illegal"
     SELF_GENERATED_IMAGERY = "self_generated_imagery"
     TARGET = "target"
+    ACCOUNT = "account"  # a friend request: the account's name or handle
+    PUPIL = "pupil"  # the first pupil a report names: typed, or part of a name to search the roster
+    PUPIL_PICK = "pupil_pick"
+    PUPIL_YEAR = "pupil_year"
+    OTHER_PUPIL = "other_pupil"  # the second (the child a disclosure is about, a pupil doing the bullying)
+    OTHER_PUPIL_PICK = "other_pupil_pick"
+    OTHER_PUPIL_YEAR = "other_pupil_year"
+    WHERE_NOW = "where_now"  # where the child is now
+    EVIDENCE = "evidence"
     SUMMARY = "summary"
 
 
@@ -48,6 +57,18 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """Screenshots as the conversation knows them: how many were taken in, never the files themselves.
+
+    `refused` is set for good once the reporter says it may be an indecent image of a child:
+    from then on this draft takes no image at all (UKCIS, see dialogs/advice.py).
+    """
+
+    count: int = 0
+    refused: bool = False
+
+
+@dataclass(frozen=True)
 class Draft:
     """The conversation so far; a new Draft is returned for every change, this one is never altered."""
 
@@ -57,6 +78,7 @@ class Draft:
     answers: dict[StepId, Answer] = field(default_factory=dict)
     history: tuple[StepId, ...] = ()
     reminded_at: datetime | None = None
+    evidence: Evidence = Evidence()
 
     @classmethod
     def new(cls, now: datetime) -> Draft:
@@ -66,7 +88,7 @@ class Draft:
 
     def to_dict(self) -> dict[str, object]:
         """Plain JSON-safe data, with a version, for the database."""
-        return {
+        data: dict[str, object] = {
             "version": VERSION,
             "step": self.step.value,
             "answers": {k.value: {"value": a.value, "shown": a.shown} for k, a in self.answers.items()},
@@ -75,6 +97,10 @@ class Draft:
             "updated_at": self.updated_at.isoformat(),
             "reminded_at": None if self.reminded_at is None else self.reminded_at.isoformat(),
         }
+        if self.evidence != Evidence():
+            # Only when there is something to say: a draft without screenshots reads as before.
+            data["evidence"] = {"count": self.evidence.count, "refused": self.evidence.refused}
+        return data
 
     @classmethod
     def from_dict(cls, data: object) -> Draft:
@@ -86,7 +112,7 @@ class Draft:
             raise DraftError("draft: version: missing or not a whole number")
         if version != VERSION:
             raise DraftError(f"draft: version {version} is not readable here (this build reads version {VERSION})")
-        known = {"version", "step", "answers", "history", "started_at", "updated_at", "reminded_at"}
+        known = {"version", "step", "answers", "history", "started_at", "updated_at", "reminded_at", "evidence"}
         unknown = sorted(str(k) for k in data if k not in known)
         if unknown:
             raise DraftError(f"draft: unknown field(s) {', '.join(unknown)}")
@@ -98,6 +124,7 @@ class Draft:
             answers=_answers(data.get("answers")),
             history=_history(data.get("history")),
             reminded_at=None if reminded is None else _time(reminded, "reminded_at"),
+            evidence=_evidence(data.get("evidence")),
         )
 
 
@@ -144,3 +171,14 @@ def _history(value: object) -> tuple[StepId, ...]:
     if not isinstance(value, list):
         raise DraftError("draft: history: expected a list of steps")
     return tuple(_step(item, "history") for item in value)
+
+
+def _evidence(value: object) -> Evidence:
+    if value is None:
+        return Evidence()
+    if not isinstance(value, Mapping) or set(value) != {"count", "refused"}:
+        raise DraftError("draft: evidence: expected {'count': ..., 'refused': ...}")
+    count, refused = value["count"], value["refused"]
+    if type(count) is not int or count < 0 or type(refused) is not bool:
+        raise DraftError("draft: evidence: count must be a whole number from 0, refused true or false")
+    return Evidence(count, refused)

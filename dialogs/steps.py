@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dialogs import advice
+from dialogs import advice, evidence
 from dialogs.prompts import YES_NO, Choice
+from dialogs.pupils import Slot, questions
 from dialogs.questions import (
     ChoiceQuestion,
     Context,
@@ -14,6 +15,7 @@ from dialogs.questions import (
     TextQuestion,
     UrlQuestion,
 )
+from dialogs.report import PupilRole
 from dialogs.state import StepId
 from routing.vocabulary import Category, Subject, Target
 
@@ -143,6 +145,116 @@ def _pupil_involved(ctx: Context) -> bool:
     return ctx.category is C.INAPPROPRIATE_CONTENT and ctx.value(StepId.SUBJECT) == Subject.PUPIL
 
 
+def _first_pupil(ctx: Context) -> bool:
+    # Every report that involves a pupil asks which pupil (or, about a parent, whose parent).
+    subject = ctx.value(StepId.SUBJECT)
+    if ctx.category is C.PUPIL_DISCLOSURE:
+        return StepId.DISCLOSURE_FOR in ctx.answers
+    if ctx.category is C.CYBERBULLYING:
+        return ctx.value(StepId.TARGET) == Target.PUPIL
+    if ctx.category is C.FRIEND_REQUEST:
+        return StepId.ACCOUNT in ctx.answers and subject in (Subject.PUPIL, Subject.PARENT)
+    return ctx.category in (C.MISUSE, C.INAPPROPRIATE_CONTENT) and (
+        subject == Subject.PUPIL or (ctx.category is C.MISUSE and subject == Subject.PARENT))
+
+
+def _first_role(ctx: Context) -> PupilRole:
+    if ctx.category is C.PUPIL_DISCLOSURE and ctx.value(StepId.DISCLOSURE_FOR) == "other_child":
+        return PupilRole.TOLD_BY
+    if ctx.category is C.FRIEND_REQUEST and ctx.value(StepId.SUBJECT) == Subject.PUPIL:
+        return PupilRole.ACCOUNT_OF
+    if ctx.value(StepId.SUBJECT) == Subject.PARENT and ctx.category is not C.CYBERBULLYING:
+        return PupilRole.PARENT_OF
+    return PupilRole.CHILD
+
+
+def _second_pupil(ctx: Context) -> bool:
+    if ctx.category is C.PUPIL_DISCLOSURE:
+        return ctx.value(StepId.DISCLOSURE_FOR) == "other_child" and StepId.PUPIL in ctx.answers
+    if ctx.category is not C.CYBERBULLYING or ctx.value(StepId.SUBJECT) not in (Subject.PUPIL, Subject.PARENT):
+        return False
+    return ctx.value(StepId.TARGET) != Target.PUPIL or StepId.PUPIL in ctx.answers
+
+
+def _second_role(ctx: Context) -> PupilRole:
+    if ctx.category is C.CYBERBULLYING:
+        return PupilRole.PARENT_OF if ctx.value(StepId.SUBJECT) == Subject.PARENT else PupilRole.BULLYING
+    return PupilRole.CHILD
+
+
+ASK = {
+    PupilRole.CHILD: "Which pupil is it?",
+    PupilRole.TOLD_BY: "Which child told you?",
+    PupilRole.ACCOUNT_OF: "Whose account is it, if you know? Which pupil?",
+    PupilRole.PARENT_OF: "Which pupil's parent or carer is it, if you know?",
+    PupilRole.BULLYING: "Which pupil is doing it, if you know?",
+}
+ASK_CHILD = {
+    C.PUPIL_DISCLOSURE: "Which child told you?",
+    C.INAPPROPRIATE_CONTENT: "Which pupil accessed it?",
+    C.CYBERBULLYING: "Which pupil is being bullied?",
+}
+PUPIL_KEYS = {
+    PupilRole.CHILD: "Child", PupilRole.TOLD_BY: "Told by", PupilRole.ACCOUNT_OF: "Whose account",
+    PupilRole.PARENT_OF: "Parent or carer of", PupilRole.BULLYING: "Pupil doing it",
+}
+# Appendix B's own field name, where the pupil is the one who accessed the content.
+NAME_KEY = "Name of individual accessing the content"
+
+
+def _ask_first(ctx: Context) -> str:
+    role = _first_role(ctx)
+    if role is PupilRole.CHILD and ctx.category in ASK_CHILD:
+        return ASK_CHILD[ctx.category]
+    return ASK[role]
+
+
+def _ask_second(ctx: Context) -> str:
+    if ctx.category is C.PUPIL_DISCLOSURE:
+        return "Which child is it about, if you know?"
+    return ASK[_second_role(ctx)]
+
+
+def _first_key(ctx: Context) -> str:
+    return NAME_KEY if ctx.category is C.INAPPROPRIATE_CONTENT else PUPIL_KEYS[_first_role(ctx)]
+
+
+def _first_unknown(ctx: Context) -> bool:
+    # The reporter always knows the child who told them; anyone else may be unknown to them.
+    return ctx.category is not C.PUPIL_DISCLOSURE
+
+
+FIRST_PUPIL = Slot(StepId.PUPIL, StepId.PUPIL_PICK, StepId.PUPIL_YEAR, _first_pupil, _first_role, _ask_first,
+                   _first_key, _first_unknown)
+SECOND_PUPIL = Slot(StepId.OTHER_PUPIL, StepId.OTHER_PUPIL_PICK, StepId.OTHER_PUPIL_YEAR, _second_pupil,
+                    _second_role, _ask_second, lambda ctx: PUPIL_KEYS[_second_role(ctx)], lambda ctx: True)
+SLOTS = (FIRST_PUPIL, SECOND_PUPIL)
+
+WHERE_CHOICES = (
+    Choice("with_me", "With me"), Choice("in_class", "In class"), Choice("gone_home", "Gone home"),
+    Choice("unknown", "Don't know"),
+)
+WHERE_KEY = "Where the child is now"
+
+
+def _where_now(ctx: Context) -> bool:
+    # The DSL's first question on a disclosure, or a child at immediate risk: where is the child?
+    if ctx.category is C.PUPIL_DISCLOSURE:
+        return True
+    return ctx.value(StepId.IMMEDIATE_RISK) == "yes" and any(slot.applies(ctx) for slot in SLOTS)
+
+
+def _where_wording(ctx: Context) -> str:
+    for slot in SLOTS:
+        named = slot.named(ctx)
+        if named is not None and named.role is PupilRole.CHILD:
+            return f"Where is {named.name} now?"
+    named = FIRST_PUPIL.named(ctx)
+    if named is not None and named.role is PupilRole.TOLD_BY:
+        return f"Where is {named.name} now?"
+    return "Where is the child now?"
+
+
 def _any_category(ctx: Context) -> bool:
     return ctx.category is not None
 
@@ -163,10 +275,15 @@ QUESTIONS: tuple[Question, ...] = (
     ChoiceQuestion(StepId.ABOUT_STAFF, "Is the child telling you about an adult who works at the school?",
                    disclosure, choices=YES_NO),
     PersonQuestion(StepId.COLLEAGUE, _colleague_wording, _names_staff, detail=_colleague_key),
+    # Pupil disclosure: St Leonard's §8, as the victim or on behalf of another child.
+    ChoiceQuestion(StepId.DISCLOSURE_FOR, "Is the child the victim, or telling you about another child?",
+                   disclosure, detail="Disclosure", choices=DISCLOSURE_CHOICES),
+    TextQuestion(StepId.ACCOUNT, "What is the account's name or handle?", category_is(C.FRIEND_REQUEST),
+                 detail="Account name or handle", max_length=100),
+    # Which pupil (or pupils): the DSL needs the child's name, not "a pupil", to act.
+    *questions(FIRST_PUPIL),
+    *questions(SECOND_PUPIL),
     # Inappropriate content: the fields of St Leonard's appendix B report form (§5, §9).
-    TextQuestion(StepId.ACCESSED_BY_NAME, "What is the pupil's name, if you know it?",
-                 both(inappropriate, answered(StepId.SUBJECT, Subject.PUPIL)),
-                 detail="Name of individual accessing the content", max_length=100, skip=SKIP),
     DateQuestion(StepId.DATE, "When was it accessed?", inappropriate, detail="Date"),
     UrlQuestion(StepId.URLS, "Paste the full web address (URL). If there is more than one, put each on a new line.",
                 inappropriate, detail="Full URL(s)", max_length=4000),
@@ -174,9 +291,6 @@ QUESTIONS: tuple[Question, ...] = (
                  detail="Nature of inappropriate content", max_length=500),
     ChoiceQuestion(StepId.SCHOOL_DEVICE, "Was it on a school device or the school network?", inappropriate,
                    detail="On a school device or network", after=advice.after_school_device, choices=YES_NO),
-    # Pupil disclosure: St Leonard's §8, as the victim or on behalf of another child.
-    ChoiceQuestion(StepId.DISCLOSURE_FOR, "Is the child the victim, or telling you about another child?",
-                   disclosure, detail="Disclosure", choices=DISCLOSURE_CHOICES),
     TextQuestion(StepId.CHILD_WORDS, "What did the child say? Use their own words.", disclosure,
                  detail="The child's words", before=lambda: [advice.disclosure_reminder()], max_length=1000),
     # Friend requests, misuse and cyberbullying: where it happened.
@@ -195,9 +309,13 @@ QUESTIONS: tuple[Question, ...] = (
     # Risk, for every category.
     ChoiceQuestion(StepId.IMMEDIATE_RISK, "Could a child be at immediate risk of harm?", _any_category,
                    after=advice.after_immediate_risk, choices=YES_NO),
+    ChoiceQuestion(StepId.WHERE_NOW, _where_wording, _where_now, detail=WHERE_KEY, choices=WHERE_CHOICES),
     ChoiceQuestion(StepId.ILLEGAL, "Might it be illegal?", _any_category, choices=YES_NO),
     ChoiceQuestion(StepId.SELF_GENERATED_IMAGERY, "Is it imagery a pupil took of themselves?", _pupil_involved,
-                   choices=YES_NO),
+                   after=advice.after_self_generated_imagery, choices=YES_NO),
+    # Screenshots, last: never where it may be an indecent image of a child (dialogs/evidence.py).
+    ChoiceQuestion(StepId.EVIDENCE, evidence.wording, evidence.offered, after=evidence.after,
+                   choices=evidence.choices),
 )
 
 BY_ID: dict[StepId, Question] = {q.id: q for q in QUESTIONS}

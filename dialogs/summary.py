@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dialogs import evidence
 from dialogs.prompts import CANCEL, Choice, Command, InputKind, Reply, Tone
+from dialogs.pupils import PupilSearchQuestion
 from dialogs.questions import Context
-from dialogs.report import ReportDraft
+from dialogs.report import NamedPupil, PupilRole, ReportDraft
 from dialogs.state import StepId
-from dialogs.steps import BY_ID, QUESTIONS
+from dialogs.steps import BY_ID, PUPIL_KEYS, QUESTIONS, SLOTS
 from routing.vocabulary import CATEGORY_LABELS, FLAG_LABELS, FLAG_ORDER, Category, Flag, Subject, Target
 
 SEND = Choice("send", "Send")
@@ -42,7 +44,14 @@ def build_report(ctx: Context) -> ReportDraft:
         allegation=ctx.value(StepId.HARM_THRESHOLD) in ALLEGATION_ANSWERS,
         details=details(ctx),
         target=Target(target) if (target := ctx.value(StepId.TARGET)) in set(Target) else None,
+        pupils=named_pupils(ctx),
+        screenshots=ctx.evidence.count if StepId.EVIDENCE in ctx.answers else 0,
     )
+
+
+def named_pupils(ctx: Context) -> tuple[NamedPupil, ...]:
+    """The pupils the answers name, each in their role (a pupil "not known" is not among them)."""
+    return tuple(named for slot in SLOTS if (named := slot.named(ctx)) is not None)
 
 
 def details(ctx: Context) -> dict[str, str]:
@@ -50,10 +59,19 @@ def details(ctx: Context) -> dict[str, str]:
     # Appendix B asks for the name of who accessed the content "if known": always say which.
     found = {NAME_KEY: "Not known"} if ctx.category is Category.INAPPROPRIATE_CONTENT else {}
     for question in QUESTIONS:
+        if isinstance(question, PupilSearchQuestion) and question.slot is not None:
+            # A pupil is asked over up to three questions (search, pick, year): the details say who, once.
+            pupil = question.slot.shown(ctx)
+            if pupil is not None:
+                found[question.slot.key(ctx)] = pupil
+            continue
         key = question.detail_key(ctx)
         answer = ctx.answers.get(question.id)
         if key is not None and answer is not None:
             found[key] = answer.shown  # a named 'Other' platform replaces 'Other'
+    if ctx.category in evidence.CATEGORIES and ctx.evidence.refused:
+        # Whoever takes the case must know there is an image to ask about (UKCIS: the DSL decides).
+        found["Screenshots"] = evidence.NONE_TAKEN
     return found
 
 
@@ -67,6 +85,9 @@ def summary_reply(ctx: Context) -> Reply:
     if StepId.HARM_THRESHOLD in ctx.answers:
         threshold = ctx.value(StepId.HARM_THRESHOLD)
         lines.append(f"Handled as: {HANDLED_AS.get(threshold or '', 'a low-level concern')}")
+    shots = evidence.summary_line(ctx)
+    if shots is not None:
+        lines.append(shots)
     flagged = [FLAG_LABELS[flag] for flag in FLAG_ORDER if flag in report.flags]
     lines.append(f"Flagged: {'; '.join(flagged) if flagged else 'nothing'}")
     return Reply(
@@ -90,10 +111,22 @@ def _who(ctx: Context) -> str:
     colleague = ctx.answers.get(StepId.COLLEAGUE)
     if colleague is not None:
         return f"{colleague.shown} (member of staff)"
+    child = _child(ctx)
+    if child is not None:
+        return child.shown
     subject = ctx.answers.get(StepId.SUBJECT)
     return "A pupil" if subject is None else subject.shown
 
 
+def _child(ctx: Context) -> NamedPupil | None:
+    """The child a misuse report or a disclosure is about, when named: the "About" line names them."""
+    if ctx.category not in (Category.MISUSE, Category.PUPIL_DISCLOSURE):
+        return None
+    return next((p for p in named_pupils(ctx) if p.role is PupilRole.CHILD), None)
+
+
 def _who_key(ctx: Context) -> str | None:
-    # The colleague's name is already on the "About" line; the details keep it for the record.
-    return BY_ID[StepId.COLLEAGUE].detail_key(ctx) if StepId.COLLEAGUE in ctx.answers else None
+    # The colleague's (or child's) name is already on the "About" line; the details keep it for the record.
+    if StepId.COLLEAGUE in ctx.answers:
+        return BY_ID[StepId.COLLEAGUE].detail_key(ctx)
+    return PUPIL_KEYS[PupilRole.CHILD] if _child(ctx) is not None else None

@@ -78,8 +78,16 @@ class Keyring:
 
     def decrypt(self, token: str) -> str:
         """The plaintext of a token made with any of the keys; a KeyringError if none of them made it."""
+        return self.decrypt_bytes(token).decode("utf-8")
+
+    def encrypt_bytes(self, data: bytes) -> str:
+        """Bytes (a screenshot) encrypted with the first key, as a token."""
+        return self._primary.encrypt(data).decode("ascii")
+
+    def decrypt_bytes(self, token: str) -> bytes:
+        """The bytes of a token made with any of the keys; a KeyringError if none of them made it."""
         try:
-            return self._all.decrypt(token.encode("ascii")).decode("utf-8")
+            return self._all.decrypt(token.encode("ascii"))
         except InvalidToken:
             raise self.cannot_decrypt("a value in the database") from None
 

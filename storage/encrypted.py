@@ -85,3 +85,19 @@ class EncryptedJSON(TypeDecorator[Any]):
             return json.loads(keyring.decrypt(value))
         # An object written before encryption at rest (see EncryptedText), or None.
         return value
+
+
+class EncryptedBytes(TypeDecorator[bytes]):
+    """Bytes (a screenshot), stored as one Fernet token in a Text column; never written in the clear."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: bytes | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return keyring_of(dialect).encrypt_bytes(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> bytes | None:
+        keyring = keyring_of(dialect)
+        return None if value is None else keyring.decrypt_bytes(value)

@@ -54,6 +54,10 @@ class EventKind(StrEnum):
     PLAINTEXT_ENCRYPTED = "plaintext_encrypted"  # text stored before encryption at rest, encrypted at a start
     REASSIGNED = "reassigned"  # a new owner, with the reason's digest: their deadline and the ladder start again
     REOPENED = "reopened"  # a closed report open again, with the reason's digest
+    PUPILS_IMPORTED = "pupils_imported"  # not about one report: the school's roster imported (counts, never who)
+    CHILD_HISTORY_VIEWED = "child_history_viewed"  # the DSL or a deputy read a child's reports (how many, never who)
+    EVIDENCE_ATTACHED = "evidence_attached"  # screenshots stored with a report: their count and sha256 digests only
+    EVIDENCE_SHOWN = "evidence_shown"  # a report's screenshots sent to someone entitled to view it (a count only)
 
 
 # Events whose effect also shows in a row, which verify cross-checks (storage/consistency.py).

@@ -13,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -25,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from storage.encrypted import EncryptedJSON, EncryptedText
+from storage.encrypted import EncryptedBytes, EncryptedJSON, EncryptedText
 
 # Named constraints, so that migrations can refer to them on every database.
 NAMING = {
@@ -189,6 +190,46 @@ class Report(Base):
     lado_reminded_at: Mapped[datetime | None]
     lado_consulted_at: Mapped[datetime | None]
     lado_consulted_by: Mapped[str | None] = mapped_column(String(100))
+    # How many screenshots came with it (report_evidence): set when it is stored, never changed.
+    screenshots: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+
+
+class PupilSource(StrEnum):
+    """Where a pupil record came from."""
+
+    ROSTER = "roster"  # `safeguard pupils import`
+    TYPED = "typed"  # a name a reporter typed that the roster did not have
+
+
+class Pupil(Base):
+    """A pupil: from the school's roster, or as a reporter typed them; reports link to them.
+
+    The name, the MIS id and the year group or class are encrypted at rest. A pupil who left
+    (no longer in the latest roster) keeps their row, so their reports stay linked to them.
+    """
+
+    __tablename__ = "pupils"
+    __table_args__ = (_one_of("source", PupilSource), Index(None, "school", "source"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(20))
+    mis_id: Mapped[str | None] = mapped_column(EncryptedText)  # the roster's own id (UPN, admission number)
+    name: Mapped[str] = mapped_column(EncryptedText)
+    year: Mapped[str] = mapped_column(EncryptedText)  # year group or class; "" if not known
+    on_roster: Mapped[bool] = mapped_column(Boolean)  # in the latest roster imported (typed pupils never are)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ReportPupil(Base):
+    """A pupil a report names, and how (dialogs.report.PupilRole: the child, the child who told, ...)."""
+
+    __tablename__ = "report_pupils"
+
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
+    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupils.id", ondelete="CASCADE"), primary_key=True, index=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
 
 
 class RoutingDecision(Base):
@@ -271,6 +312,39 @@ class Draft(Base):
     user_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     state: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
     updated_at: Mapped[datetime]
+
+
+class Screenshot:
+    """What every stored screenshot has: its kind, size and digest (for the log), and its bytes, encrypted."""
+
+    position: Mapped[int] = mapped_column(Integer)  # 1, 2, 3 in the order they were sent
+    content_type: Mapped[str] = mapped_column(String(40))  # image/png, image/jpeg, image/gif, image/webp
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(EncryptedBytes)
+
+
+class DraftEvidence(Screenshot, Base):
+    """A screenshot sent with a report not yet sent: encrypted, and gone with its draft (sent, cancelled or expired)."""
+
+    __tablename__ = "draft_evidence"
+    __table_args__ = (
+        ForeignKeyConstraint(["channel", "user_id"], ["drafts.channel", "drafts.user_id"], ondelete="CASCADE"),
+    )
+
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+
+
+class ReportEvidence(Screenshot, Base):
+    """A screenshot sent with a report: encrypted, shown only to those bot.cases.access lets view the report, erased with it."""
+
+    __tablename__ = "report_evidence"
+    __table_args__ = (UniqueConstraint("report_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
 
 
 class InboundEvent(Base):

@@ -18,7 +18,6 @@ from storage.encrypted import keyring_of
 from storage.log import SYSTEM, EventKind, append_event
 from storage.sealed import ENCRYPTED, Key, Sealed, check_keys
 
-BATCH = 200
 
 
 @dataclass
@@ -66,9 +65,10 @@ async def _pass(sessions: async_sessionmaker[AsyncSession], *, plaintext_only: b
             query = query.where(sealed.plaintext())
         async with sessions() as session:
             keys: list[Key] = [tuple(row) for row in (await session.execute(query)).all()]
-        for start in range(0, len(keys), BATCH):
+        for start in range(0, len(keys), sealed.batch):
             async with sessions.begin() as session:
-                await _batch(session, keyring, sealed, keys[start:start + BATCH], rotation, plaintext_only=plaintext_only)
+                await _batch(session, keyring, sealed, keys[start:start + sealed.batch], rotation,
+                             plaintext_only=plaintext_only)
     return rotation
 
 

@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.crypto import TOKEN_PREFIX, Keyring, KeyringError, looks_like_token
-from storage.encrypted import EncryptedJSON, EncryptedText, encode_json, keyring_of
+from storage.encrypted import EncryptedBytes, EncryptedJSON, EncryptedText, encode_json, keyring_of
 from storage.models import Base
 
 Key = tuple[Any, ...]
@@ -45,6 +45,11 @@ class Sealed:
     @property
     def is_json(self) -> bool:
         return isinstance(self.column.type, EncryptedJSON)
+
+    @property
+    def batch(self) -> int:
+        """How many rows a rotation reads at a time: a screenshot's token runs to megabytes, a note's to a few hundred bytes."""
+        return 4 if isinstance(self.column.type, EncryptedBytes) else 200
 
     @property
     def primary_key(self) -> list[Column[Any]]:
@@ -96,12 +101,13 @@ class Sealed:
 
 
 # How a person names a row of each table, for a message (`the text of note 3`).
-_NOUNS = {"report_notes": "note", "drafts": "draft", "conversation_refs": "conversation reference"}
+_NOUNS = {"report_notes": "note", "drafts": "draft", "conversation_refs": "conversation reference", "pupils": "pupil",
+          "report_evidence": "screenshot", "draft_evidence": "screenshot of a draft"}
 
 # Every encrypted column of the models, reports first (what a key check names when it fails).
 ENCRYPTED: tuple[Sealed, ...] = tuple(sorted(
     (Sealed(table, column) for table in Base.metadata.sorted_tables for column in table.columns
-     if isinstance(column.type, (EncryptedText, EncryptedJSON))),
+     if isinstance(column.type, (EncryptedText, EncryptedJSON, EncryptedBytes))),
     key=lambda sealed: sealed.table.name != "reports",
 ))
 
@@ -119,7 +125,7 @@ async def check_keys(session: AsyncSession) -> None:
         token = None if stored is None else sealed.value(stored)
         if isinstance(token, str) and looks_like_token(token):
             try:
-                keyring.decrypt(token)
+                keyring.decrypt_bytes(token)  # whether a key opens it; a screenshot is not text
             except KeyringError:
                 raise keyring.cannot_decrypt(f"the database's newest {sealed.label}") from None
 
@@ -130,11 +136,16 @@ async def first_undecryptable(session: AsyncSession) -> str | None:
     for sealed in ENCRYPTED:
         # Staff know a report by its reference, not its row id (conversation_refs' `reference` is something else).
         names = [sealed.table.c.reference] if sealed.table.name == "reports" else []
-        query = select(*sealed.primary_key, *names, sealed.raw()).where(sealed.tokens()).order_by(*sealed.primary_key)
-        for *key, stored in (await session.execute(query)).all():
-            try:
-                keyring.decrypt(sealed.value(stored))
-            except KeyringError:
-                noun = "report" if names else _NOUNS.get(sealed.table.name, sealed.table.name)
-                return f"the {sealed.column.name} of {noun} {key[-1] if names else ', '.join(map(str, key))}"
+        # Read a batch of rows at a time: the screenshots of a school would not fit in memory at once.
+        keys = [tuple(row) for row in (await session.execute(
+            select(*sealed.primary_key).where(sealed.tokens()).order_by(*sealed.primary_key))).all()]
+        for start in range(0, len(keys), sealed.batch):
+            query = (select(*sealed.primary_key, *names, sealed.raw())
+                     .where(sealed.among(keys[start:start + sealed.batch])).order_by(*sealed.primary_key))
+            for *key, stored in (await session.execute(query)).all():
+                try:
+                    keyring.decrypt_bytes(sealed.value(stored))
+                except KeyringError:
+                    noun = "report" if names else _NOUNS.get(sealed.table.name, sealed.table.name)
+                    return f"the {sealed.column.name} of {noun} {key[-1] if names else ', '.join(map(str, key))}"
     return None

@@ -9,11 +9,13 @@ from typing import Any
 
 import yaml
 from matplotlib.figure import Figure
+from PIL import Image
 from sqlalchemy import select
 
 from bot.cases import lifecycle
 from bot.app import App
-from bot.examples import EXAMPLE_SCHOOL
+from bot.cli.roster import read_roster
+from bot.examples import EXAMPLE_ROSTER, EXAMPLE_SCHOOL
 from dialogs import ReportDraft
 from dialogs.report import Colleague
 from routing.loader import resolve_policy
@@ -21,6 +23,7 @@ from routing.school import Person, School
 from storage.crypto import new_key, parse_keys
 from storage.digest_outbox import queue_digest
 from storage.models import DigestDelivery, Report
+from storage.pupils import import_roster
 
 # A key made for this run of the tests, never one written down (SAFEGUARD_ENCRYPTION_KEY for subprocesses).
 TEST_KEY = new_key()
@@ -112,6 +115,13 @@ def example_school_with_ids(path: Path, channel: str, ids: dict[str, str]) -> Pa
     return write_yaml(path, data)
 
 
+def screenshot(fmt: str = "PNG", size: tuple[int, int] = (48, 32), colour: str = "#3a6ea5") -> bytes:
+    """A small real picture in `fmt` (PNG, JPEG, GIF, WEBP), drawn by Pillow: a stand-in for a phone's screenshot."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
 DIGEST_WEEK = "2026-W47"
 
 
@@ -135,6 +145,13 @@ async def the_digest(app: App) -> DigestDelivery:
     """The one digest row in the database."""
     async with app.sessions() as session:
         return (await session.scalars(select(DigestDelivery))).one()
+
+
+async def import_example_roster(app: App) -> None:
+    """The example school's made-up roster, imported as `safeguard pupils import` does it."""
+    rows = read_roster(EXAMPLE_ROSTER.read_bytes(), EXAMPLE_ROSTER.name)
+    async with app.sessions.begin() as session:
+        await import_roster(session, now=app.now(), school=app.school.name, rows=rows)
 
 
 async def submitted(app: App, draft: ReportDraft, *, reporter: str, channel: str) -> str:

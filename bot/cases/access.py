@@ -23,6 +23,10 @@ Reassigning hands the case to someone else: its owner may (they carry it), and s
 who leads on every case that reached her (KCSIE Part two). Reopening a closed case is a
 safeguarding lead's decision: the DSL's, or a deputy's acting for her, where it reached them.
 
+A child's history (every report naming a pupil: reference, date, category, owner role, state)
+is for the DSL and the deputy DSLs alone, since they hold the school's child protection record
+(KCSIE Annex C); it leaves out any report about its reader. Nobody else sees across reports.
+
 "progress" is the reporter's own view of their report: its state, who owns it by role, and when
 it was acknowledged or closed; never the notes, the details or who else did what. An export
 never shows a report its reader may not view, so the DSL's whole log leaves out every report
@@ -131,6 +135,20 @@ def is_about(person: Person, report: Report) -> bool:
 def may_see(person: Person, report: Report, recipients: Iterable[Recipient]) -> bool:
     """Whether `person` may view `report`, judging "about them" by their roles as well as by name."""
     return not is_about(person, report) and may(person.id, Action.VIEW, report, recipients)
+
+
+# KCSIE Annex C: the DSL and her deputies see a child's whole record, to spot a pattern no one report shows.
+CHILD_HISTORY = frozenset({Role.DSL.value, Role.DEPUTY_DSL.value})
+
+
+def sees_child_history(person: Person) -> bool:
+    """Whether `person` may see across reports about a child (the DSL and deputy DSLs)."""
+    return bool(CHILD_HISTORY & set(person.roles))
+
+
+def in_child_history(person: Person, report: Report) -> bool:
+    """Whether a child's history shown to `person` lists `report`: every report, but one about them."""
+    return sees_child_history(person) and not is_about(person, report)
 
 
 def may_export_report(person: Person, report: Report | None, recipients: Iterable[Recipient]) -> bool:

@@ -17,6 +17,7 @@ from dialogs import (
     Cancelled,
     Draft,
     DraftError,
+    Pupil,
     Reply,
     Submitted,
     Tone,
@@ -32,6 +33,7 @@ from dialogs import (
 from dialogs.prompts import Command
 from dialogs.validation import match_choice
 from storage.drafts import delete_draft, load_draft, save_draft
+from storage.evidence import forget_draft_screenshots
 from storage.models import Draft as StoredDraft
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,7 @@ async def message(app: App, *, channel: str, user_id: str, text: str) -> list[Re
     """Take one message from a reporter: it starts a report, or answers the current question."""
     try:
         stored = await _load(app, channel, user_id)
+        pupils = await roster(app)
     except STORE_ERRORS:
         log.exception("could not load the draft of %s on %s", user_id, channel)
         return [messages.unavailable(app, user_id)]
@@ -59,29 +62,34 @@ async def message(app: App, *, channel: str, user_id: str, text: str) -> list[Re
         first = turn.replies[-1].choices
         chosen = match_choice(text, first)
         if chosen is not None and chosen.id not in set(Command):
-            turn = handle(turn.draft, text, now=now, today=app.today(), colleagues=app.colleagues(user_id))
-        return await _save(app, channel, user_id, turn.draft, [*before, *turn.replies])
-    turn = handle(stored, text, now=now, today=app.today(), colleagues=app.colleagues(user_id))
+            turn = handle(turn.draft, text, now=now, today=app.today(), colleagues=app.colleagues(user_id),
+                          pupils=pupils)
+        # A new report replaces an expired draft in its row: that draft's screenshots go with it.
+        return await _save(app, channel, user_id, turn.draft, [*before, *turn.replies], forget_screenshots=True)
+    turn = handle(stored, text, now=now, today=app.today(), colleagues=app.colleagues(user_id), pupils=pupils)
     if isinstance(turn.outcome, Cancelled):
         return await _forget(app, channel, user_id, turn.replies)
     if isinstance(turn.outcome, Submitted):
         return await lifecycle.submit(app, reporter_id=user_id, channel=channel, report=turn.outcome.report)
-    return await _save(app, channel, user_id, turn.draft, turn.replies)
+    # A draft that stops counting screenshots (Start again, a new category, a possibly indecent image) keeps none.
+    dropped = stored.evidence.count > 0 and turn.draft.evidence.count == 0
+    return await _save(app, channel, user_id, turn.draft, turn.replies, forget_screenshots=dropped)
 
 
 async def begin(app: App, *, channel: str, user_id: str) -> list[Reply]:
     """Asked to report (a command or button): carry on an unfinished report, or start one."""
     try:
         stored = await _load(app, channel, user_id)
+        pupils = await roster(app)
     except STORE_ERRORS:
         log.exception("could not load the draft of %s on %s", user_id, channel)
         return [messages.unavailable(app, user_id)]
     if isinstance(stored, Draft) and not is_expired(stored, app.now()):
         return [Reply("You have a report you haven't finished. Here is where you left off.", tone=Tone.DONE),
-                *resume(stored, colleagues=app.colleagues(user_id))]
+                *resume(stored, colleagues=app.colleagues(user_id), pupils=pupils)]
     turn = start(app.now())
     before = [stored] if isinstance(stored, Reply) else [expired()] if stored is not None else []
-    return await _save(app, channel, user_id, turn.draft, [*before, *turn.replies])
+    return await _save(app, channel, user_id, turn.draft, [*before, *turn.replies], forget_screenshots=True)
 
 
 async def has_draft(app: App, *, channel: str, user_id: str) -> bool:
@@ -142,10 +150,19 @@ async def _load(app: App, channel: str, user_id: str) -> Draft | Reply | None:
             return UNREADABLE
 
 
-async def _save(app: App, channel: str, user_id: str, draft: Draft, replies: list[Reply]) -> list[Reply]:
+async def roster(app: App) -> tuple[Pupil, ...]:
+    """The school's pupil roster for the dialog (empty until one is imported: names are then typed)."""
+    async with app.sessions() as session:
+        return await app.rosters.get(session, app.school.name)
+
+
+async def _save(app: App, channel: str, user_id: str, draft: Draft, replies: list[Reply], *,
+                forget_screenshots: bool = False) -> list[Reply]:
     try:
         async with app.sessions.begin() as session:
             await save_draft(session, now=draft.updated_at, channel=channel, user_id=user_id, state=draft.to_dict())
+            if forget_screenshots:
+                await forget_draft_screenshots(session, channel=channel, user_id=user_id)
     except STORE_ERRORS:
         log.exception("could not save the draft of %s on %s", user_id, channel)
         return [messages.unavailable(app, user_id)]

@@ -29,6 +29,8 @@ from storage import escalations
 from storage import reports as store
 from storage.alerts import queue_alert
 from storage.drafts import delete_draft
+from storage.pupils import link_pupils
+from storage.evidence import attach_draft_screenshots
 from storage.log import EventKind, append_event, events_for
 from storage.models import NoteKind, NoticeKind, Recipient, RecipientKind, Report, RoutingDecision
 from storage.reports import NewRecipient
@@ -93,6 +95,10 @@ async def submit(app: App, *, reporter_id: str, channel: str, report: ReportDraf
                 subject_person=report.subject_person, allegation=report.allegation, channel=channel,
                 target=report.target,
             )
+            await link_pupils(session, now=app.now(), school=app.school.name, report=stored, named=report.pupils)
+            if report.screenshots:  # kept with the draft until now; stored with the report, in this transaction
+                await attach_draft_screenshots(session, now=app.now(), channel=channel, user_id=reporter_id,
+                                               report=stored)
             await delete_draft(session, channel=channel, user_id=reporter_id)
             reference = stored.reference
     except STORE_ERRORS:

@@ -56,6 +56,7 @@ VIEW = ReportButton("view", "View log")
 LADO_CONSULTED = ReportButton("lado", "LADO consulted")
 REASSIGN = ReportButton("reassign", "Reassign")
 REOPEN = ReportButton("reopen", "Reopen")
+SCREENSHOTS = ReportButton("screenshots", "Screenshots")  # sent to the presser's own chat (bot.cases.evidence)
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,8 @@ def alert(app: App, report: Report, recipient: Recipient | None, recipients: Seq
     if marks:
         lines.append("Flagged: " + "; ".join(marks))
     lines.append(f"Reported by {app.name(report.reporter)} at {app.local(report.created_at)}")
+    if report.screenshots:  # never in a preview: they go to the presser's own chat (bot.cases.evidence)
+        lines.append(f"{report.screenshots} screenshot{'s' if report.screenshots != 1 else ''}: press Screenshots")
     carries = owner or escalated
     if not carries:
         lines.append(_owned_by(app, report, recipients))
@@ -184,7 +187,9 @@ def _buttons(report: Report, recipient: Recipient | None, rights: frozenset[acce
         (REASSIGN, report.closed_at is None),
         (REOPEN, report.closed_at is not None),
     ]
-    return tuple(button for button, needed in wanted if needed and access.Action(button.action) in rights)
+    shown = tuple(button for button, needed in wanted if needed and access.Action(button.action) in rights)
+    # Screenshots are seen by whoever may view the report (bot.cases.access), nobody else.
+    return shown + ((SCREENSHOTS,) if report.screenshots and access.Action.VIEW in rights else ())
 
 
 def reminder(app: App, report: Report, recipients: Sequence[Recipient]) -> Alert:

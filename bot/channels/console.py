@@ -7,9 +7,11 @@ they arrive, and slash commands act on reports the way the buttons do in Slack a
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
+from pathlib import Path
 
-from bot.cases import case_list, conversation, handover, lifecycle
+from bot.cases import case_list, children, conversation, evidence, handover, lifecycle
 from bot.outbox import digest_delivery, notices
 from bot.app import CONSOLE, STORE_ERRORS, App
 from bot.cases.messages import CLOSE_DECISIONS, Alert
@@ -30,6 +32,8 @@ COMMANDS = {
     "lado": "/lado {ref}",
     "reassign": "/reassign {ref} PERSON REASON",
     "reopen": "/reopen {ref} REASON",
+    "history": "/history {ref}",
+    "screenshots": "/evidence {ref} FOLDER",
 }
 HELP = f"""Commands:
   /report                      start a report, or carry on with an unfinished one
@@ -45,11 +49,15 @@ HELP = f"""Commands:
   /note REF TEXT               add a note to a report
   /action REF TEXT             record the action taken on a report
   /lado REF                    record that the LADO was consulted about an allegation
+  /attach PATH                 send a screenshot (PNG, JPEG, GIF or WebP) when a report asks for them
+  /evidence REF FOLDER         save a report's screenshots in FOLDER (only if the report was sent to you)
   /close REF DECISION REASON   close a report with the decision taken and why
                                decisions: {", ".join(CLOSE_DECISIONS)}
   /reassign REF PERSON REASON  hand a report you own (or, as the DSL, one sent to you) to another
                                role holder, by their id (like rpatel); /reassign REF lists who
   /reopen REF REASON           reopen a closed report (the DSL and deputies)
+  /child NAME                  every report about a child (type part of their name; DSL and deputies)
+  /history REF                 every report about the children a report names (DSL and deputies)
   /help                        this list
   /quit                        leave (an unfinished report is kept for next time)
 Anything else answers the current question, or starts a report."""
@@ -84,6 +92,7 @@ class Console:
         self.app = app
         self.person = person
         self.write = write
+        self.children: tuple[int, ...] = ()  # the pupils /child last listed, for /child N
 
     async def open(self) -> None:
         """Greet, then show what arrived for this person and any unfinished report."""
@@ -132,6 +141,12 @@ class Console:
             self.say([(await lifecycle.acknowledge(self.app, me, rest)).reply])
         elif name == "/view":
             self.say([(await lifecycle.view(self.app, me, rest)).reply])
+        elif name == "/child":
+            found = await children.find_child(self.app, me, rest, self.children)
+            self.children = found.listed or self.children
+            self.say(found.replies)
+        elif name == "/history":
+            self.say([await children.history_for_report(self.app, me, rest)])
         elif name == "/lado":
             self.say([(await lifecycle.lado_consulted(self.app, me, rest)).reply])
         elif name in ("/note", "/action"):
@@ -145,6 +160,11 @@ class Console:
         elif name == "/reopen":
             reference, _, reason = rest.strip().partition(" ")
             self.say([(await handover.reopen(self.app, me, reference, reason)).reply])
+        elif name == "/attach":
+            self.say(await evidence.take(self.app, channel=CONSOLE, user_id=me, files=[local_file(rest.strip())]))
+        elif name == "/evidence":
+            reference, _, folder = rest.strip().partition(" ")
+            self.say([await save_screenshots(self.app, me, reference, folder.strip())])
         elif name == "/close":
             reference, decision, reason = (rest.split(maxsplit=2) + ["", ""])[:3]
             self.say([(await lifecycle.close(self.app, me, reference, decision, reason)).reply])
@@ -226,6 +246,54 @@ class Console:
     def say(self, replies: list[Reply]) -> None:
         for reply in replies:
             self.write(render(reply))
+
+
+def local_file(path_text: str) -> evidence.Incoming:
+    """A file on this computer, read (if it is read at all) no further than the limit."""
+    path = Path(path_text).expanduser()
+
+    async def read(limit: int) -> bytes:
+        if not path_text:
+            raise evidence.FetchFailed("no file was named: /attach PATH")
+        try:
+            with path.open("rb") as opened:
+                data = opened.read(limit + 1)
+        except OSError as exc:
+            raise evidence.FetchFailed(exc.strerror or str(exc)) from None
+        if len(data) > limit:
+            raise evidence.TooLarge()
+        return data
+
+    try:
+        size: int | None = path.stat().st_size if path_text else None
+    except OSError:
+        size = None
+    return evidence.Incoming(read, size)
+
+
+async def save_screenshots(app: App, person_id: str, reference: str, folder_text: str) -> Reply:
+    """A report's screenshots written to a folder this person names, if bot.cases.access lets them view it."""
+    if not reference or not folder_text:
+        return Reply("Say which report and where to save its screenshots: /evidence REF FOLDER", tone=Tone.ERROR)
+    folder = Path(folder_text).expanduser()
+    if not folder.is_dir():
+        return Reply(f"{folder_text[:80]} is not a folder, so nothing was saved.", tone=Tone.ERROR)
+    shown = await evidence.show(app, person_id, reference)
+    saved: list[str] = []
+    for picture in shown.pictures:
+        target = folder / picture.name
+        try:
+            # Readable by this person only, and never over a file already there.
+            descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "wb") as out:
+                out.write(picture.data)
+        except OSError as exc:
+            return Reply(f"{target} could not be written ({exc.strerror or exc}); saved so far: "
+                         f"{', '.join(saved) or 'nothing'}.", tone=Tone.ERROR)
+        saved.append(str(target))
+    if not saved:
+        return shown.reply
+    return Reply(f"{shown.reply.text}\nSaved: " + "\n".join(saved), tone=Tone.DONE)
 
 
 async def run(console: Console, read_line: Callable[[], str], *, poll_seconds: float = 0) -> None:

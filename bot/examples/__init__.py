@@ -3,3 +3,5 @@
 from pathlib import Path
 
 EXAMPLE_SCHOOL = Path(__file__).parent / "school.yaml"
+# A made-up pupil roster as an MIS exports it, for `safeguard pupils import` and the tests.
+EXAMPLE_ROSTER = Path(__file__).parent / "roster.csv"

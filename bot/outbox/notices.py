@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from bot.cases import handover_words, messages
+from bot.cases import children, handover_words, messages
 from bot.outbox import undelivered
 from bot.app import STORE_ERRORS, App
 from dialogs import Reply
@@ -58,7 +58,9 @@ async def pending(app: App, channel: str, person_id: str | None = None) -> list[
         for delivery, in_doubt in claimed:
             report = await session.get(Report, delivery.report_id) if delivery.report_id is not None else None
             recipients = (await store.get_routing(session, report))[1] if report is not None else []
-            notices.append(_notice(app, delivery, report, recipients, in_doubt))
+            child = await children.for_alert(app, session, report, delivery.person_id) \
+                if report is not None and delivery.kind == NoticeKind.ALERT.value else children.ChildLines()
+            notices.append(_notice(app, delivery, report, recipients, in_doubt, child))
         return notices
 
 
@@ -129,15 +131,17 @@ async def sent_alerts(app: App, reference: str, channel: str) -> list[SentAlert]
             AlertDelivery.kind == NoticeKind.ALERT.value, AlertDelivery.external_ref.is_not(None),
         ).order_by(AlertDelivery.id))
         return [
-            SentAlert(d.person_id, d.external_ref or "",
-                      messages.alert(app, report, next((r for r in recipients if r.person_id == d.person_id), None),
-                                     recipients))
+            SentAlert(d.person_id, d.external_ref or "", children.with_children(
+                messages.alert(app, report, next((r for r in recipients if r.person_id == d.person_id), None),
+                               recipients),
+                await children.for_alert(app, session, report, d.person_id)))
             for d in sent
         ]
 
 
 def _notice(
     app: App, delivery: AlertDelivery, report: Report | None, recipients: list[Recipient], in_doubt: bool,
+    child: children.ChildLines,
 ) -> Notice:
     kind = NoticeKind(delivery.kind)
     reference = report.reference if report is not None else None
@@ -166,7 +170,7 @@ def _notice(
         elif delivery.round != 0:  # an alert's later rounds are reassignments (bot/cases/handover.py)
             alert = handover_words.reassigned_alert(app, report, recipient, recipients)
         else:
-            alert = messages.alert(app, report, recipient, recipients)
+            alert = children.with_children(messages.alert(app, report, recipient, recipients), child)
         replies = (Reply(alert.text, preview=alert.preview),)
     return Notice(delivery.id, delivery.person_id, delivery.channel, kind, reference, replies, alert,
                   delivery.attempts, in_doubt)

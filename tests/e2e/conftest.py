@@ -34,7 +34,8 @@ async def fake_slack() -> AsyncIterator[tuple[FakeSlack, str]]:
     fake = FakeSlack()
     server = TestServer(fake.application(), host="127.0.0.1")
     await server.start_server()
-    yield fake, str(server.make_url("")).rstrip("/")
+    fake.origin = str(server.make_url("")).rstrip("/")
+    yield fake, fake.origin
     await server.close()
 
 

@@ -51,6 +51,20 @@ class Upload:
 
 
 @dataclass
+class HostedFile:
+    """A file someone shared in Slack, served at its url_private_download only with the bot's token."""
+
+    file_id: str
+    name: str
+    mimetype: str
+    data: bytes
+    repeat: int = 1  # the body is `data` this many times over (a large file without holding it)
+    chunked: bool = False  # sent in pieces without a Content-Length: its size shows only by reading it
+    sent: int = 0  # bytes written before the reader stopped reading
+    hits: list[str | None] = field(default_factory=list)  # the Authorization header of each request for it
+
+
+@dataclass
 class Fault:
     """How the fake answers one call of a method instead of answering it well."""
 
@@ -83,6 +97,7 @@ class FakeSlack:
     # Methods whose every nth call is done and then its connection dropped (see lose_every).
     lossy: dict[str, int] = field(default_factory=dict)
     dropped: list[Call] = field(default_factory=list)  # the calls done whose answers were lost
+    files: dict[str, HostedFile] = field(default_factory=dict)  # files shared in DMs, served at /files/...
     _numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     # The calls by (method, channel) and by (method, None) for all of a method's: what `to` looks up.
     _indexed: dict[tuple[str, str | None], list[Call]] = field(default_factory=dict)
@@ -91,8 +106,47 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self.api)
         app.router.add_post("/upload/{file_id}", self.upload)
+        app.router.add_get("/files/{file_id}/{name}", self.serve_file)
         app.router.add_post("/response/{user}/{channel}/{number}", self.respond)
         return app
+
+    def share_file(self, data: bytes, name: str = "IMG_2041.png", mimetype: str = "image/png", *,
+                   size: int | None = None, repeat: int = 1, chunked: bool = False,
+                   url: str | None = None) -> dict[str, Any]:
+        """A file shared in a DM, as the `files` of a file_share event name it (`size` as Slack says, if not its own)."""
+        file_id = f"F{next(self._numbers):08d}"
+        hosted = HostedFile(file_id, name, mimetype, data, repeat, chunked)
+        self.files[file_id] = hosted
+        address = url or f"{self.origin}/files/{file_id}/{name}"
+        return {"id": file_id, "name": name, "title": name, "mimetype": mimetype, "filetype": name.rsplit(".", 1)[-1],
+                "size": len(data) * repeat if size is None else size, "mode": "hosted", "is_external": False,
+                "url_private": address, "url_private_download": address + "?download=1"}
+
+    def file_hits(self) -> int:
+        """How many times any shared file was asked for (with a token or without)."""
+        return sum(len(f.hits) for f in self.files.values())
+
+    async def serve_file(self, request: web.Request) -> web.StreamResponse:
+        """GET a shared file: only with the bot's token, as Slack serves url_private_download."""
+        hosted = self.files.get(request.match_info["file_id"])
+        if hosted is None:
+            return web.Response(status=404, text="file not found", content_type="text/plain")
+        hosted.hits.append(request.headers.get("Authorization"))
+        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+            # Slack answers a request without the token with its sign-in page, not the file.
+            return web.Response(status=302, headers={"Location": "https://slack.com/signin"})
+        response = web.StreamResponse(headers={"Content-Type": hosted.mimetype})
+        if not hosted.chunked:
+            response.content_length = len(hosted.data) * hosted.repeat
+        await response.prepare(request)
+        try:
+            for _ in range(hosted.repeat):
+                await response.write(hosted.data)
+                hosted.sent += len(hosted.data)
+            await response.write_eof()
+        except (ConnectionResetError, ConnectionError):
+            pass  # the reader stopped reading
+        return response
 
     def fail_next_upload(self, status: int = 500) -> None:
         """Answer the next POST of a file's bytes to its upload URL with HTTP `status`."""

@@ -183,6 +183,16 @@ class Phone:
         return {"type": "message", "channel": self.dm, "user": self.user, "text": text, "ts": ts, "event_ts": ts,
                 "channel_type": "im", "client_msg_id": str(uuid.uuid4()), "team": TEAM}
 
+    async def share(self, *files: dict[str, Any], text: str = "") -> list[Call]:
+        """Share files in the DM (a file_share message, as Slack sends it); every message the bot answered with."""
+        before = len(self.posts())
+        event = {**self.message_event(text), "subtype": "file_share", "files": list(files)}
+        answer = await self.rig.event(event)
+        assert answer.status == 200, answer
+        await self.wait_for_post(before + 1)
+        await self.rig.slack.idle()
+        return self.posts()[before:]
+
     async def tap(self, label: str, message: dict[str, Any] | None = None) -> Call:
         """Tap the button labelled `label` on the bot's newest message (or `message`); the bot's answer."""
         shown = message or self.latest()

@@ -30,7 +30,7 @@ from tests.e2e.slack_rig import SECRET, SLACK_IDS, sign
 from tests.e2e.test_serve import COMMAND, environment, free_port
 
 TEACHER, DSL = SLACK_IDS["cfinch"], SLACK_IDS["smorgan"]
-ANSWERS = ["Pupil disclosure", "No", "The child is the victim", CHILD_WORDS, "No", "No", "No"]
+ANSWERS = ["Pupil disclosure", "No", "The child is the victim", "Mia Hart", "Skip", CHILD_WORDS, "No", "With me", "No", "No"]
 # More than the people a pupil disclosure reaches (the DSL, those informed, the reporter).
 RECIPIENTS_AT_MOST = 8
 

@@ -18,7 +18,7 @@ from tests.e2e.slack_rig import Rig, find_button
 
 async def test_a_double_tap_on_send_makes_one_report_and_one_receipt(rig: Rig) -> None:
     teacher = rig.phone("cfinch")
-    for words in ("pupil_disclosure", "no", "victim", CHILD_WORDS, "no", "no", "no"):
+    for words in ("pupil_disclosure", "no", "victim", "Mia Hart", "skip", CHILD_WORDS, "no", "with_me", "no", "no"):
         await teacher.type(words)
     summary = teacher.latest()
     block, button = find_button(summary, "Send")

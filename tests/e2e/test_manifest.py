@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.app import CONSOLE, SLACK, App
 from bot.examples import EXAMPLE_SCHOOL
 from bot.channels.slack import SlackChannel
+from bot.channels.slack import files
 from bot.channels.slack.ids import EVENTS_PATH
 from routing.school import load_school
 from storage.db import create_engine, sessionmaker
@@ -38,7 +39,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "views.publish": set(),
     # users:read.email "must be requested at the same time as users:read" (Slack's scope page).
     "users.lookupByEmail": {"users:read", "users:read.email"},
-    "files.getUploadURLExternal": {"files:write"},  # files_upload_v2: the digest's chart
+    "files.getUploadURLExternal": {"files:write"},  # files_upload_v2: the digest's chart, a report's screenshots
     "files.completeUploadExternal": {"files:write"},
 }
 EVENT_SCOPES: dict[str, set[str]] = {"message.im": {"im:history"}, "app_home_opened": set()}
@@ -120,6 +121,8 @@ def test_the_scopes_are_exactly_those_the_code_needs() -> None:
     needed |= set().union(*(EVENT_SCOPES[e] for e in data["settings"]["event_subscriptions"]["bot_events"]))
     if data["features"].get("slash_commands") or data["features"].get("shortcuts"):
         needed.add("commands")
+    if "download" in inspect.getsource(files):
+        needed.add("files:read")  # a file's url_private_download is fetched with the bot's token, not a Web API call
     assert set(data["oauth_config"]["scopes"]["bot"]) == needed
 
 

@@ -17,10 +17,10 @@ FORGED = "He wrote <!channel> and <http://bad.example/x|click here> and &lt;!her
 
 async def test_what_staff_type_cannot_ping_anyone_or_forge_a_link(rig: Rig) -> None:
     teacher, dsl = rig.phone("cfinch"), rig.phone("smorgan")
-    for words in ("pupil_disclosure", "no", "victim"):
+    for words in ("pupil_disclosure", "no", "victim", "Mia Hart", "skip"):
         await teacher.type(words)
     await teacher.type(FORGED)
-    for words in ("no", "no"):
+    for words in ("no", "with_me", "no"):
         await teacher.type(words)
     summary = await teacher.type("no")
     # What they typed, in words, shown as plain_text: Slack reads no mention, link or formatting there.

@@ -25,11 +25,14 @@ async def test_a_pupil_bullied_by_pupils_reaches_the_dsl_and_the_headteacher_onl
     tip = await pick_who_is_bullied(rig, "A pupil")
     assert "Do not reply or retaliate" in tip and "do not screenshot, copy or forward it" in tip
     await teacher.tap("Pupils")
+    await teacher.type("Ava Stone")  # who is bullied (no roster: typed)
+    await teacher.tap("Skip")
+    await teacher.tap("I don't know")  # which pupil is doing it
     await teacher.tap("WhatsApp")
     await teacher.type(GROUP_CHAT)
-    for _ in range(2):
-        await teacher.tap("No")  # immediate risk, illegal
-    summary = await teacher.tap("No")  # self-generated imagery
+    for _ in range(3):
+        await teacher.tap("No")  # immediate risk, illegal, self-generated imagery
+    summary = await teacher.tap("No screenshots")
     assert "By: Pupils" in summary.text() and "Who is being bullied: A pupil" in summary.text()
     sent = await teacher.tap("Send")
     assert "has been sent to the Designated safeguarding lead (DSL)" in sent.text()
@@ -50,10 +53,13 @@ async def test_a_teacher_bullied_by_a_parent_reaches_the_headteacher(rig: Rig) -
     tip = await pick_who_is_bullied(rig, "A member of staff")
     assert "Professionals Online Safety Helpline" in tip
     await teacher.tap("A parent or carer")
+    await teacher.tap("I don't know")  # which pupil's parent
     await teacher.tap("Facebook")
     await teacher.type(PARENT_POST)
     await teacher.tap("No")  # immediate risk
-    summary = await teacher.tap("No")  # illegal; no imagery question, no pupil is involved
+    asked = await teacher.tap("No")  # illegal; no imagery question, no pupil is involved
+    assert "Send any screenshots now" in asked.words()
+    summary = await teacher.tap("No screenshots")
     assert "Please check your report" in summary.text() and "By: A parent or carer" in summary.text()
     sent = await teacher.tap("Send")
     assert "has been sent to the Headteacher" in sent.text()

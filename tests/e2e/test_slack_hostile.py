@@ -160,7 +160,7 @@ KEPT = ("He sent gpj.exe @channel @U0SMORGAN1 the school site (https://evil.exam
 
 async def test_hostile_text_is_kept_as_seen_and_shown_literally(rig: Rig) -> None:
     teacher, dsl = rig.phone("cfinch"), rig.phone("smorgan")
-    for words in ("pupil_disclosure", "no", "victim", HOSTILE, "no", "no"):
+    for words in ("pupil_disclosure", "no", "victim", "Mia Hart", "skip", HOSTILE, "no", "with_me", "no"):
         await teacher.type(words)
     summary = await teacher.type("no")
     assert KEPT in shown_literally(summary)

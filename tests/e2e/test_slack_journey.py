@@ -21,6 +21,8 @@ async def test_a_report_goes_from_the_teachers_dm_to_the_dsl_and_back(rig: Rig) 
     assert "an adult who works at the school" in teacher.said()
     await teacher.tap("No")
     await teacher.tap("The child is the victim")
+    await teacher.type("Mia Hart")  # no roster imported: the name is typed
+    await teacher.tap("Skip")  # year group or class
     asked = teacher.latest()
     assert "What did the child say?" in words_of(asked)
     assert any(b["type"] == "context" and "Type your answer" in b["elements"][0]["text"] for b in asked["blocks"])
@@ -28,6 +30,7 @@ async def test_a_report_goes_from_the_teachers_dm_to_the_dsl_and_back(rig: Rig) 
     before = len(teacher.posts())
     await teacher.tap("Yes")  # immediate risk
     await teacher.wait_for_post(before + 2)  # the 999 advice, then the next question: two messages
+    await teacher.tap("With me")  # where the child is now
     await teacher.tap("No")  # illegal
     summary = await teacher.tap("No")  # self-generated imagery
     assert "Please check your report" in summary.text() and CHILD_WORDS in summary.text()
@@ -47,7 +50,7 @@ async def test_a_report_goes_from_the_teachers_dm_to_the_dsl_and_back(rig: Rig) 
     alert = dsl.message_of(alert_post)
     assert "URGENT: New report SG-" in words_of(alert) and "for you to acknowledge" in words_of(alert)
     labels = [e["text"]["text"] for b in alert["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert labels == ["Acknowledge", "Add note", "View log", "Reassign"]
+    assert labels == ["Acknowledge", "Add note", "View log", "Reassign", "Child's history"]
     reference = words_of(alert).split("New report ")[1].split()[0]
 
     # One tap acknowledges; the alert is updated in place; the teacher is told. (The sender

@@ -29,8 +29,10 @@ async def report(phone: Phone) -> None:
     await phone.type("hi")
     for label in ("Pupil disclosure", "No", "The child is the victim"):
         await phone.tap(label)
+    await phone.type("Mia Hart")
+    await phone.tap("Skip")
     await phone.type(CHILD_WORDS)
-    for label in ("No", "No", "No", "Send"):  # immediate risk, illegal, self-generated imagery
+    for label in ("No", "With me", "No", "No", "Send"):  # immediate risk, where now, illegal, self-generated imagery
         await phone.tap(label)
 
 

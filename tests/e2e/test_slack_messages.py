@@ -30,22 +30,22 @@ async def test_an_acknowledged_alert_is_headed_by_who_took_it_and_is_urgent_no_m
 
 async def test_the_999_advice_is_a_message_of_its_own_before_the_next_question(rig: Rig) -> None:
     teacher = rig.phone("cfinch")
-    for words in ("hi", "pupil_disclosure", "no", "victim", "She said a made-up thing."):
+    for words in ("hi", "pupil_disclosure", "no", "victim", "Mia Hart", "skip", "She said a made-up thing."):
         asked = await teacher.type(words)
     assert "immediate risk" in asked.words()
     before = len(teacher.posts())
     await teacher.tap("Yes")
     advice, question = (await rig.fake.wait_for("chat.postMessage", before + 2, channel=teacher.dm))[before:]
-    assert "call 999 now" in advice.words() and "Might it be illegal?" not in advice.words()
+    assert "call 999 now" in advice.words() and "Where is Mia Hart now?" not in advice.words()
     assert not [b for b in advice.args["blocks"] if b["type"] == "actions"], "the advice has no buttons to tap past it"
-    assert question.words().startswith("Might it be illegal?")
+    assert question.words().startswith("Where is Mia Hart now?")
 
 
 async def test_the_summary_shows_a_long_answer_with_many_links_whole(rig: Rig) -> None:
     teacher = rig.phone("cfinch")
     links = [f"https://chat.example/thread/{n:04d}?from=profile" for n in range(22)]
     words = ("He sent these: " + " ".join(links) + " " + "and more besides " * 60)[:1000]
-    for answer in ("hi", "pupil_disclosure", "no", "victim", words, "no", "no"):
+    for answer in ("hi", "pupil_disclosure", "no", "victim", "Mia Hart", "skip", words, "no", "with_me", "no"):
         await teacher.type(answer)
     summary = await teacher.type("no")
     assert "Please check your report" in summary.words()

@@ -49,7 +49,7 @@ async def test_junk_is_refused_without_a_server_error(rig: Rig) -> None:
 
 async def test_a_retried_event_is_answered_once(rig: Rig) -> None:
     teacher = rig.phone("cfinch")
-    for words in ("pupil_disclosure", "no", "victim", CHILD_WORDS, "no", "no", "no"):
+    for words in ("pupil_disclosure", "no", "victim", "Mia Hart", "skip", CHILD_WORDS, "no", "with_me", "no", "no"):
         await teacher.type(words)
     before = len(teacher.posts())
     send = teacher.message_event("send")

@@ -69,7 +69,9 @@ def test_the_readme_walkthrough_runs_as_shown(tmp_path: Path) -> None:
             position = shown.index(expected, position) + 1
     assert (tmp_path / "safeguard.db").exists(), "the console keeps its reports in ./safeguard.db"
     assert stat.S_IMODE((tmp_path / "safeguard.key").stat().st_mode) == 0o600, "the key is its owner's alone"
-    assert b"plays a game with online" not in (tmp_path / "safeguard.db").read_bytes(), "the child's words are encrypted"
+    stored = (tmp_path / "safeguard.db").read_bytes()
+    assert b"plays a game with online" not in stored, "the child's words are encrypted"
+    assert b"Leo Marsh" not in stored, "the child's name is encrypted"
 
 
 @pytest.mark.parametrize(("args", "message"), [

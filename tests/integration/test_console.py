@@ -17,13 +17,13 @@ from storage.models import AlertDelivery, Recipient, Report
 from storage.reports import create_report, get_report
 from tests.integration.console import START, Clock, Terminal, console_app, text
 
-DISCLOSURE = ["Pupil disclosure", "No", "The child is the victim",
-              "He said a man he met in a game keeps asking him for photos (made-up words)"]
+WORDS = "He said a man he met in a game keeps asking him for photos (made-up words)"
+DISCLOSURE = ["Pupil disclosure", "No", "The child is the victim", "Leo Marsh", "Skip", WORDS]
 
 
 async def report_disclosure(teacher: Terminal, *, immediate_risk: str = "Yes") -> list[str]:
     """The teacher reports a disclosure; what they were told after Send."""
-    for line in [*DISCLOSURE, immediate_risk, "No", "No"]:
+    for line in [*DISCLOSURE, immediate_risk, "With me", "No", "No"]:
         await teacher.type(line)
     assert await teacher.step() == "summary"
     return await teacher.type("Send")
@@ -39,11 +39,14 @@ async def test_a_report_goes_from_the_teacher_to_the_dsls_acknowledgement(
     printed = await teacher.type("Pupil disclosure")
     assert printed[-1].startswith("Is the child telling you about an adult who works at the school?\n  1. Yes")
     await teacher.type("2")  # numbers work as well as words
-    printed = await teacher.type("The child is the victim")
+    await teacher.type("The child is the victim")
+    await teacher.type("Leo Marsh")
+    printed = await teacher.type("Skip")
     assert printed[0].startswith("Tip: Do not promise the child confidentiality")
-    await teacher.type(DISCLOSURE[3])
+    await teacher.type(WORDS)
     printed = await teacher.type("Yes")
     assert printed[0].startswith("!! If a child is in immediate danger, call 999 now")
+    await teacher.type("With me")
     await teacher.type("No")
     printed = await teacher.type("No")
     assert printed[-1].startswith("Please check your report:")

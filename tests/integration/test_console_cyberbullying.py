@@ -32,10 +32,11 @@ async def test_a_pupil_bullied_by_pupils_goes_to_the_dsl_and_the_headteacher_is_
     assert printed[0].startswith("Tip: Do not reply or retaliate. Keep the evidence: take a screenshot, unless it is "
                                  "a nude or sexual image of a child: then do not screenshot, copy or forward it")
     assert printed[-1].startswith("Who is doing the bullying?\n  1. Pupils")
-    for line in ["Pupils", "WhatsApp", GROUP_CHAT, "No", "No", "No"]:
+    for line in ["Pupils", "Ava Stone", "Skip", "I don't know", "WhatsApp", GROUP_CHAT, "No", "No", "No", "No screenshots"]:
         printed = await teacher.type(line)
     assert printed[-1].startswith("Please check your report:\nCyberbullying of a pupil, a member of staff or the "
-                                  "school\nBy: Pupils\nWho is being bullied: A pupil\nPlatform: WhatsApp")
+                                  "school\nBy: Pupils\nWho is being bullied: A pupil\nChild: Ava Stone\n"
+                                  "Pupil doing it: Not known\nPlatform: WhatsApp")
     printed = await teacher.type("Send")
     assert printed[0].startswith(
         "Thank you. Your report SG-2026-0001 has been sent to the Designated safeguarding lead (DSL).")
@@ -65,10 +66,12 @@ async def test_a_teacher_bullied_by_a_parent_goes_to_the_headteacher(
     printed = await teacher.type("A member of staff")
     assert printed[0].startswith("Tip: Do not reply or retaliate.")
     assert "Professionals Online Safety Helpline (0344 381 4772" in printed[0]
-    for line in ["A parent or carer", "Facebook", PARENT_POST, "No"]:
+    for line in ["A parent or carer", "I don't know", "Facebook", PARENT_POST, "No"]:
         await teacher.type(line)
     printed = await teacher.type("No")
-    assert printed[-1].startswith("Please check your report:"), "no imagery question: no pupil is involved"
+    assert printed[-1].startswith("Send any screenshots now"), "no imagery question: no pupil is involved"
+    printed = await teacher.type("No screenshots")
+    assert printed[-1].startswith("Please check your report:")
     printed = await teacher.type("Send")
     assert printed[0].startswith("Thank you. Your report SG-2026-0001 has been sent to the Headteacher.")
 

@@ -27,7 +27,14 @@ BAD: dict[StepId, tuple[str, str]] = {
     StepId.SUBJECT: ("a goat", "isn't one of the options"),
     StepId.ABOUT_STAFF: ("perhaps", "isn't one of the options"),
     StepId.COLLEAGUE: ("Nobody Atall", "in the staff directory"),
-    StepId.ACCESSED_BY_NAME: ("x" * 101, "Please keep it to 100 or fewer"),
+    StepId.ACCOUNT: ("  ", "it can't be empty"),
+    StepId.PUPIL: ("x" * 101, "Please keep it to 100 or fewer"),
+    StepId.PUPIL_PICK: ("Nobody Atall", "isn't one of the options"),
+    StepId.PUPIL_YEAR: ("y" * 41, "Please keep it to 40 or fewer"),
+    StepId.OTHER_PUPIL: ("x" * 101, "Please keep it to 100 or fewer"),
+    StepId.OTHER_PUPIL_PICK: ("Nobody Atall", "isn't one of the options"),
+    StepId.OTHER_PUPIL_YEAR: ("y" * 41, "Please keep it to 40 or fewer"),
+    StepId.WHERE_NOW: ("on the moon", "isn't one of the options"),
     StepId.DATE: ("21/11/2026", "future"),
     StepId.URLS: ("not a web address", "web address"),
     StepId.NATURE: ("", "it can't be empty"),
@@ -41,6 +48,7 @@ BAD: dict[StepId, tuple[str, str]] = {
     StepId.IMMEDIATE_RISK: ("possibly", "isn't one of the options"),
     StepId.ILLEGAL: ("who knows", "isn't one of the options"),
     StepId.SELF_GENERATED_IMAGERY: ("unsure", "isn't one of the options"),
+    StepId.EVIDENCE: ("later", "isn't one of the options"),
     StepId.SUMMARY: ("ok", "Please choose Send"),
 }
 # A good answer for every question each category asks; together they ask every question.
@@ -49,9 +57,11 @@ JOURNEYS: dict[str, tuple[dict[StepId, str], str]] = {
         StepId.CATEGORY: "Social media misuse", StepId.SUBJECT: "A member of staff", StepId.COLLEAGUE: "Riya Patel",
         StepId.PLATFORM: "Other", StepId.PLATFORM_OTHER: "A made-up app", StepId.WHAT_HAPPENED: "Made-up posts",
         StepId.IMMEDIATE_RISK: "No", StepId.ILLEGAL: "No", StepId.SELF_GENERATED_IMAGERY: "No",
+        StepId.EVIDENCE: "No screenshots",
     }, "Headteacher"),
     "inappropriate content seen by a pupil": ({
-        StepId.CATEGORY: "Inappropriate content", StepId.SUBJECT: "A pupil", StepId.ACCESSED_BY_NAME: "Test Pupil A",
+        StepId.CATEGORY: "Inappropriate content", StepId.SUBJECT: "A pupil", StepId.PUPIL: "Test Pupil A",
+        StepId.PUPIL_YEAR: "Year 5",
         StepId.DATE: "Yesterday", StepId.URLS: "https://example.invalid/made-up", StepId.NATURE: "Made-up violent video",
         StepId.SCHOOL_DEVICE: "Yes", StepId.IMMEDIATE_RISK: "No", StepId.ILLEGAL: "No",
         StepId.SELF_GENERATED_IMAGERY: "No",
@@ -63,12 +73,15 @@ JOURNEYS: dict[str, tuple[dict[StepId, str], str]] = {
     }, "Headteacher"),
     "a disclosure about another child": ({
         StepId.CATEGORY: "Pupil disclosure", StepId.ABOUT_STAFF: "No", StepId.DISCLOSURE_FOR: "About another child",
-        StepId.CHILD_WORDS: "Made-up words", StepId.IMMEDIATE_RISK: "No", StepId.ILLEGAL: "No",
+        StepId.PUPIL: "Test Pupil B", StepId.PUPIL_YEAR: "Skip", StepId.OTHER_PUPIL: "I don't know",
+        StepId.CHILD_WORDS: "Made-up words", StepId.IMMEDIATE_RISK: "No", StepId.WHERE_NOW: "In class",
+        StepId.ILLEGAL: "No",
         StepId.SELF_GENERATED_IMAGERY: "No",
     }, "Designated safeguarding lead (DSL)"),
     "a friend request from a parent": ({
-        StepId.CATEGORY: "Friend or follow request", StepId.SUBJECT: "A parent or carer", StepId.PLATFORM: "Facebook",
-        StepId.IMMEDIATE_RISK: "No", StepId.ILLEGAL: "No",
+        StepId.CATEGORY: "Friend or follow request", StepId.SUBJECT: "A parent or carer",
+        StepId.ACCOUNT: "@made.up.account", StepId.PUPIL: "I don't know", StepId.PLATFORM: "Facebook",
+        StepId.IMMEDIATE_RISK: "No", StepId.ILLEGAL: "No", StepId.EVIDENCE: "No screenshots",
     }, "Headteacher"),
 }
 
@@ -106,7 +119,7 @@ async def test_every_question_refuses_a_bad_answer_says_why_and_asks_again(
 async def test_a_half_finished_report_survives_a_restart(database_url: str, engine: AsyncEngine, clock: Clock) -> None:
     before = Terminal(console_app(sessionmaker(engine), clock), "cfinch")
     await before.open()
-    for line in ["Friend or follow request", "A pupil"]:
+    for line in ["Friend or follow request", "A pupil", "@made.up.account", "I don't know"]:
         await before.type(line)
     await engine.dispose()  # the process ends mid-conversation
 
@@ -119,7 +132,7 @@ async def test_a_half_finished_report_survives_a_restart(database_url: str, engi
         assert opened[2].startswith("Which platform was it on?")
         await after.type("Snapchat")
         assert (await after.type("Back"))[-1].startswith("Which platform was it on?\nYour answer: Snapchat")
-        for line in ["Keep my answer", "No", "No"]:
+        for line in ["Keep my answer", "No", "No", "No screenshots"]:
             await after.type(line)
         assert (await after.type("Send"))[0].startswith("Thank you. Your report SG-2026-0001 has been sent")
     finally:
@@ -161,7 +174,8 @@ async def test_a_locked_database_at_send_keeps_the_report_unsent_and_says_who_to
         app = console_app(sessionmaker(impatient), clock)
         teacher = Terminal(app, "cfinch")
         await teacher.open()
-        for line in ["Friend or follow request", "A parent or carer", "Instagram", "No", "No"]:
+        for line in ["Friend or follow request", "A parent or carer", "@made.up.account", "I don't know", "Instagram",
+                     "No", "No", "No screenshots"]:
             await teacher.type(line)
         path = parse_url(database_url).database
         assert path is not None
@@ -191,7 +205,8 @@ async def test_an_edited_log_row_is_caught_by_log_verify(
     app = console_app(sessionmaker(engine), clock)
     teacher = Terminal(app, "cfinch")
     await teacher.open()
-    for line in ["Friend or follow request", "A pupil", "TikTok", "No", "No", "Send"]:
+    for line in ["Friend or follow request", "A pupil", "@made.up.account", "I don't know", "TikTok", "No", "No",
+                 "No screenshots", "Send"]:
         await teacher.type(line)
     head = Terminal(app, "jellis")
     await head.open()

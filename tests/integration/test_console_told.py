@@ -15,7 +15,7 @@ from storage.reports import get_report
 from tests.integration.console import Clock, Terminal, console_app, text
 
 WORDS = "He said a man he met in a game sent him a made-up link"
-ILLEGAL = ["Pupil disclosure", "No", "The child is the victim", WORDS, "No", "Yes", "No", "Send"]
+ILLEGAL = ["Pupil disclosure", "No", "The child is the victim", "Mia Hart", "Skip", WORDS, "No", "With me", "Yes", "No", "Send"]
 
 
 async def test_the_headteacher_told_of_a_disclosure_may_view_and_note_it_but_not_acknowledge_or_close_it(

@@ -381,8 +381,8 @@ async def test_cyberbullying_is_counted_under_its_own_category(
     app = console_app(sessions, clock)
     teacher = console.Terminal(app, "cfinch")
     await teacher.open()
-    for line in ["Cyberbullying", "A member of staff", "A parent or carer", "Facebook",
-                 "A parent posted abuse about a teacher (made-up)", "No", "No"]:
+    for line in ["Cyberbullying", "A member of staff", "A parent or carer", "I don't know", "Facebook",
+                 "A parent posted abuse about a teacher (made-up)", "No", "No", "No screenshots"]:
         await teacher.type(line)
     assert (await teacher.type("Send"))[0].startswith("Thank you. Your report")
     figures = await weekly_figures(app, W47)

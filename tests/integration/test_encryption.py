@@ -40,7 +40,7 @@ REF = "SG-2026-0001"
 SCRIPT = Path(sys.executable).parent / "safeguard"
 COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-c", "from bot.cli.main import main; main()"]
 # The planted values: the report's details, its note, its closing reason, a half-typed draft, a Teams reference.
-PLANTED = 5
+PLANTED = 7  # and the child the teacher named: the pupil's name and year group (typed: no roster id)
 
 
 async def plant(sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
@@ -48,8 +48,8 @@ async def plant(sessions: async_sessionmaker[AsyncSession], clock: Clock) -> Non
     app = console_app(sessions, clock)
     teacher = Terminal(app, "cfinch")
     await teacher.open()
-    for line in ["Pupil disclosure", "No", "The child is the victim",
-                 f"He said {PHRASE} keeps asking him for photos (made up)", "No", "No", "No", "Send"]:
+    for line in ["Pupil disclosure", "No", "The child is the victim", "Mia Hart", "Skip",
+                 f"He said {PHRASE} keeps asking him for photos (made up)", "No", "With me", "No", "No", "Send"]:
         await teacher.type(line)
     dsl = Terminal(app, "smorgan")
     await dsl.open()
@@ -58,7 +58,8 @@ async def plant(sessions: async_sessionmaker[AsyncSession], clock: Clock) -> Non
     assert "closed" in (await dsl.type(f"/close {REF} handled_in_school Spoke to {PHRASE}'s parents (made up)"))[0]
     deputy = Terminal(app, "rpatel")
     await deputy.open()
-    for line in ["Pupil disclosure", "No", "The child is the victim", f"{PHRASE} told me something (made up)"]:
+    for line in ["Pupil disclosure", "No", "The child is the victim", "Mia Hart", "Skip",
+                 f"{PHRASE} told me something (made up)"]:
         await deputy.type(line)
     async with sessions.begin() as session:
         await save_reference(session, now=clock(), channel="teams", person_id="jellis",

@@ -29,7 +29,7 @@ def differences(connection: Connection) -> list[object]:
 async def test_a_new_database_has_no_revision_then_head(database_url: str) -> None:
     assert await current(database_url) is None
     await upgrade(database_url)
-    assert await current(database_url) == head() == "0006"
+    assert await current(database_url) == head() == "0008"
 
 
 async def test_upgrade_is_idempotent(database_url: str) -> None:
@@ -167,5 +167,26 @@ async def test_upgrading_from_0005_keeps_every_report_s_category_and_gives_none_
             await connection.commit()
             kept = (await connection.exec_driver_sql("SELECT category FROM reports ORDER BY id")).scalars().all()
             assert kept == [*categories, "cyberbullying"]
+    finally:
+        await engine.dispose()
+
+
+async def test_upgrading_from_0006_gives_every_report_no_screenshots(database_url: str) -> None:
+    engine = create_engine(database_url, keys=None)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(lambda sync: command.upgrade(config(sync), "0006"))
+            await connection.exec_driver_sql(
+                "INSERT INTO reports (id, reference, school, category, subject, flags, allegation, details, reporter, "
+                "status, created_at) VALUES (1, 'SG-2026-0001', 'Test School', 'misuse', 'pupil', '[]', false, '{}', "
+                "'staff1', 'open', '2026-11-20 09:00:00+00:00')"
+            )
+            await connection.commit()
+        await upgrade(database_url)
+        async with engine.connect() as connection:
+            rows = (await connection.exec_driver_sql("SELECT reference, screenshots FROM reports")).all()
+            assert [tuple(row) for row in rows] == [("SG-2026-0001", 0)]
+            tables = set(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
+            assert {"draft_evidence", "report_evidence"} <= tables
     finally:
         await engine.dispose()

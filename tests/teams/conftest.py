@@ -35,7 +35,8 @@ async def fake_connector() -> AsyncIterator[tuple[FakeBotConnector, str]]:
     fake = FakeBotConnector()
     server = TestServer(fake.application(), host="127.0.0.1")
     await server.start_server()
-    yield fake, str(server.make_url("")).rstrip("/")
+    fake.origin = str(server.make_url("")).rstrip("/")
+    yield fake, fake.origin
     await server.close()
 
 

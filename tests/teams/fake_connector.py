@@ -72,6 +72,15 @@ def nodes(node: Any, kinds: tuple[str, ...]) -> list[dict[str, Any]]:
 
 
 @dataclass
+class HostedAttachment:
+    """An image someone sent in a 1:1 chat, served at its contentUrl on the connector's host."""
+
+    data: bytes
+    content_type: str
+    hits: list[str | None] = field(default_factory=list)  # the Authorization header of each request for it
+
+
+@dataclass
 class FakeBotConnector:
     """Answers like the Bot Connector service: activities posted, replied to and updated get ids."""
 
@@ -82,6 +91,11 @@ class FakeBotConnector:
     refused: list[Sent] = field(default_factory=list)
     drops: int = 0  # how many of the next new messages or replies are taken, then their connections dropped
     dropped: list[Sent] = field(default_factory=list)
+    # Images people sent, served at /v3/attachments/{id}/views/original (the contentUrl Teams gives a bot).
+    attachments: dict[str, HostedAttachment] = field(default_factory=dict)
+    # The bot token an attachment needs; None in anonymous local mode, where the bot has no token to give.
+    attachment_token: str | None = None
+    origin: str = ""
     _numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def application(self) -> web.Application:
@@ -89,7 +103,28 @@ class FakeBotConnector:
         app.router.add_post("/v3/conversations/{conversation}/activities", self.post)
         app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", self.post)
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self.put)
+        app.router.add_get("/v3/attachments/{attachment}/views/{view}", self.attachment)
         return app
+
+    def image(self, data: bytes, content_type: str = "image/png", *, url: str | None = None) -> dict[str, Any]:
+        """An image pasted into a 1:1 chat, as the activity's attachment names it (its contentUrl on this host)."""
+        ident = f"0-wus-d{next(self._numbers)}-screenshot"
+        self.attachments[ident] = HostedAttachment(data, content_type)
+        return {"contentType": "image/*", "contentUrl": url or f"{self.origin}/v3/attachments/{ident}/views/original"}
+
+    def attachment_hits(self) -> int:
+        """How many times any image sent was asked for."""
+        return sum(len(a.hits) for a in self.attachments.values())
+
+    async def attachment(self, request: web.Request) -> web.Response:
+        """GET an image sent in a chat (with the bot's token, where it has one)."""
+        found = self.attachments.get(request.match_info["attachment"])
+        if found is None:
+            return web.json_response({"error": {"code": "NotFound"}}, status=404)
+        found.hits.append(request.headers.get("Authorization"))
+        if self.attachment_token is not None and request.headers.get("Authorization") != f"Bearer {self.attachment_token}":
+            return web.json_response({"error": {"code": "Unauthorized"}}, status=401)
+        return web.Response(body=found.data, content_type=found.content_type)
 
     def fail_next(self, status: int = 400, code: str = "BadArgument", *, retry_after: int | None = None) -> None:
         """Refuse the next new message or reply as the Bot Connector does: `status` and `{"error": {"code": ...}}`.

@@ -18,7 +18,8 @@ async def everyone_installed(rig: Rig) -> dict[str, User]:
     return users
 
 
-async def report(rig: Rig, target: str, bully: str, platform: str, words: str, noes: int) -> Sent:
+async def report(rig: Rig, target: str, bully: str, platform: str, words: str, noes: int,
+                 pupils: tuple[str, ...] = ()) -> Sent:
     """The teacher reports cyberbullying; the card that asks them to check it."""
     teacher = rig.user("cfinch")
     card = await teacher.says("hello")
@@ -28,11 +29,15 @@ async def report(rig: Rig, target: str, bully: str, platform: str, words: str, n
     assert "Tip: Do not reply or retaliate" in card.text() and "Who is doing the bullying?" in card.text()
     if target == "A member of staff":
         assert "Professionals Online Safety Helpline" in card.text()
-    for label in (bully, platform):
-        card = await teacher.taps(card.action(label))
+    card = await teacher.taps(card.action(bully))
+    for answer in pupils:  # which pupils: typed, or "I don't know" and "Skip" said as words
+        card = await teacher.says(answer)
+    card = await teacher.taps(card.action(platform))
     card = await teacher.taps(card.action("Next"), answer=words)
     for _ in range(noes):
         card = await teacher.taps(card.action("No"))
+    assert "Send any screenshots now" in card.text()
+    card = await teacher.taps(card.action("No screenshots"))
     assert "Please check your report:" in card.text()
     return card
 
@@ -45,7 +50,8 @@ def reached(rig: Rig, users: dict[str, User], reference: str) -> set[str]:
 
 async def test_a_pupil_bullied_by_pupils_reaches_the_dsl_and_the_headteacher_only(rig: Rig) -> None:
     users = await everyone_installed(rig)
-    card = await report(rig, "A pupil", "Pupils", "WhatsApp", GROUP_CHAT, noes=3)
+    card = await report(rig, "A pupil", "Pupils", "WhatsApp", GROUP_CHAT, noes=3,
+                        pupils=("Ava Stone", "Skip", "I don't know"))
     assert "By: Pupils\nWho is being bullied: A pupil" in card.text()
     await rig.user("cfinch").taps(card.action("Send"))
     receipt = await rig.fake.wait_in(rig.user("cfinch").conversation["id"], "Thank you.")
@@ -62,7 +68,8 @@ async def test_a_pupil_bullied_by_pupils_reaches_the_dsl_and_the_headteacher_onl
 
 async def test_a_teacher_bullied_by_a_parent_reaches_the_headteacher(rig: Rig) -> None:
     users = await everyone_installed(rig)
-    card = await report(rig, "A member of staff", "A parent or carer", "Facebook", PARENT_POST, noes=2)
+    card = await report(rig, "A member of staff", "A parent or carer", "Facebook", PARENT_POST, noes=2,
+                        pupils=("I don't know",))
     await rig.user("cfinch").taps(card.action("Send"))
     receipt = await rig.fake.wait_in(rig.user("cfinch").conversation["id"], "Thank you.")
     assert "has been sent to the Headteacher" in receipt.text()

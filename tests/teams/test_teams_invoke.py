@@ -26,8 +26,8 @@ def execute(user: User, verb: str, **data: Any) -> dict[str, Any]:
 async def routed(rig: Rig) -> None:
     teacher = rig.user("cfinch")
     await rig.user("smorgan").installs()
-    for answer in ("Pupil disclosure", "No", "About another child", "A made-up account of a made-up chat",
-                   "No", "No", "No"):
+    for answer in ("Pupil disclosure", "No", "About another child", "Leo Marsh", "Skip", "I don't know",
+                   "A made-up account of a made-up chat", "No", "In class", "No", "No"):
         await teacher.says(answer)
     await teacher.send(teacher.activity(text="Send"))  # answered by the receipt, from the outbox
     await rig.fake.wait_for(lambda s: "New report SG-2026-0001" in s.text())

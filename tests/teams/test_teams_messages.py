@@ -40,7 +40,7 @@ async def test_the_summary_shows_a_long_answer_with_many_links_whole(rig: Rig) -
     teacher = rig.user("cfinch")
     links = [f"https://chat.example/thread/{n:04d}?from=profile" for n in range(22)]
     words = ("He sent these: " + " ".join(links) + " " + "and more besides " * 60)[:1000]
-    for answer in ("hello", "Pupil disclosure", "No", "The child is the victim", words, "No", "No"):
+    for answer in ("hello", "Pupil disclosure", "No", "The child is the victim", "Mia Hart", "Skip", words, "No", "With me", "No"):
         await teacher.send(teacher.activity(text=answer))
     [summary] = await teacher.send(teacher.activity(text="No"))
     assert "Please check your report:" in summary.text()

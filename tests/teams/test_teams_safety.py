@@ -20,7 +20,7 @@ async def reported(rig: Rig) -> dict[str, Any]:
     """The teacher reports a disclosure by typing alone; the DSL's alert card, once sent."""
     teacher, dsl = rig.user("cfinch"), rig.user("smorgan")
     await dsl.installs()
-    for answer in ("Pupil disclosure", "No", "The child is the victim", CHILD_WORDS, "No", "No", "No"):
+    for answer in ("Pupil disclosure", "No", "The child is the victim", "Mia Hart", "Skip", CHILD_WORDS, "No", "With me", "No", "No"):
         await teacher.says(answer)
     await teacher.send(teacher.activity(text="Send"))  # answered by the receipt, from the outbox
     alert = await rig.fake.wait_in(dsl.conversation["id"], "SG-2026-0001")

@@ -88,7 +88,7 @@ async def test_the_outbox_sends_on_its_own_rounds(make_rig: Callable[..., Awaita
     rig = await make_rig(outbox_seconds=0.05)
     teacher, dsl = rig.user("cfinch"), rig.user("smorgan")
     card = await teacher.says("Pupil disclosure")
-    for answer in ("No", "The child is the victim", "A made-up account", "No", "No", "No"):
+    for answer in ("No", "The child is the victim", "Mia Hart", "Skip", "A made-up account", "No", "With me", "No", "No"):
         card = await teacher.says(answer)
     await teacher.taps(card.action("Send"))
     assert await rig.teams.idle()  # the send after the turn has run, and found no chat with the DSL

@@ -15,7 +15,8 @@ async def test_the_welcome_starts_a_report_and_lists_a_role_holders_cases(rig: R
     [dsl_welcome] = await dsl.installs()
     listed = await dsl.taps(dsl_welcome.action("My cases"))
     assert listed.text() == "No cases for you (open)."
-    for answer in ("Pupil disclosure", "No", "The child is the victim", "A made-up account", "No", "No", "No"):
+    for answer in ("Pupil disclosure", "No", "The child is the victim", "Mia Hart", "Skip", "A made-up account", "No",
+                   "With me", "No", "No"):
         await teacher.says(answer)
     await teacher.send(teacher.activity(text="Send"))  # answered by the receipt, from the outbox
     await rig.fake.wait_in(dsl.conversation["id"], "New report SG-2026-0001")

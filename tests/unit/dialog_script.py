@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from dialogs.flow import Turn, handle, start
 from dialogs.prompts import Reply, Tone
-from dialogs.report import Colleague, ReportDraft
+from dialogs.report import Colleague, NamedPupil, Pupil, PupilRole, ReportDraft
 from dialogs.state import Draft
 from routing.vocabulary import Category, Flag, Subject, Target
 from tests.builders import staff_directory
@@ -25,6 +25,7 @@ class Chat:
     colleagues: Sequence[Colleague] = field(default_factory=staff_directory)
     now: datetime = NOW
     today: date = TODAY
+    pupils: Sequence[Pupil] = ()  # the school's roster; empty: names are typed
 
     @classmethod
     def resumed(cls, draft: Draft, now: datetime = NOW) -> Chat:
@@ -36,7 +37,8 @@ class Chat:
         for message in messages:
             assert self.turn.outcome is None, f"the conversation already ended before {message!r}"
             self.now += timedelta(minutes=1)
-            self.turn = handle(self.turn.draft, message, now=self.now, today=self.today, colleagues=self.colleagues)
+            self.turn = handle(self.turn.draft, message, now=self.now, today=self.today, colleagues=self.colleagues,
+                               pupils=self.pupils)
         return self.turn
 
     @property
@@ -63,6 +65,12 @@ class Chat:
         return [c.label for c in self.question.choices]
 
 
+# A made-up roster: two pupils share the start of a name on purpose.
+ROSTER = (
+    Pupil("1", "Ava Stone", "Year 5"), Pupil("2", "Leo Marsh", "Year 3"), Pupil("3", "Mia Hart", "Year 4"),
+    Pupil("4", "Ava Stoneley", "Year 6"),
+)
+
 MISUSE_WORDS = "A Year 5 pupil posted a video mocking a classmate."
 CONCERN_WORDS = "A teacher has been messaging a Year 6 pupil on a personal account late at night."
 CHILD_WORDS = "He said if I don't send another picture he'll show everyone the first one."
@@ -73,27 +81,31 @@ PARENT_WORDS = "A parent posted on a community Facebook page calling a named tea
 # Every category walked to Send: the messages, then the report it must produce.
 WALKS: dict[str, tuple[tuple[str, ...], ReportDraft]] = {
     "misuse by a pupil": (
-        ("misuse", "pupil", "instagram", MISUSE_WORDS, "no", "no", "no", "send"),
+        ("misuse", "pupil", "Ava Stone", "Year 5", "instagram", MISUSE_WORDS, "no", "no", "no", "none", "send"),
         ReportDraft(Category.MISUSE, Subject.PUPIL, None, frozenset(), False,
-                    {"Platform": "Instagram", "What happened": MISUSE_WORDS}),
+                    {"Child": "Ava Stone (Year 5)", "Platform": "Instagram", "What happened": MISUSE_WORDS},
+                    pupils=(NamedPupil(PupilRole.CHILD, "Ava Stone", "Year 5"),)),
     ),
     "misuse by staff on another platform": (
-        ("misuse", "staff", "u-rowan", "other", "Discord", MISUSE_WORDS, "no", "yes", "no", "send"),
+        ("misuse", "staff", "u-rowan", "other", "Discord", MISUSE_WORDS, "no", "yes", "no", "none", "send"),
         ReportDraft(Category.MISUSE, Subject.STAFF, "u-rowan", frozenset({Flag.ILLEGAL}), False,
                     {"Member of staff": "Alex Rowan", "Platform": "Discord", "What happened": MISUSE_WORDS}),
     ),
     "friend request from a parent": (
-        ("friend_request", "parent", "tiktok", "no", "no", "send"),
-        ReportDraft(Category.FRIEND_REQUEST, Subject.PARENT, None, frozenset(), False, {"Platform": "TikTok"}),
+        ("friend_request", "parent", "@jo.marsh", "Leo Marsh", "skip", "tiktok", "no", "no", "none", "send"),
+        ReportDraft(Category.FRIEND_REQUEST, Subject.PARENT, None, frozenset(), False,
+                    {"Account name or handle": "@jo.marsh", "Parent or carer of": "Leo Marsh", "Platform": "TikTok"},
+                    pupils=(NamedPupil(PupilRole.PARENT_OF, "Leo Marsh"),)),
     ),
     "inappropriate content by a named pupil": (
-        ("inappropriate_content", "pupil", "Casey Example", "12/03/2025",
+        ("inappropriate_content", "pupil", "Casey Example", "Year 6", "12/03/2025",
          "https://video.example/watch?v=1\nhttps://search.example/q", NATURE, "yes", "no", "yes", "no", "send"),
         ReportDraft(Category.INAPPROPRIATE_CONTENT, Subject.PUPIL, None,
                     frozenset({Flag.SCHOOL_DEVICE, Flag.ILLEGAL}), False,
-                    {"Name of individual accessing the content": "Casey Example", "Date": "12 March 2025",
+                    {"Name of individual accessing the content": "Casey Example (Year 6)", "Date": "12 March 2025",
                      "Full URL(s)": "https://video.example/watch?v=1\nhttps://search.example/q",
-                     "Nature of inappropriate content": NATURE, "On a school device or network": "Yes"}),
+                     "Nature of inappropriate content": NATURE, "On a school device or network": "Yes"},
+                    pupils=(NamedPupil(PupilRole.CHILD, "Casey Example", "Year 6"),)),
     ),
     "inappropriate content by a member of staff": (
         ("inappropriate_content", "staff", "u-birch", "today", "https://shop.example/item", NATURE, "no",
@@ -124,37 +136,46 @@ WALKS: dict[str, tuple[tuple[str, ...], ReportDraft]] = {
                      "Might meet the harm threshold": "No"}),
     ),
     "pupil disclosure as the victim": (
-        ("pupil_disclosure", "no", "victim", CHILD_WORDS, "yes", "yes", "yes", "send"),
+        ("pupil_disclosure", "no", "victim", "Mia Hart", "skip", CHILD_WORDS, "yes", "with_me", "yes", "yes", "send"),
         ReportDraft(Category.PUPIL_DISCLOSURE, Subject.PUPIL, None,
                     frozenset({Flag.IMMEDIATE_RISK, Flag.ILLEGAL, Flag.SELF_GENERATED_IMAGERY}), False,
-                    {"Disclosure": "The child is the victim", "The child's words": CHILD_WORDS}),
+                    {"Disclosure": "The child is the victim", "Child": "Mia Hart", "The child's words": CHILD_WORDS,
+                     "Where the child is now": "With me"},
+                    pupils=(NamedPupil(PupilRole.CHILD, "Mia Hart"),)),
     ),
     "pupil disclosure about an adult at school": (
         # KCSIE Part four: what a child tells of an adult at school may be an allegation too.
-        ("pupil_disclosure", "yes", "u-birch", "other_child", CHILD_WORDS, "not_sure", "no", "no", "no", "send"),
+        ("pupil_disclosure", "yes", "u-birch", "other_child", "Leo Marsh", "Year 3", "dont_know", CHILD_WORDS,
+         "not_sure", "no", "in_class", "no", "no", "send"),
         ReportDraft(Category.PUPIL_DISCLOSURE, Subject.STAFF, "u-birch", frozenset(), True,
                     {"Member of staff": "Sam Birch", "Disclosure": "About another child",
-                     "The child's words": CHILD_WORDS, "Might meet the harm threshold": "Not sure"}),
+                     "Told by": "Leo Marsh (Year 3)", "Child": "Not known",
+                     "The child's words": CHILD_WORDS, "Might meet the harm threshold": "Not sure",
+                     "Where the child is now": "In class"},
+                    pupils=(NamedPupil(PupilRole.TOLD_BY, "Leo Marsh", "Year 3"),)),
     ),
     "cyberbullying of a pupil by pupils": (
-        ("cyberbullying", "pupil", "pupil", "whatsapp", BULLYING_WORDS, "no", "no", "no", "send"),
+        ("cyberbullying", "pupil", "pupil", "Ava Stone", "Year 4", "dont_know", "whatsapp", BULLYING_WORDS, "no",
+         "no", "no", "none", "send"),
         ReportDraft(Category.CYBERBULLYING, Subject.PUPIL, None, frozenset(), False,
-                    {"Who is being bullied": "A pupil", "Platform": "WhatsApp", "What happened": BULLYING_WORDS},
-                    target=Target.PUPIL),
+                    {"Who is being bullied": "A pupil", "Child": "Ava Stone (Year 4)", "Pupil doing it": "Not known",
+                     "Platform": "WhatsApp", "What happened": BULLYING_WORDS},
+                    target=Target.PUPIL, pupils=(NamedPupil(PupilRole.CHILD, "Ava Stone", "Year 4"),)),
     ),
     "cyberbullying of a teacher by a parent": (
-        ("cyberbullying", "staff", "parent", "facebook", PARENT_WORDS, "no", "no", "send"),
+        ("cyberbullying", "staff", "parent", "dont_know", "facebook", PARENT_WORDS, "no", "no", "none", "send"),
         ReportDraft(Category.CYBERBULLYING, Subject.PARENT, None, frozenset(), False,
-                    {"Who is being bullied": "A member of staff", "Platform": "Facebook",
-                     "What happened": PARENT_WORDS},
+                    {"Who is being bullied": "A member of staff", "Parent or carer of": "Not known",
+                     "Platform": "Facebook", "What happened": PARENT_WORDS},
                     target=Target.STAFF),
     ),
     "cyberbullying of a pupil by a member of staff": (
-        ("cyberbullying", "pupil", "staff", "u-rowan", "instagram", BULLYING_WORDS, "not_sure", "no", "no", "no",
-         "send"),
+        ("cyberbullying", "pupil", "staff", "u-rowan", "Ava Stone", "skip", "instagram", BULLYING_WORDS, "not_sure",
+         "no", "no", "no", "none", "send"),
         ReportDraft(Category.CYBERBULLYING, Subject.STAFF, "u-rowan", frozenset(), True,
-                    {"Who is being bullied": "A pupil", "Member of staff": "Alex Rowan", "Platform": "Instagram",
-                     "What happened": BULLYING_WORDS, "Might meet the harm threshold": "Not sure"},
-                    target=Target.PUPIL),
+                    {"Who is being bullied": "A pupil", "Member of staff": "Alex Rowan", "Child": "Ava Stone",
+                     "Platform": "Instagram", "What happened": BULLYING_WORDS,
+                     "Might meet the harm threshold": "Not sure"},
+                    target=Target.PUPIL, pupils=(NamedPupil(PupilRole.CHILD, "Ava Stone"),)),
     ),
 }

@@ -12,11 +12,13 @@ from tests.unit.dialog_script import BULLYING_WORDS, PARENT_WORDS, Chat
 def test_the_questions_asked_for_a_pupil_bullied_by_pupils() -> None:
     chat = Chat()
     asked = [chat.asking]
-    for message in ("cyberbullying", "pupil", "pupil", "snapchat", BULLYING_WORDS, "no", "no"):
+    for message in ("cyberbullying", "pupil", "pupil", "Ava Stone", "Year 4", "dont_know", "snapchat", BULLYING_WORDS,
+                    "no", "no"):
         chat.send(message)
         asked.append(chat.asking)
-    assert asked == ["category", "target", "subject", "platform", "what_happened", "immediate_risk", "illegal",
-                     "self_generated_imagery"]
+    # Which pupil is bullied, and which pupil is doing it (if the reporter knows).
+    assert asked == ["category", "target", "subject", "pupil", "pupil_year", "other_pupil", "platform",
+                     "what_happened", "immediate_risk", "illegal", "self_generated_imagery"]
 
 
 def test_who_is_bullied_and_who_is_doing_it_are_offered() -> None:
@@ -52,11 +54,12 @@ def test_a_member_of_staff_being_bullied_is_pointed_to_their_helpline() -> None:
 
 def test_the_summary_says_who_is_bullied_and_by_whom() -> None:
     chat = Chat()
-    chat.send("cyberbullying", "staff", "parent", "facebook", PARENT_WORDS, "no", "no")
+    chat.send("cyberbullying", "staff", "parent", "Leo Marsh", "Year 3", "facebook", PARENT_WORDS, "no", "no", "none")
     assert chat.asking == "summary"
     lines = chat.question.text.split("\n")
-    assert lines[1:5] == ["Cyberbullying of a pupil, a member of staff or the school", "By: A parent or carer",
-                          "Who is being bullied: A member of staff", "Platform: Facebook"]
+    assert lines[1:6] == ["Cyberbullying of a pupil, a member of staff or the school", "By: A parent or carer",
+                          "Who is being bullied: A member of staff", "Parent or carer of: Leo Marsh (Year 3)",
+                          "Platform: Facebook"]
 
 
 def test_bullying_by_a_member_of_staff_asks_the_harm_threshold() -> None:
@@ -67,6 +70,6 @@ def test_bullying_by_a_member_of_staff_asks_the_harm_threshold() -> None:
 
 def test_the_readme_quotes_the_advice_as_given() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### Reporting cyberbullying", 1)[1]
+    section = readme.split("### Reporting cyberbullying", 1)[1].split("\n#", 1)[0]
     quoted = " ".join(line[2:] for line in section.splitlines() if line.startswith("> "))
     assert quoted == advice.CYBERBULLYING

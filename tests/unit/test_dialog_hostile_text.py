@@ -71,7 +71,7 @@ def test_a_long_message_is_not_echoed_back_whole() -> None:
 
 def test_a_report_keeps_the_words_without_the_tricks() -> None:
     chat = Chat()
-    chat.send("misuse", "pupil", "instagram")
+    chat.send("misuse", "pupil", "Ava Stone", "skip", "instagram")
     chat.send(f"He posted {RLO}gpj.exe{PDF} and <!channel> *bold*\x00 to{ZWSP}day")
     assert chat.draft.answers["what_happened"].value == "He posted gpj.exe and <!channel> *bold* today"
     # A tap's id is read the same way: an invisible character does not stop it naming its option.

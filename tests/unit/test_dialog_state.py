@@ -37,13 +37,13 @@ def test_a_draft_restarted_at_any_step_carries_on_to_the_same_report(name: str) 
 
 def test_the_stored_form_is_plain_json_with_a_version() -> None:
     chat = Chat()
-    chat.send("inappropriate_content", "pupil", "Casey Example", "yesterday")
+    chat.send("inappropriate_content", "pupil", "Casey Example", "Year 6", "yesterday")
     data = chat.draft.to_dict()
     assert data["version"] == VERSION
     assert json.loads(json.dumps(data)) == data
     assert data["step"] == "urls"
     assert json.loads(json.dumps(data["answers"]))["date"] == {"value": "2025-03-13", "shown": "13 March 2025"}
-    assert data["history"] == ["category", "subject", "accessed_by_name", "date"]
+    assert data["history"] == ["category", "subject", "pupil", "pupil_year", "date"]
     assert data["started_at"] == "2025-03-14T09:30:00+00:00" and data["reminded_at"] is None
 
 
@@ -124,7 +124,7 @@ def test_the_reminder_offers_carry_on_which_reshows_the_question() -> None:
     nudge = reminder()
     assert [c.label for c in nudge.choices] == ["Carry on", "Cancel"]
     chat = Chat()
-    chat.send("pupil_disclosure", "no", "victim")
+    chat.send("pupil_disclosure", "no", "victim", "Mia Hart", "skip")
     question = chat.question
     later = Chat.resumed(chat.draft, now=chat.now + timedelta(minutes=35))
     turn = later.send(nudge.choices[0].id)

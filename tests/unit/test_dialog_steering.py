@@ -62,14 +62,16 @@ def test_change_something_on_the_summary_goes_back_and_one_answer_can_be_changed
     messages, expected = WALKS["misuse by a pupil"]
     chat = Chat()
     chat.send(*messages[:-1])
-    chat.send("Change something", "back", "back")
+    chat.send("Change something", "back", "back", "back")
     assert chat.asking == "immediate_risk"
     chat.send("yes")
-    # The other answers were kept, so it is straight back to the summary, with the warning.
-    assert chat.said(Tone.WARNING) and chat.asking == "summary"
+    # The other answers were kept, so only where the child is now is new, after the warning.
+    assert chat.said(Tone.WARNING) and chat.asking == "where_now"
+    chat.send("with_me")
+    assert chat.asking == "summary"
     outcome = chat.send("send").outcome
     assert isinstance(outcome, Submitted)
-    assert outcome.report.details == expected.details
+    assert outcome.report.details == {**expected.details, "Where the child is now": "With me"}
     assert outcome.report.flags == {"immediate_risk"}
 
 
@@ -77,14 +79,14 @@ def test_back_from_the_summary_walks_back_through_questions_passed_over() -> Non
     messages, _ = WALKS["misuse by a pupil"]
     chat = Chat()
     chat.send(*messages[:-1])
-    chat.send(*["back"] * 6, "pupil")
+    chat.send(*["back"] * 9, "pupil")
     assert chat.asking == "summary"
     visited = []
     while chat.draft.history:
         chat.send("back")
         visited.append(chat.asking)
-    assert visited == ["self_generated_imagery", "illegal", "immediate_risk", "what_happened", "platform",
-                       "subject", "category"]
+    assert visited == ["evidence", "self_generated_imagery", "illegal", "immediate_risk", "what_happened", "platform",
+                       "pupil_year", "pupil", "subject", "category"]
 
 
 def test_changing_the_category_keeps_answers_that_still_fit_and_asks_the_rest() -> None:
@@ -148,8 +150,8 @@ def test_numbers_count_the_choices_as_shown() -> None:
     chat = Chat()
     chat.send("3")  # Inappropriate content
     chat.send("1")  # A pupil
-    chat.send("1")  # Skip the name
-    assert chat.draft.answers["accessed_by_name"].shown == "Not known"
+    chat.send("1")  # I don't know which pupil
+    assert chat.draft.answers["pupil"].shown == "Not known"
     chat.send("2")  # Yesterday
     assert chat.draft.answers["date"].value == "2025-03-13"
     chat.send("2")  # Cancel (the web address question offers Back, Cancel)
@@ -181,6 +183,7 @@ def test_a_typed_word_that_names_one_option_chooses_it() -> None:
     assert chat.draft.answers["category"].value == "friend_request"
     chat.send("parent")  # "A parent or carer"
     assert chat.draft.answers["subject"].value == "parent"
+    chat.send("@jo.marsh", "dont_know")
     chat.send("tik")  # the start of "TikTok"
     assert chat.draft.answers["platform"].value == "tiktok"
 
@@ -195,7 +198,7 @@ def test_a_guess_that_fits_no_option_or_several_is_refused(typed: str) -> None:
 
 def test_loose_matching_never_steers_a_typed_answer_into_cancel() -> None:
     chat = Chat()
-    chat.send("misuse", "pupil", "other")
+    chat.send("misuse", "pupil", "Ava Stone", "skip", "other")
     chat.send("Can")  # the platform's name, not the start of Cancel
     assert chat.turn.outcome is None
     assert chat.draft.answers["platform_other"].value == "Can"

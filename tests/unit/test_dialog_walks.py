@@ -27,11 +27,12 @@ def test_a_walk_to_send_produces_the_report(name: str) -> None:
 def test_the_questions_asked_for_a_friend_request() -> None:
     chat = Chat()
     asked = [chat.asking]
-    for message in ("friend_request", "pupil", "snapchat", "no", "no"):
+    for message in ("friend_request", "pupil", "@ava.s", "Ava Stone", "Year 5", "snapchat", "no", "no", "none"):
         chat.send(message)
         asked.append(chat.asking)
     # No imagery question: a friend request is not imagery a pupil took of themselves.
-    assert asked == ["category", "subject", "platform", "immediate_risk", "illegal", "summary"]
+    assert asked == ["category", "subject", "account", "pupil", "pupil_year", "platform", "immediate_risk", "illegal",
+                     "evidence", "summary"]
 
 
 def test_the_first_question_offers_every_category_and_cancel_but_no_back() -> None:
@@ -57,14 +58,14 @@ def test_a_member_of_staff_is_picked_from_the_directory() -> None:
 
 def test_friend_request_advice_follows_the_platform() -> None:
     chat = Chat()
-    chat.send("friend_request", "pupil", "instagram")
+    chat.send("friend_request", "pupil", "@ava.s", "dont_know", "instagram")
     assert chat.said(Tone.ADVICE) == [advice.FRIEND_REQUEST]
     assert chat.asking == "immediate_risk"
 
 
 def test_friend_request_advice_waits_for_an_other_platform_to_be_named() -> None:
     chat = Chat()
-    chat.send("friend_request", "parent", "other")
+    chat.send("friend_request", "parent", "@jo.marsh", "dont_know", "other")
     assert chat.said(Tone.ADVICE) == []
     chat.send("Discord")
     assert chat.said(Tone.ADVICE) == [advice.FRIEND_REQUEST]
@@ -72,7 +73,7 @@ def test_friend_request_advice_waits_for_an_other_platform_to_be_named() -> None
 
 def test_misuse_on_a_platform_gives_no_friend_request_advice() -> None:
     chat = Chat()
-    chat.send("misuse", "parent", "facebook")
+    chat.send("misuse", "parent", "dont_know", "facebook")
     assert chat.said(Tone.ADVICE) == []
 
 
@@ -89,7 +90,7 @@ def test_school_device_advice_only_on_a_school_device() -> None:
 
 def test_the_disclosure_reminder_comes_before_the_childs_words_are_asked_for() -> None:
     chat = Chat()
-    chat.send("pupil_disclosure", "no", "victim")
+    chat.send("pupil_disclosure", "no", "victim", "Mia Hart", "skip")
     tones = [r.tone for r in chat.turn.replies]
     assert tones == [Tone.ADVICE, Tone.QUESTION]
     assert chat.said(Tone.ADVICE) == [advice.DISCLOSURE]
@@ -100,24 +101,25 @@ def test_the_disclosure_reminder_comes_before_the_childs_words_are_asked_for() -
 def test_the_childs_words_are_kept_as_typed_inside() -> None:
     words = "  He said:\n'don't tell'  \n"
     chat = Chat()
-    chat.send("pupil_disclosure", "no", "other_child", words)
+    chat.send("pupil_disclosure", "no", "other_child", "Leo Marsh", "skip", "dont_know", words)
     assert chat.draft.answers["child_words"].value == "He said:\n'don't tell'"
 
 
 def test_immediate_risk_gives_the_999_warning_in_the_same_turn() -> None:
     chat = Chat()
-    chat.send("friend_request", "pupil", "whatsapp")
+    chat.send("friend_request", "pupil", "@ava.s", "dont_know", "whatsapp")
     chat.send("yes")
     assert [r.tone for r in chat.turn.replies] == [Tone.WARNING, Tone.QUESTION]
     assert chat.said(Tone.WARNING) == [
         "If a child is in immediate danger, call 999 now, then follow your school's emergency procedure."
     ]
-    assert chat.asking == "illegal"
+    # A pupil is involved and may be at risk: where are they now?
+    assert chat.asking == "where_now"
 
 
 def test_no_immediate_risk_gives_no_warning() -> None:
     chat = Chat()
-    chat.send("friend_request", "pupil", "whatsapp", "no")
+    chat.send("friend_request", "pupil", "@ava.s", "dont_know", "whatsapp", "no")
     assert chat.said(Tone.WARNING) == []
 
 
@@ -139,8 +141,8 @@ def test_not_sure_about_the_harm_threshold_is_recorded_as_a_possible_allegation(
 
 def test_the_summary_lists_everything_in_plain_words() -> None:
     chat = Chat()
-    chat.send("inappropriate_content", "pupil", "skip", "yesterday", "https://a.example/x", "A gambling site.",
-              "yes", "yes", "no", "no")
+    chat.send("inappropriate_content", "pupil", "dont_know", "yesterday", "https://a.example/x", "A gambling site.",
+              "yes", "yes", "unknown", "no", "no")
     summary = chat.question
     assert summary.tone is Tone.SUMMARY and summary.input is InputKind.CONFIRM
     assert [c.label for c in summary.choices] == ["Send", "Change something", "Cancel"]
@@ -153,6 +155,7 @@ def test_the_summary_lists_everything_in_plain_words() -> None:
         "Full URL(s): https://a.example/x",
         "Nature of inappropriate content: A gambling site.",
         "On a school device or network: Yes",
+        "Where the child is now: Don't know",
         f"Flagged: {FLAG_LABELS[Flag.IMMEDIATE_RISK]}; {FLAG_LABELS[Flag.SCHOOL_DEVICE]}",
     ]
 
@@ -172,7 +175,7 @@ def test_the_summary_shows_each_answer_whole_as_it_will_be_sent() -> None:
     links = " ".join(f"https://chat.example/thread/{n:04d}" for n in range(30))
     words = (links + " " + "word " * 200)[:1000].strip()
     chat = Chat()
-    chat.send("pupil_disclosure", "no", "victim", words, "no", "no", "no")
+    chat.send("pupil_disclosure", "no", "victim", "Mia Hart", "skip", words, "no", "gone_home", "no", "no")
     assert f"The child's words: {words}" in chat.question.text.split("\n")
     outcome = chat.send("send").outcome
     assert isinstance(outcome, Submitted)

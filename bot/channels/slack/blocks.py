@@ -145,10 +145,13 @@ def question_field(block_id: str) -> str | None:
 
 
 def alert_message(alert: Alert) -> Message:
-    """An alert: its heading in bold, its lines, then its buttons."""
+    """An alert: its heading in bold, its lines, then its buttons.
+
+    The lines are shown literally: they carry a child's name and words as the reporter typed them.
+    """
     heading, _, rest = alert.text.partition("\n")
     mark = ":rotating_light: " if alert.urgent else ""
-    blocks = sections(f"{mark}*{escape(heading)}*" + (f"\n{escape(rest)}" if rest else ""))
+    blocks = sections(f"{mark}*{escape(heading)}*") + (literal_sections(rest) if rest else [])
     if alert.buttons:
         blocks.append({
             "type": "actions", "block_id": f"sg_alert:{alert.reference}",

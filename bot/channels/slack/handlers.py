@@ -15,9 +15,10 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.cases import case_list, conversation, lifecycle, messages
+from bot.cases import case_list, children, conversation, evidence, lifecycle, messages
 from bot.cases.case_list import CaseFilter
 from bot.app import SLACK, STORE_ERRORS, App
+from bot.channels.slack import files
 from bot.channels.slack.blocks import Message, answered, from_slack, question_field, render
 from bot.channels.slack.case_handlers import CaseHandlers
 from bot.channels.slack.host import SlackHost
@@ -73,6 +74,8 @@ class Handlers:
         self._on("actions", ActionId.RECORD_ACTION, bolt.action(ActionId.RECORD_ACTION), self.note_button)
         self._on("actions", ActionId.VIEW, bolt.action(ActionId.VIEW), self.view_log)
         self._on("actions", ActionId.LADO, bolt.action(ActionId.LADO), self.lado_consulted)
+        self._on("actions", ActionId.HISTORY, bolt.action(ActionId.HISTORY), self.child_history)
+        self._on("actions", ActionId.SCREENSHOTS, bolt.action(ActionId.SCREENSHOTS), self.screenshots)
         self._on("views", CallbackId.NOTE, bolt.view(CallbackId.NOTE), self.note_submitted)
         CaseHandlers(self.slack, tell_in=self._tell_in, publish_home=self._publish_home).register(self._on)
         bolt.error(_log_error)
@@ -94,7 +97,7 @@ class Handlers:
             return
         channel = str(event.get("channel", ""))
         if event.get("subtype") == "file_share":
-            await self._post(channel, [NO_FILES])
+            await self._files(channel, event)
             return
         if event.get("subtype") is not None:
             return  # edits, deletions, joins: not something a reporter said
@@ -107,6 +110,17 @@ class Handlers:
                                                  text=from_slack(str(event.get("text") or "")))
             await self._post(channel, replies)
         await self.outbox.deliver_sent_reports()
+
+    async def _files(self, channel: str, event: Body) -> None:
+        """Files shared in the DM: screenshots at the screenshots step, refused (unread, where it may be indecent) otherwise."""
+        person = self.slack.person(event.get("user"))
+        if person is None:
+            await self._post(channel, [NO_FILES])
+            return
+        async with self.slack.lock(person.id):
+            replies = await evidence.take(self.app, channel=SLACK, user_id=person.id,
+                                          files=files.incoming(event, self.client))
+            await self._post(channel, replies)
 
     async def command(self, ack: AsyncAck, body: Body) -> None:
         """/report, typed anywhere: the report carries on in the bot's direct messages."""
@@ -178,6 +192,25 @@ class Handlers:
         """LADO consulted: recorded once with its time; the alerts then stop offering it."""
         await self._change_from_alert(ack, body, lifecycle.lado_consulted)
 
+    async def screenshots(self, ack: AsyncAck, body: Body) -> None:
+        """Screenshots: uploaded into the presser's own DM with the bot, if bot.cases.access lets them view the report."""
+        await ack()
+        person = self.slack.person(_user(body))
+        if person is None or person.slack is None:
+            await self._tell(body, STRANGER)
+            return
+        reference = _value(body)
+        shown = await evidence.show(self.app, person.id, reference)
+        reply = shown.reply
+        if shown.pictures:
+            try:
+                await files.upload(self.client, await self.outbox.open_dm(person.slack), shown.pictures, reference)
+            except Exception as exc:  # slack_sdk raises SlackApiError, SlackRequestError and aiohttp's errors alike
+                log.warning("the screenshots of %s were not uploaded to %s: %s", reference, person.id, describe(exc))
+                reply = Reply("The screenshots could not be sent just now. Please press Screenshots again in a "
+                              "minute.", tone=Tone.ERROR)
+        await self._tell(body, reply)
+
     async def _change_from_alert(self, ack: AsyncAck, body: Body, act: ReportChange) -> None:
         """A button that changes the report: done (once), told, and every alert of the report updated."""
         await ack()
@@ -237,6 +270,16 @@ class Handlers:
         result = await lifecycle.view(self.app, person.id, reference)
         shown = report_modal(title if result.reply.tone is not Tone.ERROR else "Safeguard", result.reply)
         await self.client.views_update(view_id=str(opened["view"]["id"]), view=shown)
+
+    async def child_history(self, ack: AsyncAck, body: Body) -> None:
+        """Child's history: every report about the children an alert names, in the DSL's (or a deputy's) DM."""
+        await ack()
+        person = self.slack.person(_user(body))
+        if person is None or person.slack is None:
+            await self._tell(body, STRANGER)
+            return
+        reply = await children.history_for_report(self.app, person.id, _value(body))
+        await self.outbox.post(await self.outbox.open_dm(person.slack), render([reply]))
 
     # --- sending ------------------------------------------------------------------------
 

@@ -27,6 +27,8 @@ class ActionId(StrEnum):
     REOPEN = "sg_report_reopen"  # opens the reopen modal
     CASES_STATE = "sg_cases_state"  # App Home: the case list's state menu
     CASES_CATEGORY = "sg_cases_category"  # App Home: the case list's category menu
+    HISTORY = "sg_report_history"  # Child's history (the DSL and deputies)
+    SCREENSHOTS = "sg_report_screenshots"  # the report's screenshots, uploaded to the presser's own DM
 
 
 # An alert's ReportButton.action -> the button's action_id.
@@ -38,6 +40,8 @@ REPORT_ACTIONS: dict[str, ActionId] = {
     "lado": ActionId.LADO,
     "reassign": ActionId.REASSIGN,
     "reopen": ActionId.REOPEN,
+    "history": ActionId.HISTORY,
+    "screenshots": ActionId.SCREENSHOTS,
 }
 CHOICE_PATTERN = rf"^{ActionId.CHOICE}_\d+$"
 

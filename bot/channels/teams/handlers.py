@@ -10,10 +10,10 @@ import hashlib
 import logging
 from typing import Any
 
-from bot.cases import case_list, conversation, handover, lifecycle, messages, preview
+from bot.cases import case_list, children, conversation, evidence, handover, lifecycle, messages, preview
 from bot.cases.access import Action
 from bot.app import STORE_ERRORS, TEAMS
-from bot.channels.teams import cards
+from bot.channels.teams import cards, files
 from bot.channels.teams.adapter import card_activity, reference_of, reply_activities, turn_activities
 from bot.channels.teams.cards import Answered
 from bot.channels.teams.host import TeamsHost
@@ -21,7 +21,6 @@ from bot.channels.teams.invoke import Invokes, invoke_reply, text_response
 from bot.channels.teams.replies import (
     BROKEN,
     FINISHED,
-    NO_FILES,
     NOT_HERE,
     STALE,
     STRANGER,
@@ -94,11 +93,15 @@ class TeamsBot:
             return  # Teams sent it again (it heard nothing back in time): it was handled the first time
         await self.teams.references.remember(person.id, reference_of(activity))
         value = activity.value if isinstance(activity.value, dict) and cards.KEY in activity.value else None
+        sent = [a for a in activity.attachments or () if not str(a.content_type or "").startswith(NOT_FILES)]
         async with self.teams.lock(person.id):
             if value is not None:
                 shown = await self.tap(person, value)
-            elif any(not str(a.content_type or "").startswith(NOT_FILES) for a in activity.attachments or ()):
-                shown = reply_activities([NO_FILES])
+            elif sent:
+                # Screenshots at the screenshots step; anything else refused (unread, where it may be indecent).
+                replies = await evidence.take(self.app, channel=TEAMS, user_id=person.id, files=files.incoming(
+                    sent, str(activity.service_url or ""), files.bot_token(context)))
+                shown = turn_activities(replies)
             elif (text := str(activity.text or "")).strip():
                 replies = await conversation.message(self.app, channel=TEAMS, user_id=person.id, text=text)
                 shown = turn_activities(replies)  # none: a report just sent, its receipt follows
@@ -119,6 +122,8 @@ class TeamsBot:
             return await self.cases(person, value)
         if kind == cards.REPORT and value.get("action") == "reassign":
             return await self.reassign_choices(person, str(value.get("reference") or ""))
+        if kind == cards.REPORT and value.get("action") == "screenshots":
+            return await self.screenshots(person, str(value.get("reference") or ""))
         if kind == cards.REPORT:
             return reply_activities([await self.report_action(person, value)])
         return reply_activities([UNKNOWN_BUTTON])
@@ -144,8 +149,15 @@ class TeamsBot:
         taken = not replies or replies[0].tone is not Tone.ERROR
         return turn_activities(replies, Answered(label) if taken and label.strip() else None)
 
+    async def screenshots(self, person: Person, reference: str) -> list[Any]:
+        """A report's screenshots, into this 1:1 chat only (a tap in any other is refused before this), if entitled."""
+        shown = await evidence.show(self.app, person.id, reference)
+        if not shown.pictures:
+            return reply_activities([shown.reply])
+        return [*reply_activities([shown.reply]), files.pictures_activity(shown.pictures, reference)]
+
     async def report_action(self, person: Person, value: dict[str, Any]) -> Reply:
-        """Acknowledge, Add note, Record action, LADO consulted or View log on an alert."""
+        """Acknowledge, Add note, Record action, LADO consulted, View log or Child's history on an alert."""
         action = value.get("action")
         action = action if isinstance(action, str) else None  # a list here is not a button of ours (nor hashable)
         reference = str(value.get("reference") or "")
@@ -170,6 +182,8 @@ class TeamsBot:
             if result.reply.tone is not Tone.ERROR:  # the alerts show who owns it now; the new owner's alert goes
                 self.teams.spawn(self.teams.after_acknowledge(reference))
             return result.reply
+        if action == children.HISTORY.action:
+            return await children.history_for_report(self.app, person.id, reference)
         return UNKNOWN_BUTTON
 
     async def cases(self, person: Person, value: dict[str, Any]) -> list[Any]:

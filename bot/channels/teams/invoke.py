@@ -16,7 +16,7 @@ from typing import Any
 from botbuilder.core import InvokeResponse  # type: ignore[import-untyped]
 from botbuilder.schema import Activity, ActivityTypes  # type: ignore[import-untyped]
 
-from bot.cases import lifecycle, messages
+from bot.cases import children, lifecycle, messages
 from bot.cases.access import Action, may
 from bot.app import STORE_ERRORS
 from bot.channels.teams.adapter import reference_of, reply_activities
@@ -36,7 +36,7 @@ ReportAction = Callable[[Person, dict[str, Any]], Awaitable[Reply]]
 
 CARD_ACTION = "adaptiveCard/action"
 REFRESH = "refresh"
-VERBS = {"acknowledge", "note", "record_action", "view", "lado"}
+VERBS = {"acknowledge", "note", "record_action", "view", "lado", "history"}
 Body = dict[str, Any]
 
 
@@ -116,10 +116,13 @@ class Invokes:
             async with self.app.sessions() as session:
                 report = await store.get_report(session, reference)
                 recipients = [] if report is None else (await store.get_routing(session, report))[1]
+                allowed = report is not None and may(person.id, Action.VIEW, report, recipients)
+                child = await children.for_alert(self.app, session, report, person.id) \
+                    if report is not None and allowed else children.ChildLines()
         except STORE_ERRORS:
             log.exception("could not read %s to refresh its card", reference)
             return error("Safeguard cannot reach its database just now. Please try again in a minute.")
-        if report is None or not may(person.id, Action.VIEW, report, recipients):
+        if report is None or not allowed:
             return (await lifecycle.refuse(self.app, person.id, Action.VIEW, reference)).reply
         recipient = next((r for r in recipients if r.person_id == person.id), None)
-        return alert_card(messages.alert(self.app, report, recipient, recipients))
+        return alert_card(children.with_children(messages.alert(self.app, report, recipient, recipients), child))
