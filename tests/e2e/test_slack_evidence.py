@@ -20,8 +20,11 @@ WORDS = "A Year 6 pupil posted a video of a classmate with a cruel caption."
 async def to_screenshots(teacher: Phone) -> None:
     """A misuse report by a pupil, answered up to the screenshots step."""
     await teacher.type("hi")
-    for label in ("Social media misuse", "A pupil", "Instagram"):
+    for label in ("Social media misuse", "A pupil"):
         await teacher.tap(label)
+    await teacher.type("Ava Stone")  # whose misuse (no roster: typed)
+    await teacher.tap("Skip")  # year group or class
+    await teacher.tap("Instagram")
     await teacher.type(WORDS)
     await teacher.tap("No")  # immediate risk
     await teacher.tap("No")  # illegal
@@ -145,8 +148,11 @@ async def test_a_file_sent_before_the_screenshots_step_gets_the_usual_refusal_an
 async def test_imagery_a_pupil_took_of_themselves_is_refused_unread_with_the_advice(rig: Rig) -> None:
     teacher = rig.phone("cfinch")
     await teacher.type("hi")
-    for label in ("Social media misuse", "A pupil", "Instagram"):
+    for label in ("Social media misuse", "A pupil"):
         await teacher.tap(label)
+    await teacher.type("Ava Stone")  # whose misuse (no roster: typed)
+    await teacher.tap("Skip")  # year group or class
+    await teacher.tap("Instagram")
     await teacher.type(WORDS)
     await teacher.tap("No")
     await teacher.tap("No")

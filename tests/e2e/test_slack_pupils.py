@@ -63,6 +63,7 @@ async def test_the_dsls_alert_names_the_child_and_where_she_is_first_and_links_a
     for _ in range(2):
         await teacher.tap("No")
     await teacher.tap("No")
+    await teacher.tap("No screenshots")
     await teacher.tap("Send")
     second = dsl.message_of(await dsl.wait_for_said("SG-2026-0002"))
     assert "1 earlier report about this child" in words_of(second).split("\n")

@@ -19,7 +19,7 @@ WORDS = "A pupil posted a classmate's photo with a cruel caption (made-up)."
 
 async def to_screenshots(teacher: Terminal, imagery: str = "No") -> list[str]:
     await teacher.open()
-    for line in ["Social media misuse", "A pupil", "Instagram", WORDS, "No", "No"]:
+    for line in ["Social media misuse", "A pupil", "Ava Stone", "Skip", "Instagram", WORDS, "No", "No"]:
         await teacher.type(line)
     return await teacher.type(imagery)
 
@@ -71,7 +71,7 @@ async def test_at_the_console_a_non_image_an_oversized_file_and_a_file_out_of_tu
     await teacher.open()
     await teacher.type("Social media misuse")
     assert "Safeguard can't take files or pictures" in text(await teacher.type(f"/attach {early}"))
-    for line in ["A pupil", "Instagram", WORDS, "No", "No", "No"]:
+    for line in ["A pupil", "Ava Stone", "Skip", "Instagram", WORDS, "No", "No", "No"]:
         await teacher.type(line)
     notes = tmp_path / "notes.png"
     notes.write_text("not a picture at all")

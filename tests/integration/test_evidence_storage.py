@@ -30,7 +30,7 @@ async def report_and_draft_with_screenshots(sessions: async_sessionmaker[AsyncSe
     for person, picture, send in (("cfinch", "sent.png", True), ("rpatel", "drafted.gif", False)):
         reporter = Terminal(app, person)
         await reporter.open()
-        for line in ["Social media misuse", "A pupil", "Instagram", WORDS, "No", "No", "No",
+        for line in ["Social media misuse", "A pupil", "Ava Stone", "Skip", "Instagram", WORDS, "No", "No", "No",
                      f"/attach {folder / picture}"]:
             await reporter.type(line)
         if send:

@@ -124,7 +124,7 @@ async def test_reports_about_a_child_link_up_and_only_the_dsl_and_deputies_see_h
 
     # The second report types her name and year rather than picking her: it links to her all the same.
     for line in ["Social media misuse", "A pupil", "Ava Stone", "Not on the list", "Year 5", "Instagram",
-                 "A made-up post.", "No", "No", "No", "Send"]:
+                 "A made-up post.", "No", "No", "No", "No screenshots", "Send"]:
         await teacher.type(line)
     second = printed_text(await dsl.type("/alerts"))
     assert "New report SG-2026-0002 for you to acknowledge\nChild: Ava Stone (Year 5)\n1 earlier report about this " \

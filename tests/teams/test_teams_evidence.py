@@ -18,7 +18,10 @@ WORDS = "A pupil posted a classmate's photo with a cruel caption (made-up)."
 async def to_screenshots(teacher: User, *, imagery: str = "No") -> Sent:
     """A misuse report by a pupil, answered up to the screenshots step (or, with imagery Yes, to the summary)."""
     card = await teacher.says("hello")
-    for label in ("Social media misuse", "A pupil", "Instagram"):
+    for label in ("Social media misuse", "A pupil"):
+        card = await teacher.taps(card.action(label))
+    card = await teacher.taps(card.action("Next"), answer="Ava Stone")  # whose misuse (no roster: typed)
+    for label in ("Skip", "Instagram"):  # year group or class; platform
         card = await teacher.taps(card.action(label))
     card = await teacher.taps(card.action("Next"), answer=WORDS)
     card = await teacher.taps(card.action("No"))  # immediate risk
