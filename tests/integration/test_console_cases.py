@@ -17,10 +17,12 @@ from tests.integration.console import Clock, Terminal, console_app, text
 
 WORDS = "He said a man he met in a game sent him a made-up link"
 # Possibly illegal: the DSL owns it, and the headteacher is told (St Leonard's §8).
-ILLEGAL_DISCLOSURE = ["Pupil disclosure", "No", "The child is the victim", WORDS, "No", "Yes", "No", "Send"]
+ILLEGAL_DISCLOSURE = ["Pupil disclosure", "No", "The child is the victim", "Leo Marsh", "Skip", WORDS, "No", "In class",
+                      "Yes", "No", "Send"]
 PARENT_POST = "A parent called a named teacher a liar on a community Facebook page (made-up)."
 # A teacher bullied by a parent: the headteacher's alone.
-BULLIED_TEACHER = ["Cyberbullying", "A member of staff", "A parent or carer", "Facebook", PARENT_POST, "No", "No", "Send"]
+BULLIED_TEACHER = ["Cyberbullying", "A member of staff", "A parent or carer", "I don't know", "Facebook", PARENT_POST,
+                   "No", "No", "No screenshots", "Send"]
 
 
 async def report(teacher: Terminal, lines: list[str]) -> None:
