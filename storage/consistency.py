@@ -22,7 +22,13 @@ from storage.models import Report, ReportNote, Status
 ACKNOWLEDGED = "acknowledged"
 CLOSED = "closed"
 LADO_CONSULTED = "lado_consulted"
+REASSIGNED = "reassigned"  # clears the acknowledgement: the new owner must acknowledge it again
+REOPENED = "reopened"  # clears the closing
 NOTE_KINDS = {"note_added": "note", "action_recorded": "action"}
+# Events that keep words as notes of their own (a reason, an earlier closing): the data key of
+# each note's id, and of the digest its words must still match.
+REASON_NOTES = {REASSIGNED: (("note", "reason_digest"),),
+                REOPENED: (("note", "reason_digest"), ("closing_note", "closing_digest"))}
 
 
 class Fact(NamedTuple):
@@ -69,21 +75,31 @@ STATE_COLUMNS = (
 
 async def first_mismatch(session: AsyncSession, facts: Sequence[Fact], reports: Iterable[ReportState]) -> Mismatch | None:
     """The first report (in `reports`' order: by reference) or note that no longer says what the log says, if any."""
-    acks: dict[str, Fact] = {}
-    closes: dict[str, Fact] = {}
+    # The facts in the log's order: the acknowledgement and closing that stand are the last ones
+    # not undone since (a reassignment asks for a new acknowledgement; reopening undoes a closing).
+    acks: dict[str, Fact | None] = {}
+    closes: dict[str, Fact | None] = {}
     lado: dict[str, Fact] = {}
-    notes: dict[int, Fact] = {}
+    notes: dict[int, tuple[Fact, str, object]] = {}
     for fact in facts:
         if fact.report is None:
             continue
+        data = fact.data if isinstance(fact.data, dict) else {}
         if fact.kind == ACKNOWLEDGED:
-            acks.setdefault(fact.report, fact)
+            acks[fact.report] = acks.get(fact.report) or fact
+        elif fact.kind == REASSIGNED:
+            acks[fact.report] = None
         elif fact.kind == CLOSED:
-            closes.setdefault(fact.report, fact)
+            closes[fact.report] = closes.get(fact.report) or fact
+        elif fact.kind == REOPENED:
+            closes[fact.report] = None
         elif fact.kind == LADO_CONSULTED:
             lado.setdefault(fact.report, fact)
-        elif fact.kind in NOTE_KINDS and isinstance(fact.data, dict) and isinstance(fact.data.get("note"), int):
-            notes[fact.data["note"]] = fact
+        elif fact.kind in NOTE_KINDS and isinstance(data.get("note"), int):
+            notes[data["note"]] = (fact, NOTE_KINDS[fact.kind], data.get("digest"))
+        for key, digest in REASON_NOTES.get(fact.kind, ()):
+            if isinstance(data.get(key), int):
+                notes[data[key]] = (fact, "note", data.get(digest))
     for report in reports:
         found = _report_mismatch(report, acks.get(report.reference), closes.get(report.reference))
         found = found or _lado_mismatch(report, lado.get(report.reference))
@@ -131,18 +147,17 @@ def _lado_mismatch(report: ReportState, consulted: Fact | None) -> Mismatch | No
     return None
 
 
-async def _note_mismatch(session: AsyncSession, notes: dict[int, Fact]) -> Mismatch | None:
+async def _note_mismatch(session: AsyncSession, notes: dict[int, tuple[Fact, str, object]]) -> Mismatch | None:
     # Columns, not notes: no note is loaded as an object (or kept in the session) to be read once.
     query = select(ReportNote.id, ReportNote.author, ReportNote.at, ReportNote.kind, ReportNote.text).order_by(ReportNote.id)
     rows = {row.id: row for row in await session.execute(query)}
-    for note_id, fact in sorted(notes.items(), key=lambda item: item[1].seq):
+    for note_id, (fact, kind, digest) in sorted(notes.items(), key=lambda item: (item[1][0].seq, item[0])):
         row = rows.pop(note_id, None)
+        what = kind if fact.kind in NOTE_KINDS else "reason"
         if row is None:
-            return Mismatch(fact.seq, f"the {NOTE_KINDS[fact.kind]} of {fact.label} is missing, so it was deleted")
-        if (row.author, row.at, row.kind, text_digest(row.text)) != (
-            fact.actor, fact.at, NOTE_KINDS[fact.kind], fact.data.get("digest")
-        ):
-            return Mismatch(fact.seq, f"the {NOTE_KINDS[fact.kind]} of {fact.label} was edited: it no longer matches its digest")
+            return Mismatch(fact.seq, f"the {what} of {fact.label} is missing, so it was deleted")
+        if (row.author, row.at, row.kind, text_digest(row.text)) != (fact.actor, fact.at, kind, digest):
+            return Mismatch(fact.seq, f"the {what} of {fact.label} was edited: it no longer matches its digest")
     if rows:
         first = min(rows)
         return Mismatch(None, f"note {first} has no event in the log, so it was added outside Safeguard")

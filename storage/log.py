@@ -52,6 +52,8 @@ class EventKind(StrEnum):
     DELIVERY_FAILED = "delivery_failed"  # a message given up on: the platform said it never can be delivered
     KEYS_ROTATED = "keys_rotated"  # not about one report: stored text re-encrypted under a new key (its fingerprint)
     PLAINTEXT_ENCRYPTED = "plaintext_encrypted"  # text stored before encryption at rest, encrypted at a start
+    REASSIGNED = "reassigned"  # a new owner, with the reason's digest: their deadline and the ladder start again
+    REOPENED = "reopened"  # a closed report open again, with the reason's digest
     PUPILS_IMPORTED = "pupils_imported"  # not about one report: the school's roster imported (counts, never who)
     CHILD_HISTORY_VIEWED = "child_history_viewed"  # the DSL or a deputy read a child's reports (how many, never who)
     EVIDENCE_ATTACHED = "evidence_attached"  # screenshots stored with a report: their count and sha256 digests only
@@ -60,7 +62,7 @@ class EventKind(StrEnum):
 
 # Events whose effect also shows in a row, which verify cross-checks (storage/consistency.py).
 FACT_KINDS = {EventKind.ACKNOWLEDGED, EventKind.CLOSED, EventKind.NOTE_ADDED, EventKind.ACTION_RECORDED,
-              EventKind.LADO_CONSULTED}
+              EventKind.LADO_CONSULTED, EventKind.REASSIGNED, EventKind.REOPENED}
 
 
 class LogError(RuntimeError):

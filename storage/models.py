@@ -92,6 +92,7 @@ class NoticeKind(StrEnum):
     LADO = "lado"  # to the owner: an allegation's LADO consultation is due (KCSIE Part four)
     RECEIPT = "receipt"  # to the reporter: their report was stored, and where it went (only once it is stored)
     UNDELIVERED = "undelivered"  # to the DSL: a message could not be delivered, and why
+    REOPENED = "reopened"  # to the owner: a closed report of theirs was reopened (never to the reporter)
 
 
 class NoteKind(StrEnum):

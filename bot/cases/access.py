@@ -5,18 +5,23 @@ on it. Being told of it lets a person view it and add a note; acknowledging and 
 recording the LADO consultation) are for those who answer for it: its owner, each rung it has
 escalated to, and the DSL when it reached her. Nobody sees or acts on a report about themselves.
 
-| party                                   | view, note | acknowledge, close, LADO | record action | progress | export it | export the whole log |
-|-----------------------------------------|------------|--------------------------|---------------|----------|-----------|----------------------|
-| its owner                               | yes        | yes                      | yes           | yes      | yes       | if they are the DSL  |
-| a ladder rung it has escalated to       | yes        | yes                      | yes           | yes      | yes       | if they are the DSL  |
-| the DSL, when it was routed to her      | yes        | yes                      | no            | yes      | yes       | yes                  |
-| the online safety officer, when told    | yes        | no                       | yes           | yes      | yes       | no                   |
-| anyone else only told of it             | yes        | no                       | no            | yes      | yes       | if they are the DSL  |
-| a ladder rung not yet reached           | no         | no                       | no            | no       | no        | if they are the DSL  |
-| the DSL, when it was not routed to her  | no         | no                       | no            | no       | no        | yes, without it      |
-| its reporter, unless also a recipient   | no         | no                       | no            | yes      | no        | if they are the DSL  |
-| the person it is about, whatever roles  | no         | no                       | no            | no       | no        | only without it      |
-| anyone else                             | no         | no                       | no            | no       | no        | no                   |
+| party                                   | view, note | acknowledge, close, LADO | record action | reassign | reopen | progress | export it | export the whole log |
+|-----------------------------------------|------------|--------------------------|---------------|----------|--------|----------|-----------|----------------------|
+| its owner                               | yes        | yes                      | yes           | yes      | no     | yes      | yes       | if they are the DSL  |
+| a ladder rung it has escalated to       | yes        | yes                      | yes           | no       | no     | yes      | yes       | if they are the DSL  |
+| the DSL, when it was routed to her      | yes        | yes                      | no            | yes      | yes    | yes      | yes       | yes                  |
+| a deputy DSL, when it reached them      | yes        | as the rows above        | as above      | as above | yes    | yes      | yes       | no                   |
+| the online safety officer, when told    | yes        | no                       | yes           | no       | no     | yes      | yes       | no                   |
+| anyone else only told of it             | yes        | no                       | no            | no       | no     | yes      | yes       | if they are the DSL  |
+| a ladder rung not yet reached           | no         | no                       | no            | no       | no     | no       | no        | if they are the DSL  |
+| the DSL, when it was not routed to her  | no         | no                       | no            | no       | no     | no       | no        | yes, without it      |
+| its reporter, unless also a recipient   | no         | no                       | no            | no       | no     | yes      | no        | if they are the DSL  |
+| the person it is about, whatever roles  | no         | no                       | no            | no       | no     | no       | no        | only without it      |
+| anyone else                             | no         | no                       | no            | no       | no     | no       | no        | no                   |
+
+Reassigning hands the case to someone else: its owner may (they carry it), and so may the DSL,
+who leads on every case that reached her (KCSIE Part two). Reopening a closed case is a
+safeguarding lead's decision: the DSL's, or a deputy's acting for her, where it reached them.
 
 A child's history (every report naming a pupil: reference, date, category, owner role, state)
 is for the DSL and the deputy DSLs alone, since they hold the school's child protection record
@@ -59,6 +64,8 @@ class Action(StrEnum):
     CLOSE = "close"
     LADO = "lado"  # record that the LADO was consulted about an allegation
     EXPORT = "export"  # `safeguard log export --report`: the report's events, on this person's authority
+    REASSIGN = "reassign"  # hand the report to another owner (bot/cases/handover.py says to whom it may go)
+    REOPEN = "reopen"  # open a closed report again
 
 
 # Being told of a report lets a person read it and add what they know to it.
@@ -70,6 +77,8 @@ ANSWERING = TOLD | {Action.ACKNOWLEDGE, Action.CLOSE, Action.LADO}
 # St Leonard's app. B: the action taken on an inappropriate-content report is "To be completed
 # by online safety officer"; whoever carries the case may record what they did too.
 RECORDS_ACTION = frozenset({Role.ONLINE_SAFETY_OFFICER.value})
+# Who leads on safeguarding (KCSIE Part two): they may reopen a closed case that reached them.
+SAFEGUARDING_LEADS = frozenset({Role.DSL.value, Role.DEPUTY_DSL.value})
 
 
 def allowed(person_id: str, report: Report, recipients: Iterable[Recipient]) -> frozenset[Action]:
@@ -93,6 +102,10 @@ def allowed(person_id: str, report: Report, recipients: Iterable[Recipient]) -> 
         rights |= ANSWERING if carries or row.role == Role.DSL.value else TOLD
         if carries or row.role in RECORDS_ACTION:
             rights.add(Action.RECORD_ACTION)
+        if row.kind == RecipientKind.OWNER.value or row.role == Role.DSL.value:
+            rights.add(Action.REASSIGN)
+        if row.role in SAFEGUARDING_LEADS:
+            rights.add(Action.REOPEN)
     return frozenset(rights)
 
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cases import messages
+from bot.cases import handover_words, messages
 from bot.cases.access import Action, may
 from bot.app import STORE_ERRORS, App
 from dialogs import Reply, ReportDraft, Tone
@@ -51,6 +51,8 @@ VERBS = {
     Action.CLOSE: "close",
     Action.LADO: "record the LADO consultation for",
     Action.EXPORT: "export",
+    Action.REASSIGN: "reassign",
+    Action.REOPEN: "reopen",
 }
 
 
@@ -282,7 +284,8 @@ async def view(app: App, person_id: str, reference_text: str) -> Result:
             return Result(messages.progress_for_reporter(app, report, recipients), changed=True)
         notes = await store.notes_for(session, report)
         history = await events_for(session, report.reference)
-        return Result(messages.report_view(app, report, recipients, notes, history), changed=True)
+        labels = handover_words.note_labels(app, history)  # reasons for reassigning and reopening
+        return Result(messages.report_view(app, report, recipients, notes, history, labels), changed=True)
 
     # Everyone who may view a report may follow its progress, so the weaker right opens the door.
     return await _on_report(app, person_id, reference_text, Action.PROGRESS, act, refused_as=Action.VIEW)
@@ -317,6 +320,10 @@ async def _on_report(
     return await refuse(app, person_id, refused_as or action, reference)
 
 
+# For the other modules of a report's life (bot/cases/handover.py): one door, one refusal.
+on_report = _on_report
+
+
 async def refuse(app: App, person_id: str, action: Action, reference: str) -> Result:
     """Refuse `action` on a report (existing or not: the same words), after logging the attempt.
 
@@ -341,7 +348,12 @@ async def _tell_reporter(app: App, session: AsyncSession, report: Report, person
     channel = app.channel_for(report.reporter, report.channel)
     if channel is None:
         return ""
-    await queue_alert(session, now=app.now(), report=report, person_id=report.reporter, channel=channel, kind=kind)
+    now = app.now()
+    queued = await queue_alert(session, now=now, report=report, person_id=report.reporter, channel=channel, kind=kind)
+    if queued.queued_at != now:
+        # Told before: acknowledged again by the owner it was reassigned to, or closed again once reopened.
+        # The reporter hears of neither (bot/cases/handover.py): the first news stands.
+        return ""
     return " The person who reported it has been told."
 
 

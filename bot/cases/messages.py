@@ -7,7 +7,7 @@ anything a refused person sees carries the reference and roles, never a name or 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -54,6 +54,8 @@ ADD_NOTE = ReportButton("note", "Add note")
 RECORD_ACTION = ReportButton("record_action", "Record action")
 VIEW = ReportButton("view", "View log")
 LADO_CONSULTED = ReportButton("lado", "LADO consulted")
+REASSIGN = ReportButton("reassign", "Reassign")
+REOPEN = ReportButton("reopen", "Reopen")
 SCREENSHOTS = ReportButton("screenshots", "Screenshots")  # sent to the presser's own chat (bot.cases.evidence)
 
 
@@ -182,6 +184,8 @@ def _buttons(report: Report, recipient: Recipient | None, rights: frozenset[acce
          or (recipient is not None and recipient.role == Role.ONLINE_SAFETY_OFFICER)),
         (LADO_CONSULTED, lado_pending(report)),
         (VIEW, True),
+        (REASSIGN, report.closed_at is None),
+        (REOPEN, report.closed_at is not None),
     ]
     shown = tuple(button for button, needed in wanted if needed and access.Action(button.action) in rights)
     # Screenshots are seen by whoever may view the report (bot.cases.access), nobody else.
@@ -356,7 +360,8 @@ def progress_for_reporter(app: App, report: Report, recipients: Sequence[Recipie
 
 
 def report_view(
-    app: App, report: Report, recipients: Sequence[Recipient], notes: Sequence[ReportNote], history: Sequence[Entry]
+    app: App, report: Report, recipients: Sequence[Recipient], notes: Sequence[ReportNote], history: Sequence[Entry],
+    labels: Mapping[int, str] | None = None,
 ) -> Reply:
     """Everything about a report, for someone entitled to see it."""
     lines = [f"Report {report.reference}: {report.status}", CATEGORY_LABELS[Category(report.category)]]
@@ -376,7 +381,7 @@ def report_view(
         lines.append(f"Acknowledged by {app.name(report.acknowledged_by)} at {app.local(report.acknowledged_at)}")
     lines += lado_lines(app, report)
     for note in notes:
-        label = "Action taken" if note.kind == "action" else "Note"
+        label = (labels or {}).get(note.id) or ("Action taken" if note.kind == "action" else "Note")
         lines.append(f"{label} by {app.name(note.author)} at {app.local(note.at)}: {note.text}")
     if report.closed_at is not None and report.closed_by is not None:
         decision = CLOSE_DECISIONS.get(report.close_decision or "", report.close_decision or "")

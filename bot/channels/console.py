@@ -11,13 +11,14 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.cases import children, conversation, evidence, lifecycle
+from bot.cases import case_list, children, conversation, evidence, handover, lifecycle
 from bot.outbox import digest_delivery, notices
 from bot.app import CONSOLE, STORE_ERRORS, App
 from bot.cases.messages import CLOSE_DECISIONS, Alert
 from dialogs import InputKind, Reply, Tone
 from routing.school import Person
-from routing.vocabulary import CATEGORY_LABELS, Category
+from dialogs.validation import Invalid
+from routing.vocabulary import Category
 from storage.models import NoteKind
 
 PREFIX = {Tone.ERROR: "! ", Tone.WARNING: "!! ", Tone.ADVICE: "Tip: "}
@@ -29,12 +30,20 @@ COMMANDS = {
     "record_action": "/action {ref} TEXT",
     "view": "/view {ref}",
     "lado": "/lado {ref}",
+    "reassign": "/reassign {ref} PERSON REASON",
+    "reopen": "/reopen {ref} REASON",
     "history": "/history {ref}",
     "screenshots": "/evidence {ref} FOLDER",
 }
 HELP = f"""Commands:
   /report                      start a report, or carry on with an unfinished one
   /alerts                      the reports sent to you that are still open
+  /cases [FILTERS]             every report you may see: open first (oldest deadline first), then closed
+                               filters: open, unacknowledged, acknowledged, closed;
+                               a category: {", ".join(list(Category)[:3])},
+                                 {", ".join(list(Category)[3:])};
+                               since DATE, until DATE (like 2026-11-01), today, this week, last N days
+                               e.g. /cases open cyberbullying since 2026-11-01
   /view REF                    a report's details and history (REF looks like SG-2026-0042)
   /ack REF                     acknowledge a report
   /note REF TEXT               add a note to a report
@@ -44,6 +53,9 @@ HELP = f"""Commands:
   /evidence REF FOLDER         save a report's screenshots in FOLDER (only if the report was sent to you)
   /close REF DECISION REASON   close a report with the decision taken and why
                                decisions: {", ".join(CLOSE_DECISIONS)}
+  /reassign REF PERSON REASON  hand a report you own (or, as the DSL, one sent to you) to another
+                               role holder, by their id (like rpatel); /reassign REF lists who
+  /reopen REF REASON           reopen a closed report (the DSL and deputies)
   /child NAME                  every report about a child (type part of their name; DSL and deputies)
   /history REF                 every report about the children a report names (DSL and deputies)
   /help                        this list
@@ -60,6 +72,11 @@ def render(reply: Reply) -> str:
         pick = ", or a number above" if reply.choices else ""
         lines.append(f"  (type your answer{limit}{pick})")
     return "\n".join(lines)
+
+
+def render_cases(app: App, cases: list[case_list.Case]) -> str:
+    """A case list: each case on three lines, indented."""
+    return "\n".join("  " + "\n    ".join(case_list.entry(app, case)) for case in cases)
 
 
 def render_alert(alert: Alert) -> str:
@@ -136,6 +153,13 @@ class Console:
             reference, _, text = rest.strip().partition(" ")
             kind = NoteKind.ACTION if name == "/action" else NoteKind.NOTE
             self.say([(await lifecycle.add_note(self.app, me, reference, text, kind=kind)).reply])
+        elif name == "/cases":
+            await self.cases(rest)
+        elif name == "/reassign":
+            await self.reassign(rest)
+        elif name == "/reopen":
+            reference, _, reason = rest.strip().partition(" ")
+            self.say([(await handover.reopen(self.app, me, reference, reason)).reply])
         elif name == "/attach":
             self.say(await evidence.take(self.app, channel=CONSOLE, user_id=me, files=[local_file(rest.strip())]))
         elif name == "/evidence":
@@ -151,25 +175,46 @@ class Console:
     async def alerts(self, *, quiet: bool = False) -> None:
         """The reports still open that reached this person (nothing said when there are none and `quiet`)."""
         try:
-            reports = await lifecycle.open_reports(self.app, self.person.id)
+            cases = await case_list.cases_for(self.app, self.person.id, case_list.OPEN)
         except STORE_ERRORS:
             self.say([Reply("Safeguard cannot reach its database just now.", tone=Tone.ERROR)])
             return
-        if not reports:
+        if not cases:
             if not quiet:
                 self.write("No open reports for you.")
             return
-        now = self.app.now()
-        self.write(f"Open reports for you ({len(reports)}):")
-        for report in reversed(reports):  # newest first, as on the App Home
-            if report.acknowledged_at is not None and report.acknowledged_by is not None:
-                state = f"acknowledged by {self.app.name(report.acknowledged_by)}"
-            elif report.ack_deadline is not None:
-                late = " OVERDUE" if report.ack_deadline <= now else ""
-                state = f"acknowledge by {self.app.local(report.ack_deadline)}{late}"
-            else:
-                state = "not yet routed"
-            self.write(f"  {report.reference}  {CATEGORY_LABELS[Category(report.category)]}  ({state})")
+        self.write(f"Open reports for you ({len(cases)}):")
+        self.write(render_cases(self.app, cases))
+
+    async def cases(self, text: str) -> None:
+        """Every report this person may see, filtered as they asked."""
+        wanted = case_list.parse_filter(self.app, text)
+        if isinstance(wanted, Invalid):
+            self.say([Reply(wanted.reason, tone=Tone.ERROR)])
+            return
+        try:
+            cases = await case_list.cases_for(self.app, self.person.id, wanted)
+        except STORE_ERRORS:
+            self.say([Reply("Safeguard cannot reach its database just now.", tone=Tone.ERROR)])
+            return
+        self.write(case_list.heading(cases, wanted))
+        if cases:
+            self.write(render_cases(self.app, cases))
+
+    async def reassign(self, text: str) -> None:
+        """/reassign REF PERSON REASON; with the reference alone, who it could go to."""
+        reference, to, reason = (text.split(maxsplit=2) + ["", ""])[:3]
+        if to:
+            self.say([(await handover.reassign(self.app, self.person.id, reference, to, reason)).reply])
+            return
+        found = await handover.choices(self.app, self.person.id, reference)
+        if isinstance(found, lifecycle.Result):
+            self.say([found.reply])
+            return
+        listed = "\n".join(f"  {c.person.id}  {c.person.name} ({self.app.role_name(c.role)})" for c in found)
+        self.write(f"{reference.upper()} can be reassigned to:\n{listed}\n"
+                   f"Type /reassign {reference.upper()} PERSON REASON, like /reassign {reference.upper()} "
+                   f"{found[0].person.id} the reason for handing it over.")
 
     async def news(self) -> None:
         """Print the alerts and news waiting for this person, and mark each delivered once shown."""

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from bot.cases import children, messages
+from bot.cases import children, handover_words, messages
 from bot.outbox import undelivered
 from bot.app import STORE_ERRORS, App
 from dialogs import Reply
@@ -165,6 +165,10 @@ def _notice(
             alert = messages.reminder(app, report, recipients)
         elif kind is NoticeKind.LADO:
             alert = messages.lado_reminder(app, report)
+        elif kind is NoticeKind.REOPENED:
+            alert = handover_words.reopened_notice(app, report, recipient, recipients)
+        elif delivery.round != 0:  # an alert's later rounds are reassignments (bot/cases/handover.py)
+            alert = handover_words.reassigned_alert(app, report, recipient, recipients)
         else:
             alert = children.with_children(messages.alert(app, report, recipient, recipients), child)
         replies = (Reply(alert.text, preview=alert.preview),)

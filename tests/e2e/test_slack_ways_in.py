@@ -85,7 +85,7 @@ async def test_the_app_home_has_a_report_button_and_the_dsls_open_reports(rig: R
     home = (await rig.fake.wait_for("views.publish", user_id=teacher.user))[0].args["view"]
     assert home["type"] == "home"
     start = next(e for b in home["blocks"] for e in b.get("elements", []) if e.get("action_id") == "sg_start")
-    assert "Open reports" not in str(home)  # a teacher holds no role
+    assert "Your cases" not in str(home)  # a teacher holds no role
 
     # The App Home button starts the dialog in the DM.
     assert (await rig.interact(pressed_on_home(teacher, home, "sg_home", start))).status == 200
@@ -97,9 +97,9 @@ async def test_the_app_home_has_a_report_button_and_the_dsls_open_reports(rig: R
     assert (await rig.event(home_opened(dsl.user))).status == 200
     view = (await rig.fake.wait_for("views.publish", user_id=SLACK_IDS["smorgan"]))[0].args["view"]
     text = str(view)
-    assert "Open reports for you" in text
-    assert text.index(newer) < text.index(older)  # newest first
-    assert "OVERDUE" in text.split(older)[1] and "OVERDUE" not in text.split(newer)[1].split(older)[0]
+    assert "Your cases (open): 2" in text
+    assert text.index(older) < text.index(newer)  # the oldest deadline first
+    assert "OVERDUE" in text.split(older)[1].split(newer)[0] and "OVERDUE" not in text.split(newer)[1]
 
     # Acknowledged from the Home tab: said in the DM, and the tab shows it.
     row = next(b for b in view["blocks"] if b.get("block_id") == f"sg_home:{older}")

@@ -66,7 +66,8 @@ async def test_a_report_goes_from_the_teacher_to_the_dsls_acknowledgement(
     assert "URGENT: New report SG-2026-0001 for you to acknowledge" in opened
     assert "Reported by Chris Finch at 09:15 on Fri 20 Nov\nAcknowledge by 09:30 on Fri 20 Nov" in opened
     assert "/ack SG-2026-0001" in opened
-    assert "SG-2026-0001  A pupil disclosed online abuse, harassment or exploitation  (acknowledge by 09:30" in opened
+    assert ("SG-2026-0001  Pupil disclosure\n    20 Nov 2026 · owner: Designated safeguarding lead (DSL) · "
+            "Not yet acknowledged, due by 09:30 on Fri 20 Nov\n    You can acknowledge" in opened)
     assert "URGENT" not in text(await dsl.type("/alerts")), "an alert is shown once"
 
     clock.advance(minutes=2)

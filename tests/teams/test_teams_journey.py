@@ -19,7 +19,7 @@ CHILD_WORDS = "He said a man he met in a game keeps asking him for photos (made-
 async def test_a_report_goes_from_the_teacher_to_the_dsls_acknowledgement_in_teams(rig: Rig) -> None:
     teacher, dsl = rig.user("cfinch"), rig.user("smorgan")
     welcome = await dsl.installs()
-    assert "Hello Sam Morgan" in welcome[0].text() and "My open reports" in [a["title"] for a in welcome[0].actions()]
+    assert "Hello Sam Morgan" in welcome[0].text() and "My cases" in [a["title"] for a in welcome[0].actions()]
 
     # The teacher never installed the app: their first message is where their chat is learnt.
     card = await teacher.says("hello")
@@ -60,7 +60,8 @@ async def test_a_report_goes_from_the_teacher_to_the_dsls_acknowledgement_in_tea
     alert = await rig.fake.wait_in(dsl.conversation["id"], "SG-2026-0001")
     assert alert.text().startswith("URGENT: New report SG-2026-0001 for you to acknowledge\n")
     assert "Reported by Chris Finch at 09:15 on Fri 20 Nov\nAcknowledge by 09:30 on Fri 20 Nov" in alert.text()
-    assert [a["title"] for a in alert.actions()] == ["Acknowledge", "Add note", "Save", "View log", "Child's history"]
+    assert [a["title"] for a in alert.actions()] == ["Acknowledge", "Add note", "Save", "View log", "Reassign",
+                                                     "Child's history"]
 
     rig.clock.advance(minutes=5)
     await rig.teams.idle()  # the sender records the alert delivered after sending it; a person reads before tapping

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests.teams.rig import Rig
 
 
-async def test_the_welcome_starts_a_report_and_lists_a_role_holders_open_reports(rig: Rig) -> None:
+async def test_the_welcome_starts_a_report_and_lists_a_role_holders_cases(rig: Rig) -> None:
     teacher, dsl = rig.user("cfinch"), rig.user("smorgan")
     [welcome] = await teacher.installs()
     assert [a["title"] for a in welcome.actions()] == ["Report a concern"], "no roles, no list of reports"
@@ -13,16 +13,17 @@ async def test_the_welcome_starts_a_report_and_lists_a_role_holders_open_reports
     assert card.text().startswith("What are you reporting?")
 
     [dsl_welcome] = await dsl.installs()
-    listed = await dsl.taps(dsl_welcome.action("My open reports"))
-    assert listed.text() == "No open reports for you."
-    for answer in ("Pupil disclosure", "No", "The child is the victim", "Mia Hart", "Skip", "A made-up account", "No", "With me", "No", "No"):
+    listed = await dsl.taps(dsl_welcome.action("My cases"))
+    assert listed.text() == "No cases for you (open)."
+    for answer in ("Pupil disclosure", "No", "The child is the victim", "Mia Hart", "Skip", "A made-up account", "No",
+                   "With me", "No", "No"):
         await teacher.says(answer)
     await teacher.send(teacher.activity(text="Send"))  # answered by the receipt, from the outbox
     await rig.fake.wait_in(dsl.conversation["id"], "New report SG-2026-0001")
-    listed = await dsl.taps(dsl_welcome.action("My open reports"))
-    assert listed.text().startswith("Open reports for you (1):\nSG-2026-0001  A pupil disclosed online abuse")
-    assert listed.text().endswith("(acknowledge by 09:45 on Fri 20 Nov)"), "no immediate risk: 30 minutes"
-    viewed = await dsl.taps(listed.action("View SG-2026-0001"))
+    listed = await dsl.taps(dsl_welcome.action("My cases"))
+    assert listed.text().startswith("Your cases (open): 1\nSG-2026-0001  Pupil disclosure")
+    assert "Not yet acknowledged, due by 09:45 on Fri 20 Nov" in listed.text(), "no immediate risk: 30 minutes"
+    viewed = await dsl.taps(listed.action("View log"))
     assert viewed.text().startswith("Report SG-2026-0001: open")
 
 

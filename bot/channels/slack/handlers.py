@@ -15,10 +15,12 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.cases import children, conversation, evidence, lifecycle, messages
+from bot.cases import case_list, children, conversation, evidence, lifecycle, messages
+from bot.cases.case_list import CaseFilter
 from bot.app import SLACK, STORE_ERRORS, App
 from bot.channels.slack import files
 from bot.channels.slack.blocks import Message, answered, from_slack, question_field, render
+from bot.channels.slack.case_handlers import CaseHandlers
 from bot.channels.slack.host import SlackHost
 from bot.channels.slack.ids import CHOICE_PATTERN, COMMAND, NOTE_BLOCK, NOTE_INPUT, SHORTCUT, ActionId, CallbackId
 from bot.channels.slack.outbox import describe
@@ -75,6 +77,7 @@ class Handlers:
         self._on("actions", ActionId.HISTORY, bolt.action(ActionId.HISTORY), self.child_history)
         self._on("actions", ActionId.SCREENSHOTS, bolt.action(ActionId.SCREENSHOTS), self.screenshots)
         self._on("views", CallbackId.NOTE, bolt.view(CallbackId.NOTE), self.note_submitted)
+        CaseHandlers(self.slack, tell_in=self._tell_in, publish_home=self._publish_home).register(self._on)
         bolt.error(_log_error)
 
     def _on(self, kind: str, name: str, listen: Callable[..., Any], listener: Listener) -> None:
@@ -348,20 +351,21 @@ class Handlers:
         except SEND_ERRORS as exc:  # cosmetic: the answer itself is already saved
             log.info("could not mark the question answered: %s", describe(exc))
 
-    async def _publish_home(self, slack_id: str) -> None:
+    async def _publish_home(self, slack_id: str, wanted: CaseFilter = case_list.OPEN) -> None:
         person = self.slack.person(slack_id)
         if person is None:
             await self.client.views_publish(user_id=slack_id, view=home(self.app, None))
             return
-        reports, draft, problem = [], False, None
+        cases: list[case_list.Case] = []
+        draft, problem = False, None
         try:
-            reports = await lifecycle.open_reports(self.app, person.id)
+            cases = await case_list.cases_for(self.app, person.id, wanted)
             draft = await conversation.has_draft(self.app, channel=SLACK, user_id=person.id)
         except STORE_ERRORS:
             log.exception("could not read the App Home of %s", person.id)
             problem = "Safeguard cannot reach its database just now, so your reports cannot be listed."
-        view = home(self.app, person.name, reports, has_roles=bool(person.roles or reports), has_draft=draft,
-                    problem=problem)
+        view = home(self.app, person.name, cases, has_roles=bool(person.roles or cases), has_draft=draft,
+                    problem=problem, wanted=wanted)
         await self.client.views_publish(user_id=slack_id, view=view)
 
     async def _draft_step(self, person_id: str) -> str | None:

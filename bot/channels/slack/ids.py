@@ -23,6 +23,10 @@ class ActionId(StrEnum):
     RECORD_ACTION = "sg_report_record_action"
     VIEW = "sg_report_view"
     LADO = "sg_report_lado"  # LADO consulted (KCSIE Part four)
+    REASSIGN = "sg_report_reassign"  # opens the reassign modal
+    REOPEN = "sg_report_reopen"  # opens the reopen modal
+    CASES_STATE = "sg_cases_state"  # App Home: the case list's state menu
+    CASES_CATEGORY = "sg_cases_category"  # App Home: the case list's category menu
     HISTORY = "sg_report_history"  # Child's history (the DSL and deputies)
     SCREENSHOTS = "sg_report_screenshots"  # the report's screenshots, uploaded to the presser's own DM
 
@@ -34,6 +38,8 @@ REPORT_ACTIONS: dict[str, ActionId] = {
     "record_action": ActionId.RECORD_ACTION,
     "view": ActionId.VIEW,
     "lado": ActionId.LADO,
+    "reassign": ActionId.REASSIGN,
+    "reopen": ActionId.REOPEN,
     "history": ActionId.HISTORY,
     "screenshots": ActionId.SCREENSHOTS,
 }
@@ -45,8 +51,17 @@ class CallbackId(StrEnum):
 
     NOTE = "sg_note"  # Add note / Record action
     REPORT = "sg_report"  # View log (no submit)
+    REASSIGN = "sg_reassign"  # Reassign: who, and why
+    REOPEN = "sg_reopen"  # Reopen: why
 
 
 # The input block and element of the note modal.
 NOTE_BLOCK = "sg_note_text"
 NOTE_INPUT = "text"
+
+# The blocks and elements of the reassign and reopen modals, and the App Home's case filter.
+PERSON_BLOCK = "sg_reassign_person"
+PERSON_INPUT = "person"
+REASON_BLOCK = "sg_reason"
+REASON_INPUT = "reason"
+CASES_FILTER_BLOCK = "sg_cases_filter"

@@ -5,17 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from bot.app import App
 from bot.channels.slack.blocks import Block, escape, literal_sections, plain_text, sections
 from bot.channels.slack.ids import NOTE_BLOCK, NOTE_INPUT, ActionId, CallbackId
 from dialogs import Reply
-from routing.vocabulary import CATEGORY_LABELS, Category
-from storage.models import NoteKind, Report
+from bot.cases.case_list import OPEN, Case, CaseFilter
+from bot.channels.slack.case_views import case_blocks
+from storage.models import NoteKind
 
-# A view holds 100 blocks; each report row takes two, and the top of the home takes a few.
-HOME_ROWS = 40
 TITLE_CHARS = 24
 NOTE_CHARS = 2000  # bot.cases.lifecycle.NOTE_LENGTH: Slack stops the typing there
 
@@ -46,9 +44,9 @@ class NoteTarget:
             return None
 
 
-def home(app: App, person_name: str | None, reports: Sequence[Report] = (), *, has_roles: bool = False,
-         has_draft: bool = False, problem: str | None = None) -> Block:
-    """The App Home: a button to report, and for role holders their open reports, newest first."""
+def home(app: App, person_name: str | None, cases: Sequence[Case] = (), *, has_roles: bool = False,
+         has_draft: bool = False, problem: str | None = None, wanted: CaseFilter = OPEN) -> Block:
+    """The App Home: a button to report, and for role holders their cases (open ones unless they chose otherwise)."""
     intro = ("Report an online-safety concern in a minute: a few taps, a few words. Safeguard sends it to "
              f"the right person under {app.school.name}'s policy, and tells you when they have acknowledged it.")
     blocks: list[Block] = [{"type": "header", "text": plain_text("Safeguard", 150)}, *sections(escape(intro))]
@@ -65,9 +63,9 @@ def home(app: App, person_name: str | None, reports: Sequence[Report] = (), *, h
     if has_draft:
         blocks.append(_context("You have a report you haven't finished: tap Report a concern to carry on."))
     if has_roles:
-        blocks += [{"type": "divider"}, {"type": "header", "text": plain_text("Open reports for you", 150)}]
-        if reports or problem is None:
-            blocks += _report_rows(app, reports) if reports else [_context("No open reports for you.")]
+        blocks += [{"type": "divider"}, {"type": "header", "text": plain_text("Your cases", 150)}]
+        if problem is None:
+            blocks += case_blocks(app, cases, wanted)
     return {"type": "home", "blocks": blocks}
 
 
@@ -99,34 +97,6 @@ def report_modal(title: str, reply: Reply | None) -> Block:
         "type": "modal", "callback_id": CallbackId.REPORT,
         "title": plain_text(title, TITLE_CHARS), "close": plain_text("Close", TITLE_CHARS), "blocks": blocks,
     }
-
-
-def _report_rows(app: App, reports: Sequence[Report]) -> list[Block]:
-    now = app.now()
-    rows: list[Block] = []
-    newest = sorted(reports, key=lambda r: (r.created_at, r.id), reverse=True)
-    for report in newest[:HOME_ROWS]:
-        rows += sections(f"*{escape(report.reference)}*  {escape(CATEGORY_LABELS[Category(report.category)])}\n"
-                         + escape(_state(app, report, now)))
-        elements = [{"type": "button", "action_id": ActionId.VIEW, "text": plain_text("View log"),
-                     "value": report.reference}]
-        if report.acknowledged_at is None:
-            elements.insert(0, {"type": "button", "action_id": ActionId.ACKNOWLEDGE, "style": "primary",
-                                "text": plain_text("Acknowledge"), "value": report.reference})
-        rows.append({"type": "actions", "block_id": f"sg_home:{report.reference}", "elements": elements})
-    if len(newest) > HOME_ROWS:
-        rows.append(_context(f"And {len(newest) - HOME_ROWS} older open reports."))
-    return rows
-
-
-def _state(app: App, report: Report, now: datetime) -> str:
-    if report.acknowledged_at is not None and report.acknowledged_by is not None:
-        return f"Acknowledged by {app.name(report.acknowledged_by)} at {app.local(report.acknowledged_at)}"
-    if report.ack_deadline is None:
-        return "Not yet routed"
-    if report.ack_deadline <= now:
-        return f":rotating_light: OVERDUE: was due to be acknowledged by {app.local(report.ack_deadline)}"
-    return f"Acknowledge by {app.local(report.ack_deadline)}"
 
 
 def _context(text: str) -> Block:

@@ -28,9 +28,15 @@ KEY = "safeguard"
 ANSWER = "answer"  # an answer to the current question: `choice`, or the `answer` input
 REPORT = "report"  # an alert's button: `action` and `reference` (and the note input)
 START = "start"  # "Report a concern"
-OPEN_REPORTS = "open_reports"  # "My open reports"
+OPEN_REPORTS = "open_reports"  # "My open reports", on cards sent before "My cases"
+CASES = "cases"  # "My cases", and its filter's Show: `cases_state` and `cases_category`
 ANSWER_INPUT = "answer"
 NOTE_INPUTS = {"note": "note_text", "record_action": "action_text"}
+REASON_INPUTS = {"reopen": "reopen_reason", "reassign_to": "reassign_reason"}
+CASES_STATE, CASES_CATEGORY, REASSIGN_PERSON = "cases_state", "cases_category", "reassign_person"
+ANY = "all"
+STATE_CHOICES = (("open", "Open"), ("unacknowledged", "Not yet acknowledged"), ("acknowledged", "Acknowledged"),
+                 ("closed", "Closed"), (ANY, "Any state"))
 STEERING = set(Command)
 TYPED = {InputKind.TEXT, InputKind.URL, InputKind.DATE, InputKind.PERSON}
 # Teams refuses a message over 28 KB; a long report view is split across cards well below that.
@@ -42,7 +48,7 @@ MENU_PEOPLE = 250
 LISTED_REPORTS = 20
 TONE_STYLE = {Tone.ERROR: "attention", Tone.WARNING: "warning", Tone.ADVICE: "accent", Tone.SUMMARY: "emphasis"}
 TONE_COLOR = {Tone.ERROR: "attention", Tone.WARNING: "warning"}
-NOTE_LABELS = {"note": "Your note", "record_action": "The action taken"}
+NOTE_LABELS = {"note": "Your note", "record_action": "The action taken", "reopen": "Why is it being reopened?"}
 
 
 @dataclass(frozen=True)
@@ -85,20 +91,56 @@ def welcome_card(name: str, *, has_roles: bool) -> Card:
     actions = [_submit("Report a concern", {KEY: START}, style="positive")]
     if has_roles:
         text += " Reports sent to you arrive here too, with buttons to acknowledge them."
-        actions.append(_submit("My open reports", {KEY: OPEN_REPORTS}))
+        actions.append(_submit("My cases", {KEY: CASES}))
     return _card([_lines(text)], [{"type": "ActionSet", "actions": actions}])
 
 
-def open_reports_card(rows: Sequence[tuple[str, str]]) -> Card:
-    """The open reports that reached someone, newest first, each with a button to view it."""
-    body: list[Element] = [_lines(f"Open reports for you ({len(rows)}):", bold=True)]
-    for reference, line in rows[:LISTED_REPORTS]:
-        body.append(_lines(f"{reference}  {line}"))
-        body.append({"type": "ActionSet", "actions": [
-            _submit(f"View {reference}", {KEY: REPORT, "action": "view", "reference": reference})]})
+@dataclass(frozen=True)
+class CaseRow:
+    """A case as the list card shows it: its lines, and the buttons its reader may use."""
+
+    reference: str
+    lines: Sequence[str]
+    buttons: Sequence[ReportButton]
+
+
+def cases_card(heading: str, rows: Sequence[CaseRow], *, state: str, category: str,
+               categories: Sequence[tuple[str, str]]) -> Card:
+    """Someone's cases (open first), with the filter they chose as menus above them and a Show button."""
+    body: list[Element] = [
+        {"type": "ColumnSet", "columns": [
+            {"type": "Column", "items": [_choices(CASES_STATE, STATE_CHOICES, state)]},
+            {"type": "Column", "items": [_choices(CASES_CATEGORY, ((ANY, "Any category"), *categories), category)]},
+        ]},
+        {"type": "ActionSet", "actions": [_submit("Show", {KEY: CASES}, inputs=True)]},
+        _lines(heading, bold=True),
+    ]
+    for row in rows[:LISTED_REPORTS]:
+        body.append(_lines("\n".join(row.lines)))
+        body.append({"type": "ActionSet", "actions": [_report_action(b, row.reference) for b in row.buttons]})
     if len(rows) > LISTED_REPORTS:
-        body.append(_lines(f"and {len(rows) - LISTED_REPORTS} older ones: see their alerts in this chat.", subtle=True))
+        body.append(_lines(f"and {len(rows) - LISTED_REPORTS} more: choose a state or category to narrow the list.",
+                           subtle=True))
     return _card(body, [])
+
+
+def reassign_card(reference: str, people: Sequence[tuple[str, str]]) -> Card:
+    """Whom a report may go to (id, label), a reason, and Reassign."""
+    body: list[Element] = [
+        _lines(f"Reassign {reference}: its new owner is alerted and asked to acknowledge it; the person who "
+               "reported it is not told.", bold=True),
+        {"type": "Input.ChoiceSet", "id": REASSIGN_PERSON, "label": "New owner", "isRequired": True,
+         "errorMessage": "Choose who should own it.", "choices": [{"title": t, "value": v} for v, t in people]},
+        {"type": "Input.Text", "id": REASON_INPUTS["reassign_to"], "label": "Why is it being handed over?",
+         "isMultiline": True, "maxLength": 2000, "isRequired": True, "errorMessage": "Please give the reason."},
+    ]
+    return _card(body, [{"type": "ActionSet", "actions": [
+        _submit("Reassign", {KEY: REPORT, "action": "reassign_to", "reference": reference}, inputs=True)]}])
+
+
+def _choices(ident: str, options: Sequence[tuple[str, str]], chosen: str) -> Element:
+    return {"type": "Input.ChoiceSet", "id": ident, "value": chosen,
+            "choices": [{"title": title, "value": value} for value, title in options]}
 
 
 def text_of(cards: Sequence[Card]) -> str:
@@ -254,10 +296,11 @@ def _submit(title: str, data: dict[str, Any], *, style: str | None = None, input
 
 def _report_action(button: ReportButton, reference: str) -> Element:
     data = {KEY: REPORT, "action": button.action, "reference": reference}
-    if button.action not in NOTE_INPUTS:
+    typed = {**NOTE_INPUTS, "reopen": REASON_INPUTS["reopen"]}
+    if button.action not in typed:
         return _submit(button.label, data, style="positive" if button.action == "acknowledge" else None)
-    # A note is typed into the alert itself: a card that opens under it, with its own Save.
-    field = NOTE_INPUTS[button.action]
+    # A note (or why it is reopened) is typed into the alert itself: a card that opens under it, with its own Save.
+    field = typed[button.action]
     return {"type": "Action.ShowCard", "title": button.label, "card": {
         "type": "AdaptiveCard", "version": VERSION,
         "body": [{"type": "Input.Text", "id": field, "label": NOTE_LABELS[button.action], "isMultiline": True,

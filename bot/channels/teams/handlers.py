@@ -10,7 +10,8 @@ import hashlib
 import logging
 from typing import Any
 
-from bot.cases import children, conversation, evidence, lifecycle, preview
+from bot.cases import case_list, children, conversation, evidence, handover, lifecycle, messages, preview
+from bot.cases.access import Action
 from bot.app import STORE_ERRORS, TEAMS
 from bot.channels.teams import cards, files
 from bot.channels.teams.adapter import card_activity, reference_of, reply_activities, turn_activities
@@ -27,9 +28,9 @@ from bot.channels.teams.replies import (
     personal,
 )
 from dialogs import Draft, DraftError, Reply, Tone
-from dialogs.validation import visible
+from dialogs.validation import Invalid, visible
 from routing.school import Person
-from routing.vocabulary import CATEGORY_LABELS, Category
+from routing.vocabulary import Category
 from storage.drafts import load_draft
 from storage.models import NoteKind
 
@@ -38,6 +39,9 @@ log = logging.getLogger(__name__)
 DRAFT_ERRORS: tuple[type[Exception], ...] = (*STORE_ERRORS, DraftError)
 # A message in Teams carries its own text again as an HTML attachment; that is not a file.
 NOT_FILES = ("text/html", "application/vnd.microsoft.card")
+# The buttons a case in the list may carry, each shown only where its reader may use it.
+CASE_BUTTONS = ((messages.ACKNOWLEDGE, Action.ACKNOWLEDGE), (messages.VIEW, Action.VIEW),
+                (messages.REASSIGN, Action.REASSIGN), (messages.REOPEN, Action.REOPEN))
 
 
 class TeamsBot:
@@ -114,8 +118,10 @@ class TeamsBot:
             return await self.answer(person, value)
         if kind == cards.START:
             return turn_activities(await conversation.begin(self.app, channel=TEAMS, user_id=person.id))
-        if kind == cards.OPEN_REPORTS:
-            return await self.open_reports(person)
+        if kind in (cards.CASES, cards.OPEN_REPORTS):
+            return await self.cases(person, value)
+        if kind == cards.REPORT and value.get("action") == "reassign":
+            return await self.reassign_choices(person, str(value.get("reference") or ""))
         if kind == cards.REPORT and value.get("action") == "screenshots":
             return await self.screenshots(person, str(value.get("reference") or ""))
         if kind == cards.REPORT:
@@ -168,28 +174,43 @@ class TeamsBot:
             return (await lifecycle.view(self.app, person.id, reference)).reply
         if action == "lado":
             return (await lifecycle.lado_consulted(self.app, person.id, reference)).reply
+        if action in ("reassign_to", "reopen"):
+            reason = str(value.get(cards.REASON_INPUTS[action]) or "")
+            result = (await handover.reopen(self.app, person.id, reference, reason) if action == "reopen" else
+                      await handover.reassign(self.app, person.id, reference, str(value.get(cards.REASSIGN_PERSON) or ""),
+                                              reason))
+            if result.reply.tone is not Tone.ERROR:  # the alerts show who owns it now; the new owner's alert goes
+                self.teams.spawn(self.teams.after_acknowledge(reference))
+            return result.reply
         if action == children.HISTORY.action:
             return await children.history_for_report(self.app, person.id, reference)
         return UNKNOWN_BUTTON
 
-    async def open_reports(self, person: Person) -> list[Any]:
-        """The reports still open that reached this person, newest first."""
+    async def cases(self, person: Person, value: dict[str, Any]) -> list[Any]:
+        """The reports this person may see (open ones unless they chose otherwise), with the filter's menus."""
+        state = str(value.get(cards.CASES_STATE) or ("open" if cards.CASES_STATE not in value else cards.ANY))
+        category = str(value.get(cards.CASES_CATEGORY) or cards.ANY)
+        wanted = case_list.parse_filter(self.app, " ".join(v for v in (state, category) if v != cards.ANY))
+        if isinstance(wanted, Invalid):
+            return reply_activities([Reply(wanted.reason, tone=Tone.ERROR)])
         try:
-            reports = await lifecycle.open_reports(self.app, person.id)
+            found = await case_list.cases_for(self.app, person.id, wanted)
         except STORE_ERRORS:
             return reply_activities([Reply("Safeguard cannot reach its database just now.", tone=Tone.ERROR)])
-        if not reports:
-            return reply_activities([Reply("No open reports for you.", tone=Tone.DONE)])
-        rows = []
-        for report in reversed(reports):
-            if report.acknowledged_at is not None and report.acknowledged_by is not None:
-                state = f"acknowledged by {self.app.name(report.acknowledged_by)}"
-            elif report.ack_deadline is not None:
-                state = f"acknowledge by {self.app.local(report.ack_deadline)}"
-            else:
-                state = "not yet routed"
-            rows.append((report.reference, f"{CATEGORY_LABELS[Category(report.category)]} ({state})"))
-        return [card_activity(cards.open_reports_card(rows), preview.line(preview.OPEN_REPORTS))]
+        rows = [cards.CaseRow(case.reference, case_list.entry(self.app, case),
+                              [button for button, action in CASE_BUTTONS if case.can(action)]) for case in found]
+        card = cards.cases_card(case_list.heading(found, wanted), rows, state=state, category=category,
+                                categories=[(c.value, case_list.CATEGORY_NAMES[c]) for c in Category])
+        return [card_activity(card, preview.line(preview.OPEN_REPORTS))]
+
+    async def reassign_choices(self, person: Person, reference: str) -> list[Any]:
+        """Reassign on an alert: a card of whom the report may go to and why, or why it cannot be reassigned."""
+        found = await handover.choices(self.app, person.id, reference)
+        if isinstance(found, lifecycle.Result):
+            return reply_activities([found.reply])
+        people = [(c.person.id, f"{c.person.name} ({self.app.role_name(c.role)})") for c in found]
+        return [card_activity(cards.reassign_card(reference.strip().upper(), people),
+                              preview.line("choose who should own the report", reference.strip().upper()))]
 
     async def conversation_update(self, context: Any) -> None:
         """Safeguard added to someone's chats: keep where the chat is, and say hello once."""

@@ -1,0 +1,187 @@
+"""In Slack: the App Home lists a person's cases with a filter, and Reassign and Reopen work from buttons and modals.
+
+Reports go in through the lifecycle; everything after goes through our server, signed as Slack
+signs it, to FakeSlack, which records what the bot sent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.cases import lifecycle
+from routing.vocabulary import Category, Flag
+from storage.log import events_for, verify
+from storage.reports import get_report
+from tests.e2e.fake_slack import words_of
+from tests.e2e.reports import submit
+from tests.e2e.slack_rig import APP_ID, Phone, Rig, eventually, find_button
+from tests.e2e.test_slack_ways_in import home_opened, pressed_on_home
+
+PARENT_POST = {"What happened": "A parent posted a made-up rumour about the school on a community page."}
+
+
+def row_buttons(view: dict[str, Any], reference: str) -> list[str]:
+    row = next(b for b in view["blocks"] if b.get("block_id") == f"sg_home:{reference}")
+    return [e["text"]["text"] for e in row["elements"]]
+
+
+async def opened_home(rig: Rig, phone: Phone, count: int = 1) -> dict[str, Any]:
+    """The person opens their App Home; the view published for them."""
+    assert (await rig.event(home_opened(phone.user))).status == 200
+    return (await rig.fake.wait_for("views.publish", count, user_id=phone.user))[count - 1].args["view"]
+
+
+def chose(phone: Phone, home: dict[str, Any], action_id: str, value: str) -> dict[str, Any]:
+    """A block_actions payload for choosing `value` in the App Home's menu `action_id`."""
+    block = next(b for b in home["blocks"] if b.get("block_id") == "sg_cases_filter")
+    menu = next(e for e in block["elements"] if e["action_id"] == action_id)
+    option = next(o for o in menu["options"] if o["value"] == value)
+    payload = pressed_on_home(phone, home, block["block_id"], {"action_id": action_id, "text": menu["placeholder"],
+                                                               "value": ""})
+    payload["actions"] = [{"type": "static_select", "action_id": action_id, "block_id": block["block_id"],
+                           "selected_option": option, "action_ts": "1790000000.000003"}]
+    return payload
+
+
+async def test_the_app_home_lists_cases_by_the_readers_rights_with_filter_menus(rig: Rig) -> None:
+    # St Leonard's §8: possibly illegal, so the headteacher is told; the DSL owns it.
+    disclosure = await submit(rig.app, flags=frozenset({Flag.ILLEGAL}))
+    rig.clock.advance(5)
+    misuse = await submit(rig.app, category=Category.MISUSE, details=PARENT_POST)  # the headteacher's own
+    head = rig.phone("jellis")
+    home = await opened_home(rig, head)
+    shown = words_of(home)
+    assert "Your cases (open): 2" in shown
+    assert shown.index(disclosure) < shown.index(misuse), "the oldest deadline first"
+    told = shown.split(disclosure)[1].split(misuse)[0]
+    assert "owner: Designated safeguarding lead (DSL) · Not yet acknowledged, due by" in told
+    assert "You can view, add a note" in told and "acknowledge" not in told.lower().replace("not yet acknowledged", "")
+    assert row_buttons(home, disclosure) == ["View log"], "no Acknowledge for someone only told of it"
+    assert row_buttons(home, misuse) == ["Acknowledge", "View log", "Reassign"]
+
+    # The category menu: the list again, only that category, the state kept.
+    assert (await rig.interact(chose(head, home, "sg_cases_category", "misuse"))).status == 200
+    filtered = (await rig.fake.wait_for("views.publish", 2, user_id=head.user))[1].args["view"]
+    assert "Your cases (open, social media misuse): 1" in words_of(filtered)
+    assert disclosure not in words_of(filtered) and misuse in words_of(filtered)
+
+    # Closed: the DSL closes her case; "Closed" lists it, with Reopen for her and not for him.
+    assert (await lifecycle.close(rig.app, "smorgan", disclosure, "police", "Made-up reason")).changed
+    assert (await rig.interact(chose(head, filtered, "sg_cases_state", "closed"))).status == 200
+    closed = (await rig.fake.wait_for("views.publish", 3, user_id=head.user))[2].args["view"]
+    assert "Your cases (closed): 0" not in words_of(closed)
+    assert "No cases for you (closed, social media misuse)." in words_of(closed), "both menus still apply"
+    assert (await rig.interact(chose(head, closed, "sg_cases_category", "all"))).status == 200
+    closed = (await rig.fake.wait_for("views.publish", 4, user_id=head.user))[3].args["view"]
+    assert "Your cases (closed): 1" in words_of(closed) and row_buttons(closed, disclosure) == ["View log"]
+    dsl = rig.phone("smorgan")
+    dsl_home = await opened_home(rig, dsl)
+    assert (await rig.interact(chose(dsl, dsl_home, "sg_cases_state", "closed"))).status == 200
+    dsl_closed = (await rig.fake.wait_for("views.publish", 2, user_id=dsl.user))[1].args["view"]
+    assert row_buttons(dsl_closed, disclosure) == ["View log", "Reopen"]
+    assert misuse not in words_of(dsl_home), "the headteacher's own case never reached the DSL"
+
+
+async def test_the_app_home_stays_within_slacks_hundred_blocks(rig: Rig) -> None:
+    for _ in range(43):
+        await submit(rig.app)
+    home = await opened_home(rig, rig.phone("smorgan"))
+    assert len(home["blocks"]) <= 100
+    assert "Your cases (open): 43" in words_of(home) and "And 3 more: choose a state or category" in words_of(home)
+
+
+async def reassign_modal(rig: Rig, phone: Phone, alert: dict[str, Any]) -> dict[str, Any]:
+    """Tap Reassign on an alert; the modal once it is filled in."""
+    before = len(rig.fake.to("views.update"))
+    block, button = find_button(alert, "Reassign")
+    assert (await rig.interact(phone.action_payload(alert, block, button))).status == 200
+    opened = (await rig.fake.wait_for("views.open", len(rig.fake.to("views.open"))))[-1]
+    assert "Loading" in str(opened.args["view"])
+    return dict((await rig.fake.wait_for("views.update", before + 1))[-1].args["view"])
+
+
+def submission(phone: Phone, modal: dict[str, Any], person: str | None, reason: str) -> dict[str, Any]:
+    values: dict[str, Any] = {"sg_reason": {"reason": {"type": "plain_text_input", "value": reason}}}
+    if person is not None:
+        values["sg_reassign_person"] = {"person": {"type": "static_select", "selected_option": {
+            "text": {"type": "plain_text", "text": person}, "value": person}}}
+    return phone.view_submission({**modal, "id": "V0REASSIGN1", "app_id": APP_ID}, values)
+
+
+async def test_the_headteacher_reassigns_his_case_from_its_alert_and_the_new_owner_is_alerted(rig: Rig) -> None:
+    reference = await submit(rig.app, category=Category.MISUSE, details=PARENT_POST)
+    await rig.slack.outbox.deliver()
+    head, deputy, teacher = rig.phone("jellis"), rig.phone("rpatel"), rig.phone("cfinch")
+    alert = head.latest()
+    modal = await reassign_modal(rig, head, alert)
+    assert modal["callback_id"] == "sg_reassign"
+    menu = next(b for b in modal["blocks"] if b.get("block_id") == "sg_reassign_person")["element"]
+    names = [o["text"]["text"] for o in menu["options"]]
+    assert names == ["Sam Morgan (Designated safeguarding lead (DSL))", "Riya Patel (Deputy DSL)",
+                     "Tomi Okafor (Online safety officer)"], "never the reporter, the owner or a governor"
+
+    # Nobody chosen, or no reason: refused in the modal, nothing done.
+    refused = await rig.interact(submission(head, modal, None, "  "))
+    assert refused.json()["response_action"] == "errors"
+    assert set(refused.json()["errors"]) == {"sg_reassign_person", "sg_reason"}
+
+    rig.clock.advance(10)
+    posted = len(deputy.posts())
+    done = await rig.interact(submission(head, modal, "rpatel", "Made-up reason: she knows the family"))
+    assert done.status == 200 and done.body == ""
+    told = await rig.fake.wait_for("response_url", user=head.user)
+    assert f"{reference} is now Riya Patel's (Deputy DSL) to acknowledge by" in told[0].words()
+    assert "You stay told of it" in told[0].words()
+
+    # The new owner is alerted through the outbox (chat.postMessage in her DM), with Acknowledge.
+    new = await deputy.wait_for_said(f"Report {reference} reassigned to you as Deputy DSL to acknowledge")
+    assert len(deputy.posts()) == posted + 1
+    assert "Acknowledge" in words_of(deputy.message_of(new)) and "knows the family" not in new.words()
+    assert new.args["text"] == f"Safeguard: a report reassigned to you to acknowledge ({reference})"
+    # The headteacher's own alert now shows him as told: no Acknowledge, no Reassign.
+    async def updated() -> bool:
+        return "for your information" in words_of(head.message_of(head.posts()[-1]))
+    await eventually(updated, "the headteacher's alert to show he is now told of it")
+    buttons = [e["text"]["text"] for b in head.latest()["blocks"] for e in b.get("elements", []) if e.get("type") == "button"]
+    assert buttons == ["Add note", "View log"]
+    # The reporter is not told.
+    assert not any("reassign" in c.words().lower() or "Riya" in c.words() for c in teacher.posts())
+
+    async with rig.app.sessions() as session:
+        report = await get_report(session, reference)
+        assert report is not None and report.acknowledged_at is None and report.escalation_step == 0
+        assert report.next_escalation_at == report.ack_deadline and report.ack_deadline is not None
+        assert rig.app.local(report.ack_deadline).endswith("on Fri 20 Nov")
+        assert [e.kind for e in await events_for(session, reference)].count("reassigned") == 1
+        assert (await verify(session)).ok
+
+
+async def test_reopen_from_the_app_home_puts_it_back_on_the_list_and_the_reporter_is_not_told(rig: Rig) -> None:
+    reference = await submit(rig.app)
+    assert (await lifecycle.close(rig.app, "smorgan", reference, "no_further_action", "Made-up reason")).changed
+    await rig.slack.outbox.deliver()
+    dsl = rig.phone("smorgan")
+    home = await opened_home(rig, dsl)
+    assert (await rig.interact(chose(dsl, home, "sg_cases_state", "closed"))).status == 200
+    closed = (await rig.fake.wait_for("views.publish", 2, user_id=dsl.user))[1].args["view"]
+    row = next(b for b in closed["blocks"] if b.get("block_id") == f"sg_home:{reference}")
+    button = next(e for e in row["elements"] if e["text"]["text"] == "Reopen")
+    assert (await rig.interact(pressed_on_home(dsl, closed, row["block_id"], button))).status == 200
+    modal = (await rig.fake.wait_for("views.open"))[-1].args["view"]
+    assert modal["callback_id"] == "sg_reopen"
+    empty = await rig.interact(submission(dsl, modal, None, ""))
+    assert empty.json()["errors"] == {"sg_reason": "Please give the reason, or press Cancel."}
+    assert (await rig.interact(submission(dsl, modal, None, "Made-up reason: the child said more"))).status == 200
+    said = await dsl.wait_for_said(f"{reference} is reopened: open, to be acknowledged by")
+    assert "The person who reported it is not told." in said.words()
+    again = (await rig.fake.wait_for("views.publish", 3, user_id=dsl.user))[2].args["view"]
+    assert "Your cases (open): 1" in words_of(again) and "Acknowledge" in row_buttons(again, reference)
+    await rig.slack.outbox.deliver()
+    assert not any("reopen" in c.words().lower() for c in rig.phone("cfinch").posts())
+
+    # A teacher's forged tap on Reopen, submitted, is refused and reveals nothing.
+    teacher = rig.phone("cfinch")
+    await lifecycle.close(rig.app, "smorgan", reference, "no_further_action", "Made-up reason")
+    assert (await rig.interact(submission(teacher, modal, None, "Made-up"))).status == 200
+    refusal = await teacher.wait_for_said(f"You can't reopen {reference}: it was not sent to you")
+    assert "Made-up" not in refusal.words()
