@@ -19,6 +19,10 @@ escalated to, and the DSL when it reached her. Nobody sees or acts on a report a
 | the person it is about, whatever roles  | no         | no                       | no            | no       | no     | no       | no        | only without it      |
 | anyone else                             | no         | no                       | no            | no       | no     | no       | no        | no                   |
 
+Screenshots sent with a report go, on request, only to those who answer for it (the middle
+column): the owner, a rung reached, the DSL when it reached her. Everyone only told reads the
+report's words but is not sent its pictures, which may show a child.
+
 Reassigning hands the case to someone else: its owner may (they carry it), and so may the DSL,
 who leads on every case that reached her (KCSIE Part two). Reopening a closed case is a
 safeguarding lead's decision: the DSL's, or a deputy's acting for her, where it reached them.
@@ -66,6 +70,7 @@ class Action(StrEnum):
     EXPORT = "export"  # `safeguard log export --report`: the report's events, on this person's authority
     REASSIGN = "reassign"  # hand the report to another owner (bot/cases/handover.py says to whom it may go)
     REOPEN = "reopen"  # open a closed report again
+    SCREENSHOTS = "screenshots"  # the pictures sent with it, into this person's own chat (bot/cases/evidence.py)
 
 
 # Being told of a report lets a person read it and add what they know to it.
@@ -73,7 +78,10 @@ TOLD = frozenset({Action.VIEW, Action.PROGRESS, Action.NOTE, Action.EXPORT})
 # Those who answer for it (its owner, each rung reached, the DSL when it reached her) also
 # acknowledge and close it: acknowledging stops the owner's clock, so only someone who carries
 # the case may (KCSIE Part two: the DSL takes lead responsibility for child protection).
-ANSWERING = TOLD | {Action.ACKNOWLEDGE, Action.CLOSE, Action.LADO}
+# Screenshots are theirs alone, not everyone told: a picture may show a child, and a reader only
+# told has the words of the report, which is what telling them is for (UK GDPR Art. 5(1)(c),
+# data minimisation; the DSL decides who else needs to see the evidence).
+ANSWERING = TOLD | {Action.ACKNOWLEDGE, Action.CLOSE, Action.LADO, Action.SCREENSHOTS}
 # St Leonard's app. B: the action taken on an inappropriate-content report is "To be completed
 # by online safety officer"; whoever carries the case may record what they did too.
 RECORDS_ACTION = frozenset({Role.ONLINE_SAFETY_OFFICER.value})

@@ -191,7 +191,7 @@ async def _draft(app: App, channel: str, user_id: str) -> Draft | None:
 
 
 async def show(app: App, person_id: str, reference_text: str) -> Shown:
-    """A report's screenshots for someone bot.cases.access lets view it (logged, by count); everyone else is refused."""
+    """A report's screenshots for someone who answers for it (bot.cases.access; logged, by count); everyone else is refused."""
     reference = lifecycle.parse_reference(reference_text)
     if isinstance(reference, Invalid):
         return Shown(error(reference.reason))
@@ -199,7 +199,7 @@ async def show(app: App, person_id: str, reference_text: str) -> Shown:
         async with app.sessions.begin() as session:
             report = await store.get_report(session, reference)
             recipients = [] if report is None else (await store.get_routing(session, report))[1]
-            if report is not None and may(person_id, Action.VIEW, report, recipients):
+            if report is not None and may(person_id, Action.SCREENSHOTS, report, recipients):
                 shots = await report_screenshots(session, report)
                 await append_event(session, now=app.now(), actor=person_id, kind=EventKind.EVIDENCE_SHOWN,
                                    report_ref=reference, data={"count": len(shots)})
@@ -209,7 +209,7 @@ async def show(app: App, person_id: str, reference_text: str) -> Shown:
     except STORE_ERRORS:
         log.exception("screenshots of %s for %s could not be read", reference, person_id)
         return Shown(error("Safeguard cannot reach its database just now. Please try again in a minute."))
-    return Shown((await lifecycle.refuse(app, person_id, Action.VIEW, reference)).reply)
+    return Shown((await lifecycle.refuse(app, person_id, Action.SCREENSHOTS, reference)).reply)
 
 
 def _shown_reply(reference: str, count: int) -> Reply:

@@ -53,6 +53,7 @@ VERBS = {
     Action.EXPORT: "export",
     Action.REASSIGN: "reassign",
     Action.REOPEN: "reopen",
+    Action.SCREENSHOTS: "see the screenshots of",
 }
 
 

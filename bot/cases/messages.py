@@ -127,7 +127,8 @@ def alert(app: App, report: Report, recipient: Recipient | None, recipients: Seq
         lines.append("Flagged: " + "; ".join(marks))
     lines.append(f"Reported by {app.name(report.reporter)} at {app.local(report.created_at)}")
     if report.screenshots:  # never in a preview: they go to the presser's own chat (bot.cases.evidence)
-        lines.append(f"{report.screenshots} screenshot{'s' if report.screenshots != 1 else ''}: press Screenshots")
+        lines.append(f"{report.screenshots} screenshot{'s' if report.screenshots != 1 else ''}: " + (
+            "press Screenshots" if access.Action.SCREENSHOTS in rights else "sent to whoever answers for it"))
     carries = owner or escalated
     if not carries:
         lines.append(_owned_by(app, report, recipients))
@@ -188,8 +189,8 @@ def _buttons(report: Report, recipient: Recipient | None, rights: frozenset[acce
         (REOPEN, report.closed_at is not None),
     ]
     shown = tuple(button for button, needed in wanted if needed and access.Action(button.action) in rights)
-    # Screenshots are seen by whoever may view the report (bot.cases.access), nobody else.
-    return shown + ((SCREENSHOTS,) if report.screenshots and access.Action.VIEW in rights else ())
+    # Screenshots go only to those who answer for the report (bot.cases.access), not to all it was told to.
+    return shown + ((SCREENSHOTS,) if report.screenshots and access.Action.SCREENSHOTS in rights else ())
 
 
 def reminder(app: App, report: Report, recipients: Sequence[Recipient]) -> Alert:

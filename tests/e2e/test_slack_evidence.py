@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import hashlib
 
 from sqlalchemy import func, select, text
@@ -48,7 +50,7 @@ async def press_screenshots(rig: Rig, phone: Phone, alert: dict[str, object]) ->
     return (await rig.fake.wait_for("response_url", before + 1, user=phone.user))[-1]
 
 
-async def test_a_screenshot_goes_with_the_report_and_only_to_the_dms_of_those_it_reached(rig: Rig) -> None:
+async def test_a_screenshot_goes_with_the_report_and_only_to_the_dm_of_its_owner(rig: Rig) -> None:
     teacher, dsl, head, officer = rig.phone("cfinch"), rig.phone("smorgan"), rig.phone("jellis"), rig.phone("tokafor")
     picture = screenshot()
     await to_screenshots(teacher)
@@ -73,17 +75,23 @@ async def test_a_screenshot_goes_with_the_report_and_only_to_the_dms_of_those_it
     uploads = rig.fake.files_in(dsl.dm)
     assert [(u.filename, u.data) for u in uploads] == [(f"{reference}-screenshot-1.png", picture)]
 
-    # The headteacher is told of it: told may view (bot/cases/access.py), so may see its screenshots too.
-    await press_screenshots(rig, head, await alert_of(head))
-    assert [u.data for u in rig.fake.files_in(head.dm)] == [picture]
+    # The headteacher is only told of it: his alert has the words but no Screenshots button, and
+    # pressing one forged from the DSL's alert is refused (bot/cases/access.py), nothing uploaded.
+    head_alert = await alert_of(head)
+    assert "1 screenshot: sent to whoever answers for it" in words_of(head_alert)
+    with pytest.raises(AssertionError, match="no 'Screenshots' button"):
+        find_button(head_alert, "Screenshots")  # type: ignore[arg-type]
+    refused = await press_screenshots(rig, head, alert)
+    assert f"You can't see the screenshots of {reference}" in refused.words()
+    assert rig.fake.files_in(head.dm) == []
 
     # The online safety officer was not sent it: pressing a forged button is refused, and nothing is uploaded.
     refused = await press_screenshots(rig, officer, alert)
-    assert f"You can't see {reference}: it was not sent to you" in refused.words()
+    assert f"You can't see the screenshots of {reference}: it was not sent to you" in refused.words()
     assert rig.fake.files_in(officer.dm) == []
 
     # Nothing went to any channel, and the reporter's receipt and DM carry no file.
-    assert {u.channel_id for u in rig.fake.uploads.values()} == {dsl.dm, head.dm}
+    assert {u.channel_id for u in rig.fake.uploads.values()} == {dsl.dm}
     receipt = await teacher.wait_for_said(f"Your report {reference} has been sent")
     assert "files" not in receipt.args and rig.fake.files_in(teacher.dm) == []
 
@@ -99,7 +107,9 @@ async def test_a_screenshot_goes_with_the_report_and_only_to_the_dms_of_those_it
     attached = [e for e in entries if e.kind == "evidence_attached"]
     assert [e.data for e in attached] == [{"count": 1, "sha256": [hashlib.sha256(picture).hexdigest()]}]
     assert "IMG_2041" not in str([e.data for e in entries])
-    assert [e.data for e in entries if e.kind == "evidence_shown"] == [{"count": 1}, {"count": 1}]
+    assert [e.data for e in entries if e.kind == "evidence_shown"] == [{"count": 1}]
+    refusals = [e.data for e in entries if e.kind == "refused"]
+    assert refusals == [{"action": "screenshots"}, {"action": "screenshots"}]
 
 
 async def test_a_file_that_is_not_a_picture_is_refused_and_the_step_still_waits(rig: Rig) -> None:

@@ -24,7 +24,7 @@ async def to_screenshots(teacher: Terminal, imagery: str = "No") -> list[str]:
     return await teacher.type(imagery)
 
 
-async def test_a_screenshot_attached_at_the_console_is_saved_only_for_those_the_report_reached(
+async def test_a_screenshot_attached_at_the_console_is_saved_only_for_its_owner(
     sessions: async_sessionmaker[AsyncSession], clock: Clock, tmp_path: Path
 ) -> None:
     app = console_app(sessions, clock)
@@ -49,16 +49,22 @@ async def test_a_screenshot_attached_at_the_console_is_saved_only_for_those_the_
     assert written.read_bytes() == picture.read_bytes()
     assert stat.S_IMODE(written.stat().st_mode) == 0o600
 
-    # Not sent to the online safety officer: refused, and nothing written.
-    officer = Terminal(app, "tokafor")
-    await officer.open()
-    elsewhere = tmp_path / "officer"
+    # The headteacher, only told of it, reads its words but is not sent its pictures; the online
+    # safety officer was not sent it at all: both refused, and nothing written.
+    head = Terminal(app, "jellis")
+    told = text(await head.open())
+    assert "1 screenshot: sent to whoever answers for it" in told and "/evidence" not in told
+    elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    refused = text(await officer.type(f"/evidence SG-2026-0001 {elsewhere}"))
-    assert "You can't see SG-2026-0001: it was not sent to you" in refused
+    for person in ("jellis", "tokafor"):
+        other = Terminal(app, person)
+        await other.open()
+        refused = text(await other.type(f"/evidence SG-2026-0001 {elsewhere}"))
+        assert "You can't see the screenshots of SG-2026-0001: it was not sent to you" in refused
     assert list(elsewhere.iterdir()) == []
     # Nor the reporter, who follows its progress only.
-    assert "You can't see SG-2026-0001" in text(await teacher.type(f"/evidence SG-2026-0001 {elsewhere}"))
+    assert "You can't see the screenshots of SG-2026-0001" in text(
+        await teacher.type(f"/evidence SG-2026-0001 {elsewhere}"))
 
 
 async def test_at_the_console_a_non_image_an_oversized_file_and_a_file_out_of_turn_are_refused(

@@ -34,7 +34,7 @@ def text_of(replies: list[Sent]) -> str:
     return "\n".join(reply.text() for reply in replies)
 
 
-async def test_a_screenshot_goes_with_the_report_and_back_only_into_the_1_1_chats_of_those_it_reached(rig: Rig) -> None:
+async def test_a_screenshot_goes_with_the_report_and_back_only_into_the_1_1_chat_of_its_owner(rig: Rig) -> None:
     teacher, dsl, head, officer = (rig.user(p) for p in ("cfinch", "smorgan", "jellis", "tokafor"))
     for user in (dsl, head, officer):
         await user.installs()
@@ -62,12 +62,15 @@ async def test_a_screenshot_goes_with_the_report_and_back_only_into_the_1_1_chat
     assert [r.activity.get("summary") for r in shown if r.images] == [
         "Safeguard: the screenshots you asked for (SG-2026-0001)"]
 
-    # Told of it, the headteacher may view it, and so its screenshots; the officer was not sent it.
+    # Only told of it, the headteacher reads its words but gets no Screenshots button, and a press
+    # forged from the DSL's card is refused; the officer was not sent it at all.
     head_alert = await rig.fake.wait_in(head.conversation["id"], "SG-2026-0001")
-    assert [i for reply in await head.answers(head_alert.action("Screenshots")) for i in reply.images]
-    refused = await officer.answers(alert.action("Screenshots"))
-    assert "You can't see SG-2026-0001: it was not sent to you" in text_of(refused)
-    assert [i for reply in refused for i in reply.images] == []
+    assert "1 screenshot: sent to whoever answers for it" in head_alert.text()
+    assert "Screenshots" not in [a["title"] for a in head_alert.actions()]
+    for user in (head, officer):
+        refused = await user.answers(alert.action("Screenshots"))
+        assert "You can't see the screenshots of SG-2026-0001: it was not sent to you" in text_of(refused)
+        assert [i for reply in refused for i in reply.images] == []
 
     # The reporter's receipt carries no image.
     receipt = await rig.fake.wait_in(teacher.conversation["id"], "Thank you.")
