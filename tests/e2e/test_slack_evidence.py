@@ -19,8 +19,8 @@ from tests.e2e.slack_rig import Phone, Rig, find_button
 WORDS = "A Year 6 pupil posted a video of a classmate with a cruel caption."
 
 
-async def to_screenshots(teacher: Phone) -> None:
-    """A misuse report by a pupil, answered up to the screenshots step."""
+async def to_imagery(teacher: Phone) -> None:
+    """A misuse report by a pupil, answered up to "Is it imagery a pupil took of themselves?"."""
     await teacher.type("hi")
     for label in ("Social media misuse", "A pupil"):
         await teacher.tap(label)
@@ -30,6 +30,11 @@ async def to_screenshots(teacher: Phone) -> None:
     await teacher.type(WORDS)
     await teacher.tap("No")  # immediate risk
     await teacher.tap("No")  # illegal
+
+
+async def to_screenshots(teacher: Phone) -> None:
+    """A misuse report by a pupil, answered up to the screenshots step."""
+    await to_imagery(teacher)
     asked = await teacher.tap("No")  # imagery a pupil took of themselves
     assert "Send any screenshots now" in asked.words()
 
@@ -157,15 +162,7 @@ async def test_a_file_sent_before_the_screenshots_step_gets_the_usual_refusal_an
 
 async def test_imagery_a_pupil_took_of_themselves_is_refused_unread_with_the_advice(rig: Rig) -> None:
     teacher = rig.phone("cfinch")
-    await teacher.type("hi")
-    for label in ("Social media misuse", "A pupil"):
-        await teacher.tap(label)
-    await teacher.type("Ava Stone")  # whose misuse (no roster: typed)
-    await teacher.tap("Skip")  # year group or class
-    await teacher.tap("Instagram")
-    await teacher.type(WORDS)
-    await teacher.tap("No")
-    await teacher.tap("No")
+    await to_imagery(teacher)
     before = len(teacher.posts())
     await teacher.tap("Yes")  # imagery a pupil took of themselves
     await teacher.wait_for_post(before + 2)  # the advice stands alone, then the summary
