@@ -221,11 +221,11 @@ def _dates(app: App, words: list[str], at: int, so_far: CaseFilter) -> tuple[Cri
 
 def _child(app: App, words: list[str], at: int, so_far: CaseFilter) -> tuple[Criterion, int] | Invalid | None:
     # The name is every word after `child`, so it comes last: a name may be any words at all.
-    if words[at] not in ("child", "pupil"):
+    if words[at] != "child":
         return None
     name = " ".join(word for word in words[at + 1:] if word)
     if not name:
-        return Invalid(f"After {words[at]!r} give part of the child's name, like: child ava.")
+        return Invalid("After 'child' give part of the child's name, like: child ava.")
     if len(name) > CHILD_CHARS:
         return Invalid(f"A child's name in a filter is at most {CHILD_CHARS} characters: type part of it.")
     return ChildNamed(name), len(words) - at
