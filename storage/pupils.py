@@ -153,6 +153,14 @@ async def reports_about(session: AsyncSession, pupil: Pupil, *, before: Report |
     return [(report, role) for report, role in (await session.execute(query)).all()]
 
 
+async def reports_naming(session: AsyncSession, pupil_ids: Sequence[int]) -> set[int]:
+    """The ids of the reports naming any of these pupils, in any role."""
+    if not pupil_ids:
+        return set()
+    query = select(ReportPupil.report_id).where(ReportPupil.pupil_id.in_(list(pupil_ids))).distinct()
+    return set(await session.scalars(query))
+
+
 async def find_pupils(session: AsyncSession, school: str, text: str) -> list[Pupil]:
     """The school's pupils (on the roster, left, or typed) every typed word is part of, in name order."""
     words = normalise(text).split()

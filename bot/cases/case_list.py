@@ -5,17 +5,23 @@ and those escalated to them once reached, never one about themselves. Open repor
 the oldest deadline first; then closed ones, the newest first. Each entry says its state in the
 same words for everyone, and what this reader may do to it from their own rights.
 
-A filter is a few words (`open cyberbullying since 2026-11-01`), the same on every channel: the
-console types them, Slack and Teams send the words of the menus chosen. Each kind of criterion
-is a parser of words and a test of a report; adding one is a class and a line in PARSERS.
+A filter is a few words (`open cyberbullying since 2026-11-01 child ava`), the same on every
+channel: the console types them, Slack and Teams send the words of the menus chosen and the child
+box. Each kind of criterion is a parser of words and a test of a report; adding one is a class
+and a line in PARSERS. A criterion that needs the database (which reports name a child) also
+has `looked_up`, run once in `cases_for`'s session before any report is tested: `matches`
+stays a plain test. The child criterion only narrows the reports `may_see` already allows, so
+it shows nobody anything they could not read in those reports.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
 from bot.cases.access import Action, allowed, may_see
@@ -23,6 +29,7 @@ from dialogs.validation import Invalid
 from routing.vocabulary import Category
 from storage.cases import reached_by
 from storage.models import Recipient, RecipientKind, Report, Status
+from storage.pupils import find_pupils, reports_naming
 
 # A category as a list shows it (the dialog's own short names).
 CATEGORY_NAMES: dict[str, str] = {
@@ -51,7 +58,9 @@ CAN_DO: tuple[tuple[Action, str, Callable[[Report], bool]], ...] = (
     (Action.REOPEN, "reopen", lambda r: r.closed_at is not None),
 )
 FILTER_HELP = ("open, unacknowledged, acknowledged, closed; a category (" + ", ".join(c.value for c in Category)
-               + "); since DATE, until DATE (like 2026-11-01), today, this week, last N days")
+               + "); since DATE, until DATE (like 2026-11-01), today, this week, last N days; "
+               "child NAME (part of a child's name, last)")
+CHILD_CHARS = 60  # as much of a name as anyone types to find a child
 
 
 class Criterion(Protocol):
@@ -64,6 +73,13 @@ class Criterion(Protocol):
     def words(self) -> str: ...
 
     def matches(self, report: Report, app: App) -> bool: ...
+
+
+@runtime_checkable
+class LookedUp(Protocol):
+    """A criterion that reads the database once before a list is filtered, and returns itself with what it read."""
+
+    async def looked_up(self, session: AsyncSession, app: App) -> Criterion: ...
 
 
 @dataclass(frozen=True)
@@ -115,6 +131,27 @@ class MadeBetween:
 
 
 @dataclass(frozen=True)
+class ChildNamed:
+    """The report names a pupil (in any role) whose name has every word of `text` in it."""
+
+    text: str
+    reports: frozenset[int] | None = None  # the reports naming such a pupil; None until looked up
+    kind: str = "child"
+
+    @property
+    def words(self) -> str:
+        # The words the reader typed, which they already know: never a name read from the database.
+        return f'child "{self.text}"'
+
+    def matches(self, report: Report, app: App) -> bool:
+        return self.reports is not None and report.id in self.reports
+
+    async def looked_up(self, session: AsyncSession, app: App) -> ChildNamed:
+        pupils = await find_pupils(session, app.school.name, self.text)
+        return replace(self, reports=frozenset(await reports_naming(session, [p.id for p in pupils])))
+
+
+@dataclass(frozen=True)
 class CaseFilter:
     """The criteria a case list was asked for (none: every case the person may see)."""
 
@@ -132,9 +169,14 @@ class CaseFilter:
         """The criterion of this kind, if any."""
         return next((c for c in self.criteria if c.kind == kind), None)
 
+    async def looked_up(self, session: AsyncSession, app: App) -> CaseFilter:
+        """This filter with what its criteria read from the database (once, before any report is tested)."""
+        return CaseFilter(tuple([await c.looked_up(session, app) if isinstance(c, LookedUp) else c
+                                 for c in self.criteria]))
+
     @property
     def words(self) -> str:
-        """The filter as a person reads it: `open, cyberbullying, since 1 Nov 2026`."""
+        """The filter as a person reads it: `open, cyberbullying, since 1 Nov 2026, child "ava"`."""
         return ", ".join(c.words for c in self.criteria)
 
 
@@ -177,7 +219,19 @@ def _dates(app: App, words: list[str], at: int, so_far: CaseFilter) -> tuple[Cri
     return None
 
 
-PARSERS: tuple[Parser, ...] = (_state, _category, _dates)
+def _child(app: App, words: list[str], at: int, so_far: CaseFilter) -> tuple[Criterion, int] | Invalid | None:
+    # The name is every word after `child`, so it comes last: a name may be any words at all.
+    if words[at] != "child":
+        return None
+    name = " ".join(word for word in words[at + 1:] if word)
+    if not name:
+        return Invalid("After 'child' give part of the child's name, like: child ava.")
+    if len(name) > CHILD_CHARS:
+        return Invalid(f"A child's name in a filter is at most {CHILD_CHARS} characters: type part of it.")
+    return ChildNamed(name), len(words) - at
+
+
+PARSERS: tuple[Parser, ...] = (_state, _category, _dates, _child)
 
 
 def parse_filter(app: App, text: str) -> CaseFilter | Invalid:
@@ -244,6 +298,7 @@ async def cases_for(app: App, person_id: str, wanted: CaseFilter = CaseFilter())
         return []
     async with app.sessions() as session:
         reached = await reached_by(session, person_id)
+        wanted = await wanted.looked_up(session, app)
     cases = [
         Case(report, allowed(person_id, report, recipients),
              next((r.role for r in recipients if r.kind == RecipientKind.OWNER.value), None), tuple(recipients))

@@ -42,8 +42,9 @@ HELP = f"""Commands:
                                filters: open, unacknowledged, acknowledged, closed;
                                a category: {", ".join(list(Category)[:3])},
                                  {", ".join(list(Category)[3:])};
-                               since DATE, until DATE (like 2026-11-01), today, this week, last N days
-                               e.g. /cases open cyberbullying since 2026-11-01
+                               since DATE, until DATE (like 2026-11-01), today, this week, last N days;
+                               child NAME, last: reports naming a child whose name has NAME in it
+                               e.g. /cases open cyberbullying since 2026-11-01, /cases open child ava
   /view REF                    a report's details and history (REF looks like SG-2026-0042)
   /ack REF                     acknowledge a report
   /note REF TEXT               add a note to a report

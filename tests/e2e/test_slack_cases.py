@@ -6,14 +6,21 @@ signs it, to FakeSlack, which records what the bot sent.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import pytest
+
+from bot.app import SLACK
 from bot.cases import lifecycle
-from routing.vocabulary import Category, Flag
+from dialogs import ReportDraft
+from dialogs.report import NamedPupil, PupilRole
+from routing.vocabulary import Category, Flag, Subject
 from storage.log import events_for, verify
 from storage.reports import get_report
+from tests.builders import submitted
 from tests.e2e.fake_slack import words_of
-from tests.e2e.reports import submit
+from tests.e2e.reports import CHILD_WORDS, submit
 from tests.e2e.slack_rig import APP_ID, Phone, Rig, eventually, find_button
 from tests.e2e.test_slack_ways_in import home_opened, pressed_on_home
 
@@ -185,3 +192,76 @@ async def test_reopen_from_the_app_home_puts_it_back_on_the_list_and_the_reporte
     assert (await rig.interact(submission(teacher, modal, None, "Made-up"))).status == 200
     refusal = await teacher.wait_for_said(f"You can't reopen {reference}: it was not sent to you")
     assert "Made-up" not in refusal.words()
+
+
+async def about(rig: Rig, child: NamedPupil) -> str:
+    """A disclosure naming `child` (typed, as a teacher types a name not on a roster); its reference."""
+    draft = ReportDraft(Category.PUPIL_DISCLOSURE, Subject.PUPIL, details={"The child's words": CHILD_WORDS},
+                        pupils=(child,))
+    return await submitted(rig.app, draft, reporter="cfinch", channel=SLACK)
+
+
+def typed_child(phone: Phone, home: dict[str, Any], name: str) -> dict[str, Any]:
+    """A block_actions payload for typing `name` in the App Home's child box and pressing enter."""
+    box = next(b for b in home["blocks"] if b.get("block_id") == "sg_cases_child")
+    assert box["type"] == "input" and box["dispatch_action"] is True
+    assert box["element"]["dispatch_action_config"] == {"trigger_actions_on": ["on_enter_pressed"]}
+    payload = pressed_on_home(phone, home, box["block_id"], {"action_id": box["element"]["action_id"],
+                                                             "text": box["label"], "value": ""})
+    payload["actions"] = [{"type": "plain_text_input", "action_id": box["element"]["action_id"],
+                           "block_id": box["block_id"], "value": name, "action_ts": "1790000000.000004"}]
+    payload["view"]["state"] = {"values": {box["block_id"]: {box["element"]["action_id"]: {
+        "type": "plain_text_input", "value": name}}}}
+    return payload
+
+
+async def test_typing_a_childs_name_on_the_app_home_lists_only_her_cases(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    leo = await about(rig, NamedPupil(PupilRole.CHILD, "Leo Marsh", "Year 3"))
+    rig.clock.advance(5)
+    ava = await about(rig, NamedPupil(PupilRole.CHILD, "Ava Stone", "Year 5"))
+    rig.clock.advance(5)
+    told = await about(rig, NamedPupil(PupilRole.TOLD_BY, "Ava Stone", "Year 5"))  # she told of another child
+    dsl = rig.phone("smorgan")
+    home = await opened_home(rig, dsl)
+    assert "Your cases (open): 3" in words_of(home)
+    assert "initial_value" not in next(b for b in home["blocks"] if b.get("block_id") == "sg_cases_child")["element"]
+
+    assert (await rig.interact(typed_child(dsl, home, "Ava"))).status == 200
+    hers = (await rig.fake.wait_for("views.publish", 2, user_id=dsl.user))[1].args["view"]
+    shown = words_of(hers)
+    assert 'Your cases (open, child "ava"): 2' in shown
+    assert ava in shown and told in shown and leo not in shown
+    box = next(b for b in hers["blocks"] if b.get("block_id") == "sg_cases_child")
+    assert box["element"]["initial_value"] == "ava", "the box still says what she typed"
+    assert len(hers["blocks"]) <= 100
+
+    # A menu chosen afterwards keeps the child.
+    assert (await rig.interact(chose(dsl, hers, "sg_cases_state", "all"))).status == 200
+    anyway = (await rig.fake.wait_for("views.publish", 3, user_id=dsl.user))[2].args["view"]
+    assert 'Your cases (child "ava"): 2' in words_of(anyway) and leo not in words_of(anyway)
+
+    assert (await rig.interact(typed_child(dsl, anyway, "nobody"))).status == 200
+    nobody = (await rig.fake.wait_for("views.publish", 4, user_id=dsl.user))[3].args["view"]
+    assert 'No cases for you (child "nobody").' in words_of(nobody)
+
+    # The box emptied, then a menu chosen: every child again.
+    emptied = chose(dsl, nobody, "sg_cases_state", "open")
+    emptied["view"]["state"] = {"values": {"sg_cases_child": {"sg_cases_child": {"type": "plain_text_input",
+                                                                                 "value": None}}}}
+    assert (await rig.interact(emptied)).status == 200
+    again = (await rig.fake.wait_for("views.publish", 5, user_id=dsl.user))[4].args["view"]
+    assert "Your cases (open): 3" in words_of(again)
+
+    # The headteacher was sent none of these: her filter finds nothing, and says no more.
+    head = rig.phone("jellis")
+    head_home = await opened_home(rig, head)
+    assert (await rig.interact(typed_child(head, head_home, "ava"))).status == 200
+    none = (await rig.fake.wait_for("views.publish", 2, user_id=head.user))[1].args["view"]
+    assert 'No cases for you (open, child "ava").' in words_of(none) and ava not in words_of(none)
+    await rig.slack.idle()
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    for name in ("Ava", "ava", "Stone", "Leo", "nobody"):
+        assert name not in logged, name

@@ -6,12 +6,16 @@ work them with the commands /help lists. Nothing of ours is replaced.
 
 from __future__ import annotations
 
+import json
+import logging
+
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.digest.weekly import parse_week, weekly_figures
 from storage.log import events_for, verify
-from storage.models import AlertDelivery, Recipient
+from storage.models import AlertDelivery, Event, Recipient
 from storage.reports import get_report
 from tests.integration.console import Clock, Terminal, console_app, text
 
@@ -81,11 +85,70 @@ async def test_the_case_list_shows_what_each_reader_may_see_open_first_with_filt
     assert await head.type("/cases sideways") == [
         "! 'sideways' is not a filter Safeguard knows. Filters: open, unacknowledged, acknowledged, closed; a "
         "category (misuse, friend_request, inappropriate_content, colleague_concern, pupil_disclosure, "
-        "cyberbullying); since DATE, until DATE (like 2026-11-01), today, this week, last N days."]
+        "cyberbullying); since DATE, until DATE (like 2026-11-01), today, this week, last N days; child NAME (part "
+        "of a child's name, last)."]
     assert await head.type("/cases since yesterday") == ["! After 'since' give a date, like 2026-11-01 or 01/11/2026."]
 
     # Someone with no role, and nothing sent to them, has no cases; not even the one they reported.
     assert (await teacher.type("/cases"))[0] == "No cases for you."
+
+
+# Two children, three reports: Leo's illegal disclosure (the DSL's, the headteacher told), Ava's
+# disclosure (the DSL's alone), and Ava's misuse of social media (the DSL's, the headteacher told).
+AVA_DISCLOSURE = ["Pupil disclosure", "No", "The child is the victim", "Ava Stone", "Year 5",
+                  "She said an older boy keeps messaging her (made-up words)", "No", "In class", "No", "No", "Send"]
+AVA_MISUSE = ["Social media misuse", "A pupil", "Ava Stone", "Year 5", "Instagram", "A made-up post.", "No", "No",
+              "No", "No screenshots", "Send"]
+
+
+async def test_the_case_list_filters_by_child_only_among_the_cases_its_reader_may_see(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    app = console_app(sessions, clock)
+    teacher = Terminal(app, "cfinch")
+    await teacher.open()
+    await report(teacher, ILLEGAL_DISCLOSURE)  # SG-2026-0001, Leo
+    clock.advance(minutes=5)
+    await report(teacher, AVA_DISCLOSURE)  # SG-2026-0002, Ava
+    clock.advance(minutes=5)
+    await report(teacher, AVA_MISUSE)  # SG-2026-0003, Ava
+
+    dsl = Terminal(app, "smorgan")
+    await dsl.open()
+    assert "child NAME, last: reports naming a child whose name has NAME in it" in text(await dsl.type("/help"))
+    assert text(await dsl.type("/cases")).startswith("Your cases: 3\n")
+    hers = text(await dsl.type("/cases child ava"))
+    assert hers.startswith('Your cases (child "ava"): 2\n  SG-2026-0002  Pupil disclosure\n')
+    assert "SG-2026-0003  Social media misuse" in hers and "SG-2026-0001" not in hers
+    assert text(await dsl.type("/cases open child STONE")).startswith('Your cases (open, child "stone"): 2\n')
+    assert text(await dsl.type("/cases pupil disclosure child ava stone")).startswith(
+        'Your cases (pupil disclosure, child "ava stone"): 1\n  SG-2026-0002  Pupil disclosure\n')
+    his = text(await dsl.type("/cases child marsh"))
+    assert his.startswith('Your cases (child "marsh"): 1\n  SG-2026-0001  Pupil disclosure\n')
+    assert await dsl.type("/cases child nobody") == ['No cases for you (child "nobody").']
+    # The name is every word after `child`: a filter put after it is read as part of the name.
+    assert await dsl.type("/cases child ava closed") == ['No cases for you (child "ava closed").']
+    assert await dsl.type("/cases child") == ["! After 'child' give part of the child's name, like: child ava."]
+    assert (await dsl.type("/cases child " + "a" * 61))[0].startswith("! A child's name in a filter is at most 60")
+
+    # The headteacher was told of Leo's report and Ava's misuse, never of Ava's disclosure: the filter
+    # finds only what she may already read.
+    head = Terminal(app, "jellis")
+    await head.open()
+    assert text(await head.type("/cases child ava")) == (
+        'Your cases (child "ava"): 1\n'
+        "  SG-2026-0003  Social media misuse\n"
+        "    20 Nov 2026 · owner: Designated safeguarding lead (DSL) · Not yet acknowledged, due by 10:25 on Fri 20 Nov\n"
+        "    You can view, add a note")
+    # Someone with no cases learns nothing about which children exist.
+    assert await teacher.type("/cases child ava") == ['No cases for you (child "ava").']
+
+    async with sessions() as session:
+        events = json.dumps([[e.actor, e.kind, e.report_ref, e.data] for e in await session.scalars(select(Event))])
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    for name in ("Ava", "ava", "Stone", "stone", "Marsh", "marsh", "nobody"):
+        assert name not in events and name not in logged, name
 
 
 async def test_the_dsl_reassigns_a_case_to_her_deputy_who_is_alerted_with_a_fresh_deadline(

@@ -11,6 +11,7 @@ from typing import Any
 from bot.app import TEAMS
 from bot.cases import lifecycle
 from dialogs import ReportDraft
+from dialogs.report import NamedPupil, PupilRole
 from routing.vocabulary import Category, Flag, Subject
 from storage.log import verify
 from storage.reports import get_report
@@ -118,3 +119,49 @@ async def test_the_dsl_reopens_a_closed_case_from_her_list_and_a_teacher_cannot(
     async with rig.app.sessions() as session:
         report = await get_report(session, reference)
         assert report is not None and report.status == "open" and report.closed_at is None
+
+
+def disclosure_about(child: NamedPupil) -> ReportDraft:
+    """A disclosure naming `child`, typed as a teacher types a name that is not on a roster."""
+    return ReportDraft(Category.PUPIL_DISCLOSURE, Subject.PUPIL, details={"The child's words": "A made-up account"},
+                       pupils=(child,))
+
+
+async def test_my_cases_filters_by_a_childs_name_typed_beside_the_menus(rig: Rig) -> None:
+    dsl = rig.user("smorgan")
+    [welcome] = await dsl.installs()
+    leo = await submitted(rig.app, disclosure_about(NamedPupil(PupilRole.CHILD, "Leo Marsh", "Year 3")),
+                          reporter="cfinch", channel=TEAMS)
+    rig.clock.advance(minutes=5)
+    ava = await submitted(rig.app, disclosure_about(NamedPupil(PupilRole.CHILD, "Ava Stone", "Year 5")),
+                          reporter="cfinch", channel=TEAMS)
+    rig.clock.advance(minutes=5)
+    told = await submitted(rig.app, disclosure_about(NamedPupil(PupilRole.TOLD_BY, "Ava Stone", "Year 5")),
+                           reporter="cfinch", channel=TEAMS)
+    listed = await answer(dsl, welcome.action("My cases"), "Your cases")
+    assert "Your cases (open): 3" in listed.text()
+    box = next(i for i in listed.inputs() if i["id"] == "cases_child")
+    assert box["type"] == "Input.Text" and box["value"] == ""
+
+    hers = await answer(dsl, listed.action("Show"), "Your cases", cases_state="open", cases_category="all",
+                        cases_child="  Ava ")
+    assert 'Your cases (open, child "ava"): 2' in hers.text()
+    assert ava in hers.text() and told in hers.text() and leo not in hers.text()
+    assert next(i for i in hers.inputs() if i["id"] == "cases_child")["value"] == "Ava", "the box keeps what she typed"
+    # A locked phone's summary names no child, as before.
+    assert "Ava" not in str(hers.activity.get("summary")) and "ava" not in str(hers.activity.get("summary"))
+
+    nobody = await answer(dsl, hers.action("Show"), "cases for you", cases_state="all", cases_category="all",
+                          cases_child="nobody")
+    assert 'No cases for you (child "nobody").' in nobody.text()
+    every = await answer(dsl, nobody.action("Show"), "Your cases", cases_state="all", cases_category="all",
+                         cases_child="")
+    assert "Your cases: 3" in every.text()
+
+    # The headteacher was sent none of these reports: the filter finds nothing for him.
+    head = rig.user("jellis")
+    [head_welcome] = await head.installs()
+    his = await answer(head, head_welcome.action("My cases"), "cases for you")
+    none = await answer(head, his.action("Show"), "cases for you", cases_state="all", cases_category="all",
+                        cases_child="ava")
+    assert 'No cases for you (child "ava").' in none.text() and ava not in none.text()

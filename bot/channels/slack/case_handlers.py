@@ -1,4 +1,4 @@
-"""The bolt listeners for a person's cases: the App Home's filter menus, and Reassign and Reopen with their modals.
+"""The bolt listeners for a person's cases: the App Home's filter (menus and child box), Reassign and Reopen.
 
 Registered by bot.channels.slack.handlers, which gives them its ways of answering a person and
 of publishing their App Home; they never import it. bot.cases decides everything; this renders.
@@ -49,13 +49,14 @@ class CaseHandlers:
         bolt = self.slack.bolt
         on("actions", ActionId.CASES_STATE, bolt.action(ActionId.CASES_STATE), self.filter_chosen)
         on("actions", ActionId.CASES_CATEGORY, bolt.action(ActionId.CASES_CATEGORY), self.filter_chosen)
+        on("actions", ActionId.CASES_CHILD, bolt.action(ActionId.CASES_CHILD), self.filter_chosen)
         on("actions", ActionId.REASSIGN, bolt.action(ActionId.REASSIGN), self.reassign_button)
         on("actions", ActionId.REOPEN, bolt.action(ActionId.REOPEN), self.reopen_button)
         on("views", CallbackId.REASSIGN, bolt.view(CallbackId.REASSIGN), self.reassign_submitted)
         on("views", CallbackId.REOPEN, bolt.view(CallbackId.REOPEN), self.reopen_submitted)
 
     async def filter_chosen(self, ack: AsyncAck, body: Body) -> None:
-        """A state or category chosen on the App Home: the list again, filtered so."""
+        """A state or category chosen, or a child's name entered, on the App Home: the list again, filtered so."""
         await ack()
         wanted = case_list.parse_filter(self.app, filter_words(body))
         await self.publish_home(_user(body), wanted if not isinstance(wanted, Invalid) else case_list.OPEN)

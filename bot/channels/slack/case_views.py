@@ -10,11 +10,12 @@ from typing import Any
 from bot.app import App
 from bot.cases import case_list
 from bot.cases.access import Action
-from bot.cases.case_list import Case, CaseFilter, CategoryIs, StateIs
+from bot.cases.case_list import CHILD_CHARS, Case, CaseFilter, CategoryIs, ChildNamed, StateIs
 from bot.cases.handover import Candidate
 from bot.cases.lifecycle import REASON_LENGTH
 from bot.channels.slack.blocks import Block, escape, plain_text, sections
 from bot.channels.slack.ids import (
+    CASES_CHILD_BLOCK,
     CASES_FILTER_BLOCK,
     PERSON_BLOCK,
     PERSON_INPUT,
@@ -25,7 +26,7 @@ from bot.channels.slack.ids import (
 )
 from routing.vocabulary import Category
 
-# A view holds 100 blocks; each case takes two, and the top of the home takes about a dozen.
+# A view holds 100 blocks; each case takes two, and the top of the home (with the filter) about a dozen.
 HOME_ROWS = 40
 TITLE_CHARS = 24
 ANY = "all"
@@ -59,11 +60,11 @@ class CaseTarget:
 
 
 def case_blocks(app: App, cases: Sequence[Case], wanted: CaseFilter) -> list[Block]:
-    """The App Home's case list: the filter menus, then each case with the buttons its reader may use."""
+    """The App Home's case list: the filter menus and child box, then each case with the buttons its reader may use."""
     blocks: list[Block] = [{"type": "actions", "block_id": CASES_FILTER_BLOCK, "elements": [
         _menu(ActionId.CASES_STATE, "State", STATE_OPTIONS, _chosen(wanted, "state")),
         _menu(ActionId.CASES_CATEGORY, "Category", CATEGORY_OPTIONS, _chosen(wanted, "category")),
-    ]}]
+    ]}, _child_box(wanted)]
     blocks.append(_context(case_list.heading(cases, wanted)))
     for case in cases[:HOME_ROWS]:
         lines = case_list.entry(app, case)
@@ -74,7 +75,8 @@ def case_blocks(app: App, cases: Sequence[Case], wanted: CaseFilter) -> list[Blo
                            (ActionId.REASSIGN, "Reassign"), (ActionId.REOPEN, "Reopen"),
                        ) if case.can(_RIGHTS[action])]})
     if len(cases) > HOME_ROWS:
-        blocks.append(_context(f"And {len(cases) - HOME_ROWS} more: choose a state or category to narrow the list."))
+        blocks.append(_context(f"And {len(cases) - HOME_ROWS} more: choose a state or category, or type a child's "
+                               "name, to narrow the list."))
     return blocks
 
 
@@ -93,8 +95,24 @@ def filter_words(body: dict[str, Any]) -> str:
         option = _dict(_dict(action).get("selected_option"))
         if option.get("value"):
             chosen[str(_dict(action).get("action_id"))] = str(option["value"])
-    return " ".join(value for key, value in chosen.items()
-                    if value != ANY and key in (ActionId.CASES_STATE, ActionId.CASES_CATEGORY))
+    menus = [value for key, value in chosen.items()
+             if value != ANY and key in (ActionId.CASES_STATE, ActionId.CASES_CATEGORY)]
+    child = " ".join(_child_typed(view, body).split())
+    return " ".join([*menus, *(["child", child] if child else [])])  # the child's name last: it takes the rest
+
+
+def _child_typed(view: dict[str, Any], body: dict[str, Any]) -> str:
+    """What the child box says: just entered, else typed since the home was published, else as published."""
+    for action in body.get("actions") or []:
+        if _dict(action).get("action_id") == ActionId.CASES_CHILD:
+            return str(_dict(action).get("value") or "")
+    typed = _dict(_dict(_dict(_dict(view.get("state")).get("values")).get(CASES_CHILD_BLOCK)).get(ActionId.CASES_CHILD))
+    if "value" in typed:
+        return str(typed["value"] or "")
+    for block in view.get("blocks") or []:
+        if isinstance(block, dict) and block.get("block_id") == CASES_CHILD_BLOCK:
+            return str(_dict(block.get("element")).get("initial_value") or "")
+    return ""
 
 
 def _dict(value: object) -> dict[str, Any]:
@@ -150,6 +168,18 @@ def _chosen(wanted: CaseFilter, kind: str) -> str:
     if isinstance(found, CategoryIs):
         return found.category
     return ANY
+
+
+def _child_box(wanted: CaseFilter) -> Block:
+    """Part of a child's name; Slack sends it when the reader presses enter."""
+    found = wanted.get("child")
+    box: Block = {"type": "plain_text_input", "action_id": ActionId.CASES_CHILD, "max_length": CHILD_CHARS,
+                  "placeholder": plain_text("Part of a child's name, then enter"),
+                  "dispatch_action_config": {"trigger_actions_on": ["on_enter_pressed"]}}
+    if isinstance(found, ChildNamed):
+        box["initial_value"] = found.text
+    return {"type": "input", "block_id": CASES_CHILD_BLOCK, "dispatch_action": True, "optional": True,
+            "label": plain_text("Child"), "element": box}
 
 
 def _menu(action_id: str, placeholder: str, options: Sequence[tuple[str, str]], chosen: str) -> Block:

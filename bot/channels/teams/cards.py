@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.cases.case_list import CHILD_CHARS
 from bot.cases.messages import Alert, ReportButton
 from dialogs import Choice, InputKind, Reply, Tone
 from dialogs.prompts import Command
@@ -29,11 +30,12 @@ ANSWER = "answer"  # an answer to the current question: `choice`, or the `answer
 REPORT = "report"  # an alert's button: `action` and `reference` (and the note input)
 START = "start"  # "Report a concern"
 OPEN_REPORTS = "open_reports"  # "My open reports", on cards sent before "My cases"
-CASES = "cases"  # "My cases", and its filter's Show: `cases_state` and `cases_category`
+CASES = "cases"  # "My cases", and its filter's Show: `cases_state`, `cases_category` and `cases_child`
 ANSWER_INPUT = "answer"
 NOTE_INPUTS = {"note": "note_text", "record_action": "action_text"}
 REASON_INPUTS = {"reopen": "reopen_reason", "reassign_to": "reassign_reason"}
 CASES_STATE, CASES_CATEGORY, REASSIGN_PERSON = "cases_state", "cases_category", "reassign_person"
+CASES_CHILD = "cases_child"
 ANY = "all"
 STATE_CHOICES = (("open", "Open"), ("unacknowledged", "Not yet acknowledged"), ("acknowledged", "Acknowledged"),
                  ("closed", "Closed"), (ANY, "Any state"))
@@ -105,12 +107,14 @@ class CaseRow:
 
 
 def cases_card(heading: str, rows: Sequence[CaseRow], *, state: str, category: str,
-               categories: Sequence[tuple[str, str]]) -> Card:
-    """Someone's cases (open first), with the filter they chose as menus above them and a Show button."""
+               categories: Sequence[tuple[str, str]], child: str = "") -> Card:
+    """Someone's cases (open first), with the filter they chose (menus, a child's name) above them and a Show button."""
     body: list[Element] = [
         {"type": "ColumnSet", "columns": [
             {"type": "Column", "items": [_choices(CASES_STATE, STATE_CHOICES, state)]},
             {"type": "Column", "items": [_choices(CASES_CATEGORY, ((ANY, "Any category"), *categories), category)]},
+            {"type": "Column", "items": [{"type": "Input.Text", "id": CASES_CHILD, "value": child,
+                                          "placeholder": "Part of a child's name", "maxLength": CHILD_CHARS}]},
         ]},
         {"type": "ActionSet", "actions": [_submit("Show", {KEY: CASES}, inputs=True)]},
         _lines(heading, bold=True),
@@ -119,7 +123,8 @@ def cases_card(heading: str, rows: Sequence[CaseRow], *, state: str, category: s
         body.append(_lines("\n".join(row.lines)))
         body.append({"type": "ActionSet", "actions": [_report_action(b, row.reference) for b in row.buttons]})
     if len(rows) > LISTED_REPORTS:
-        body.append(_lines(f"and {len(rows) - LISTED_REPORTS} more: choose a state or category to narrow the list.",
+        body.append(_lines(f"and {len(rows) - LISTED_REPORTS} more: choose a state or category, or type a child's "
+                           "name, to narrow the list.",
                            subtle=True))
     return _card(body, [])
 

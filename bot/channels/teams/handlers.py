@@ -190,7 +190,10 @@ class TeamsBot:
         """The reports this person may see (open ones unless they chose otherwise), with the filter's menus."""
         state = str(value.get(cards.CASES_STATE) or ("open" if cards.CASES_STATE not in value else cards.ANY))
         category = str(value.get(cards.CASES_CATEGORY) or cards.ANY)
-        wanted = case_list.parse_filter(self.app, " ".join(v for v in (state, category) if v != cards.ANY))
+        child = " ".join(str(value.get(cards.CASES_CHILD) or "").split())
+        menus = [v for v in (state, category) if v != cards.ANY]
+        # The child's name last: it takes the rest of the words.
+        wanted = case_list.parse_filter(self.app, " ".join([*menus, *(["child", child] if child else [])]))
         if isinstance(wanted, Invalid):
             return reply_activities([Reply(wanted.reason, tone=Tone.ERROR)])
         try:
@@ -200,7 +203,8 @@ class TeamsBot:
         rows = [cards.CaseRow(case.reference, case_list.entry(self.app, case),
                               [button for button, action in CASE_BUTTONS if case.can(action)]) for case in found]
         card = cards.cases_card(case_list.heading(found, wanted), rows, state=state, category=category,
-                                categories=[(c.value, case_list.CATEGORY_NAMES[c]) for c in Category])
+                                categories=[(c.value, case_list.CATEGORY_NAMES[c]) for c in Category],
+                                child=child)
         return [card_activity(card, preview.line(preview.OPEN_REPORTS))]
 
     async def reassign_choices(self, person: Person, reference: str) -> list[Any]:
