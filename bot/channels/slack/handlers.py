@@ -194,10 +194,8 @@ class Handlers:
 
     async def screenshots(self, ack: AsyncAck, body: Body) -> None:
         """Screenshots: uploaded into the presser's own DM with the bot, if bot.cases.access lets them view the report."""
-        await ack()
-        person = self.slack.person(_user(body))
-        if person is None or person.slack is None:
-            await self._tell(body, STRANGER)
+        person = await self._presser(ack, body)
+        if person is None:
             return
         reference = _value(body)
         shown = await evidence.show(self.app, person.id, reference)
@@ -273,13 +271,20 @@ class Handlers:
 
     async def child_history(self, ack: AsyncAck, body: Body) -> None:
         """Child's history: every report about the children an alert names, in the DSL's (or a deputy's) DM."""
+        person = await self._presser(ack, body)
+        if person is None:
+            return
+        reply = await children.history_for_report(self.app, person.id, _value(body))
+        await self.outbox.post(await self.outbox.open_dm(person.slack), render([reply]))
+
+    async def _presser(self, ack: AsyncAck, body: Body) -> Person | None:
+        """Who pressed a button that answers in their own DM (acknowledged first); None, told so, if Safeguard can't DM them."""
         await ack()
         person = self.slack.person(_user(body))
         if person is None or person.slack is None:
             await self._tell(body, STRANGER)
-            return
-        reply = await children.history_for_report(self.app, person.id, _value(body))
-        await self.outbox.post(await self.outbox.open_dm(person.slack), render([reply]))
+            return None
+        return person
 
     # --- sending ------------------------------------------------------------------------
 
