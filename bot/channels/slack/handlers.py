@@ -194,15 +194,16 @@ class Handlers:
 
     async def screenshots(self, ack: AsyncAck, body: Body) -> None:
         """Screenshots: uploaded into the presser's own DM with the bot, if bot.cases.access lets them view the report."""
-        person = await self._presser(ack, body)
-        if person is None:
+        pressed = await self._presser(ack, body)
+        if pressed is None:
             return
+        person, slack_id = pressed
         reference = _value(body)
         shown = await evidence.show(self.app, person.id, reference)
         reply = shown.reply
         if shown.pictures:
             try:
-                await files.upload(self.client, await self.outbox.open_dm(person.slack), shown.pictures, reference)
+                await files.upload(self.client, await self.outbox.open_dm(slack_id), shown.pictures, reference)
             except Exception as exc:  # slack_sdk raises SlackApiError, SlackRequestError and aiohttp's errors alike
                 log.warning("the screenshots of %s were not uploaded to %s: %s", reference, person.id, describe(exc))
                 reply = Reply("The screenshots could not be sent just now. Please press Screenshots again in a "
@@ -271,20 +272,24 @@ class Handlers:
 
     async def child_history(self, ack: AsyncAck, body: Body) -> None:
         """Child's history: every report about the children an alert names, in the DSL's (or a deputy's) DM."""
-        person = await self._presser(ack, body)
-        if person is None:
+        pressed = await self._presser(ack, body)
+        if pressed is None:
             return
+        person, slack_id = pressed
         reply = await children.history_for_report(self.app, person.id, _value(body))
-        await self.outbox.post(await self.outbox.open_dm(person.slack), render([reply]))
+        await self.outbox.post(await self.outbox.open_dm(slack_id), render([reply]))
 
-    async def _presser(self, ack: AsyncAck, body: Body) -> Person | None:
-        """Who pressed a button that answers in their own DM (acknowledged first); None, told so, if Safeguard can't DM them."""
+    async def _presser(self, ack: AsyncAck, body: Body) -> tuple[Person, str] | None:
+        """Who pressed a button that answers in their own DM, and their Slack id (acknowledged first).
+
+        None, and they are told so, if Safeguard does not know them.
+        """
         await ack()
         person = self.slack.person(_user(body))
         if person is None or person.slack is None:
             await self._tell(body, STRANGER)
             return None
-        return person
+        return person, person.slack
 
     # --- sending ------------------------------------------------------------------------
 
