@@ -57,6 +57,9 @@ CAN_DO: tuple[tuple[Action, str, Callable[[Report], bool]], ...] = (
     (Action.REASSIGN, "reassign", lambda r: r.closed_at is None),
     (Action.REOPEN, "reopen", lambda r: r.closed_at is not None),
 )
+# The date menus of Slack's Home and Teams' My cases: each value is filter words `parse_filter` reads.
+DATE_CHOICES = (("all", "Any time"), ("today", "Today"), ("this week", "This week"),
+                ("last 30 days", "Last 30 days"), ("last 365 days", "Last 12 months"))
 FILTER_HELP = ("open, unacknowledged, acknowledged, closed; a category (" + ", ".join(c.value for c in Category)
                + "); since DATE, until DATE (like 2026-11-01), today, this week, last N days; "
                "child NAME (part of a child's name, last)")

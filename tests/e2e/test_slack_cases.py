@@ -265,3 +265,26 @@ async def test_typing_a_childs_name_on_the_app_home_lists_only_her_cases(
     logged = "\n".join(r.getMessage() for r in caplog.records)
     for name in ("Ava", "ava", "Stone", "Leo", "nobody"):
         assert name not in logged, name
+
+
+async def test_the_app_home_date_menu_keeps_the_reports_made_then(rig: Rig) -> None:
+    older = await submit(rig.app)  # Friday 20 Nov
+    rig.clock.advance(3 * 24 * 60)
+    newer = await submit(rig.app)  # Monday 23 Nov
+    dsl = rig.phone("smorgan")
+    home = await opened_home(rig, dsl)
+    assert older in words_of(home) and newer in words_of(home)
+    assert (await rig.interact(chose(dsl, home, "sg_cases_date", "today"))).status == 200
+    today = (await rig.fake.wait_for("views.publish", 2, user_id=dsl.user))[1].args["view"]
+    assert "Your cases (open, since 23 Nov 2026): 1" in words_of(today)
+    assert newer in words_of(today) and older not in words_of(today)
+    menus = next(b for b in today["blocks"] if b.get("block_id") == "sg_cases_filter")["elements"]
+    dates = next(m for m in menus if m["action_id"] == "sg_cases_date")
+    assert dates["initial_option"]["value"] == "today", "the menu shows the dates chosen"
+    # Another menu keeps the dates; "Any time" lets them go.
+    assert (await rig.interact(chose(dsl, today, "sg_cases_state", "all"))).status == 200
+    still = (await rig.fake.wait_for("views.publish", 3, user_id=dsl.user))[2].args["view"]
+    assert "Your cases (since 23 Nov 2026): 1" in words_of(still)
+    assert (await rig.interact(chose(dsl, still, "sg_cases_date", "all"))).status == 200
+    every = (await rig.fake.wait_for("views.publish", 4, user_id=dsl.user))[3].args["view"]
+    assert "Your cases: 2" in words_of(every)

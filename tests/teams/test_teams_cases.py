@@ -165,3 +165,21 @@ async def test_my_cases_filters_by_a_childs_name_typed_beside_the_menus(rig: Rig
     none = await answer(head, his.action("Show"), "cases for you", cases_state="all", cases_category="all",
                         cases_child="ava")
     assert 'No cases for you (child "ava").' in none.text() and ava not in none.text()
+
+
+async def test_my_cases_filters_by_when_a_report_was_made(rig: Rig) -> None:
+    dsl = rig.user("smorgan")
+    [welcome] = await dsl.installs()
+    older = await submitted(rig.app, DISCLOSURE, reporter="cfinch", channel=TEAMS)  # Friday 20 Nov
+    rig.clock.advance(minutes=3 * 24 * 60)
+    newer = await submitted(rig.app, DISCLOSURE, reporter="cfinch", channel=TEAMS)  # Monday 23 Nov
+    listed = await answer(dsl, welcome.action("My cases"), "Your cases")
+    assert "Your cases (open): 2" in listed.text()
+    today = await answer(dsl, listed.action("Show"), "Your cases", cases_state="open", cases_category="all",
+                         cases_date="today")
+    assert "Your cases (open, since 23 Nov 2026): 1" in today.text()
+    assert newer in today.text() and older not in today.text()
+    assert next(i for i in today.inputs() if i["id"] == "cases_date")["value"] == "today"
+    every = await answer(dsl, today.action("Show"), "Your cases", cases_state="open", cases_category="all",
+                         cases_date="all")
+    assert "Your cases (open): 2" in every.text()

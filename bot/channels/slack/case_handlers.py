@@ -49,6 +49,7 @@ class CaseHandlers:
         bolt = self.slack.bolt
         on("actions", ActionId.CASES_STATE, bolt.action(ActionId.CASES_STATE), self.filter_chosen)
         on("actions", ActionId.CASES_CATEGORY, bolt.action(ActionId.CASES_CATEGORY), self.filter_chosen)
+        on("actions", ActionId.CASES_DATE, bolt.action(ActionId.CASES_DATE), self.filter_chosen)
         on("actions", ActionId.CASES_CHILD, bolt.action(ActionId.CASES_CHILD), self.filter_chosen)
         on("actions", ActionId.REASSIGN, bolt.action(ActionId.REASSIGN), self.reassign_button)
         on("actions", ActionId.REOPEN, bolt.action(ActionId.REOPEN), self.reopen_button)

@@ -64,6 +64,7 @@ def case_blocks(app: App, cases: Sequence[Case], wanted: CaseFilter) -> list[Blo
     blocks: list[Block] = [{"type": "actions", "block_id": CASES_FILTER_BLOCK, "elements": [
         _menu(ActionId.CASES_STATE, "State", STATE_OPTIONS, _chosen(wanted, "state")),
         _menu(ActionId.CASES_CATEGORY, "Category", CATEGORY_OPTIONS, _chosen(wanted, "category")),
+        _menu(ActionId.CASES_DATE, "Reported", case_list.DATE_CHOICES, _date_chosen(app, wanted)),
     ]}, _child_box(wanted)]
     blocks.append(_context(case_list.heading(cases, wanted)))
     for case in cases[:HOME_ROWS]:
@@ -96,7 +97,7 @@ def filter_words(body: dict[str, Any]) -> str:
         if option.get("value"):
             chosen[str(_dict(action).get("action_id"))] = str(option["value"])
     menus = [value for key, value in chosen.items()
-             if value != ANY and key in (ActionId.CASES_STATE, ActionId.CASES_CATEGORY)]
+             if value != ANY and key in (ActionId.CASES_STATE, ActionId.CASES_CATEGORY, ActionId.CASES_DATE)]
     child = " ".join(_child_typed(view, body).split())
     return " ".join([*menus, *(["child", child] if child else [])])  # the child's name last: it takes the rest
 
@@ -167,6 +168,16 @@ def _chosen(wanted: CaseFilter, kind: str) -> str:
         return found.name
     if isinstance(found, CategoryIs):
         return found.category
+    return ANY
+
+
+def _date_chosen(app: App, wanted: CaseFilter) -> str:
+    """The date menu's option for the filter's dates: the one whose words give the same criterion."""
+    found = wanted.get("date")
+    for value, _ in case_list.DATE_CHOICES:
+        read = case_list.parse_filter(app, value) if value != ANY else None
+        if isinstance(read, CaseFilter) and found is not None and read.get("date") == found:
+            return value
     return ANY
 
 

@@ -27,6 +27,7 @@ class ActionId(StrEnum):
     REOPEN = "sg_report_reopen"  # opens the reopen modal
     CASES_STATE = "sg_cases_state"  # App Home: the case list's state menu
     CASES_CATEGORY = "sg_cases_category"  # App Home: the case list's category menu
+    CASES_DATE = "sg_cases_date"  # App Home: the case list's date menu
     CASES_CHILD = "sg_cases_child"  # App Home: the case list's child box (sent on enter)
     HISTORY = "sg_report_history"  # Child's history (the DSL and deputies)
     SCREENSHOTS = "sg_report_screenshots"  # the report's screenshots, uploaded to the presser's own DM

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.cases.case_list import CHILD_CHARS
+from bot.cases.case_list import CHILD_CHARS, DATE_CHOICES
 from bot.cases.messages import Alert, ReportButton
 from dialogs import Choice, InputKind, Reply, Tone
 from dialogs.prompts import Command
@@ -36,6 +36,7 @@ NOTE_INPUTS = {"note": "note_text", "record_action": "action_text"}
 REASON_INPUTS = {"reopen": "reopen_reason", "reassign_to": "reassign_reason"}
 CASES_STATE, CASES_CATEGORY, REASSIGN_PERSON = "cases_state", "cases_category", "reassign_person"
 CASES_CHILD = "cases_child"
+CASES_DATE = "cases_date"
 ANY = "all"
 STATE_CHOICES = (("open", "Open"), ("unacknowledged", "Not yet acknowledged"), ("acknowledged", "Acknowledged"),
                  ("closed", "Closed"), (ANY, "Any state"))
@@ -107,12 +108,13 @@ class CaseRow:
 
 
 def cases_card(heading: str, rows: Sequence[CaseRow], *, state: str, category: str,
-               categories: Sequence[tuple[str, str]], child: str = "") -> Card:
+               categories: Sequence[tuple[str, str]], child: str = "", date: str = ANY) -> Card:
     """Someone's cases (open first), with the filter they chose (menus, a child's name) above them and a Show button."""
     body: list[Element] = [
         {"type": "ColumnSet", "columns": [
             {"type": "Column", "items": [_choices(CASES_STATE, STATE_CHOICES, state)]},
             {"type": "Column", "items": [_choices(CASES_CATEGORY, ((ANY, "Any category"), *categories), category)]},
+            {"type": "Column", "items": [_choices(CASES_DATE, DATE_CHOICES, date)]},
             {"type": "Column", "items": [{"type": "Input.Text", "id": CASES_CHILD, "value": child,
                                           "placeholder": "Part of a child's name", "maxLength": CHILD_CHARS}]},
         ]},

@@ -190,8 +190,9 @@ class TeamsBot:
         """The reports this person may see (open ones unless they chose otherwise), with the filter's menus."""
         state = str(value.get(cards.CASES_STATE) or ("open" if cards.CASES_STATE not in value else cards.ANY))
         category = str(value.get(cards.CASES_CATEGORY) or cards.ANY)
+        date = str(value.get(cards.CASES_DATE) or cards.ANY)
         child = " ".join(str(value.get(cards.CASES_CHILD) or "").split())
-        menus = [v for v in (state, category) if v != cards.ANY]
+        menus = [v for v in (state, category, date) if v != cards.ANY]
         # The child's name last: it takes the rest of the words.
         wanted = case_list.parse_filter(self.app, " ".join([*menus, *(["child", child] if child else [])]))
         if isinstance(wanted, Invalid):
@@ -204,7 +205,7 @@ class TeamsBot:
                               [button for button, action in CASE_BUTTONS if case.can(action)]) for case in found]
         card = cards.cases_card(case_list.heading(found, wanted), rows, state=state, category=category,
                                 categories=[(c.value, case_list.CATEGORY_NAMES[c]) for c in Category],
-                                child=child)
+                                child=child, date=date)
         return [card_activity(card, preview.line(preview.OPEN_REPORTS))]
 
     async def reassign_choices(self, person: Person, reference: str) -> list[Any]:
