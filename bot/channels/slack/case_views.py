@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -107,11 +108,13 @@ def _child_typed(view: dict[str, Any], body: dict[str, Any]) -> str:
     for action in body.get("actions") or []:
         if _dict(action).get("action_id") == ActionId.CASES_CHILD:
             return str(_dict(action).get("value") or "")
-    typed = _dict(_dict(_dict(_dict(view.get("state")).get("values")).get(CASES_CHILD_BLOCK)).get(ActionId.CASES_CHILD))
-    if "value" in typed:
-        return str(typed["value"] or "")
+    values = _dict(_dict(view.get("state")).get("values"))
+    for block_id, inputs in values.items():
+        typed = _dict(_dict(inputs).get(ActionId.CASES_CHILD))
+        if str(block_id).startswith(CASES_CHILD_BLOCK) and "value" in typed:
+            return str(typed["value"] or "")
     for block in view.get("blocks") or []:
-        if isinstance(block, dict) and block.get("block_id") == CASES_CHILD_BLOCK:
+        if isinstance(block, dict) and str(block.get("block_id", "")).startswith(CASES_CHILD_BLOCK):
             return str(_dict(block.get("element")).get("initial_value") or "")
     return ""
 
@@ -189,7 +192,12 @@ def _child_box(wanted: CaseFilter) -> Block:
                   "dispatch_action_config": {"trigger_actions_on": ["on_enter_pressed"]}}
     if isinstance(found, ChildNamed):
         box["initial_value"] = found.text
-    return {"type": "input", "block_id": CASES_CHILD_BLOCK, "dispatch_action": True, "optional": True,
+    # Slack keeps what was typed in an input whose block_id stays the same when a view is published
+    # again: a box named after the filter's child shows what the list is filtered by, never a name
+    # left over from before (a Home reset to "open" after a reassign, say).
+    shown = found.text if isinstance(found, ChildNamed) else ""
+    block_id = f"{CASES_CHILD_BLOCK}:{hashlib.sha256(shown.encode()).hexdigest()[:12]}"
+    return {"type": "input", "block_id": block_id, "dispatch_action": True, "optional": True,
             "label": plain_text("Child"), "element": box}
 
 
