@@ -274,8 +274,9 @@ def stranger(account: str) -> Reply:
 
 # Said to anyone who sends a file: images of children are never copied or passed on, even to report them.
 NO_FILES = Reply(
-    "Safeguard can't take files or pictures, and please don't send any: never copy, save or forward images "
-    "of children, even to report them. Describe what you saw in words instead.",
+    "Safeguard can't take that file here. It takes pictures only as screenshots, at the screenshots question "
+    "of a report of social media misuse, a friend request or cyberbullying. Never copy, save or forward an image "
+    "that may be an indecent image of a child, even to report it: describe what you saw in words instead.",
     tone=Tone.WARNING,
 )
 

@@ -156,7 +156,7 @@ async def test_a_file_sent_before_the_screenshots_step_gets_the_usual_refusal_an
     await teacher.type("hi")
     await teacher.tap("Social media misuse")
     answered = said(await teacher.share(rig.fake.share_file(screenshot())))
-    assert "Safeguard can't take files or pictures" in answered
+    assert "Safeguard can't take that file here" in answered
     assert rig.fake.file_hits() == 0
 
 

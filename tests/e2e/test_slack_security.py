@@ -117,9 +117,9 @@ async def test_bot_messages_and_edits_are_not_answers(rig: Rig) -> None:
     assert len(teacher.posts()) == 1
 
 
-async def test_a_picture_is_refused_with_advice(rig: Rig) -> None:
+async def test_a_picture_out_of_turn_is_refused_with_advice(rig: Rig) -> None:
     teacher = rig.phone("cfinch")
     shared = {**teacher.message_event(""), "subtype": "file_share", "files": [{"id": "F0SCREEN01"}]}
     assert (await rig.event(shared)).status == 200
     told = await teacher.wait_for_post(1)
-    assert "never copy, save or forward images of children" in told.words()
+    assert "Never copy, save or forward an image that may be an indecent image of a child" in told.words()

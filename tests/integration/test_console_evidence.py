@@ -76,7 +76,7 @@ async def test_at_the_console_a_non_image_an_oversized_file_and_a_file_out_of_tu
     early.write_bytes(screenshot())
     await teacher.open()
     await teacher.type("Social media misuse")
-    assert "Safeguard can't take files or pictures" in text(await teacher.type(f"/attach {early}"))
+    assert "Safeguard can't take that file here" in text(await teacher.type(f"/attach {early}"))
     for line in ["A pupil", "Ava Stone", "Skip", "Instagram", WORDS, "No", "No", "No"]:
         await teacher.type(line)
     notes = tmp_path / "notes.png"

@@ -82,7 +82,7 @@ async def test_a_file_is_refused_with_a_reason(rig: Rig) -> None:
     teacher = rig.user("cfinch")
     reply = await teacher.send(teacher.activity(text="", attachments=[
         {"contentType": "image/png", "contentUrl": "https://example.org/made-up.png"}]))
-    assert "Safeguard can't take files or pictures" in reply[0].text()
+    assert "Safeguard can't take that file here" in reply[0].text()
 
 
 async def test_an_unknown_button_is_answered(rig: Rig) -> None:
