@@ -85,7 +85,7 @@ class App:
 
     def role_name(self, role: str) -> str:
         """A role as the school's policy names it ("Designated Safeguarding Lead")."""
-        return self.school.policy.role_name(role)
+        return self.school.role_name(role)
 
     def channel_for(self, person_id: str, preferred: str | None = None) -> str | None:
         """The channel to reach a person on: `preferred` if it can, else the first running one that can."""

@@ -86,6 +86,11 @@ def decide(policy: Policy, report: Report, school: School | None = None, at: dat
     rule = rule.for_target(report.target)
     subject = effective_subject(policy, report, school)
     plan = _with_flags(policy, rule.for_subject(subject), report.flags)
+    if school is not None and about_trust_person(school, report):
+        # Routed as a concern about the head is (the same deadline, the DSL still told for a
+        # child), but taken by the trust's own choice of role, never by anyone the CEO manages.
+        subject = Subject.HEADTEACHER
+        plan = _for_trust_person(_with_flags(policy, rule.for_subject(subject), report.flags), school)
     if fallback is not None:
         plan = replace(plan, citations=plan.citations + (fallback,))
     cover_set_deadline = False
@@ -104,6 +109,27 @@ def decide(policy: Policy, report: Report, school: School | None = None, at: dat
     routed = replace(report, subject=subject)
     decision = _Resolver(policy, routed, school, original=report.subject).resolve(plan)
     return replace(decision, clock=clock, subject=subject if subject is not report.subject else None)
+
+
+def about_trust_person(school: School, report: Report) -> bool:
+    """Whether `report` names one of the school's trust's own people (the Chief Executive) as its subject."""
+    if school.trust is None or report.subject_person is None:
+        return False
+    return any(p.id == report.subject_person for p in school.trust.people)
+
+
+TRUST_PERSON_WORDS = ("Trust config ({trust}): a concern about one of the trust's own people is taken by the "
+                      "{role}, as KCSIE 2024 Part four has the chair of governors take one about a headteacher")
+
+
+def _for_trust_person(plan: Plan, school: School) -> Plan:
+    """The plan for a report about a trust-level person: the trust's chosen role owns it, and nobody above it climbs."""
+    assert school.trust is not None
+    role = school.trust.about_trust_people
+    words = TRUST_PERSON_WORDS.format(trust=school.trust.name, role=school.role_name(role))
+    informed = tuple(r for r in plan.informed if r != role)
+    return replace(plan, owner=role, informed=informed, escalation=(),
+                   citations=(Citation(text=words, kind="config"),))
 
 
 # Cyberbullying became a category of its own after schools had written policy files. Such a
@@ -296,7 +322,7 @@ class _Resolver:
         return f"is held by nobody at {self.school.name}"
 
     def resolve(self, plan: Plan) -> Decision:
-        name = self.policy.role_name
+        name = self.school.role_name if self.school is not None else self.policy.role_name
         chain = [plan.owner, *plan.escalation]
         owner = next((r for r in chain if self.available(r)), None)
         if owner is None:
@@ -334,7 +360,7 @@ class _Resolver:
         if deputy is None or not self.available(deputy):
             return None
         if deputy != owner:
-            name = self.policy.role_name
+            name = self.school.role_name if self.school is not None else self.policy.role_name
             self.notes.append(f"{name(role)} {self.why_not(role)}: {name(deputy)} is told instead")
         return deputy
 

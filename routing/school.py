@@ -66,14 +66,52 @@ class School:
     digest: DigestTime = field(default_factory=DigestTime)
     cover: tuple[Cover, ...] = ()
     clock: str = "school hours"  # or "around the clock": how every deadline but immediate risk counts
+    # In a trust (routing.trust): the school's short code, shown in its references, and the trust.
+    id: str | None = None
+    trust: TrustLink | None = None
+
+    @property
+    def key(self) -> str:
+        """What the school's rows are stored under: its code in a trust, its name when it stands alone."""
+        return self.id if self.id is not None else self.name
+
+    @property
+    def reference_prefix(self) -> str:
+        """How its references start: SG-BPA in a trust (unique across the trust), SG alone."""
+        return f"SG-{self.id.upper()}" if self.id is not None else "SG"
+
+    @property
+    def everyone(self) -> tuple[Person, ...]:
+        """The school's own people, then the trust's (a report can be about the Chief Executive)."""
+        if self.trust is None:
+            return self.people
+        own = {p.id for p in self.people}
+        return self.people + tuple(p for p in self.trust.people if p.id not in own)
 
     def person(self, person_id: str) -> Person | None:
-        """The person with this id, if any."""
-        return next((p for p in self.people if p.id == person_id), None)
+        """The person with this id, at the school or, in a trust, among the trust's people."""
+        return self._by_id.get(person_id)
 
     def holders(self, role: str) -> tuple[Person, ...]:
-        """Everyone who holds `role`, in config order."""
-        return self._holders.get(role, ())
+        """Everyone at the school who holds `role`, in config order; in a trust, the trust's holders when nobody here does.
+
+        BPET §11.0 sends a concern about a headteacher to the Chief Executive, whom a school's
+        own config does not list: the trust's people hold such roles for all its schools.
+        """
+        own = self._holders.get(role, ())
+        if own or self.trust is None:
+            return own
+        return tuple(p for p in self.trust.people if role in p.roles)
+
+    def role_name(self, role: str) -> str:
+        """A role as the school's policy names it, or as the trust does for its own roles."""
+        if role not in self.policy.roles and role in TRUST_ROLES:
+            return TRUST_ROLES[role]
+        return self.policy.role_name(role)
+
+    @cached_property
+    def _by_id(self) -> dict[str, Person]:
+        return {p.id: p for p in reversed(self.everyone)}
 
     @cached_property
     def _holders(self) -> dict[str, tuple[Person, ...]]:
@@ -84,9 +122,33 @@ class School:
         return {role: tuple(people) for role, people in by_role.items()}
 
 
+# Roles a trust's own people hold across its schools. A school's policy may route to a role held
+# at trust level (BPET's chief_executive); these three are the trust's whatever the policy says.
+TRUST_ROLES = {
+    "chief_executive": "Chief Executive",
+    "trust_safeguarding_lead": "Trust safeguarding lead",
+    "chair_of_trustees": "Chair of the Trust Board",
+}
+
+
+@dataclass(frozen=True)
+class TrustLink:
+    """What a school in a trust knows of the trust: its name, its people, and who takes a concern about them."""
+
+    name: str
+    people: tuple[Person, ...]
+    # The role that takes a concern about one of the trust's own people (the Chief Executive):
+    # the chair of the trust board, as KCSIE Part four has the chair of governors take one about a head.
+    about_trust_people: str
+
+
 def load_school(path: Path) -> School:
     """Read a school config and the policy it names, checking every field."""
-    top = Fields(load_yaml(path), str(path))
+    return read_school(Fields(load_yaml(path), str(path)), path)
+
+
+def read_school(top: Fields, path: Path) -> School:
+    """A school config already parsed from `path` (a trust reads its schools' files through this too)."""
     top.only(("school", "policy", "timezone", "bank_holidays", "school_hours", "holidays", "clock", "digest", "cover",
               "people"))
     try:
@@ -257,4 +319,4 @@ def _check_person(fields: Fields, person: Person, policy: Policy) -> None:
         raise fields.error(f"{person.email!r} is not an email address", "email")
 
 
-__all__ = ["Cover", "DigestTime", "InputError", "Person", "School", "load_school"]
+__all__ = ["Cover", "DigestTime", "InputError", "Person", "School", "TrustLink", "load_school", "read_school"]

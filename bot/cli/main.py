@@ -27,7 +27,8 @@ from routing.explain import explain
 from routing.loader import DEFAULT_PRESET, PRESETS, resolve_policy
 from routing.policy import Policy
 from routing.report import parse_report
-from routing.school import School, load_school
+from routing.school import School
+from routing.trust import Trust, choose_school, load_deployment
 from routing.yamlfields import InputError
 
 EXIT_FINDINGS = 1
@@ -42,24 +43,30 @@ class Target:
     school: School | None
 
 
-def _target(policy: str | None, config: Path | None) -> Target:
+def _target(policy: str | None, config: Path | None, school_id: str | None = None) -> Target:
     if policy is not None and config is not None:
         raise InputError("give --policy or --config, not both (a config names its own policy)")
     if config is not None:
-        school = load_school(config)
+        school = choose_school(load_deployment(config), school_id)
         return Target(school.policy, school)
+    if school_id is not None:
+        raise InputError("--school picks one school of a trust config: give --config TRUST.yaml with it")
     return Target(resolve_policy(policy or DEFAULT_PRESET), None)
 
 
 def _policy_options(command: Callable[..., None]) -> Callable[..., None]:
     command = click.option(
         "--config", type=click.Path(path_type=Path, dir_okay=False),
-        help="A school config (YAML): its policy, timezone and people.",
+        help="A school config (YAML): its policy, timezone and people; or a trust config of several schools.",
     )(command)
     return click.option(
         "--policy", metavar="NAME|PATH",
         help=f"A preset ({', '.join(PRESETS)}) or a policy file. Default: {DEFAULT_PRESET}.",
     )(command)
+
+
+SCHOOL_OPTION = click.option("--school", "school_id", metavar="ID",
+                             help="With a trust config: the school, by its id in the trust file (e.g. bpa).")
 
 
 @click.group()
@@ -69,9 +76,10 @@ def cli() -> None:
 
 @cli.command()
 @_policy_options
-def route(policy: str | None, config: Path | None) -> None:
+@SCHOOL_OPTION
+def route(policy: str | None, config: Path | None, school_id: str | None) -> None:
     """Route one report read as JSON on stdin; print the decision as JSON."""
-    target = _target(policy, config)
+    target = _target(policy, config, school_id)
     text = sys.stdin.read() if not sys.stdin.isatty() else ""
     if not text.strip():
         raise InputError('stdin: no report; send one JSON object, e.g. {"category": "misuse", "subject": "pupil"}')
@@ -92,26 +100,41 @@ def policy() -> None:
 @policy.command()
 @_policy_options
 def check(policy: str | None, config: Path | None) -> None:
-    """Every report has an owner, never its own subject; every role is defined and held."""
-    target = _target(policy, config)
+    """Every report has an owner, never its own subject; every role is defined and held (every school of a trust)."""
+    if policy is not None and config is not None:
+        raise InputError("give --policy or --config, not both (a config names its own policy)")
     # Only the reports the guided report can produce: a finding no reporter can cause is noise.
     combos = reachable()
-    findings = check_school(target.school, combos) if target.school else check_policy(target.policy, combos)
-    label = target.school.name if target.school else f"policy {target.policy.id}"
-    if findings:
-        causes = grouped(findings)
-        click.echo(f"{label}: {len(findings)} finding(s) from {len(causes)} cause(s)")
-        for line in causes:
-            click.echo(f"- {line}")
+    if config is None:
+        checked = [(f"policy {resolve_policy(policy or DEFAULT_PRESET).id}",
+                    check_policy(resolve_policy(policy or DEFAULT_PRESET), combos))]
+    else:
+        deployment = load_deployment(config)
+        checked = [(_label(deployment, school), check_school(school, combos)) for school in deployment.schools]
+    failed = False
+    for label, findings in checked:
+        if findings:
+            failed = True
+            causes = grouped(findings)
+            click.echo(f"{label}: {len(findings)} finding(s) from {len(causes)} cause(s)")
+            for line in causes:
+                click.echo(f"- {line}")
+        else:
+            click.echo(f"{label}: no findings")
+    if failed:
         sys.exit(EXIT_FINDINGS)
-    click.echo(f"{label}: no findings")
+
+
+def _label(deployment: Trust, school: School) -> str:
+    return school.name if deployment.alone else f"{school.name} ({school.key})"
 
 
 @policy.command(name="explain")
 @_policy_options
-def explain_command(policy: str | None, config: Path | None) -> None:
+@SCHOOL_OPTION
+def explain_command(policy: str | None, config: Path | None, school_id: str | None) -> None:
     """Print the routing table for the headteacher to read and sign off."""
-    target = _target(policy, config)
+    target = _target(policy, config, school_id)
     click.echo(explain(target.policy, target.school, reachable()), nl=False)
 
 
