@@ -16,7 +16,7 @@ from routing.policy import Policy
 from routing.school import PERSON_ID, SLACK_USER_ID, TRUST_ROLES, Person, School, TrustLink, read_school
 from routing.yamlfields import Fields, InputError, load_yaml
 
-SCHOOL_ID = re.compile(r"^[a-z][a-z0-9]{1,7}$")
+SCHOOL_ID = re.compile(r"^[a-z][a-z0-9]{1,4}$")  # 2 to 5: SG-ABCDE-2026-0001 fits a reference column
 DEFAULT_ABOUT_TRUST_PEOPLE = "chair_of_trustees"
 
 
