@@ -123,7 +123,7 @@ def _school_entries(top: Fields) -> list[tuple[Fields, str]]:
         fields.only(("id", "config"))
         code = fields.string("id")
         if not SCHOOL_ID.match(code):
-            raise fields.error(f"{code!r} is not a school code: 2 to 8 lower case letters and digits, "
+            raise fields.error(f"{code!r} is not a school code: 2 to 5 lower case letters and digits, "
                                "starting with a letter (it is shown in references, e.g. SG-BPA-2026-0001)", "id")
         if code in seen:
             raise fields.error(f"{code!r} is already the id of schools[{seen[code]}]", "id")
