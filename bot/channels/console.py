@@ -98,7 +98,11 @@ class Console:
     async def open(self) -> None:
         """Greet, then show what arrived for this person and any unfinished report."""
         roles = ", ".join(self.app.role_name(role) for role in self.person.roles)
-        self.write(f"Safeguard console: {self.app.school.name}. You are {self.person.name}"
+        schools = self.app.schools_of(self.person.id)
+        # Someone at two schools of a trust is asked which a report is for, so both are named here.
+        where = self.app.school.name if len(schools) < 2 else \
+            f"{self.app.trust.name} ({' and '.join(s.name for s in schools)})"
+        self.write(f"Safeguard console: {where}. You are {self.person.name}"
                    + (f" ({roles})." if roles else "."))
         await self.news()
         if self.person.roles:
