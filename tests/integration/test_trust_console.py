@@ -109,7 +109,7 @@ async def test_a_deputy_at_two_schools_is_asked_which_and_the_report_lands_there
     wrong = await deputy.type("Hollins Cross")
     assert wrong[0].startswith("! "), wrong
     chosen = await deputy.type("Oakfield")
-    assert chosen[0] == "This report is for Oakfield Lower School." or chosen[0].startswith("This report is for Oak")
+    assert chosen[0] == "This report is for Oakfield Lower School."
     assert await deputy.step() == "category"
     for line in DISCLOSURE:
         await deputy.type(line)
