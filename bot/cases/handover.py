@@ -43,6 +43,7 @@ class Candidate:
 
     person: Person
     role: str
+    role_name: str = ""  # the role as the report's own school names it (in a trust, schools name roles apart)
 
 
 def owner_roles(app: App, report: Report, decision: RoutingDecision | None) -> list[str]:
@@ -81,7 +82,7 @@ def candidates(app: App, report: Report, recipients: Sequence[Recipient], decisi
     for role in owner_roles(app, report, decision):
         for person in app.school.holders(role):
             if person.id not in found and why_not(app, report, recipients, decision, person) is None:
-                found[person.id] = Candidate(person, role)
+                found[person.id] = Candidate(person, role, app.role_name(role))
     return list(found.values())
 
 

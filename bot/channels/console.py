@@ -216,7 +216,7 @@ class Console:
         if isinstance(found, lifecycle.Result):
             self.say([found.reply])
             return
-        listed = "\n".join(f"  {c.person.id}  {c.person.name} ({self.app.role_name(c.role)})" for c in found)
+        listed = "\n".join(f"  {c.person.id}  {c.person.name} ({c.role_name})" for c in found)
         self.write(f"{reference.upper()} can be reassigned to:\n{listed}\n"
                    f"Type /reassign {reference.upper()} PERSON REASON, like /reassign {reference.upper()} "
                    f"{found[0].person.id} the reason for handing it over.")

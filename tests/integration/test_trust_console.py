@@ -8,13 +8,19 @@ is asked which school her report is for.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import CONSOLE, App
 from bot.examples import EXAMPLE_TRUST
+from bot.cases.escalation import escalate_due
+from bot.scheduler import Scheduler
 from routing.trust import load_deployment
 from storage.models import Recipient, Report
+from tests.builders import example_trust_with_ids, write_yaml
 from tests.integration.console import Clock, Terminal, text
 
 TRUST = load_deployment(EXAMPLE_TRUST)
@@ -135,3 +141,43 @@ async def test_chat_with_a_school_pinned_does_not_ask_and_a_trust_person_is_aske
     ceo = Terminal(app, "arowe")
     asked = (await ceo.type("hello"))[-1]
     assert all(school.name in asked for school in TRUST.schools), asked
+
+
+async def test_each_school_s_reports_escalate_up_its_own_ladder_on_its_own_policy(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock
+) -> None:
+    app = trust_app(sessions, clock)
+    hol_ref = await report_disclosure(at(app, "wprice"))  # Hollins Cross, on Mersham's policy
+    oak_ref = await report_disclosure(at(app, "cfinch"))  # Oakfield, on St Leonard's
+    assert "SG-HOL-2026-0001" in hol_ref[0] and "SG-OAK-2026-0001" in oak_ref[0]
+    clock.advance(minutes=61)
+    steps = {step.reference: step for step in (await Scheduler(app).run_once()).escalated}
+    assert set(steps) == {"SG-HOL-2026-0001", "SG-OAK-2026-0001"}
+    hol, oak = steps["SG-HOL-2026-0001"], steps["SG-OAK-2026-0001"]
+    assert hol.alerted and set(hol.alerted) <= {p.id for p in HOL.everyone}, hol
+    assert oak.alerted and set(oak.alerted) <= {p.id for p in OAK.everyone}, oak
+    assert "zahmed" in hol.alerted and "zahmed" not in oak.alerted
+
+
+async def test_a_school_s_next_rung_is_due_by_its_own_calendar_not_another_school_s(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock, tmp_path: Path
+) -> None:
+    # Hollins Cross's school day ends at 10:30 here; Bellevue Place's (the first school) at 18:00.
+    trust_file = example_trust_with_ids(tmp_path, "teams")
+    hol_file = tmp_path / "schools" / "hollins-cross.yaml"
+    data = yaml.safe_load(hol_file.read_text(encoding="utf-8"))
+    data["school_hours"] = {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:00", "end": "10:30"}
+    write_yaml(hol_file, data)
+    trust = load_deployment(trust_file)
+    app = App(trust.schools[0], sessions, channels=(CONSOLE,), clock=clock, deployment=trust)
+    wprice = at(app, "wprice")
+    for line in DISCLOSURE:  # no immediate risk: the clock counts school hours
+        await wprice.type("No" if line == "Yes" else line)
+    assert "SG-HOL-2026-0001" in text(await wprice.type("Send"))
+    clock.advance(minutes=61)  # Fri 10:16: past the owner's deadline, 14 minutes of the school day left
+    [step] = await escalate_due(app)
+    assert step.reference == "SG-HOL-2026-0001"
+    async with sessions() as session:
+        stored = (await session.scalars(select(Report))).one()
+    assert stored.next_escalation_at is not None
+    assert stored.next_escalation_at.astimezone(app.zone).strftime("%a") == "Mon", stored.next_escalation_at

@@ -213,7 +213,7 @@ class TeamsBot:
         found = await handover.choices(self.app, person.id, reference)
         if isinstance(found, lifecycle.Result):
             return reply_activities([found.reply])
-        people = [(c.person.id, f"{c.person.name} ({self.app.role_name(c.role)})") for c in found]
+        people = [(c.person.id, f"{c.person.name} ({c.role_name})") for c in found]
         return [card_activity(cards.reassign_card(reference.strip().upper(), people),
                               preview.line("choose who should own the report", reference.strip().upper()))]
 
