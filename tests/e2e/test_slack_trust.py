@@ -85,6 +85,7 @@ async def test_a_deputy_dsl_at_two_schools_picks_the_school_first_and_the_report
     sent = await report_disclosure(deputy)
     assert "SG-OAK-2026-0001" in sent, sent
     await oak_dsl.wait_for_said("URGENT: New report SG-OAK-2026-0001")
+    assert "SG-OAK-2026-0001" in await home(rig, oak_dsl), "her own school's case, on the trust's one Home tab"
     await rig.slack.idle()
     assert "SG-OAK" not in "\n".join(c.text() for c in bpa_dsl.posts())
 

@@ -70,7 +70,7 @@ async def test_a_report_at_one_school_reaches_its_dsl_and_nobody_at_another_scho
 
 async def test_a_deputy_dsl_at_two_schools_is_asked_which_school_in_teams(rig: Rig) -> None:
     deputy, oak_dsl = user(rig, "pshah"), user(rig, "smorgan")
-    await oak_dsl.installs()
+    [welcome] = await oak_dsl.installs()
     asked = await deputy.says("hello")
     assert asked.text().startswith("Which school of Bellevue Place Education Trust is this report for?")
     assert [a["title"] for a in asked.actions()] == ["Bellevue Place Academy", "Oakfield Lower School", "Cancel"]
@@ -79,3 +79,4 @@ async def test_a_deputy_dsl_at_two_schools_is_asked_which_school_in_teams(rig: R
     await report_disclosure(deputy, card)
     alert = await rig.fake.wait_in(oak_dsl.conversation["id"], "SG-OAK-2026-0001")
     assert alert.text().startswith("URGENT: New report SG-OAK-2026-0001")
+    assert "SG-OAK-2026-0001" in await my_cases(oak_dsl, welcome), "her own school's case in My cases"
