@@ -181,3 +181,23 @@ async def test_a_school_s_next_rung_is_due_by_its_own_calendar_not_another_schoo
         stored = (await session.scalars(select(Report))).one()
     assert stored.next_escalation_at is not None
     assert stored.next_escalation_at.astimezone(app.zone).strftime("%a") == "Mon", stored.next_escalation_at
+
+
+async def test_a_concern_about_the_chief_executive_is_reported_from_a_school_and_never_reaches_them(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock
+) -> None:
+    app = trust_app(sessions, clock)
+    teacher = at(app, "wprice")  # Hollins Cross: the trust's own people are in its staff list too
+    for line in ["Concern about a colleague", "Alex Rowe", "Made-up messages to a pupil on a personal account",
+                 "No", "No", "No"]:
+        await teacher.type(line)
+    assert await teacher.step() == "summary"
+    sent = text(await teacher.type("Send"))
+    assert "SG-HOL-2026-0001" in sent, sent
+    async with sessions() as session:
+        told = {r.person_id for r in await session.scalars(select(Recipient))}
+    assert "kdaly" in told and "arowe" not in told, told
+    ceo = at(app, "arowe")
+    assert "SG-HOL" not in text(await ceo.open()) + text(await ceo.type("/cases all"))
+    assert (await ceo.type("/view SG-HOL-2026-0001"))[0].startswith("! You can't see SG-HOL-2026-0001")
+    assert "SG-HOL-2026-0001" in text(await at(app, "kdaly").open())
