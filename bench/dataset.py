@@ -33,6 +33,7 @@ from storage.db import create_engine
 from storage.log import HEAD_ID, event_hash
 from storage.migrate import upgrade
 from storage.models import Event, LogHead, Report, ReportCounter, ReportNote, RoutingDecision
+from storage.reports import REFERENCE_PREFIX
 
 CHUNK = 5000  # reports per transaction: about 26,000 events
 # Columns a report row may leave out when nothing happened to it yet (executemany wants every key).
@@ -139,7 +140,8 @@ async def _state(connection: AsyncConnection) -> tuple[Ids, tuple[int, str], int
     have = await connection.scalar(select(func.count()).select_from(Report)) or 0
     last_report = await connection.scalar(select(func.max(Report.id))) or 0
     last_note = await connection.scalar(select(func.max(ReportNote.id))) or 0
-    counters = {year: last for year, last in await connection.execute(select(ReportCounter.year, ReportCounter.last))}
+    counters = {year: last for year, last in await connection.execute(
+        select(ReportCounter.year, ReportCounter.last).where(ReportCounter.prefix == REFERENCE_PREFIX))}
     seq, digest = (await connection.execute(select(LogHead.seq, LogHead.hash).where(LogHead.id == HEAD_ID))).one()
     return Ids(report=last_report + 1, note=last_note + 1, counters=counters), (seq, digest), have
 
@@ -176,8 +178,9 @@ async def _write(connection: AsyncConnection, chunk: Chunk) -> None:
     upsert = postgresql.insert(ReportCounter) if connection.dialect.name == "postgresql" else sqlite.insert(ReportCounter)
     years = {story.report["created_at"].year for story in stories}
     await connection.execute(
-        upsert.on_conflict_do_update(index_elements=[ReportCounter.year], set_={"last": upsert.excluded.last}),
-        [{"year": year, "last": chunk.counters[year]} for year in sorted(years)],
+        upsert.on_conflict_do_update(index_elements=[ReportCounter.prefix, ReportCounter.year],
+                                     set_={"last": upsert.excluded.last}),
+        [{"prefix": REFERENCE_PREFIX, "year": year, "last": chunk.counters[year]} for year in sorted(years)],
     )
 
 

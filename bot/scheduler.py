@@ -52,11 +52,13 @@ class Scheduler:
         async with self._round:
             escalated = await escalate_due(self.app)
             lado = await remind_lado_due(self.app)
-            try:
-                digests = await queue_due_digest(self.app)
-            except STORE_ERRORS:
-                log.exception("could not queue the weekly digest; it is tried again next round")
-                digests = []
+            digests: list[str] = []
+            for school in self.app.views():  # each school's governor lead gets their own school's digest
+                try:
+                    digests += await queue_due_digest(school)
+                except STORE_ERRORS:
+                    log.exception("could not queue the weekly digest of %s; it is tried again next round",
+                                  school.school.key)
             return Round(tuple(escalated), tuple(lado), tuple(digests))
 
     async def _job(self) -> None:
@@ -72,9 +74,10 @@ class Scheduler:
         options = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
         scheduler.add_job(self._job, IntervalTrigger(seconds=self.every, timezone=zone), id="clocks",
                           next_run_time=datetime.now(zone), **options)  # real time: APScheduler's own
-        when = self.app.school.digest
-        scheduler.add_job(self._job, CronTrigger(day_of_week=CRON_DAYS[when.day], hour=when.at.hour,
-                                                 minute=when.at.minute, timezone=zone), id="digest", **options)
+        for number, when in enumerate(dict.fromkeys(view.school.digest for view in self.app.views())):
+            scheduler.add_job(self._job, CronTrigger(day_of_week=CRON_DAYS[when.day], hour=when.at.hour,
+                                                     minute=when.at.minute, timezone=zone),
+                              id="digest" if number == 0 else f"digest-{number}", **options)
         scheduler.start()
         self._scheduler = scheduler
 

@@ -121,6 +121,7 @@ def handle(
         history=(*draft.history, step, *passed_over(path, step, following)),
         reminded_at=draft.reminded_at,
         evidence=shots,
+        school=draft.school,
     )
     return Turn(moved, [*BY_ID[step].after(answer, after), *_ask(moved, after)])
 
@@ -146,7 +147,7 @@ def _command(command: Command, draft: Draft, ctx: Context, path: list[StepId], n
     if command is Command.CANCEL:
         return Turn(draft, [cancelled()], Cancelled())
     if command is Command.START_AGAIN:
-        fresh = Draft.new(now)
+        fresh = replace(Draft.new(now), school=draft.school)  # starting again keeps the school chosen
         empty = Context({}, ctx.colleagues, ctx.today, ctx.pupils)
         return Turn(fresh, [Reply("Starting again. Nothing was sent.", tone=Tone.DONE), *_ask(fresh, empty)])
     if command is Command.RESUME:

@@ -42,6 +42,7 @@ class StepId(StrEnum):
     WHERE_NOW = "where_now"  # where the child is now
     EVIDENCE = "evidence"
     SUMMARY = "summary"
+    SCHOOL = "school"  # in a trust, asked first of someone who works at two schools: which is it for
 
 
 class DraftError(ValueError):
@@ -79,6 +80,8 @@ class Draft:
     history: tuple[StepId, ...] = ()
     reminded_at: datetime | None = None
     evidence: Evidence = Evidence()
+    # The school of a trust the report is for (its code); None for a school alone or not yet chosen.
+    school: str | None = None
 
     @classmethod
     def new(cls, now: datetime) -> Draft:
@@ -100,6 +103,8 @@ class Draft:
         if self.evidence != Evidence():
             # Only when there is something to say: a draft without screenshots reads as before.
             data["evidence"] = {"count": self.evidence.count, "refused": self.evidence.refused}
+        if self.school is not None:
+            data["school"] = self.school
         return data
 
     @classmethod
@@ -112,11 +117,14 @@ class Draft:
             raise DraftError("draft: version: missing or not a whole number")
         if version != VERSION:
             raise DraftError(f"draft: version {version} is not readable here (this build reads version {VERSION})")
-        known = {"version", "step", "answers", "history", "started_at", "updated_at", "reminded_at", "evidence"}
+        known = {"version", "step", "answers", "history", "started_at", "updated_at", "reminded_at", "evidence", "school"}
         unknown = sorted(str(k) for k in data if k not in known)
         if unknown:
             raise DraftError(f"draft: unknown field(s) {', '.join(unknown)}")
         reminded = data.get("reminded_at")
+        school = data.get("school")
+        if school is not None and not isinstance(school, str):
+            raise DraftError("draft: school: expected a school's code")
         return cls(
             step=_step(data.get("step"), "step"),
             started_at=_time(data.get("started_at"), "started_at"),
@@ -125,6 +133,7 @@ class Draft:
             history=_history(data.get("history")),
             reminded_at=None if reminded is None else _time(reminded, "reminded_at"),
             evidence=_evidence(data.get("evidence")),
+            school=school,
         )
 
 

@@ -138,10 +138,15 @@ class Delivery:
 
 
 class ReportCounter(Base):
-    """The last reference number given out in a year (SG-2026-0042 is number 42 of 2026)."""
+    """The last reference number given out in a year under a prefix (SG-BPA-2026-0042 is number 42 of 2026 at BPA).
+
+    A school alone counts under "SG"; each school of a trust under its own prefix, so references
+    are unique across the trust and say which school a report belongs to.
+    """
 
     __tablename__ = "report_counters"
 
+    prefix: Mapped[str] = mapped_column(String(12), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last: Mapped[int] = mapped_column(Integer)
 

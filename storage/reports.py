@@ -50,20 +50,20 @@ class NewRecipient:
     kind: RecipientKind
 
 
-def format_reference(year: int, number: int) -> str:
-    """The reference staff quote: SG-2026-0042."""
-    return f"{REFERENCE_PREFIX}-{year}-{number:04d}"
+def format_reference(year: int, number: int, prefix: str = REFERENCE_PREFIX) -> str:
+    """The reference staff quote: SG-2026-0042 (a school alone), SG-BPA-2026-0042 (a school of a trust)."""
+    return f"{prefix}-{year}-{number:04d}"
 
 
-async def next_reference(session: AsyncSession, *, year: int) -> str:
-    """Allocate the next reference of `year` in the caller's transaction (rolled back with it)."""
+async def next_reference(session: AsyncSession, *, year: int, prefix: str = REFERENCE_PREFIX) -> str:
+    """Allocate the next reference of `year` under `prefix` in the caller's transaction (rolled back with it)."""
     # One statement creates the year's counter or bumps it; on PostgreSQL the upsert locks
     # the counter row (as FOR UPDATE would) until commit, so concurrent reports queue for it.
-    statement = conflict_insert(session, ReportCounter).values(year=year, last=1).on_conflict_do_update(
-        index_elements=[ReportCounter.year], set_={"last": ReportCounter.last + 1}
+    statement = conflict_insert(session, ReportCounter).values(prefix=prefix, year=year, last=1).on_conflict_do_update(
+        index_elements=[ReportCounter.prefix, ReportCounter.year], set_={"last": ReportCounter.last + 1}
     ).returning(ReportCounter.last)
     number = (await session.execute(statement)).scalar_one()
-    return format_reference(year, number)
+    return format_reference(year, number, prefix)
 
 
 async def create_report(
@@ -80,12 +80,13 @@ async def create_report(
     allegation: bool = False,
     channel: str | None = None,
     target: Target | None = None,
+    reference_prefix: str = REFERENCE_PREFIX,
 ) -> Report:
     """Store a report and its `created` event in the caller's transaction: both or neither."""
     created_at = utc(now)
     given = set(flags)
     report = Report(
-        reference=await next_reference(session, year=created_at.year),
+        reference=await next_reference(session, year=created_at.year, prefix=reference_prefix),
         school=school,
         category=category.value,
         subject=subject.value,

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bot.cases import lifecycle
 from bot.app import App
 from bot.cli.roster import read_roster
-from bot.examples import EXAMPLE_ROSTER, EXAMPLE_SCHOOL
+from bot.examples import EXAMPLE_ROSTER, EXAMPLE_SCHOOL, EXAMPLE_TRUST
 from dialogs import ReportDraft
 from dialogs.report import Colleague
 from routing.loader import resolve_policy
@@ -164,3 +164,22 @@ async def submitted(app: App, draft: ReportDraft, *, reporter: str, channel: str
     async with app.sessions() as session:
         query = select(Report.reference).where(Report.reporter == reporter).order_by(Report.id.desc()).limit(1)
         return (await session.scalars(query)).one()
+
+
+def example_trust_with_ids(directory: Path, channel: str) -> Path:
+    """The example trust (its file and its schools' configs) written under `directory`, everyone given a
+    (fictional) `channel` id made from their person id (U0GMARSH for gmarsh), the same at every school."""
+    def account(person_id: str) -> str:
+        code = "".join(ch for ch in person_id.upper() if ch.isalnum())
+        return f"U0{code}" if channel == "slack" else f"29:trust-{person_id}"
+
+    trust = yaml.safe_load(EXAMPLE_TRUST.read_text(encoding="utf-8"))
+    for entry in trust["people"]:
+        entry[channel] = account(entry["id"])
+    (directory / "schools").mkdir(parents=True, exist_ok=True)
+    for school in trust["schools"]:
+        data = yaml.safe_load((EXAMPLE_TRUST.parent / school["config"]).read_text(encoding="utf-8"))
+        for entry in data["people"]:
+            entry[channel] = account(entry["id"])
+        write_yaml(directory / school["config"], data)
+    return write_yaml(directory / "trust.yaml", trust)

@@ -150,7 +150,8 @@ class ChildNamed:
         return self.reports is not None and report.id in self.reports
 
     async def looked_up(self, session: AsyncSession, app: App) -> ChildNamed:
-        pupils = await find_pupils(session, app.school.name, self.text)
+        # Across the deployment's schools: it only narrows the reports `may_see` already allows.
+        pupils = [p for school in app.trust.schools for p in await find_pupils(session, school.key, self.text)]
         return replace(self, reports=frozenset(await reports_naming(session, [p.id for p in pupils])))
 
 
@@ -296,18 +297,21 @@ class Case:
 
 async def cases_for(app: App, person_id: str, wanted: CaseFilter = CaseFilter()) -> list[Case]:
     """The reports this person may see that pass `wanted`: open first (oldest deadline first), then closed (newest first)."""
-    person = app.person(person_id)
-    if person is None:
+    if app.anyone(person_id) is None:  # anywhere in the deployment: each report is judged at its school below
         return []
+    schools = app.acting_for(person_id)
     async with app.sessions() as session:
-        reached = await reached_by(session, person_id)
+        reached = await reached_by(session, person_id, schools=None if app.trust.alone else schools)
         wanted = await wanted.looked_up(session, app)
-    cases = [
-        Case(report, allowed(person_id, report, recipients),
-             next((r.role for r in recipients if r.kind == RecipientKind.OWNER.value), None), tuple(recipients))
-        for report, recipients in reached
-        if may_see(person, report, recipients) and wanted.matches(report, app)
-    ]
+    cases = []
+    for report, recipients in reached:
+        # Judged as the report's own school knows this person (their roles there): one school's
+        # reports never reach another's staff, nor a trust person they were not routed to.
+        person = app.at(report.school).person(person_id) if not app.trust.alone else app.person(person_id)
+        if person is not None and may_see(person, report, recipients) and wanted.matches(report, app):
+            cases.append(Case(report, allowed(person_id, report, recipients),
+                              next((r.role for r in recipients if r.kind == RecipientKind.OWNER.value), None),
+                              tuple(recipients)))
     far = datetime.max.replace(tzinfo=app.now().tzinfo)
     still_open = sorted((c for c in cases if c.report.closed_at is None),
                         key=lambda c: (c.report.ack_deadline or far, c.report.created_at, c.report.id))
@@ -338,6 +342,7 @@ def you_can(case: Case) -> str:
 def entry(app: App, case: Case) -> list[str]:
     """A case as a list shows it: reference and category; date, owner role and state; what the reader can do."""
     report = case.report
+    app = app.at(report.school)  # the owner's role as the report's own school names it
     made = report.created_at.astimezone(app.zone)
     owner = f"owner: {app.role_name(case.owner_role)}" if case.owner_role is not None else "no owner yet"
     return [f"{report.reference}  {CATEGORY_NAMES.get(report.category, report.category)}",

@@ -81,6 +81,12 @@ async def for_alert(app: App, session: AsyncSession, report: Report, reader_id: 
     return ChildLines(tuple(top), _said(report), buttons)
 
 
+def sees_child_history_anywhere(app: App, person_id: str) -> bool:
+    """Whether `person_id` is the DSL or a deputy at any school of the deployment (a report's school decides)."""
+    return any(person is not None and sees_child_history(person)
+               for person in (view.person(person_id) for view in app.views()))
+
+
 def with_children(alert: Alert, child: ChildLines) -> Alert:
     """The alert with its child lines: the children first (under the heading), what was said after the flags."""
     if not (child.top or child.said or child.buttons):
@@ -114,13 +120,15 @@ async def history_for_report(app: App, person_id: str, reference: str) -> Reply:
     from bot.cases.lifecycle import parse_reference  # lifecycle stores reports; this only reads them
 
     parsed = parse_reference(reference)
-    person = app.person(person_id)
-    if isinstance(parsed, Invalid) or person is None or not sees_child_history(person):
+    if isinstance(parsed, Invalid) or not sees_child_history_anywhere(app, person_id):
         return await _refuse(app, person_id, None if isinstance(parsed, Invalid) else parsed)
     try:
         async with app.sessions.begin() as session:
             report = await store.get_report(session, parsed)
-            if report is None or not in_child_history(person, report):
+            # The record is the report's own school's: only its DSL and deputies read it (KCSIE Annex C).
+            app = app.at(report.school) if report is not None else app
+            person = app.person(person_id)
+            if report is None or person is None or not in_child_history(person, report):
                 named = []
             else:
                 named = [pupil for pupil, _ in await pupils_of(session, report)]
@@ -148,9 +156,9 @@ async def find_child(app: App, person_id: str, text: str, listed: Sequence[int] 
                 if not 1 <= number <= len(listed):
                     return Found([Reply(f"Choose a number from 1 to {len(listed)}.", tone=Tone.ERROR)], tuple(listed))
                 pupil = await session.get(Pupil, listed[number - 1])
-                found = [] if pupil is None else [pupil]
+                found = [] if pupil is None or pupil.school != app.school.key else [pupil]
             else:
-                found = await find_pupils(session, app.school.name, words)
+                found = await find_pupils(session, app.school.key, words)
             if len(found) == 1:
                 return Found([await _history(app, session, person_id, found[0], None)])
     except STORE_ERRORS:

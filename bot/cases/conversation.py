@@ -7,7 +7,8 @@ phone) loses nothing; a draft left alone is reminded once and then discarded (di
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -21,6 +22,7 @@ from dialogs import (
     Reply,
     Submitted,
     Tone,
+    Turn,
     expired,
     handle,
     is_expired,
@@ -30,8 +32,10 @@ from dialogs import (
     resume,
     start,
 )
-from dialogs.prompts import Command
-from dialogs.validation import match_choice
+from dialogs.prompts import CANCEL, Choice, Command, cancelled, error
+from dialogs.state import StepId
+from dialogs.validation import loose_match, match_choice
+from routing.school import School
 from storage.drafts import delete_draft, load_draft, save_draft
 from storage.evidence import forget_draft_screenshots
 from storage.models import Draft as StoredDraft
@@ -45,6 +49,9 @@ async def message(app: App, *, channel: str, user_id: str, text: str) -> list[Re
     """Take one message from a reporter: it starts a report, or answers the current question."""
     try:
         stored = await _load(app, channel, user_id)
+        if isinstance(stored, Draft) and stored.step is StepId.SCHOOL and not is_expired(stored, app.now()):
+            return await _school_chosen(app, channel, user_id, stored, text)
+        app = _acting(app, user_id, stored)
         pupils = await roster(app)
     except STORE_ERRORS:
         log.exception("could not load the draft of %s on %s", user_id, channel)
@@ -56,9 +63,12 @@ async def message(app: App, *, channel: str, user_id: str, text: str) -> list[Re
     elif stored is not None and is_expired(stored, now):
         before, stored = [expired()], None
     if stored is None:
+        schools = app.schools_of(user_id)
+        if len(schools) > 1:
+            return await _ask_school(app, channel, user_id, schools, now, before)
         # Whatever they typed starts a report. It answers the first question only if it names
         # one of its options ("5", "Pupil disclosure"); "hi" is not taken for an answer.
-        turn = start(now)
+        turn = _start(app, now)
         first = turn.replies[-1].choices
         chosen = match_choice(text, first)
         if chosen is not None and chosen.id not in set(Command):
@@ -80,15 +90,21 @@ async def begin(app: App, *, channel: str, user_id: str) -> list[Reply]:
     """Asked to report (a command or button): carry on an unfinished report, or start one."""
     try:
         stored = await _load(app, channel, user_id)
+        app = _acting(app, user_id, stored)
         pupils = await roster(app)
     except STORE_ERRORS:
         log.exception("could not load the draft of %s on %s", user_id, channel)
         return [messages.unavailable(app, user_id)]
     if isinstance(stored, Draft) and not is_expired(stored, app.now()):
-        return [Reply("You have a report you haven't finished. Here is where you left off.", tone=Tone.DONE),
-                *resume(stored, colleagues=app.colleagues(user_id), pupils=pupils)]
-    turn = start(app.now())
+        carry_on = Reply("You have a report you haven't finished. Here is where you left off.", tone=Tone.DONE)
+        if stored.step is StepId.SCHOOL:
+            return [carry_on, _school_question(app, app.schools_of(user_id))]
+        return [carry_on, *resume(stored, colleagues=app.colleagues(user_id), pupils=pupils)]
     before = [stored] if isinstance(stored, Reply) else [expired()] if stored is not None else []
+    schools = app.schools_of(user_id)
+    if len(schools) > 1:
+        return await _ask_school(app, channel, user_id, schools, app.now(), before)
+    turn = _start(app, app.now())
     return await _save(app, channel, user_id, turn.draft, [*before, *turn.replies], forget_screenshots=True)
 
 
@@ -153,7 +169,63 @@ async def _load(app: App, channel: str, user_id: str) -> Draft | Reply | None:
 async def roster(app: App) -> tuple[Pupil, ...]:
     """The school's pupil roster for the dialog (empty until one is imported: names are then typed)."""
     async with app.sessions() as session:
-        return await app.rosters.get(session, app.school.name)
+        return await app.rosters.get(session, app.school.key)
+
+
+def acting(app: App, user_id: str, draft: Draft | None) -> App:
+    """The school's view a reporter's draft is under: the school chosen, else the only school they work at."""
+    if draft is not None and draft.school is not None:
+        return app.at(draft.school)
+    return app.for_person(user_id)
+
+
+def _acting(app: App, user_id: str, stored: Draft | Reply | None) -> App:
+    return acting(app, user_id, stored if isinstance(stored, Draft) else None)
+
+
+def _start(app: App, now: datetime) -> Turn:
+    """A new report at its first question, for the school this view acts for (in a trust)."""
+    turn = start(now)
+    if app.trust.alone:
+        return turn
+    return replace(turn, draft=replace(turn.draft, school=app.school.key))
+
+
+def _school_choices(schools: tuple[School, ...]) -> tuple[Choice, ...]:
+    return tuple(Choice(school.key, school.name) for school in schools)
+
+
+def _school_question(app: App, schools: tuple[School, ...]) -> Reply:
+    """Which school: asked first of someone who works at more than one (or of the trust's own people)."""
+    return Reply(f"Which school of {app.trust.name} is this report for?", tone=Tone.QUESTION,
+                 choices=(*_school_choices(schools), CANCEL), field=StepId.SCHOOL.value)
+
+
+async def _ask_school(app: App, channel: str, user_id: str, schools: tuple[School, ...], now: datetime,
+                      before: list[Reply]) -> list[Reply]:
+    # A person at two schools answers to each school's policy: the report is routed under the one they choose.
+    draft = replace(Draft.new(now), step=StepId.SCHOOL)
+    return await _save(app, channel, user_id, draft, [*before, _school_question(app, schools)],
+                       forget_screenshots=True)
+
+
+async def _school_chosen(app: App, channel: str, user_id: str, draft: Draft, text: str) -> list[Reply]:
+    """The answer to "Which school?": the report starts there, at its first question."""
+    schools = app.schools_of(user_id)
+    offered = (*_school_choices(schools), CANCEL)
+    chosen = match_choice(text, offered) or loose_match(text, _school_choices(schools))
+    if chosen is None and " ".join(text.split()).casefold() in ("cancel", "stop"):
+        chosen = CANCEL
+    if chosen == CANCEL:
+        return await _forget(app, channel, user_id, [cancelled()])
+    school = next((s for s in schools if chosen is not None and s.key == chosen.id), None)
+    if school is None:
+        return [error(f"{' '.join(text.split())[:40]!r} isn't one of your schools. Please choose one of them."),
+                _school_question(app, schools)]
+    view = app.for_school(school)
+    turn = _start(view, app.now())
+    said = Reply(f"This report is for {school.name}.", tone=Tone.DONE)
+    return await _save(view, channel, user_id, turn.draft, [said, *turn.replies])
 
 
 async def _save(app: App, channel: str, user_id: str, draft: Draft, replies: list[Reply], *,

@@ -71,7 +71,8 @@ async def _each_due(app: App, find: Finder, take: Taker) -> list[Step]:
                 if report is None:
                     break
                 tried.add(report.id)
-                step = await take(app, session, report, now)
+                # Under the report's own school: its policy's ladder, its calendar, its people.
+                step = await take(app.at(report.school), session, report, now)
         except STORE_ERRORS:
             # Nothing of this step was committed; the report is still due and goes next round.
             log.exception("an escalation round stopped: the database failed")

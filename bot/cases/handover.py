@@ -43,6 +43,7 @@ class Candidate:
 
     person: Person
     role: str
+    role_name: str = ""  # the role as the report's own school names it (in a trust, schools name roles apart)
 
 
 def owner_roles(app: App, report: Report, decision: RoutingDecision | None) -> list[str]:
@@ -81,7 +82,7 @@ def candidates(app: App, report: Report, recipients: Sequence[Recipient], decisi
     for role in owner_roles(app, report, decision):
         for person in app.school.holders(role):
             if person.id not in found and why_not(app, report, recipients, decision, person) is None:
-                found[person.id] = Candidate(person, role)
+                found[person.id] = Candidate(person, role, app.role_name(role))
     return list(found.values())
 
 
@@ -95,7 +96,7 @@ async def choices(app: App, person_id: str, reference_text: str) -> list[Candida
     """Whom this person may reassign a report to, or why they cannot (a refusal is logged)."""
     found: list[Candidate] = []
 
-    async def act(session: AsyncSession, report: Report, recipients: list[Recipient]) -> Result:
+    async def act(app: App, session: AsyncSession, report: Report, recipients: list[Recipient]) -> Result:
         if report.closed_at is not None:
             return Result(_closed(report))
         decision = await session.get(RoutingDecision, report.id)
@@ -110,7 +111,7 @@ async def choices(app: App, person_id: str, reference_text: str) -> list[Candida
 
 async def reassign(app: App, person_id: str, reference_text: str, to_text: str, reason: str) -> Result:
     """Give a report to another owner, with the reason (kept, and its digest logged); they are alerted, the clock restarts."""
-    async def act(session: AsyncSession, report: Report, recipients: list[Recipient]) -> Result:
+    async def act(app: App, session: AsyncSession, report: Report, recipients: list[Recipient]) -> Result:
         if report.closed_at is not None:
             return Result(_closed(report))
         shown = " ".join(to_text.split())[:60]
@@ -157,7 +158,7 @@ async def reassign(app: App, person_id: str, reference_text: str, to_text: str, 
 
 async def reopen(app: App, person_id: str, reference_text: str, reason: str) -> Result:
     """Open a closed report again, with the reason (kept, and its digest logged); its owner is told, its reporter is not."""
-    async def act(session: AsyncSession, report: Report, recipients: list[Recipient]) -> Result:
+    async def act(app: App, session: AsyncSession, report: Report, recipients: list[Recipient]) -> Result:
         if report.closed_at is None:
             return Result(error(f"{report.reference} is not closed, so there is nothing to reopen."))
         cleaned = clean_text(reason, REASON_LENGTH)

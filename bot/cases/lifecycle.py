@@ -38,7 +38,8 @@ from storage.reports import NewRecipient
 log = logging.getLogger(__name__)
 
 ROUTE_ERRORS: tuple[type[Exception], ...] = (*STORE_ERRORS, RoutingError)
-REFERENCE = re.compile(r"^SG-\d{4}-\d{4,}$")
+# SG-2026-0042 at a school alone; SG-BPA-2026-0042 at a school of a trust (its code, 2 to 5 characters).
+REFERENCE = re.compile(r"^SG-(?:[A-Z][A-Z0-9]{1,4}-)?\d{4}-\d{4,}$")
 LADO_WORKING_DAYS = 1
 NOTE_LENGTH = 2000
 REASON_LENGTH = 2000
@@ -65,7 +66,8 @@ class Result:
     changed: bool = False
 
 
-Act = Callable[[AsyncSession, Report, list[Recipient]], Awaitable[Result]]
+# An action runs under the report's own school (App.at): its policy, its people, its role names.
+Act = Callable[[App, AsyncSession, Report, list[Recipient]], Awaitable[Result]]
 
 
 def parse_reference(text: str) -> str | Invalid:
@@ -91,12 +93,12 @@ async def submit(app: App, *, reporter_id: str, channel: str, report: ReportDraf
     try:
         async with app.sessions.begin() as session:
             stored = await store.create_report(
-                session, now=app.now(), school=app.school.name, category=report.category, subject=subject,
+                session, now=app.now(), school=app.school.key, category=report.category, subject=subject,
                 reporter=reporter_id, details=report.details, flags=report.flags,
                 subject_person=report.subject_person, allegation=report.allegation, channel=channel,
-                target=report.target,
+                target=report.target, reference_prefix=app.school.reference_prefix,
             )
-            await link_pupils(session, now=app.now(), school=app.school.name, report=stored, named=report.pupils)
+            await link_pupils(session, now=app.now(), school=app.school.key, report=stored, named=report.pupils)
             if report.screenshots:  # kept with the draft until now; stored with the report, in this transaction
                 await attach_draft_screenshots(session, now=app.now(), channel=channel, user_id=reporter_id,
                                                report=stored)
@@ -135,6 +137,7 @@ async def route(app: App, reference: str) -> Routed:
         existing, _ = await store.get_routing(session, report)
         if existing is not None:
             return Routed(reference, existing.owner_role, report.ack_deadline)
+        app = app.at(report.school)  # under the report's own school's policy, people and calendar
         # The time it was reported decides whether the school's out-of-hours cover applies.
         decision = decide(app.school.policy, as_routed(report), app.school, at=report.created_at)
         recipients = _recipients(app, decision)
@@ -172,6 +175,7 @@ async def route_unrouted(app: App) -> list[str]:
         waiting = list(await session.scalars(
             select(Report.reference)
             .where(~Report.id.in_(select(RoutingDecision.report_id)))
+            .where(*(() if app.trust.alone else (Report.school.in_([s.key for s in app.trust.schools]),)))
             .order_by(Report.id)
         ))
     routed = []
@@ -187,7 +191,7 @@ async def route_unrouted(app: App) -> list[str]:
 
 async def acknowledge(app: App, person_id: str, reference_text: str) -> Result:
     """Acknowledge a report routed to this person; the reporter hears of it."""
-    async def act(session: AsyncSession, report: Report, recipients: list[Recipient]) -> Result:
+    async def act(app: App, session: AsyncSession, report: Report, recipients: list[Recipient]) -> Result:
         now = app.now()
         if report.acknowledged_at is not None:
             return Result(_already_acknowledged(app, report))
@@ -206,7 +210,7 @@ async def add_note(app: App, person_id: str, reference_text: str, text: str, *, 
     """Add a note, or the action taken (appendix B), to a report routed to this person."""
     action = Action.RECORD_ACTION if kind is NoteKind.ACTION else Action.NOTE
 
-    async def act(session: AsyncSession, report: Report, recipients: list[Recipient]) -> Result:
+    async def act(app: App, session: AsyncSession, report: Report, recipients: list[Recipient]) -> Result:
         cleaned = clean_text(text, NOTE_LENGTH)
         if isinstance(cleaned, Invalid):
             return Result(error(f"Nothing was added to {report.reference}. {cleaned.reason}"))
@@ -219,7 +223,7 @@ async def add_note(app: App, person_id: str, reference_text: str, text: str, *, 
 
 async def close(app: App, person_id: str, reference_text: str, decision: str, reason: str) -> Result:
     """Close a report with the decision taken and the reason for it; without both it stays open."""
-    async def act(session: AsyncSession, report: Report, recipients: list[Recipient]) -> Result:
+    async def act(app: App, session: AsyncSession, report: Report, recipients: list[Recipient]) -> Result:
         if report.closed_at is not None:
             return Result(Reply(f"{report.reference} is already closed.", tone=Tone.DONE))
         chosen = close_decision(decision)
@@ -247,7 +251,7 @@ async def close(app: App, person_id: str, reference_text: str, decision: str, re
 
 async def lado_consulted(app: App, person_id: str, reference_text: str) -> Result:
     """Record that the LADO was consulted about an allegation (KCSIE Part four); the log keeps when."""
-    async def act(session: AsyncSession, report: Report, recipients: list[Recipient]) -> Result:
+    async def act(app: App, session: AsyncSession, report: Report, recipients: list[Recipient]) -> Result:
         if report.lado_due_at is None:
             return Result(error(f"{report.reference} is not handled as an allegation, so it has no LADO "
                                 "consultation to record."))
@@ -277,7 +281,7 @@ def close_decision(text: str) -> str | None:
 
 async def view(app: App, person_id: str, reference_text: str) -> Result:
     """Everything about a report for someone it was routed to, its progress for its reporter; logged either way."""
-    async def act(session: AsyncSession, report: Report, recipients: list[Recipient]) -> Result:
+    async def act(app: App, session: AsyncSession, report: Report, recipients: list[Recipient]) -> Result:
         full = may(person_id, Action.VIEW, report, recipients)
         await append_event(session, now=app.now(), actor=person_id, kind=EventKind.VIEWED,
                            report_ref=report.reference, data={} if full else {"scope": Action.PROGRESS.value})
@@ -313,7 +317,7 @@ async def _on_report(
             report = await store.get_report(session, reference)
             recipients = [] if report is None else (await store.get_routing(session, report))[1]
             if report is not None and may(person_id, action, report, recipients):
-                return await act(session, report, recipients)
+                return await act(app.at(report.school), session, report, recipients)
     except STORE_ERRORS:
         log.exception("%s by %s on %s failed", action.value, person_id, reference)
         return Result(error("Safeguard cannot reach its database just now, so nothing was changed. "

@@ -98,7 +98,11 @@ class Console:
     async def open(self) -> None:
         """Greet, then show what arrived for this person and any unfinished report."""
         roles = ", ".join(self.app.role_name(role) for role in self.person.roles)
-        self.write(f"Safeguard console: {self.app.school.name}. You are {self.person.name}"
+        schools = self.app.schools_of(self.person.id)
+        # Someone at two schools of a trust is asked which a report is for, so both are named here.
+        where = self.app.school.name if len(schools) < 2 else \
+            f"{self.app.trust.name} ({' and '.join(s.name for s in schools)})"
+        self.write(f"Safeguard console: {where}. You are {self.person.name}"
                    + (f" ({roles})." if roles else "."))
         await self.news()
         if self.person.roles:
@@ -212,7 +216,7 @@ class Console:
         if isinstance(found, lifecycle.Result):
             self.say([found.reply])
             return
-        listed = "\n".join(f"  {c.person.id}  {c.person.name} ({self.app.role_name(c.role)})" for c in found)
+        listed = "\n".join(f"  {c.person.id}  {c.person.name} ({c.role_name})" for c in found)
         self.write(f"{reference.upper()} can be reassigned to:\n{listed}\n"
                    f"Type /reassign {reference.upper()} PERSON REASON, like /reassign {reference.upper()} "
                    f"{found[0].person.id} the reason for handing it over.")

@@ -17,7 +17,8 @@ from bot.cases.lifecycle import route_unrouted
 from bot.cli.storage import database_option, run_on_database, shown_url
 from dialogs.reachable import reachable
 from routing.check import check_school, grouped
-from routing.school import load_school
+from routing.school import Person, School
+from routing.trust import Trust, load_deployment
 from routing.yamlfields import InputError
 from storage.crypto import keys_from_env
 from storage.db import create_engine, sessionmaker
@@ -30,20 +31,21 @@ POLL_SECONDS = 3.0
 
 @click.command()
 @click.option("--config", type=click.Path(path_type=Path, dir_okay=False), default=EXAMPLE_SCHOOL,
-              show_default="the example school", help="The school config (YAML): its policy and its people.")
+              show_default="the example school",
+              help="The school config (YAML): its policy and its people; or a trust's, with all its schools.")
 @click.option("--as", "person_id", required=True, metavar="PERSON_ID", help="Who you are: a person id from the config.")
+@click.option("--school", "school_id", default=None, metavar="ID",
+              help="In a trust: the school you act for (one where you work). Without it, someone at two "
+                   "schools is asked which a report is for.")
 @database_option
-def chat(config: Path, person_id: str, database_url: str) -> None:
+def chat(config: Path, person_id: str, school_id: str | None, database_url: str) -> None:
     """Report a concern, see your alerts and acknowledge them, in this terminal.
 
     Encrypts with SAFEGUARD_ENCRYPTION_KEY; without it, with a key kept beside the SQLite database
     (written the first time, and said so), as `safeguard serve --demo` does.
     """
-    school = load_school(config)
-    person = school.person(person_id)
-    if person is None:
-        known = ", ".join(p.id for p in school.people)
-        raise InputError(f"--as {person_id}: nobody has that id in {config}; the people there are: {known}")
+    deployment = load_deployment(config)
+    school, person, pinned = _who(deployment, config, person_id, school_id)
     for line in grouped(check_school(school, reachable())):
         click.echo(f"safeguard: warning: {line}", err=True)
     shown = shown_url(database_url)
@@ -55,7 +57,7 @@ def chat(config: Path, person_id: str, database_url: str) -> None:
         await upgrade(database_url)  # the console migrates at start, as the server does
         engine = create_engine(database_url, keys=found.keyring)
         try:
-            app = App(school, sessionmaker(engine), channels=(CONSOLE,))
+            app = App(school, sessionmaker(engine), channels=(CONSOLE,), deployment=deployment, pinned=pinned)
             sealed = await unlock(app.sessions, now=app.now())
             if sealed.encrypted:
                 click.echo(f"safeguard: encrypted {sealed.encrypted} value(s) stored before encryption at rest", err=True)
@@ -67,6 +69,35 @@ def chat(config: Path, person_id: str, database_url: str) -> None:
             await engine.dispose()
 
     run_on_database(shown, session())
+
+
+def _who(deployment: Trust, config: Path, person_id: str, school_id: str | None) -> tuple[School, Person, bool]:
+    """The school the console acts for, the person at it, and whether only that school is offered."""
+    everyone = {p.id: p for s in deployment.schools for p in s.everyone}
+    if person_id not in everyone:
+        raise InputError(f"--as {person_id}: nobody has that id in {config}; the people there are: "
+                         + ", ".join(everyone))
+    if deployment.alone:
+        if school_id is not None and school_id.lower() != deployment.schools[0].key.lower():
+            raise InputError(f"--school {school_id}: {config} is one school ({deployment.name}), not a trust; "
+                             "leave --school out")
+        school = deployment.schools[0]
+        return school, everyone[person_id], False
+    trust_level = any(p.id == person_id for p in deployment.people)
+    theirs = deployment.schools_of(person_id) or (deployment.schools if trust_level else ())
+    if school_id is not None:
+        chosen = deployment.school(school_id)
+        if chosen is None or chosen not in theirs:
+            where = ", ".join(f"{s.key} ({s.name})" for s in theirs)
+            raise InputError(f"--school {school_id}: {everyone[person_id].name} ({person_id}) does not work at "
+                             f"{'that school' if chosen is None else chosen.name}; their schools are {where}")
+        found = chosen.person(person_id)
+        assert found is not None
+        return chosen, found, True
+    school = theirs[0]
+    found = school.person(person_id)
+    assert found is not None
+    return school, found, False
 
 
 def _reader(interactive: bool) -> Callable[[], str]:

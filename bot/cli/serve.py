@@ -18,7 +18,7 @@ from bot.cases.lifecycle import route_unrouted
 from bot.cli.storage import run_on_database, shown_url
 from dialogs.reachable import reachable
 from routing.check import check_school, grouped
-from routing.school import load_school
+from routing.trust import load_deployment
 from routing.yamlfields import InputError
 from storage.crypto import ENV, HOW_TO_MAKE_ONE, KeyringError
 from storage.db import create_engine, sessionmaker
@@ -28,7 +28,8 @@ from storage.rotation import unlock
 
 @click.command()
 @click.option("--config", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="The school config (YAML). Default: SAFEGUARD_CONFIG, else the example school.")
+              help="The school config, or a trust's (YAML): every school it lists is served. "
+                   "Default: SAFEGUARD_CONFIG, else the example school.")
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="Default: PORT, else 3978.")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="The address to listen on (0.0.0.0 for every interface, behind your HTTPS proxy).")
@@ -56,21 +57,25 @@ def serve(config: Path | None, port: int | None, host: str, database_url: str | 
         raise KeyringError(f"{ENV} is not set: the server encrypts what staff report with it; {HOW_TO_MAKE_ONE} "
                            "and keep it safe (the reports cannot be read without it), or try Safeguard out "
                            "with `safeguard serve --demo`, which keeps a key in a file beside the database")
-    school = load_school(settings.config)
+    deployment = load_deployment(settings.config)
+    school = deployment.schools[0]
     found = keyring_for(settings.encryption_keys, settings.database_url, create=True)
     if found.created:
         click.echo(found.notice(), err=True)
     elif found.file is not None:
         click.echo(f"safeguard: demo mode: encrypting with the key in {found.file}; for real use set {ENV}", err=True)
-    for line in grouped(check_school(school, reachable())):
-        click.echo(f"safeguard: warning: {line}", err=True)
+    for each in deployment.schools:
+        named = "" if deployment.alone else f"{each.key}: "
+        for line in grouped(check_school(each, reachable())):
+            click.echo(f"safeguard: warning: {named}{line}", err=True)
+    everyone = [person for each in deployment.schools for person in each.everyone]
     if not settings.slack:
         click.echo("safeguard: warning: Slack is off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to turn it on",
                    err=True)
-    elif not any(person.slack for person in school.people):
+    elif not any(person.slack for person in everyone):
         click.echo(f"safeguard: warning: nobody in {settings.config} has a Slack id; add `slack:` ids "
                    "(or run `safeguard directory sync-slack`)", err=True)
-    if not any(person.teams for person in school.people):
+    if not any(person.teams for person in everyone):
         click.echo(f"safeguard: warning: nobody in {settings.config} has a Teams id; add `teams:` ids "
                    "to reach people on Microsoft Teams", err=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -82,7 +87,7 @@ def serve(config: Path | None, port: int | None, host: str, database_url: str | 
         engine = create_engine(settings.database_url, keys=found.keyring)
         try:
             app = App(school, sessionmaker(engine), channels=channels,
-                      lease=timedelta(seconds=settings.delivery_lease))
+                      lease=timedelta(seconds=settings.delivery_lease), deployment=deployment)
             sealed = await unlock(app.sessions, now=app.now())
             if sealed.encrypted:
                 click.echo(f"safeguard: encrypted {sealed.encrypted} value(s) stored before encryption at rest", err=True)
@@ -97,7 +102,9 @@ def serve(config: Path | None, port: int | None, host: str, database_url: str | 
                     raise InputError(f"cannot listen on {host}:{settings.port}: {exc.strerror or exc}; "
                                      "is another server using that port? (see --port)") from None
                 teams = "Teams on (anonymous local mode)" if settings.teams.anonymous else "Teams on"
-                click.echo(f"Safeguard is serving {school.name} on http://{host}:{settings.port} "
+                served = school.name if deployment.alone else \
+                    f"{deployment.name} ({len(deployment.schools)} schools: {', '.join(s.key for s in deployment.schools)})"
+                click.echo(f"Safeguard is serving {served} on http://{host}:{settings.port} "
                            f"(Slack {'on' if settings.slack else 'off'}; {teams}; database {shown}). Ctrl-C stops it.")
                 await _until_stopped()
             finally:

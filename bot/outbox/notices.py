@@ -58,9 +58,11 @@ async def pending(app: App, channel: str, person_id: str | None = None) -> list[
         for delivery, in_doubt in claimed:
             report = await session.get(Report, delivery.report_id) if delivery.report_id is not None else None
             recipients = (await store.get_routing(session, report))[1] if report is not None else []
-            child = await children.for_alert(app, session, report, delivery.person_id) \
+            # Worded as the report's own school words it: its role names, its people, its timezone.
+            school = app.at(report.school if report is not None else _school_of(delivery))
+            child = await children.for_alert(school, session, report, delivery.person_id) \
                 if report is not None and delivery.kind == NoticeKind.ALERT.value else children.ChildLines()
-            notices.append(_notice(app, delivery, report, recipients, in_doubt, child))
+            notices.append(_notice(school, delivery, report, recipients, in_doubt, child))
         return notices
 
 
@@ -137,6 +139,12 @@ async def sent_alerts(app: App, reference: str, channel: str) -> list[SentAlert]
                 await children.for_alert(app, session, report, d.person_id)))
             for d in sent
         ]
+
+
+def _school_of(delivery: AlertDelivery) -> str | None:
+    """The school of a notice about no report (a digest that could not be delivered), if it says."""
+    school = (delivery.detail or {}).get("school")
+    return school if isinstance(school, str) else None
 
 
 def _notice(

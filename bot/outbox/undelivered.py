@@ -52,6 +52,10 @@ async def raise_to_dsl(
     }
     if isinstance(failed, DigestDelivery):
         detail["week"] = failed.week
+        detail["school"] = failed.school
+    # The school's own DSL hears of it: the report's school, or the school whose digest it was.
+    app = app.at(report.school if report is not None else failed.school if isinstance(failed, DigestDelivery)
+                 else None)
     queued = 0
     for role in TOLD:
         for person in app.school.holders(role):

@@ -186,3 +186,10 @@ async def test_sync_slack_fills_in_ids_by_email_and_keeps_comments(fake_slack: t
     code, out, err = await run("directory", "sync-slack", "--config", str(config),
                                env=environment(SLACK_BOT_TOKEN="xoxb-wrong", SLACK_API_URL=f"{fake_url}/api/"))
     assert code == 2 and err.startswith("safeguard: error: Slack said invalid_auth: the token was refused")
+
+
+async def test_serve_on_a_trust_serves_every_school_and_says_how_many(tmp_path: Path) -> None:
+    database = ["--database-url", f"sqlite+aiosqlite:///{tmp_path / 'served.db'}"]
+    trust = Path(__file__).resolve().parents[2] / "bot" / "examples" / "trust.yaml"
+    out, _ = await serve_once("--demo", "--config", str(trust), *database, env=environment())
+    assert "Safeguard is serving Bellevue Place Education Trust (3 schools: bpa, hol, oak) on http://127.0.0.1:" in out

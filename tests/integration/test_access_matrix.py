@@ -23,13 +23,15 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.cases import lifecycle
+from bot.cases import case_list, lifecycle
 from bot.cases.access import Action, is_about, may, may_export_log, may_export_report
 from bot.app import CONSOLE, App
 from bot.cases.escalation import escalate_due
 from bot.cases.log_export import ExportRefused, export_log
+from bot.examples import EXAMPLE_TRUST
 from dialogs import ReportDraft, Tone
 from routing.vocabulary import Category, Flag, Subject
+from routing.trust import load_deployment
 from routing.yamlfields import InputError
 from storage.db import create_engine, sessionmaker
 from storage.log import entries, head_seq, verify
@@ -304,3 +306,89 @@ def test_a_report_about_a_role_is_about_whoever_holds_it() -> None:
     assert may_export_log(both) and not may_export_log(head)
     # A report naming its subject is about that person only, whatever roles others hold.
     assert not is_about(head, _report("headteacher", DSL))
+
+
+# A trust of three schools in one deployment (bot/examples/trust.yaml). Bellevue Place (bpa, BPET's
+# policy): obrien DSL, nkaur headteacher, gmarsh a teacher; Oakfield (oak, St Leonard's): smorgan
+# DSL, jellis headteacher, cfinch a teacher; Hollins Cross (hol, Mersham): ebarker head and DSL.
+# The trust's own people: arowe (Chief Executive), mhale (trust safeguarding lead), kdaly (chair of
+# the trust board). pshah is deputy DSL at both bpa and oak.
+TRUST = load_deployment(EXAMPLE_TRUST)
+OTHER_SCHOOLS = {"bpa": ("smorgan", "jellis", "ebarker", "zahmed"), "oak": ("obrien", "nkaur", "ebarker", "zahmed")}
+TRUST_PEOPLE = ("arowe", "mhale", "kdaly")
+
+
+@dataclass(frozen=True)
+class TrustScenario:
+    """A report at one school of the trust, and who may do what to it; everyone else listed may do nothing."""
+
+    school: str
+    draft: ReportDraft
+    reporter: str
+    allowed: dict[str, frozenset[Action]]
+    outsiders: tuple[str, ...]
+
+
+TRUST_SCENARIOS = {
+    # Role holders at the trust's other schools, and the trust's own people it was not routed to.
+    "bpa-disclosure": TrustScenario("bpa", disclosure(), "gmarsh", {"obrien": CARRIES, "gmarsh": FOLLOWS},
+                                    (*OTHER_SCHOOLS["bpa"], *TRUST_PEOPLE, "pshah")),
+    "oak-disclosure": TrustScenario("oak", disclosure(), "cfinch", {"smorgan": CARRIES, "cfinch": FOLLOWS},
+                                    (*OTHER_SCHOOLS["oak"], *TRUST_PEOPLE, "pshah")),
+    # BPET §11: about the headteacher, to the Chief Executive alone: the safeguarding lead and the
+    # chair of the trust board were not routed it, nor was the headteacher it is about.
+    "bpa-concern-about-the-headteacher": TrustScenario(
+        "bpa", concern_about("nkaur"), "gmarsh", {"arowe": CARRIES, "gmarsh": FOLLOWS},
+        (*OTHER_SCHOOLS["bpa"], "mhale", "kdaly", "nkaur")),
+}
+
+
+@pytest.fixture
+def trust_app(sessions: async_sessionmaker[AsyncSession], clock: Clock) -> App:
+    """The example trust, served as one deployment at the console."""
+    return App(TRUST.schools[0], sessions, channels=(CONSOLE,), clock=clock, deployment=TRUST)
+
+
+async def _trust_export(app: App, person_id: str, reference: str) -> bool:
+    who = app.anyone(person_id)
+    assert who is not None
+    try:
+        await export_log(app.sessions, app.school, person=who, fmt="jsonl", report_ref=reference, since=None,
+                         now=app.now(), write=lambda line: None)
+    except ExportRefused:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("name", TRUST_SCENARIOS)
+async def test_across_a_trust_nobody_at_another_school_nor_a_trust_person_not_routed_may_do_anything(
+    trust_app: App, clock: Clock, name: str
+) -> None:
+    scenario = TRUST_SCENARIOS[name]
+    school = next(s for s in TRUST.schools if s.key == scenario.school)
+    reference = await submitted(trust_app.for_school(school), scenario.draft, reporter=scenario.reporter,
+                                channel=CONSOLE)
+    assert reference == f"SG-{scenario.school.upper()}-2026-0001"
+    before = await last_seq(trust_app)
+    allowed = []
+    for party in scenario.outsiders:
+        for action in ACTIONS:
+            done = await (_trust_export(trust_app, party, reference) if action is Action.EXPORT
+                          else attempt(trust_app, party, action, reference))
+            if done:
+                allowed.append(f"{party} {action}")
+    assert allowed == [], "another school's staff and the trust's people not routed may do nothing"
+    refused = [(kind, actor) for kind, actor, _, _ in await logged_since(trust_app, before)]
+    assert refused == [("refused", party) for party in scenario.outsiders for _ in ACTIONS]
+    # Those it was routed to may, each from whichever school's view the channel acts in.
+    for party, actions in scenario.allowed.items():
+        for action in (a for a in (Action.VIEW, Action.NOTE, Action.ACKNOWLEDGE) if a in actions):
+            assert await attempt(trust_app.for_school(TRUST.schools[-1]), party, action, reference), (party, action)
+    # And their case lists (the Slack Home tab, Teams' My cases, console /alerts and /cases) agree.
+    for party in scenario.outsiders:
+        assert reference not in [c.report.reference for c in await case_list.cases_for(
+            trust_app.for_person(party), party, case_list.CaseFilter())], party
+    for party in scenario.allowed:
+        if party != scenario.reporter:
+            assert reference in [c.report.reference for c in await case_list.cases_for(
+                trust_app.for_person(party), party, case_list.CaseFilter())], party

@@ -85,3 +85,41 @@ def test_bad_arguments_exit_2_with_one_line(args: list[str], message: str, tmp_p
     assert result.returncode == 2
     assert result.stderr.startswith(message), result.stderr
     assert len(result.stderr.splitlines()) == 1 and result.stdout == ""
+
+
+TRUST = ROOT / "bot" / "examples" / "trust.yaml"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--as", "gmarsh", "--school", "oak"],
+     "safeguard: error: --school oak: Gill Marsh (gmarsh) does not work at Oakfield Lower School; their schools are "
+     "bpa (Bellevue Place Academy)"),
+    (["--as", "pshah", "--school", "xyz"], "safeguard: error: --school xyz: Priya Shah (pshah) does not work at that "
+                                           "school; their schools are bpa (Bellevue Place Academy), oak"),
+    (["--as", "nobody"], "safeguard: error: --as nobody: nobody has that id in "),
+])
+def test_chat_on_a_trust_refuses_a_school_where_the_person_does_not_work(
+    args: list[str], message: str, tmp_path: Path
+) -> None:
+    result = chat("--config", str(TRUST), *args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith(message), result.stderr
+    assert len(result.stderr.splitlines()) == 1 and result.stdout == ""
+
+
+def test_chat_on_a_trust_asks_someone_at_two_schools_and_pins_one_with_school(tmp_path: Path) -> None:
+    asked = chat("--config", str(TRUST), "--as", "pshah", stdin="hello\n", cwd=tmp_path)
+    assert asked.returncode == 0, asked.stderr
+    assert "Safeguard console: Bellevue Place Education Trust (Bellevue Place Academy and Oakfield Lower School). " \
+           "You are Priya Shah" in asked.stdout
+    assert "Which school of Bellevue Place Education Trust is this report for?\n  1. Bellevue Place Academy\n" \
+           "  2. Oakfield Lower School\n  3. Cancel" in asked.stdout
+    pinned = chat("--config", str(TRUST), "--as", "pshah", "--school", "OAK", stdin="Cancel\nhello\n", cwd=tmp_path)
+    assert pinned.returncode == 0, pinned.stderr
+    assert "Safeguard console: Oakfield Lower School. You are Priya Shah" in pinned.stdout
+    # The question left unanswered above is cancelled; with --school the next report starts at once.
+    after = pinned.stdout.split("Nothing was sent", 1)[1]
+    assert "What are you reporting?" in after and "Which school" not in after
+    one = chat("--config", str(TRUST), "--as", "wprice", stdin="hello\n", cwd=tmp_path)
+    assert "Safeguard console: Hollins Cross Primary. You are Wren Price." in one.stdout
+    assert "Which school" not in one.stdout and "What are you reporting?" in one.stdout

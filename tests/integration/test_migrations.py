@@ -13,12 +13,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from storage.db import create_engine
 from storage.log import GENESIS_HASH
 from storage.migrate import MIGRATIONS, config, current, head, upgrade
 from storage.models import Base, LogHead
+from storage.reports import next_reference
 
 
 def differences(connection: Connection) -> list[object]:
@@ -29,7 +30,7 @@ def differences(connection: Connection) -> list[object]:
 async def test_a_new_database_has_no_revision_then_head(database_url: str) -> None:
     assert await current(database_url) is None
     await upgrade(database_url)
-    assert await current(database_url) == head() == "0008"
+    assert await current(database_url) == head() == "0009"
 
 
 async def test_upgrade_is_idempotent(database_url: str) -> None:
@@ -188,5 +189,24 @@ async def test_upgrading_from_0006_gives_every_report_no_screenshots(database_ur
             assert [tuple(row) for row in rows] == [("SG-2026-0001", 0)]
             tables = set(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
             assert {"draft_evidence", "report_evidence"} <= tables
+    finally:
+        await engine.dispose()
+
+
+async def test_upgrading_from_0008_keeps_the_year_s_count_under_sg_and_numbers_each_trust_school_apart(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url, keys=None)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(lambda sync: command.upgrade(config(sync), "0008"))
+            await connection.exec_driver_sql("INSERT INTO report_counters (year, last) VALUES (2026, 41)")
+            await connection.commit()
+        await upgrade(database_url)
+        async with AsyncSession(engine) as session, session.begin():
+            assert await next_reference(session, year=2026) == "SG-2026-0042"
+            assert await next_reference(session, year=2026, prefix="SG-BPA") == "SG-BPA-2026-0001"
+            assert await next_reference(session, year=2026, prefix="SG-OAK") == "SG-OAK-2026-0001"
+            assert await next_reference(session, year=2026, prefix="SG-BPA") == "SG-BPA-2026-0002"
     finally:
         await engine.dispose()

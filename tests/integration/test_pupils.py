@@ -19,7 +19,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.digest.weekly import IsoWeek, render, weekly_figures
-from bot.examples import EXAMPLE_ROSTER
+from bot.app import CONSOLE, App
+from bot.examples import EXAMPLE_ROSTER, EXAMPLE_TRUST
+from routing.trust import load_deployment
 from storage.log import verify
 from storage.models import Event, Pupil, ReportPupil
 from tests.builders import TEST_KEY
@@ -158,3 +160,32 @@ async def test_reports_about_a_child_link_up_and_only_the_dsl_and_deputies_see_h
         raw = Path(database_url.split("///", 1)[1]).read_bytes()
         for leak in (*NAMES, *MIS_IDS):
             assert leak.encode() not in raw, leak
+
+
+async def test_a_trust_s_roster_is_imported_for_the_school_named_and_only_that_school_finds_its_pupils(
+    database_url: str, sessions: async_sessionmaker[AsyncSession], clock: Clock
+) -> None:
+    env = {**os.environ, "SAFEGUARD_ENCRYPTION_KEY": TEST_KEY, "PYTHONWARNINGS": "ignore"}
+    env.pop("SAFEGUARD_CONFIG", None)
+    command = [*COMMAND, "pupils", "import", str(EXAMPLE_ROSTER), "--config", str(EXAMPLE_TRUST),
+               "--database-url", database_url]
+    unnamed = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+    assert unnamed.returncode == 2
+    assert unnamed.stderr.startswith("safeguard: error: Bellevue Place Education Trust is a trust of 3 schools: "
+                                     "say which with --school"), unnamed.stderr
+    done = subprocess.run([*command, "--school", "oak"], capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    async with sessions() as session:
+        assert set(await session.scalars(select(Pupil.school))) == {"oak"}
+    trust = load_deployment(EXAMPLE_TRUST)
+    app = App(trust.schools[0], sessions, channels=(CONSOLE,), clock=clock, deployment=trust)
+    at_oak = Terminal(app.for_school(trust.schools[2]), "cfinch")
+    await at_oak.type("Pupil disclosure")
+    await at_oak.type("No")
+    await at_oak.type("The child is the victim")
+    assert "Leo Marsh" in printed_text(await at_oak.type("leo"))
+    at_bpa = Terminal(app.for_school(trust.schools[0]), "gmarsh")
+    await at_bpa.type("Pupil disclosure")
+    await at_bpa.type("No")
+    await at_bpa.type("The child is the victim")
+    assert "Leo Marsh" not in printed_text(await at_bpa.type("leo")), "Oakfield's roster is not Bellevue Place's"

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import CONSOLE, TEAMS, App
 from bot.channels.teams import TEAMS_KEY, TeamsSettings, add_teams_routes
-from routing.school import load_school
+from routing.trust import load_deployment
 from tests.builders import Clock, example_school_with_ids
 from tests.integration.conftest import database_url, engine, migrated_templates, sessions  # noqa: F401 (fixtures)
 from tests.teams.fake_connector import FakeBotConnector
@@ -50,7 +50,9 @@ async def make_rig(sessions: async_sessionmaker[AsyncSession], school_file: Path
 
     async def make(*, outbox_seconds: float = 3600.0) -> Rig:
         clock = Clock()
-        app = App(load_school(school_file), sessions, channels=(TEAMS, CONSOLE), clock=clock)
+        # A school config, or a trust's (a test may give one as its `school_file`): every school is served.
+        deployment = load_deployment(school_file)
+        app = App(deployment.schools[0], sessions, channels=(TEAMS, CONSOLE), clock=clock, deployment=deployment)
         web_app = web.Application()
         add_teams_routes(web_app, app, TeamsSettings(outbox_seconds=outbox_seconds))
         server = TestServer(web_app, host="127.0.0.1")

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.cases.lifecycle import parse_reference
 from bot.examples import EXAMPLE_SCHOOL, EXAMPLE_TRUST
+from dialogs.validation import Invalid
 from routing.engine import decide
 from routing.report import parse_report
 from routing.trust import choose_school, load_deployment
@@ -168,3 +170,16 @@ def test_policy_explain_for_one_school_of_the_trust() -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[:2] == ["Routing table: Mersham Primary School Social Media Policy (September 2024)",
                                               "School: Hollins Cross Primary (people from its config)"]
+
+
+@pytest.mark.parametrize(("typed", "reference"), [
+    ("SG-2026-0042", "SG-2026-0042"), ("sg-bpa-2026-0001", "SG-BPA-2026-0001"), (" SG-OAK-2026-0012 ", "SG-OAK-2026-0012"),
+    ("SG-ABCDE-2026-10000", "SG-ABCDE-2026-10000"),
+])
+def test_a_reference_is_read_alone_or_with_a_school_code(typed: str, reference: str) -> None:
+    assert parse_reference(typed) == reference
+
+
+@pytest.mark.parametrize("typed", ["SG-B-2026-0001", "SG-ABCDEF-2026-0001", "SG-1AB-2026-0001", "BPA-2026-0001"])
+def test_a_school_code_of_the_wrong_shape_is_not_a_reference(typed: str) -> None:
+    assert isinstance(parse_reference(typed), Invalid)

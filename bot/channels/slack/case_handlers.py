@@ -74,7 +74,7 @@ class CaseHandlers:
         else:
             found = await handover.choices(self.app, person.id, target.reference)
             shown = (report_modal("Safeguard", found.reply) if isinstance(found, Result)
-                     else reassign_modal(target, found, self.app))
+                     else reassign_modal(target, found))
         await self.client.views_update(view_id=str(opened["view"]["id"]), view=shown)
 
     async def reopen_button(self, ack: AsyncAck, body: Body) -> None:

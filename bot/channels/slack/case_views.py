@@ -123,9 +123,9 @@ def _dict(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def reassign_modal(target: CaseTarget, candidates: Sequence[Candidate], app: App) -> Block:
+def reassign_modal(target: CaseTarget, candidates: Sequence[Candidate]) -> Block:
     """Who should own the report now (those it may go to), and why."""
-    options = [{"text": plain_text(f"{c.person.name} ({app.role_name(c.role)})"), "value": c.person.id}
+    options = [{"text": plain_text(f"{c.person.name} ({c.role_name})"), "value": c.person.id}
                for c in candidates[:100]]
     return {
         "type": "modal", "callback_id": CallbackId.REASSIGN, "private_metadata": target.dump(),

@@ -54,7 +54,7 @@ class SlackChannel:
         self.bolt = AsyncApp(signing_secret=signing_secret, client=self.client, name="safeguard")
         self.verifier = SignatureVerifier(signing_secret)
         self.outbox = Outbox(app, outbox_client)
-        self.people: dict[str, Person] = {p.slack: p for p in app.school.people if p.slack is not None}
+        self.people: dict[str, Person] = {p.slack: p for p in app.staff if p.slack is not None}
         self.registered = Registered()
         self._locks: dict[str, asyncio.Lock] = {}
         self._work = InFlight()

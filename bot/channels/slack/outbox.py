@@ -111,7 +111,7 @@ class Outbox:
                                       only_new_reports=True)
 
     async def _send(self, notice: notices.Notice) -> Outcome:
-        person = self.app.person(notice.person_id)
+        person = self.app.anyone(notice.person_id)
         if person is None or person.slack is None:
             return Failure(NO_SLACK_ID, permanent=True)
         message = alert_message(notice.alert) if notice.alert is not None else render(list(notice.replies))
@@ -127,7 +127,7 @@ class Outbox:
 
     async def _send_digest(self, digest: digest_delivery.QueuedDigest) -> Outcome:
         """The digest's text into the person's DM, then its chart as a file in the same DM."""
-        person = self.app.person(digest.person_id)
+        person = self.app.anyone(digest.person_id)
         if person is None or person.slack is None:
             return Failure(NO_SLACK_ID, permanent=True)
         remembered = person.slack in self._dms
@@ -179,7 +179,7 @@ class Outbox:
             log.exception("could not sweep the Slack drafts")
             return
         for nudge in due:
-            person = self.app.person(nudge.user_id)
+            person = self.app.anyone(nudge.user_id)
             if person is None or person.slack is None:
                 continue
             try:

@@ -47,8 +47,10 @@ class NoteTarget:
 def home(app: App, person_name: str | None, cases: Sequence[Case] = (), *, has_roles: bool = False,
          has_draft: bool = False, problem: str | None = None, wanted: CaseFilter = OPEN) -> Block:
     """The App Home: a button to report, and for role holders their cases (open ones unless they chose otherwise)."""
+    # In a trust the Home tab is the same for every school: each report goes under its own school's policy.
+    whose = app.school.name if app.trust.alone else "your school"
     intro = ("Report an online-safety concern in a minute: a few taps, a few words. Safeguard sends it to "
-             f"the right person under {app.school.name}'s policy, and tells you when they have acknowledged it.")
+             f"the right person under {whose}'s policy, and tells you when they have acknowledged it.")
     blocks: list[Block] = [{"type": "header", "text": plain_text("Safeguard", 150)}, *sections(escape(intro))]
     if person_name is None:
         blocks += sections(escape("Safeguard does not know your Slack account yet. Please ask your school's "

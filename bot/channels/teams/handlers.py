@@ -142,7 +142,7 @@ class TeamsBot:
                 return reply_activities([FINISHED])
             return turn_activities([STALE, *await conversation.begin(self.app, channel=TEAMS, user_id=person.id)])
         replies = await conversation.message(self.app, channel=TEAMS, user_id=person.id, text=text)
-        chosen = self.app.person(text)
+        chosen = self.app.anyone(text)
         # Shown back at the top of the next card: as the dialog read it, without what cannot be seen.
         label = visible(str(value.get("label") or (chosen.name if chosen is not None else text)))
         # No reply at all is a report just sent: its receipt follows from the outbox.
@@ -213,7 +213,7 @@ class TeamsBot:
         found = await handover.choices(self.app, person.id, reference)
         if isinstance(found, lifecycle.Result):
             return reply_activities([found.reply])
-        people = [(c.person.id, f"{c.person.name} ({self.app.role_name(c.role)})") for c in found]
+        people = [(c.person.id, f"{c.person.name} ({c.role_name})") for c in found]
         return [card_activity(cards.reassign_card(reference.strip().upper(), people),
                               preview.line("choose who should own the report", reference.strip().upper()))]
 

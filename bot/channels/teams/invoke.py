@@ -117,7 +117,8 @@ class Invokes:
                 report = await store.get_report(session, reference)
                 recipients = [] if report is None else (await store.get_routing(session, report))[1]
                 allowed = report is not None and may(person.id, Action.VIEW, report, recipients)
-                child = await children.for_alert(self.app, session, report, person.id) \
+                school = self.app.at(report.school if report is not None else None)
+                child = await children.for_alert(school, session, report, person.id) \
                     if report is not None and allowed else children.ChildLines()
         except STORE_ERRORS:
             log.exception("could not read %s to refresh its card", reference)
@@ -125,4 +126,4 @@ class Invokes:
         if report is None or not allowed:
             return (await lifecycle.refuse(self.app, person.id, Action.VIEW, reference)).reply
         recipient = next((r for r in recipients if r.person_id == person.id), None)
-        return alert_card(children.with_children(messages.alert(self.app, report, recipient, recipients), child))
+        return alert_card(children.with_children(messages.alert(school, report, recipient, recipients), child))

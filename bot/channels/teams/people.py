@@ -23,7 +23,7 @@ class Directory:
     """
 
     def __init__(self, app: App) -> None:
-        self.by_id = {p.teams.strip().lower(): p for p in app.school.people if p.teams}
+        self.by_id = {p.teams.strip().lower(): p for p in app.staff if p.teams}
 
     def person(self, account: Any) -> Person | None:
         """The person behind a botbuilder ChannelAccount (an activity's `from`), if the school knows them."""
