@@ -14,13 +14,14 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.chains import DEFAULT, chain_of, check_chain, in_chain, shown
 from storage.consistency import STATE_COLUMNS, Fact, ReportState, first_mismatch
 from storage.crypto import KeyringError
+from storage.db import conflict_insert
 from storage.models import Event, LogHead, Report
 from storage.sealed import first_undecryptable
 
 GENESIS_HASH = "0" * 64
-HEAD_ID = 1
 STREAM_BATCH = 1000  # events read at a time
 SYSTEM = "system"
 # The report fields that never change after it is made; their digest goes in its `created` event.
@@ -66,7 +67,7 @@ FACT_KINDS = {EventKind.ACKNOWLEDGED, EventKind.CLOSED, EventKind.NOTE_ADDED, Ev
 
 
 class LogError(RuntimeError):
-    """The log cannot be appended to (its head row is gone: the database was not migrated or was tampered with)."""
+    """The log cannot be appended to (a head row is gone: the database was not migrated or was tampered with)."""
 
 
 class Entry(NamedTuple):
@@ -83,6 +84,7 @@ class Entry(NamedTuple):
     data: Any
     prev_hash: str
     hash: str
+    chain: str  # "" (a lone school, or the trust's own events) or a school's code
 
     @property
     def label(self) -> str:
@@ -121,9 +123,17 @@ def timestamp(at: datetime) -> str:
     return at.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
-def event_hash(prev_hash: str, *, seq: int, at: datetime, actor: str, kind: str, report: str | None, data: object) -> str:
-    """sha256 of the previous hash followed by the canonical JSON of the event."""
+def event_hash(
+    prev_hash: str, *, seq: int, at: datetime, actor: str, kind: str, report: str | None, data: object, chain: str = DEFAULT
+) -> str:
+    """sha256 of the previous hash followed by the canonical JSON of the event.
+
+    A school's own chain is named in what is hashed (`"chain": "bpa"`), so an event cannot be
+    passed off as another school's; the default chain's events hash as they always have.
+    """
     body = {"seq": seq, "at": timestamp(at), "actor": actor, "kind": kind, "report": report, "data": data}
+    if chain:
+        body["chain"] = chain
     return hashlib.sha256((prev_hash + canonical(body)).encode("utf-8")).hexdigest()
 
 
@@ -139,23 +149,48 @@ def content_digest(content: Mapping[Any, Any]) -> str:
     return hashlib.sha256(canonical(fields).encode("utf-8")).hexdigest()
 
 
-async def _lock_head(session: AsyncSession, *, write: bool) -> tuple[int, str] | None:
-    """Lock the log head until this transaction ends and read it: (last seq, last hash)."""
+async def _lock_head(session: AsyncSession, chain: str, *, write: bool) -> tuple[int, str] | None:
+    """Lock a chain's head until this transaction ends and read it: (last seq, last hash).
+
+    Each chain has a head of its own, so on PostgreSQL the schools of a trust append in
+    parallel; only events of one school queue for one another.
+    """
     sqlite = session.get_bind().dialect.name == "sqlite"
     if sqlite and write:
         # SQLite has no row locks and ignores FOR UPDATE; a write takes its single write
         # lock now, before the head is read, so no other writer can read the same head.
+        # (An UPDATE takes the lock when it starts, even when it finds no row.)
         await session.execute(
-            update(LogHead).where(LogHead.id == HEAD_ID).values(seq=LogHead.seq),
+            update(LogHead).where(LogHead.chain == chain).values(seq=LogHead.seq),
             execution_options={"synchronize_session": False},
         )
     elif sqlite:
         # A savepoint opens a read transaction (the driver opens none for SELECT): one
         # snapshot for the whole walk, and no write, so a read-only copy can be verified.
         await session.execute(text("SAVEPOINT safeguard_read"))
-    query = select(LogHead.seq, LogHead.hash).where(LogHead.id == HEAD_ID)
+    query = select(LogHead.seq, LogHead.hash).where(LogHead.chain == chain)
     row = (await session.execute(query.with_for_update(read=not write))).one_or_none()
+    if row is None and write and chain != DEFAULT and not await _has_events(session, chain):
+        # A school's first event starts its chain. Two first events at once: one inserts the
+        # head, the other waits for it (PostgreSQL) and then reads and locks the same row.
+        await session.execute(conflict_insert(session, LogHead).values(chain=chain, seq=0, hash=GENESIS_HASH)
+                              .on_conflict_do_nothing(index_elements=[LogHead.chain]))
+        row = (await session.execute(query.with_for_update())).one_or_none()
     return None if row is None else (row[0], row[1])
+
+
+async def _has_events(session: AsyncSession, chain: str) -> bool:
+    return await session.scalar(select(Event.seq).where(Event.chain == chain).limit(1)) is not None
+
+
+def event_chain(report_ref: str | None, chain: str = DEFAULT) -> str:
+    """The chain an event goes in: its report's school's; for an event about no report, `chain`."""
+    if report_ref is None:
+        return check_chain(chain)
+    derived = chain_of(report_ref)
+    if chain not in (DEFAULT, derived):
+        raise ValueError(f"an event about {report_ref} belongs to chain {derived!r}, not {chain!r}")
+    return derived
 
 
 async def append_event(
@@ -166,46 +201,63 @@ async def append_event(
     kind: EventKind,
     report_ref: str | None,
     data: Mapping[str, object],
+    chain: str = DEFAULT,
 ) -> Event:
-    """Append one event inside the caller's transaction, so it commits with the change it records."""
+    """Append one event inside the caller's transaction, so it commits with the change it records.
+
+    An event about a report goes in its school's chain (storage.chains); one about no report
+    (a roster imported, keys rotated) in `chain`, the trust's own "" unless a school is named.
+    """
     payload = as_json_value(data)
-    head = await _lock_head(session, write=True)
+    chain = event_chain(report_ref, chain)
+    head = await _lock_head(session, chain, write=True)
     if head is None:
-        raise LogError("the event log has no head row: run `safeguard db upgrade`, then `safeguard log verify`")
+        raise LogError(f"{shown(chain)}: the event log has no head row: run `safeguard db upgrade`, "
+                       "then `safeguard log verify`")
     last_seq, last_hash = head
     seq = last_seq + 1
     at = utc(now)
-    digest = event_hash(last_hash, seq=seq, at=at, actor=actor, kind=kind.value, report=report_ref, data=payload)
+    digest = event_hash(last_hash, seq=seq, at=at, actor=actor, kind=kind.value, report=report_ref, data=payload,
+                        chain=chain)
     event = Event(
-        seq=seq, at=at, actor=actor, kind=kind.value, report_ref=report_ref,
+        chain=chain, seq=seq, at=at, actor=actor, kind=kind.value, report_ref=report_ref,
         data=payload, prev_hash=last_hash, hash=digest,
     )
     session.add(event)
     await session.flush()
     await session.execute(
-        update(LogHead).where(LogHead.id == HEAD_ID).values(seq=seq, hash=digest),
+        update(LogHead).where(LogHead.chain == chain).values(seq=seq, hash=digest),
         execution_options={"synchronize_session": False},
     )
     return event
 
 
-async def head_seq(session: AsyncSession) -> int:
-    """The seq of the last event written (0 for an empty log); the events up to it never change."""
-    head = await session.scalar(select(LogHead.seq).where(LogHead.id == HEAD_ID))
+async def head_seq(session: AsyncSession, chain: str = DEFAULT) -> int:
+    """The seq of a chain's last event (0 for an empty chain); the events up to it never change."""
+    head = await session.scalar(select(LogHead.seq).where(LogHead.chain == chain))
     if head is None:
-        raise LogError("the event log has no head row: run `safeguard db upgrade`, then `safeguard log verify`")
+        if chain == DEFAULT or await _has_events(session, chain):
+            raise LogError(f"{shown(chain)}: the event log has no head row: run `safeguard db upgrade`, "
+                           "then `safeguard log verify`")
+        return 0
     return head
 
 
+async def chains(session: AsyncSession) -> list[str]:
+    """Every chain the log holds (by its events or its heads), the default one first."""
+    found = set(await session.scalars(select(Event.chain).distinct())) | set(await session.scalars(select(LogHead.chain)))
+    return sorted(found | {DEFAULT})
+
+
 async def entries(session: AsyncSession, *where: ColumnElement[bool]) -> AsyncIterator[Entry]:
-    """The events matching `where`, in seq order, streamed as stored."""
+    """The events matching `where`, chain by chain in seq order, streamed as stored."""
     query = (
         select(
             Event.seq, Event.at, Event.actor, Event.kind, Event.report_ref,
-            Event.data, Event.prev_hash, Event.hash,
+            Event.data, Event.prev_hash, Event.hash, Event.chain,
         )
         .where(*where)
-        .order_by(Event.seq)
+        .order_by(Event.chain, Event.seq)
     )
     # Core, in batches: the ORM's streaming switched threads of control once per row, which was
     # half of verify's time over a million events (issue 8).
@@ -232,10 +284,11 @@ class VerifyResult:
     checked: int
     first_bad_seq: int | None
     problem: str
+    chain: str = DEFAULT  # the chain the first bad event is in
 
 
-async def verify(session: AsyncSession) -> VerifyResult:
-    """Walk the chain from event 1 and name the first event (by seq) that is not as written."""
+async def verify(session: AsyncSession, chain: str | None = None) -> VerifyResult:
+    """Walk a chain from its event 1 (None: every chain) and name the first event (by seq) that is not as written."""
     # The walk makes millions of small objects and keeps hundreds of thousands (digests, facts)
     # to its end, none of them in a cycle: the cycle collector's repeated passes over them were
     # a fifth of verify's time over a million events (issue 8). Reference counting still frees
@@ -243,21 +296,55 @@ async def verify(session: AsyncSession) -> VerifyResult:
     paused = gc.isenabled()
     gc.disable()
     try:
-        return await _verify(session)
+        return await _verify(session, chain)
     finally:
         if paused:
             gc.enable()
 
 
-async def _verify(session: AsyncSession) -> VerifyResult:
-    # Hold the head for the walk, so an append committed half-way is not mistaken for tampering.
-    head = await _lock_head(session, write=False)
+async def _verify(session: AsyncSession, only: str | None) -> VerifyResult:
+    # Hold the heads for the walk, so an append committed half-way is not mistaken for tampering.
+    heads = await _lock_heads(session, only)
+    names = [check_chain(only)] if only is not None else sorted(
+        set(heads) | set(await session.scalars(select(Event.chain).distinct())) | {DEFAULT})
+    checked = 0
+    for chain in names:
+        result = await _verify_chain(session, chain, heads.get(chain))
+        if not result.ok:
+            problem = f"{shown(chain)}: {result.problem}" if chain else result.problem
+            return VerifyResult(ok=False, checked=checked + result.checked, first_bad_seq=result.first_bad_seq,
+                                problem=problem, chain=chain)
+        checked += result.checked
+    if only is None:
+        # A report of a school whose chain has no event at all was walked by no chain above.
+        stray = await session.scalar(select(Report.reference).where(*(~in_chain(Report.reference, c) for c in names))
+                                     .order_by(Report.reference).limit(1))
+        if stray is not None:
+            return VerifyResult(ok=False, checked=checked, first_bad_seq=None, chain=chain_of(stray),
+                                problem=f"report {stray} has no created event in the log, so it was added outside Safeguard")
+    return VerifyResult(ok=True, checked=checked, first_bad_seq=None, problem="")
+
+
+async def _lock_heads(session: AsyncSession, only: str | None) -> dict[str, tuple[int, str]]:
+    """Read-lock the heads of `only` (None: every chain) for the walk: chain to (last seq, last hash)."""
+    if only is not None:
+        head = await _lock_head(session, only, write=False)
+        return {} if head is None else {only: head}
+    if session.get_bind().dialect.name == "sqlite":
+        await session.execute(text("SAVEPOINT safeguard_read"))  # one snapshot: see _lock_head
+    rows = await session.execute(select(LogHead.chain, LogHead.seq, LogHead.hash).with_for_update(read=True))
+    return {chain: (seq, digest) for chain, seq, digest in rows}
+
+
+async def _verify_chain(session: AsyncSession, chain: str, head: tuple[int, str] | None) -> VerifyResult:
+    if head is None and chain != DEFAULT and not await _has_events(session, chain):
+        head = (0, GENESIS_HASH)  # a school with nothing logged yet: its chain is empty, not cut short
     try:
-        digests, states = await _reports(session)
+        digests, states = await _reports(session, chain)
     except KeyringError as exc:
         return await _undecryptable(session, exc)
     walk = _Walk(digests, head)
-    async for entry in entries(session):
+    async for entry in entries(session, Event.chain == chain):
         problem = walk.check(entry)
         if problem is not None:
             return problem
@@ -266,7 +353,7 @@ async def _verify(session: AsyncSession) -> VerifyResult:
         return result
     # The chain holds; now the rows it vouches for: acknowledgements, closings, notes.
     try:
-        mismatch = await first_mismatch(session, walk.facts, states)
+        mismatch = await first_mismatch(session, walk.facts, states, in_chain(Report.reference, chain))
     except KeyringError as exc:
         return await _undecryptable(session, exc)
     if mismatch is not None:
@@ -284,8 +371,8 @@ async def _undecryptable(session: AsyncSession, error: KeyringError) -> VerifyRe
                                 "or encrypted with a key that is not among them")
 
 
-async def _reports(session: AsyncSession) -> tuple[dict[str, str], list[ReportState]]:
-    """Every report's content digest, and its changing columns for the facts: one read, each text decrypted once.
+async def _reports(session: AsyncSession, chain: str) -> tuple[dict[str, str], list[ReportState]]:
+    """Every report of the chain: its content digest, and its changing columns for the facts; each text decrypted once.
 
     Columns, not Report objects: building a million objects (and decrypting their text twice,
     once for the digests and once for the facts) was most of verify's time (issue 8).
@@ -294,7 +381,8 @@ async def _reports(session: AsyncSession) -> tuple[dict[str, str], list[ReportSt
     digests: dict[str, str] = {}
     states: list[ReportState] = []
     width = len(STATE_COLUMNS)
-    for row in await session.execute(select(*STATE_COLUMNS, *content).order_by(Report.reference)):
+    query = select(*STATE_COLUMNS, *content).where(in_chain(Report.reference, chain)).order_by(Report.reference)
+    for row in await session.execute(query):
         digests[row.reference] = content_digest(row._mapping)
         states.append(ReportState._make(row[:width]))
     return digests, states
@@ -330,13 +418,15 @@ class _Walk:
             return self.bad(entry.seq, f"{entry.label} is numbered out of sequence: the log should go on at event {expected}")
         if self.head is not None and entry.seq > self.head[0]:
             return self.bad(entry.seq, f"{entry.label} was added outside Safeguard: the log head records only {self.head[0]} events")
+        if entry.report is not None and chain_of(entry.report) != entry.chain:
+            return self.bad(entry.seq, f"{entry.label} is about another school's report: it was moved or forged")
         if entry.prev_hash != self.prev_hash:
             if entry.prev_hash == self.prev_prev_hash:
                 return self.bad(entry.seq - 1, f"{self.prev_label} was inserted: it and event {entry.seq} both follow event {entry.seq - 2}")
             return self.bad(entry.seq, f"{entry.label} is out of place: it does not follow {self.prev_label} (its prev_hash does not match), so events were deleted, inserted or reordered before it")
         recomputed = event_hash(
             entry.prev_hash, seq=entry.seq, at=entry.at, actor=entry.actor,
-            kind=entry.kind, report=entry.report, data=entry.data,
+            kind=entry.kind, report=entry.report, data=entry.data, chain=entry.chain,
         )
         if recomputed != entry.hash:
             return self.bad(entry.seq, f"{entry.label} was edited: its hash does not match")
