@@ -41,9 +41,12 @@ async def school_report(
     return report
 
 
-async def routed(session: AsyncSession, report: Report, code: str, *, now: datetime, ack_minutes: int = 60) -> None:
-    """Route `report` to its school's DSL, with the ladder's deadline `ack_minutes` on."""
-    owner, role = OWNERS[code]
+async def routed(
+    session: AsyncSession, report: Report, code: str, *, now: datetime, ack_minutes: int = 60,
+    owner: tuple[str, str] | None = None,
+) -> None:
+    """Route `report` to its school's DSL (or `owner`: person id and role), with the ladder's deadline `ack_minutes` on."""
+    owner, role = owner or OWNERS[code]
     decision = {**DECISION, "owner": role, "ack_within_minutes": ack_minutes}
     await record_routing(session, now=now, report=report, decision_json=decision,
                          recipients=(NewRecipient(owner, role, RecipientKind.OWNER),))
