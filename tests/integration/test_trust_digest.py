@@ -9,18 +9,20 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.app import CONSOLE
-from bot.digest.trust import queue_due_trust_digest, render_trust, trust_figures, trust_key
+from bot.app import App
+from bot.digest.trust import render_trust, trust_figures, trust_key
 from bot.digest.weekly import IsoWeek
 from bot.examples import EXAMPLE_TRUST
 from routing.trust import load_deployment
 from routing.vocabulary import Subject
 from storage.db import create_engine, sessionmaker
 from storage.log import EventKind, append_event
+from bot.scheduler import Scheduler
 from storage.models import DigestDelivery
+from tests.builders import Clock
 from tests.integration.helpers import minutes
 from tests.integration.trust_helpers import routed, school_report, two_schools
 
@@ -121,22 +123,28 @@ async def test_send_queues_the_trust_digest_once_for_the_trust_safeguarding_lead
     assert "Bellevue Place Academy (BPA)\n- Reports: 2\n" in rows[0][2]
 
 
-async def test_two_servers_due_at_once_queue_the_trust_digest_once(database_url: str, engine: AsyncEngine) -> None:
+async def test_two_servers_schedulers_queue_the_trust_digest_once_at_its_time(
+    database_url: str, engine: AsyncEngine
+) -> None:
     await seed(sessionmaker(engine))
     second = create_engine(database_url, keys=None)
+    clock = Clock(datetime(2026, 11, 23, 7, 59, tzinfo=UTC))  # Monday, a minute before 08:00 in London
+    school = TRUST.schools[0]
+    schedulers = [Scheduler(App(school, sessionmaker(e), clock=clock), trust=TRUST) for e in (engine, second)]
     try:
-        monday = datetime(2026, 11, 23, 8, 0, 30, tzinfo=UTC)  # 08:00 in London: the digest's moment
-        before = await queue_due_trust_digest(TRUST, sessionmaker(engine), channels=(CONSOLE,),
-                                              now=datetime(2026, 11, 23, 7, 59, tzinfo=UTC))
-        queued = await asyncio.gather(*(queue_due_trust_digest(TRUST, sessionmaker(e), channels=(CONSOLE,), now=monday)
-                                        for e in (engine, second)))
-        later = await queue_due_trust_digest(TRUST, sessionmaker(second), channels=(CONSOLE,), now=monday)
+        early = await schedulers[0].run_once()
+        clock.advance(minutes=1, seconds=30)
+        rounds = await asyncio.gather(*(scheduler.run_once() for scheduler in schedulers))
+        later = await schedulers[1].run_once()
     finally:
         await second.dispose()
-    assert before == [] and sorted(queued) == [[], ["mhale"]] and later == []
+    assert early.trust_digests == () and later.trust_digests == ()
+    assert sorted(r.trust_digests for r in rounds) == [(), ("mhale",)]
     async with sessionmaker(engine)() as session:
-        count = await session.scalar(select(func.count()).select_from(DigestDelivery))
-    assert count == 1
+        rows = (await session.execute(select(DigestDelivery.school, DigestDelivery.week))).all()
+    assert [tuple(row) for row in rows if row[0] == trust_key(TRUST)] == [(trust_key(TRUST), "2026-W47")]
+    lone = Scheduler(App(school, sessionmaker(engine), clock=clock))
+    assert lone.trust is None and (await lone.run_once()).trust_digests == ()
 
 
 async def test_refusals_exit_2_with_a_clear_message(database_url: str, engine: AsyncEngine, tmp_path: Path) -> None:

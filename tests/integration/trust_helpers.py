@@ -46,10 +46,10 @@ async def routed(
     owner: tuple[str, str] | None = None,
 ) -> None:
     """Route `report` to its school's DSL (or `owner`: person id and role), with the ladder's deadline `ack_minutes` on."""
-    owner, role = owner or OWNERS[code]
+    person, role = owner or OWNERS[code]
     decision = {**DECISION, "owner": role, "ack_within_minutes": ack_minutes}
     await record_routing(session, now=now, report=report, decision_json=decision,
-                         recipients=(NewRecipient(owner, role, RecipientKind.OWNER),))
+                         recipients=(NewRecipient(person, role, RecipientKind.OWNER),))
 
 
 async def two_schools(sessions: async_sessionmaker[AsyncSession]) -> dict[str, Sequence[str]]:
