@@ -13,6 +13,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import create_engine
@@ -188,5 +189,42 @@ async def test_upgrading_from_0006_gives_every_report_no_screenshots(database_ur
             assert [tuple(row) for row in rows] == [("SG-2026-0001", 0)]
             tables = set(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
             assert {"draft_evidence", "report_evidence"} <= tables
+    finally:
+        await engine.dispose()
+
+
+async def test_upgrading_from_0008_puts_the_log_in_the_default_chain_and_it_still_verifies(database_url: str) -> None:
+    from datetime import UTC, datetime
+
+    from storage.db import sessionmaker
+    from storage.log import event_hash, verify
+
+    engine = create_engine(database_url, keys=None)
+    at = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(lambda sync: command.upgrade(config(sync), "0008"))
+            prev = GENESIS_HASH
+            for seq in (1, 2):
+                digest = event_hash(prev, seq=seq, at=at, actor="system", kind="keys_rotated", report=None, data={})
+                await connection.exec_driver_sql(
+                    "INSERT INTO events (seq, at, actor, kind, report_ref, data, prev_hash, hash) VALUES "
+                    f"({seq}, '2026-11-20 09:00:00.000000+00:00', 'system', 'keys_rotated', NULL, '{{}}', '{prev}', '{digest}')")
+                prev = digest
+            await connection.exec_driver_sql(f"UPDATE log_head SET seq = 2, hash = '{prev}'")
+            await connection.commit()
+        await upgrade(database_url)
+        async with engine.connect() as connection:
+            rows = (await connection.exec_driver_sql("SELECT chain, seq FROM events ORDER BY seq")).all()
+            assert [tuple(row) for row in rows] == [("", 1), ("", 2)]
+            heads = (await connection.execute(select(LogHead.chain, LogHead.seq, LogHead.hash))).all()
+            assert [tuple(row) for row in heads] == [("", 2, prev)]
+        async with sessionmaker(engine)() as session:
+            result = await verify(session)
+        assert (result.ok, result.checked) == (True, 2)
+        async with engine.connect() as connection:
+            # The guard came through the copy SQLite makes of the table.
+            with pytest.raises(DBAPIError, match="the event log is append-only"):
+                await connection.exec_driver_sql("UPDATE events SET actor = 'x'")
     finally:
         await engine.dispose()
