@@ -30,7 +30,8 @@ from bench.stories import Ids, Story, Teller
 from routing.school import School
 from storage.crypto import Keyring
 from storage.db import create_engine
-from storage.log import HEAD_ID, event_hash
+from storage.log import event_hash
+from storage.chains import DEFAULT as DEFAULT_CHAIN  # the bench is one school: its references are SG-2026-…
 from storage.migrate import upgrade
 from storage.models import Event, LogHead, Report, ReportCounter, ReportNote, RoutingDecision
 from storage.reports import REFERENCE_PREFIX
@@ -142,7 +143,7 @@ async def _state(connection: AsyncConnection) -> tuple[Ids, tuple[int, str], int
     last_note = await connection.scalar(select(func.max(ReportNote.id))) or 0
     counters = {year: last for year, last in await connection.execute(
         select(ReportCounter.year, ReportCounter.last).where(ReportCounter.prefix == REFERENCE_PREFIX))}
-    seq, digest = (await connection.execute(select(LogHead.seq, LogHead.hash).where(LogHead.id == HEAD_ID))).one()
+    seq, digest = (await connection.execute(select(LogHead.seq, LogHead.hash).where(LogHead.chain == DEFAULT_CHAIN))).one()
     return Ids(report=last_report + 1, note=last_note + 1, counters=counters), (seq, digest), have
 
 
@@ -174,7 +175,7 @@ async def _write(connection: AsyncConnection, chunk: Chunk) -> None:
         await connection.execute(insert(ReportNote), notes)
     await connection.execute(insert(Event), chunk.events)
     seq, digest = chunk.head
-    await connection.execute(update(LogHead).where(LogHead.id == HEAD_ID).values(seq=seq, hash=digest))
+    await connection.execute(update(LogHead).where(LogHead.chain == DEFAULT_CHAIN).values(seq=seq, hash=digest))
     upsert = postgresql.insert(ReportCounter) if connection.dialect.name == "postgresql" else sqlite.insert(ReportCounter)
     years = {story.report["created_at"].year for story in stories}
     await connection.execute(

@@ -18,9 +18,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.digest.trust import SENT_AT, queue_due_trust_digest
 from bot.digest.weekly import queue_due_digest
 from bot.app import STORE_ERRORS, App
 from bot.cases.escalation import Step, escalate_due, remind_lado_due
+from routing.trust import Trust
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +38,17 @@ class Round:
     escalated: tuple[Step, ...] = ()
     lado_reminded: tuple[str, ...] = ()
     digests: tuple[str, ...] = ()
+    trust_digests: tuple[str, ...] = ()  # the trust safeguarding leads newly queued the trust digest
 
 
 class Scheduler:
     """The server's clock jobs; `run_once` is one round, which tests call with a clock they move by hand."""
 
-    def __init__(self, app: App, *, every: float = EVERY_SECONDS) -> None:
+    def __init__(self, app: App, *, every: float = EVERY_SECONDS, trust: Trust | None = None) -> None:
         self.app = app
         self.every = every
+        trust = trust if trust is not None else app.trust
+        self.trust = trust if not trust.alone else None  # a trust's server also queues its digest
         self._round = asyncio.Lock()  # one round at a time in this process
         self._scheduler: AsyncIOScheduler | None = None
 
@@ -59,7 +64,18 @@ class Scheduler:
                 except STORE_ERRORS:
                     log.exception("could not queue the weekly digest of %s; it is tried again next round",
                                   school.school.key)
-            return Round(tuple(escalated), tuple(lado), tuple(digests))
+            return Round(tuple(escalated), tuple(lado), tuple(digests), tuple(await self._trust_digest()))
+
+    async def _trust_digest(self) -> list[str]:
+        """Queue the trust digest when due: once a week per reader, whichever server gets there first."""
+        if self.trust is None:
+            return []
+        try:
+            return await queue_due_trust_digest(self.trust, self.app.sessions, channels=self.app.channels,
+                                                now=self.app.now())
+        except STORE_ERRORS:
+            log.exception("could not queue the trust digest; it is tried again next round")
+            return []
 
     async def _job(self) -> None:
         try:
@@ -78,6 +94,10 @@ class Scheduler:
             scheduler.add_job(self._job, CronTrigger(day_of_week=CRON_DAYS[when.day], hour=when.at.hour,
                                                      minute=when.at.minute, timezone=zone),
                               id="digest" if number == 0 else f"digest-{number}", **options)
+        if self.trust is not None:
+            day, at = SENT_AT
+            scheduler.add_job(self._job, CronTrigger(day_of_week=CRON_DAYS[day], hour=at.hour, minute=at.minute,
+                                                     timezone=self.trust.timezone), id="trust_digest", **options)
         scheduler.start()
         self._scheduler = scheduler
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.digests import text_digest
@@ -73,8 +73,14 @@ STATE_COLUMNS = (
 )
 
 
-async def first_mismatch(session: AsyncSession, facts: Sequence[Fact], reports: Iterable[ReportState]) -> Mismatch | None:
-    """The first report (in `reports`' order: by reference) or note that no longer says what the log says, if any."""
+async def first_mismatch(
+    session: AsyncSession, facts: Sequence[Fact], reports: Iterable[ReportState], of_reports: ColumnElement[bool]
+) -> Mismatch | None:
+    """The first report (in `reports`' order: by reference) or note that no longer says what the log says, if any.
+
+    The notes checked are those of the reports `of_reports` picks (a condition on Report): the
+    reports of the chain whose facts these are, so each school's notes are checked with its chain.
+    """
     # The facts in the log's order: the acknowledgement and closing that stand are the last ones
     # not undone since (a reassignment asks for a new acknowledgement; reopening undoes a closing).
     acks: dict[str, Fact | None] = {}
@@ -105,7 +111,7 @@ async def first_mismatch(session: AsyncSession, facts: Sequence[Fact], reports: 
         found = found or _lado_mismatch(report, lado.get(report.reference))
         if found is not None:
             return found
-    return await _note_mismatch(session, notes)
+    return await _note_mismatch(session, notes, of_reports)
 
 
 def _report_mismatch(report: ReportState, ack: Fact | None, close: Fact | None) -> Mismatch | None:
@@ -147,9 +153,12 @@ def _lado_mismatch(report: ReportState, consulted: Fact | None) -> Mismatch | No
     return None
 
 
-async def _note_mismatch(session: AsyncSession, notes: dict[int, tuple[Fact, str, object]]) -> Mismatch | None:
+async def _note_mismatch(
+    session: AsyncSession, notes: dict[int, tuple[Fact, str, object]], of_reports: ColumnElement[bool]
+) -> Mismatch | None:
     # Columns, not notes: no note is loaded as an object (or kept in the session) to be read once.
-    query = select(ReportNote.id, ReportNote.author, ReportNote.at, ReportNote.kind, ReportNote.text).order_by(ReportNote.id)
+    query = (select(ReportNote.id, ReportNote.author, ReportNote.at, ReportNote.kind, ReportNote.text)
+             .join(Report, Report.id == ReportNote.report_id).where(of_reports).order_by(ReportNote.id))
     rows = {row.id: row for row in await session.execute(query)}
     for note_id, (fact, kind, digest) in sorted(notes.items(), key=lambda item: (item[1][0].seq, item[0])):
         row = rows.pop(note_id, None)

@@ -20,9 +20,9 @@ from storage.models import UNSENT, DeliveryStatus, DigestDelivery
 
 async def queue_digest(
     session: AsyncSession, *, now: datetime, school: str, week: str, person_id: str, channel: str,
-    text: str, chart: bytes | None,
+    text: str, chart: bytes | None, chain: str = "",
 ) -> bool:
-    """Queue a week's digest for a person (and log `digest_queued`); False if it was already queued."""
+    """Queue a week's digest for a person (and log `digest_queued`, in the school's chain); False if it was already queued."""
     inserted = await session.execute(
         conflict_insert(session, DigestDelivery)
         .values(
@@ -37,7 +37,7 @@ async def queue_digest(
     # The log keeps the digest's fingerprint, so what the governors were told can be checked later.
     await append_event(
         session, now=now, actor=SYSTEM, kind=EventKind.DIGEST_QUEUED, report_ref=None,
-        data={"week": week, "person": person_id, "channel": channel, "digest": text_digest(text)},
+        data={"week": week, "person": person_id, "channel": channel, "digest": text_digest(text)}, chain=chain,
     )
     return True
 

@@ -13,11 +13,14 @@ from sqlalchemy import BindParameter, ColumnElement, bindparam, func, or_, selec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from routing.yamlfields import InputError
+from storage.chains import DEFAULT, check_chain
 from storage.log import Entry, canonical, entries, timestamp
 from storage.models import Event
 
 FORMATS = ("csv", "jsonl")
 COLUMNS = ("seq", "at", "actor", "kind", "report", "data", "hash")
+# A school's own chain is named in each event's hash, so its export names it too.
+CHAIN_COLUMNS = (*COLUMNS, "chain")
 Format = Literal["csv", "jsonl"]
 
 
@@ -25,25 +28,29 @@ async def export_events(
     session: AsyncSession,
     *,
     fmt: Format,
+    chain: str = DEFAULT,
     report_ref: str | None = None,
     since: date | datetime | None = None,
     through: int | None = None,
     leave_out: Collection[str] = (),
 ) -> AsyncIterator[str]:
-    """The log in seq order, one line per event (CSV starts with a header), each ending in a newline.
+    """One chain of the log in seq order, one line per event (CSV starts with a header), each ending in a newline.
 
-    `through` stops at that event (the head when the export was recorded); `leave_out`
-    names reports whose events are not exported (bot.cases.access: those about the person
-    on whose authority the log is exported). Every event exported is as stored.
+    `chain` is a school's ("bpa") in a trust, "" for a lone school (storage.chains). `through`
+    stops at that event (the chain's head when the export was recorded); `leave_out` names
+    reports whose events are not exported (bot.cases.access: those about the person on whose
+    authority the log is exported). Every event exported is as stored.
     """
     fmt = check_format(fmt)
-    where = _where(report_ref, since, through, leave_out)
+    where = _where(chain, report_ref, since, through, leave_out)
     if fmt == "csv":
-        yield _csv_line(COLUMNS)
+        yield _csv_line(CHAIN_COLUMNS if chain else COLUMNS)
     async for entry in entries(session, *where):
         if fmt == "csv":
             at = timestamp(entry.at)
-            yield _csv_line((entry.seq, at, entry.actor, entry.kind, entry.report or "", canonical(entry.data), entry.hash))
+            named = (entry.chain,) if chain else ()
+            yield _csv_line((entry.seq, at, entry.actor, entry.kind, entry.report or "", canonical(entry.data),
+                             entry.hash, *named))
         else:
             yield json.dumps(_record(entry), ensure_ascii=False) + "\n"
 
@@ -51,20 +58,21 @@ async def export_events(
 async def count_events(
     session: AsyncSession,
     *,
+    chain: str = DEFAULT,
     report_ref: str | None = None,
     since: date | datetime | None = None,
     through: int | None = None,
     leave_out: Collection[str] = (),
 ) -> int:
     """How many events `export_events` with the same filters exports."""
-    query = select(func.count()).select_from(Event).where(*_where(report_ref, since, through, leave_out))
+    query = select(func.count()).select_from(Event).where(*_where(chain, report_ref, since, through, leave_out))
     return int((await session.execute(query)).scalar_one())
 
 
 def _where(
-    report_ref: str | None, since: date | datetime | None, through: int | None, leave_out: Collection[str]
+    chain: str, report_ref: str | None, since: date | datetime | None, through: int | None, leave_out: Collection[str]
 ) -> list[ColumnElement[bool]]:
-    where: list[ColumnElement[bool]] = []
+    where: list[ColumnElement[bool]] = [Event.chain == check_chain(chain)]
     if report_ref is not None:
         where.append(Event.report_ref == report_ref)
     if since is not None:
@@ -100,7 +108,7 @@ def _start(since: date | datetime) -> datetime:
 
 def _record(entry: Entry) -> dict[str, object]:
     # The same fields the hash covers, so anyone can re-check a full export's chain.
-    return {
+    record: dict[str, object] = {
         "seq": entry.seq,
         "at": timestamp(entry.at),
         "actor": entry.actor,
@@ -109,6 +117,9 @@ def _record(entry: Entry) -> dict[str, object]:
         "data": entry.data,
         "hash": entry.hash,
     }
+    if entry.chain:
+        record["chain"] = entry.chain
+    return record
 
 
 def _csv_line(values: tuple[object, ...]) -> str:

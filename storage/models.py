@@ -368,7 +368,10 @@ class Event(Base):
 
     __tablename__ = "events"
 
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # Each school of a trust keeps a chain of its own ("bpa"), so its records verify and export on
+    # their own; a lone school, and events of the trust as a whole, keep the default chain "".
+    chain: Mapped[str] = mapped_column(String(8), primary_key=True, server_default=text("''"))
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # within its chain
     at: Mapped[datetime] = mapped_column(index=True)
     actor: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(40))
@@ -381,12 +384,11 @@ class Event(Base):
 
 
 class LogHead(Base):
-    """The last event's seq and hash; its one row is locked to serialize appends."""
+    """A chain's last event's seq and hash; its row is locked to serialize appends to that chain."""
 
     __tablename__ = "log_head"
-    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    chain: Mapped[str] = mapped_column(String(8), primary_key=True, server_default=text("''"))
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
 

@@ -46,8 +46,12 @@ class Imported:
         return {"added": self.added, "updated": self.updated, "unchanged": self.unchanged, "left": self.left}
 
 
-async def import_roster(session: AsyncSession, *, now: datetime, school: str, rows: Sequence[RosterRow]) -> Imported:
-    """Add or update each row by its MIS id; pupils missing from `rows` leave the roster but keep their row."""
+async def import_roster(session: AsyncSession, *, now: datetime, school: str, rows: Sequence[RosterRow],
+                        chain: str = "") -> Imported:
+    """Add or update each row by its MIS id; pupils missing from `rows` leave the roster but keep their row.
+
+    `chain` is the school's chain of the log (its code in a trust), so the import is in its own records.
+    """
     now = utc(now)
     query = select(Pupil).where(Pupil.school == school, Pupil.source == PupilSource.ROSTER.value)
     known = {pupil.mis_id: pupil for pupil in await session.scalars(query)}
@@ -71,7 +75,7 @@ async def import_roster(session: AsyncSession, *, now: datetime, school: str, ro
     done = Imported(added, updated, unchanged, left)
     await session.flush()
     await append_event(session, now=now, actor=SYSTEM, kind=EventKind.PUPILS_IMPORTED, report_ref=None,
-                       data={"school_pupils": len(rows), **done.as_event()})
+                       data={"school_pupils": len(rows), **done.as_event()}, chain=chain)
     return done
 
 

@@ -67,18 +67,28 @@ class Lado:
     overdue: int
 
 
-def _shown(hidden: Collection[str]) -> list[ColumnElement[bool]]:
-    """A report not among `hidden` (references of reports the digest's reader may not know of)."""
-    return [Report.reference.not_in(sorted(hidden))] if hidden else []
+def _shown(hidden: Collection[str], school: str | None = None) -> list[ColumnElement[bool]]:
+    """A report of `school` (None: a lone school's store, every report) not among `hidden`.
+
+    `hidden` are references of reports the digest's reader may not know of. `school` is a
+    trust school's code, as its reports store it: one school's figures never count another's.
+    """
+    where = [Report.reference.not_in(sorted(hidden))] if hidden else []
+    return where + ([Report.school == school] if school is not None else [])
 
 
-def _shown_events(hidden: Collection[str]) -> list[ColumnElement[bool]]:
-    """An event not about one of the `hidden` reports (NOT IN alone would drop events about none)."""
-    return [or_(Event.report_ref.is_(None), Event.report_ref.not_in(sorted(hidden)))] if hidden else []
+def _shown_events(hidden: Collection[str], school: str | None = None) -> list[ColumnElement[bool]]:
+    """An event of `school`'s chain (storage.chains: its code) not about one of the `hidden` reports.
+
+    NOT IN alone would drop events about none.
+    """
+    where = [or_(Event.report_ref.is_(None), Event.report_ref.not_in(sorted(hidden)))] if hidden else []
+    return where + ([Event.chain == school] if school is not None else [])
 
 
 async def owned_beyond(
-    session: AsyncSession, *, roles: Collection[str], start: datetime, end: datetime, now: datetime
+    session: AsyncSession, *, roles: Collection[str], start: datetime, end: datetime, now: datetime,
+    school: str | None = None,
 ) -> list[Report]:
     """Reports whose owner holds none of `roles` that a digest of [start, end) would count, as of `now`.
 
@@ -89,7 +99,8 @@ async def owned_beyond(
     beyond = RoutingDecision.owner_role.not_in(sorted(roles))
     stepped = select(Event.report_ref).where(
         Event.at >= start, Event.at < end, Event.report_ref.is_not(None),
-        Event.kind.in_([EventKind.ESCALATED.value, EventKind.REMINDED.value, EventKind.DELIVERY_FAILED.value]))
+        Event.kind.in_([EventKind.ESCALATED.value, EventKind.REMINDED.value, EventKind.DELIVERY_FAILED.value]),
+        *_shown_events((), school))
     found: dict[int, Report] = {}
     # One query per way of being counted, each by its own index (an OR of them can make a planner scan).
     for counted in (
@@ -99,7 +110,8 @@ async def owned_beyond(
         Report.reference.in_(stepped),
     ):
         for report in await session.scalars(
-            select(Report).join(RoutingDecision, RoutingDecision.report_id == Report.id).where(beyond, counted)
+            select(Report).join(RoutingDecision, RoutingDecision.report_id == Report.id)
+            .where(beyond, counted, *_shown((), school))
             .options(load_only(Report.id, Report.reference, Report.subject, Report.subject_person, Report.reporter))
         ):
             found[report.id] = report
@@ -117,14 +129,14 @@ def _in_range(edges: Sequence[datetime]) -> ColumnElement[bool]:
 
 
 async def counts_by_week(
-    session: AsyncSession, *, edges: Sequence[datetime], hidden: Collection[str] = ()
+    session: AsyncSession, *, edges: Sequence[datetime], hidden: Collection[str] = (), school: str | None = None
 ) -> WeeklyCounts:
     """Reports created in each week but the `hidden`; `edges` are the weeks' starts and the last week's end (UTC)."""
     weeks = len(edges) - 1
     bucket = _bucket(edges).label("bucket")
     by_category: dict[str, list[int]] = {}
     rows = await session.execute(
-        select(bucket, Report.category, func.count()).where(_in_range(edges), *_shown(hidden))
+        select(bucket, Report.category, func.count()).where(_in_range(edges), *_shown(hidden, school))
         .group_by(bucket, Report.category)
     )
     for index, category, count in rows:
@@ -135,7 +147,7 @@ async def counts_by_week(
         select(bucket, owner, func.count())
         .select_from(Report)
         .outerjoin(RoutingDecision, RoutingDecision.report_id == Report.id)
-        .where(_in_range(edges), *_shown(hidden))
+        .where(_in_range(edges), *_shown(hidden, school))
         .group_by(bucket, owner)
     )
     for index, role, count in rows:
@@ -144,14 +156,14 @@ async def counts_by_week(
 
 
 async def acknowledgements(
-    session: AsyncSession, *, start: datetime, end: datetime, hidden: Collection[str] = ()
+    session: AsyncSession, *, start: datetime, end: datetime, hidden: Collection[str] = (), school: str | None = None
 ) -> list[Acknowledgement]:
     """The acknowledged reports created in [start, end) but the `hidden`: one week's, a small set, for the median."""
     late = case((Report.acknowledged_at > Report.ack_deadline, 1), else_=0)
     rows = await session.execute(
         select(_time_to_acknowledge(session), late)
         .where(Report.created_at >= start, Report.created_at < end, Report.acknowledged_at.is_not(None),
-               *_shown(hidden))
+               *_shown(hidden, school))
     )
     return [Acknowledgement(round(float(seconds)), bool(is_late)) for seconds, is_late in rows]
 
@@ -165,13 +177,13 @@ def _time_to_acknowledge(session: AsyncSession) -> ColumnElement[Any]:
 
 
 async def escalations(
-    session: AsyncSession, *, start: datetime, end: datetime, hidden: Collection[str] = ()
+    session: AsyncSession, *, start: datetime, end: datetime, hidden: Collection[str] = (), school: str | None = None
 ) -> Escalations:
     """Escalation steps and reminder rounds logged in [start, end) on all but the `hidden` reports."""
     rows = await session.execute(
         select(Event.kind, func.count(), func.count(func.distinct(Event.report_ref)))
         .where(Event.at >= start, Event.at < end,
-               Event.kind.in_([EventKind.ESCALATED.value, EventKind.REMINDED.value]), *_shown_events(hidden))
+               Event.kind.in_([EventKind.ESCALATED.value, EventKind.REMINDED.value]), *_shown_events(hidden, school))
         .group_by(Event.kind)
     )
     found = {kind: (steps, reports) for kind, steps, reports in rows}
@@ -179,12 +191,14 @@ async def escalations(
     return Escalations(steps=steps, reports=reports, reminders=found.get(EventKind.REMINDED.value, (0, 0))[0])
 
 
-async def undelivered(session: AsyncSession, *, start: datetime, end: datetime, hidden: Collection[str] = ()) -> int:
+async def undelivered(
+    session: AsyncSession, *, start: datetime, end: datetime, hidden: Collection[str] = (), school: str | None = None
+) -> int:
     """Messages given up on in [start, end) (the platform said they never could be), but about the `hidden`."""
     found = await session.scalar(
         select(func.count()).select_from(Event)
         .where(Event.at >= start, Event.at < end, Event.kind == EventKind.DELIVERY_FAILED.value,
-               *_shown_events(hidden))
+               *_shown_events(hidden, school))
     )
     return int(found or 0)
 
@@ -202,6 +216,7 @@ def not_overdue_condition(now: datetime) -> ColumnElement[bool]:
 async def open_reports(
     session: AsyncSession, *, before: datetime, now: datetime, limit: int,
     not_about_person: str | None = None, not_about_subjects: Collection[str] = (), hidden: Collection[str] = (),
+    school: str | None = None,
 ) -> OpenReports:
     """Reports made before `before` and not closed; overdue ones listed first, then oldest first.
 
@@ -212,7 +227,7 @@ async def open_reports(
     # week ended. Wrapped in coalesce, it cannot lure SQLite's planner into walking every report by
     # created_at instead (measured: twice as slow over a million reports).
     made_before = func.coalesce(Report.created_at, Report.created_at) < before
-    where = [Report.status.in_(STILL_OPEN), made_before, *_shown(hidden)]
+    where = [Report.status.in_(STILL_OPEN), made_before, *_shown(hidden, school)]
     if not_about_person is not None:
         where.append(or_(Report.subject_person.is_(None), Report.subject_person != not_about_person))
     if not_about_subjects:
@@ -234,23 +249,24 @@ async def open_reports(
 
 
 async def lado(
-    session: AsyncSession, *, start: datetime, end: datetime, now: datetime, hidden: Collection[str] = ()
+    session: AsyncSession, *, start: datetime, end: datetime, now: datetime, hidden: Collection[str] = (),
+    school: str | None = None,
 ) -> Lado:
     """LADO consultations (KCSIE Part four: within one working day) for the week, and any overdue now; not the `hidden`."""
     due = and_(Report.created_at >= start, Report.created_at < end, Report.lado_due_at.is_not(None))
     in_time = and_(Report.lado_consulted_at.is_not(None), Report.lado_consulted_at <= Report.lado_due_at)
     allegations, consulted = (await session.execute(
-        select(func.count(), func.coalesce(func.sum(case((in_time, 1), else_=0)), 0)).where(due, *_shown(hidden))
+        select(func.count(), func.coalesce(func.sum(case((in_time, 1), else_=0)), 0)).where(due, *_shown(hidden, school))
     )).one()
     overdue = (await session.execute(
-        select(func.count()).where(Report.lado_due_at < now, Report.lado_consulted_at.is_(None), *_shown(hidden))
+        select(func.count()).where(Report.lado_due_at < now, Report.lado_consulted_at.is_(None), *_shown(hidden, school))
     )).scalar_one()
     return Lado(allegations=int(allegations), consulted_in_time=int(consulted), overdue=int(overdue))
 
 
-async def log_head(session: AsyncSession) -> tuple[int, str] | None:
-    """The log's last seq and hash, for the governor to keep outside the database."""
-    row = (await session.execute(select(LogHead.seq, LogHead.hash))).one_or_none()
+async def log_head(session: AsyncSession, chain: str = "") -> tuple[int, str] | None:
+    """A chain's last seq and hash (the school's own, in a trust), for the governor to keep outside the database."""
+    row = (await session.execute(select(LogHead.seq, LogHead.hash).where(LogHead.chain == chain))).one_or_none()
     return None if row is None else (row[0], row[1])
 
 

@@ -49,7 +49,8 @@ def import_command(roster: Path, config: Path, school_id: str | None, database_u
 
     async def save(sessions: async_sessionmaker[AsyncSession]) -> Imported:
         async with sessions.begin() as session:
-            return await import_roster(session, now=utc_now(), school=school.key, rows=rows)
+            return await import_roster(session, now=utc_now(), school=school.key, rows=rows,
+                                       chain=school.id or "")
 
     done = run_on_database(shown, with_database(database_url, save, keys=keys))
     click.echo(f"{roster.name}: {done.added} pupil(s) added, {done.updated} updated, {done.unchanged} unchanged"

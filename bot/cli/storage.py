@@ -17,15 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import utc_now
 from bot.examples import EXAMPLE_SCHOOL
 from bot.cases.lifecycle import parse_reference
-from bot.cases.log_export import export_log
+from bot.cases.log_export import export_log, refuse_outsider, school_chain
 from dialogs.validation import Invalid
-from routing.school import Person, School, load_school
+from routing.school import Person, School
+from routing.trust import Trust, choose_school, load_deployment
 from bot.cli.keyring import keyring_for, sqlite_file
 from routing.yamlfields import InputError
 from storage.crypto import Keyring, keys_from_env
 from storage.db import DEFAULT_URL, create_engine, database_url, sessionmaker
 from storage.export import FORMATS, check_format
-from storage.log import verify
+from storage.log import VerifyResult, verify
 from storage.migrate import current, head, upgrade
 from storage.sealed import check_keys
 
@@ -68,20 +69,43 @@ def log() -> None:
 
 @log.command(name="verify")
 @database_option
-def log_verify(database_url: str) -> None:
+@click.option("--config", type=click.Path(path_type=Path, dir_okay=False), envvar="SAFEGUARD_CONFIG",
+              help="The school or trust config (YAML); needed with --school.")
+@click.option("--school", "school_id", metavar="ID", help="Check only this school of the trust (its code, e.g. bpa).")
+def log_verify(database_url: str, config: Path | None, school_id: str | None) -> None:
     """Re-check every event's hash chain and every report's digest; exit 1 at the first problem.
 
-    Needs the encryption key (SAFEGUARD_ENCRYPTION_KEY, or the demo key file beside a SQLite
-    database): the digests are of what people wrote, so the text is decrypted to check them.
+    In a trust each school's records are a chain of their own: --school checks one school's,
+    without it every school's is checked. Needs the encryption key (SAFEGUARD_ENCRYPTION_KEY, or
+    the demo key file beside a SQLite database): the digests are of what people wrote, so the
+    text is decrypted to check them.
     """
+    school = _verified_school(config, school_id)
     shown = shown_url(database_url)
     _refuse_missing_file(database_url)
     keys = keyring_for(keys_from_env(os.environ), database_url).keyring
-    result = run_on_database(shown, _with_session(database_url, verify, keys=keys))
+    chain = school_chain(school) if school is not None else None
+
+    async def check(session: AsyncSession) -> VerifyResult:
+        return await verify(session, chain)
+
+    result = run_on_database(shown, _with_session(database_url, check, keys=keys))
     if not result.ok:
         click.echo(result.problem)
         sys.exit(EXIT_FINDINGS)
-    click.echo(f"ok: {result.checked} events verified")
+    whose = f" of {school.name} ({school.key})" if school is not None else ""
+    click.echo(f"ok: {result.checked} events{whose} verified")
+
+
+def _verified_school(config: Path | None, school_id: str | None) -> School | None:
+    """The school whose chain alone is checked; None to check every chain (no --school)."""
+    if school_id is None:
+        return None
+    if config is None:
+        raise InputError("--school picks one school of a trust: give --config TRUST.yaml with it")
+    deployment = load_deployment(config)
+    school = choose_school(deployment, school_id)
+    return None if deployment.alone else school
 
 
 @log.command(name="export")
@@ -90,42 +114,57 @@ def log_verify(database_url: str) -> None:
               help="The person on whose authority you export (an id from the school config); the log records it.")
 @click.option("--config", type=click.Path(path_type=Path, dir_okay=False), envvar="SAFEGUARD_CONFIG",
               default=EXAMPLE_SCHOOL, show_default="SAFEGUARD_CONFIG, else the example school",
-              help="The school config (YAML): who holds which role.")
+              help="The school or trust config (YAML): who holds which role.")
+@click.option("--school", "school_id", metavar="ID", help="In a trust: the school whose records you export (its code).")
 @click.option("--format", "fmt", default="csv", show_default=True, metavar="|".join(FORMATS), help="Output format.")
 @click.option("--report", "report_text", metavar="REF", help="Only this report's events, e.g. SG-2026-0042.")
 @click.option("--since", metavar="DATE", help="Only events from this date (UTC) or ISO 8601 time on.")
 def log_export(
-    database_url: str, person_id: str | None, config: Path, fmt: str, report_text: str | None, since: str | None
+    database_url: str, person_id: str | None, config: Path, school_id: str | None, fmt: str,
+    report_text: str | None, since: str | None,
 ) -> None:
     """Print the log (seq, at, actor, kind, report, data, hash) as CSV or JSON Lines.
 
     The whole log needs the authority of the DSL (and leaves out reports about them); one
-    report's events, of someone it was sent to. A refusal exits 2; both are logged. It needs no
-    encryption key: the log holds digests of what people wrote, never the words.
+    report's events, of someone it was sent to. In a trust, --school names the school whose
+    records (a chain of their own) are exported, on the authority of that school's DSL. A
+    refusal exits 2; both are logged. It needs no encryption key: the log holds digests of
+    what people wrote, never the words.
     """
     chosen = check_format(fmt)
     start = _since(since) if since is not None else None
     report_ref = _reference(report_text) if report_text is not None else None
-    school = load_school(config)
-    person = _authority(school, config, person_id)
+    deployment = load_deployment(config)
+    school = choose_school(deployment, school_id)
+    person, home = _authority(deployment, school, config, person_id)
 
     async def write(sessions: async_sessionmaker[AsyncSession]) -> None:
+        if home is not None:
+            await refuse_outsider(sessions, school, person, home, now=utc_now())
         await export_log(sessions, school, person=person, fmt=chosen, report_ref=report_ref, since=start,
                          now=utc_now(), write=lambda line: click.echo(line, nl=False))
 
     run_on_database(shown_url(database_url), with_database(database_url, write, keys=None))
 
 
-def _authority(school: School, config: Path, person_id: str | None) -> Person:
-    """The person named with --as; an InputError if none or nobody of that id is in the config."""
+def _authority(deployment: Trust, school: School, config: Path, person_id: str | None) -> tuple[Person, School | None]:
+    """The person named with --as, and their own school when it is another of the trust (None: this school's).
+
+    An InputError if nobody is named or nobody of that id is in the config.
+    """
     if person_id is None or not person_id.strip():
         raise InputError("--as PERSON_ID: name the person on whose authority you export (the DSL for the whole "
                          "log; for one report, someone it was sent to); the log records who it was")
     person = school.person(person_id)
-    if person is None:
-        known = ", ".join(p.id for p in school.people)
-        raise InputError(f"--as {person_id}: nobody has that id in {config}; the people there are: {known}")
-    return person
+    if person is not None:
+        return person, None
+    for home in deployment.schools_of(person_id):
+        # Someone of another school of the trust: refused (and logged) once the database is open.
+        outsider = home.person(person_id)
+        if outsider is not None:
+            return outsider, home
+    known = ", ".join(p.id for p in school.everyone)
+    raise InputError(f"--as {person_id}: nobody has that id in {config}; the people there are: {known}")
 
 
 def _reference(text: str) -> str:

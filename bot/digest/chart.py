@@ -1,4 +1,4 @@
-"""The weekly digest's chart: reports per week, stacked by category, as a PNG.
+"""The digests' charts as PNGs: a school's reports per week stacked by category; a trust's schools side by side.
 
 Drawn on matplotlib's Agg canvas (a Figure, never pyplot): no display, no global state, so a
 server can draw it on a worker thread. It shows category labels, week labels and counts only;
@@ -77,3 +77,32 @@ def _ordered(by_category: Mapping[str, Sequence[int]]) -> list[str]:
 def _short(week: str) -> str:
     """`2026-W47` as `W47`: the year is in the title."""
     return week.split("-", 1)[-1]
+
+
+def schools_png(week: str, schools: Sequence[str], series: Mapping[str, Sequence[int]]) -> bytes:
+    """Grouped bars comparing a trust's schools (by code) in one week: one bar per series in each school's group."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    figure = Figure(figsize=(8, 4.5), dpi=100)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    width = 0.8 / max(len(series), 1)
+    tallest = 1
+    for index, (label, counts) in enumerate(series.items()):
+        offset = (index - (len(series) - 1) / 2) * width
+        axes.bar([position + offset for position in range(len(schools))], list(counts), width=width,
+                 color=COLOURS[index % len(COLOURS)], label=label)
+        tallest = max([tallest, *counts])
+    axes.set_xticks(list(range(len(schools))), list(schools))
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_ylim(0, tallest * 1.15)
+    axes.set_ylabel("Reports")
+    axes.set_title(f"Schools compared, {_short(week)} of {week.split('-', 1)[0]}")
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize=8, frameon=False)
+    figure.tight_layout()
+    out = io.BytesIO()
+    figure.savefig(out, format="png", metadata={"Software": None})
+    return out.getvalue()

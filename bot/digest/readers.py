@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cases.access import may_see
 from bot.app import App
+from routing.school import Person
 from routing.vocabulary import Role
 from storage import weekly
 from storage.models import Recipient
@@ -32,8 +33,15 @@ async def hidden_from(
     app: App, session: AsyncSession, reader: str | None, *, start: datetime, end: datetime, now: datetime
 ) -> list[str]:
     """The references the figures leave out for `reader`: owned beyond the school's case owners, and not theirs to view."""
-    beyond = await weekly.owned_beyond(session, roles=SCHOOL_CASE_OWNERS, start=start, end=end, now=now)
     person = app.person(reader) if reader is not None else None
+    return await hidden_for(session, person, start=start, end=end, now=now, school=app.school.id)
+
+
+async def hidden_for(
+    session: AsyncSession, person: Person | None, *, start: datetime, end: datetime, now: datetime, school: str | None
+) -> list[str]:
+    """`hidden_from` for a reader known by their record (None: anyone), over one school's reports (a trust's code)."""
+    beyond = await weekly.owned_beyond(session, roles=SCHOOL_CASE_OWNERS, start=start, end=end, now=now, school=school)
     if person is None or not beyond:
         return [report.reference for report in beyond]
     rows: dict[int, list[Recipient]] = {}

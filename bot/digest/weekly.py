@@ -156,14 +156,16 @@ async def weekly_figures(
     weeks = [week.shifted(offset) for offset in range(-COMPARED, 1)]
     edges = [w.start(zone) for w in weeks] + [week.shifted(1).start(zone)]
     start, end = edges[-2], edges[-1]
+    # A school of a trust counts its own reports and its own chain of the log only (school.id: its code).
+    school = app.school.id
     async with app.sessions() as session:
         hidden = await hidden_from(app, session, reader, start=edges[0], end=end, now=now)
-        counts = await weekly.counts_by_week(session, edges=edges, hidden=hidden)
-        acks = await weekly.acknowledgements(session, start=start, end=end, hidden=hidden)
-        climbed = await weekly.escalations(session, start=start, end=end, hidden=hidden)
-        undelivered = await weekly.undelivered(session, start=start, end=end, hidden=hidden)
-        lado = await weekly.lado(session, start=start, end=end, now=now, hidden=hidden)
-        head = await weekly.log_head(session) or (0, "")
+        counts = await weekly.counts_by_week(session, edges=edges, hidden=hidden, school=school)
+        acks = await weekly.acknowledgements(session, start=start, end=end, hidden=hidden, school=school)
+        climbed = await weekly.escalations(session, start=start, end=end, hidden=hidden, school=school)
+        undelivered = await weekly.undelivered(session, start=start, end=end, hidden=hidden, school=school)
+        lado = await weekly.lado(session, start=start, end=end, now=now, hidden=hidden, school=school)
+        head = await weekly.log_head(session, school or "") or (0, "")
         still_open = await _open_for(app, session, end=end, now=now, reader=reader, hidden=hidden)
     seconds = sorted(ack.seconds for ack in acks)
     return Figures(
@@ -204,7 +206,8 @@ async def _open_for(
     held = app.school.policy.held_with(frozenset(person.roles)) if person is not None else frozenset()
     about = {subject.value for subject, roles in SUBJECT_ROLES.items() if roles & held}
     return await weekly.open_reports(session, before=end, now=now, limit=OPEN_LISTED,
-                                     not_about_person=reader, not_about_subjects=about, hidden=hidden)
+                                     not_about_person=reader, not_about_subjects=about, hidden=hidden,
+                                     school=app.school.id)
 
 
 def render(app: App, figures: Figures) -> str:
@@ -348,7 +351,7 @@ async def queue_week(app: App, week: IsoWeek) -> list[Queued]:
             for person, channel in reachable:
                 if await queue_digest(session, now=app.now(), school=app.school.name, week=week.label,
                                       person_id=person.id, channel=channel, text=render(app, shown[person.id]),
-                                      chart=charts[person.id]):
+                                      chart=charts[person.id], chain=app.school.id or ""):
                     new.add(person.id)
         async with app.sessions() as session:
             before = await weekly.queued_digests(session, school=app.school.name, week=week.label)

@@ -13,6 +13,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from storage.db import create_engine
@@ -30,7 +31,7 @@ def differences(connection: Connection) -> list[object]:
 async def test_a_new_database_has_no_revision_then_head(database_url: str) -> None:
     assert await current(database_url) is None
     await upgrade(database_url)
-    assert await current(database_url) == head() == "0009"
+    assert await current(database_url) == head() == "0010"
 
 
 async def test_upgrade_is_idempotent(database_url: str) -> None:
@@ -41,10 +42,10 @@ async def test_upgrade_is_idempotent(database_url: str) -> None:
     engine = create_engine(database_url, keys=None)
     try:
         async with engine.connect() as connection:
-            heads = (await connection.execute(select(LogHead.id, LogHead.seq, LogHead.hash))).all()
+            heads = (await connection.execute(select(LogHead.chain, LogHead.seq, LogHead.hash))).all()
     finally:
         await engine.dispose()
-    assert [tuple(row) for row in heads] == [(1, 0, GENESIS_HASH)]
+    assert [tuple(row) for row in heads] == [("", 0, GENESIS_HASH)]
 
 
 async def test_two_processes_starting_together_both_succeed(database_url: str) -> None:
@@ -208,5 +209,42 @@ async def test_upgrading_from_0008_keeps_the_year_s_count_under_sg_and_numbers_e
             assert await next_reference(session, year=2026, prefix="SG-BPA") == "SG-BPA-2026-0001"
             assert await next_reference(session, year=2026, prefix="SG-OAK") == "SG-OAK-2026-0001"
             assert await next_reference(session, year=2026, prefix="SG-BPA") == "SG-BPA-2026-0002"
+    finally:
+        await engine.dispose()
+
+
+async def test_upgrading_from_0008_puts_the_log_in_the_default_chain_and_it_still_verifies(database_url: str) -> None:
+    from datetime import UTC, datetime
+
+    from storage.db import sessionmaker
+    from storage.log import event_hash, verify
+
+    engine = create_engine(database_url, keys=None)
+    at = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(lambda sync: command.upgrade(config(sync), "0008"))
+            prev = GENESIS_HASH
+            for seq in (1, 2):
+                digest = event_hash(prev, seq=seq, at=at, actor="system", kind="keys_rotated", report=None, data={})
+                await connection.exec_driver_sql(
+                    "INSERT INTO events (seq, at, actor, kind, report_ref, data, prev_hash, hash) VALUES "
+                    f"({seq}, '2026-11-20 09:00:00.000000+00:00', 'system', 'keys_rotated', NULL, '{{}}', '{prev}', '{digest}')")
+                prev = digest
+            await connection.exec_driver_sql(f"UPDATE log_head SET seq = 2, hash = '{prev}'")
+            await connection.commit()
+        await upgrade(database_url)
+        async with engine.connect() as connection:
+            rows = (await connection.exec_driver_sql("SELECT chain, seq FROM events ORDER BY seq")).all()
+            assert [tuple(row) for row in rows] == [("", 1), ("", 2)]
+            heads = (await connection.execute(select(LogHead.chain, LogHead.seq, LogHead.hash))).all()
+            assert [tuple(row) for row in heads] == [("", 2, prev)]
+        async with sessionmaker(engine)() as session:
+            result = await verify(session)
+        assert (result.ok, result.checked) == (True, 2)
+        async with engine.connect() as connection:
+            # The guard came through the copy SQLite makes of the table.
+            with pytest.raises(DBAPIError, match="the event log is append-only"):
+                await connection.exec_driver_sql("UPDATE events SET actor = 'x'")
     finally:
         await engine.dispose()

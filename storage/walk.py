@@ -1,0 +1,183 @@
+"""Walking the log's chains for `storage.log.verify`: each event's place and hash, each report's digest, then the rows."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.chains import DEFAULT, chain_of, check_chain, in_chain, shown
+from storage.consistency import STATE_COLUMNS, Fact, ReportState, first_mismatch
+from storage.crypto import KeyringError
+from storage.log import (
+    FACT_KINDS, GENESIS_HASH, REPORT_CONTENT, Entry, EventKind, VerifyResult, content_digest, entries, event_hash,
+    has_events, lock_head,
+)
+from storage.models import Event, LogHead, Report
+from storage.sealed import first_undecryptable
+
+
+async def walk(session: AsyncSession, only: str | None) -> VerifyResult:
+    """Walk the chain `only` (None: every chain) and the rows it vouches for; the first problem found."""
+    # Hold the heads for the walk, so an append committed half-way is not mistaken for tampering.
+    heads = await _lock_heads(session, only)
+    names = [check_chain(only)] if only is not None else sorted(
+        set(heads) | set(await session.scalars(select(Event.chain).distinct())) | {DEFAULT})
+    checked = 0
+    for chain in names:
+        result = await _verify_chain(session, chain, heads.get(chain))
+        if not result.ok:
+            problem = f"{shown(chain)}: {result.problem}" if chain else result.problem
+            return VerifyResult(ok=False, checked=checked + result.checked, first_bad_seq=result.first_bad_seq,
+                                problem=problem, chain=chain)
+        checked += result.checked
+    if only is None:
+        # A report of a school whose chain has no event at all was walked by no chain above.
+        stray = await session.scalar(select(Report.reference).where(*(~in_chain(Report.reference, c) for c in names))
+                                     .order_by(Report.reference).limit(1))
+        if stray is not None:
+            return VerifyResult(ok=False, checked=checked, first_bad_seq=None, chain=chain_of(stray),
+                                problem=f"report {stray} has no created event in the log, so it was added outside Safeguard")
+    return VerifyResult(ok=True, checked=checked, first_bad_seq=None, problem="")
+
+
+async def _lock_heads(session: AsyncSession, only: str | None) -> dict[str, tuple[int, str]]:
+    """Read-lock the heads of `only` (None: every chain) for the walk: chain to (last seq, last hash)."""
+    if only is not None:
+        head = await lock_head(session, only, write=False)
+        return {} if head is None else {only: head}
+    if session.get_bind().dialect.name == "sqlite":
+        await session.execute(text("SAVEPOINT safeguard_read"))  # one snapshot: see _lock_head
+    rows = await session.execute(select(LogHead.chain, LogHead.seq, LogHead.hash).with_for_update(read=True))
+    return {chain: (seq, digest) for chain, seq, digest in rows}
+
+
+async def _verify_chain(session: AsyncSession, chain: str, head: tuple[int, str] | None) -> VerifyResult:
+    if head is None and chain != DEFAULT and not await has_events(session, chain):
+        head = (0, GENESIS_HASH)  # a school with nothing logged yet: its chain is empty, not cut short
+    try:
+        digests, states = await _reports(session, chain)
+    except KeyringError as exc:
+        return await _undecryptable(session, exc)
+    walk = _Walk(digests, head)
+    async for entry in entries(session, Event.chain == chain):
+        problem = walk.check(entry)
+        if problem is not None:
+            return problem
+    result = walk.finish()
+    if not result.ok:
+        return result
+    # The chain holds; now the rows it vouches for: acknowledgements, closings, notes.
+    try:
+        mismatch = await first_mismatch(session, walk.facts, states, in_chain(Report.reference, chain))
+    except KeyringError as exc:
+        return await _undecryptable(session, exc)
+    if mismatch is not None:
+        return VerifyResult(ok=False, checked=result.checked, first_bad_seq=mismatch.seq, problem=mismatch.problem)
+    return result
+
+
+async def _undecryptable(session: AsyncSession, error: KeyringError) -> VerifyResult:
+    """Text the keys do not open was edited (a token altered by one bit fails), or written under another key."""
+    where = await first_undecryptable(session)
+    if where is None:
+        raise error
+    return VerifyResult(ok=False, checked=0, first_bad_seq=None,
+                        problem=f"{where} cannot be decrypted with the keys given: it was edited, "
+                                "or encrypted with a key that is not among them")
+
+
+async def _reports(session: AsyncSession, chain: str) -> tuple[dict[str, str], list[ReportState]]:
+    """Every report of the chain: its content digest, and its changing columns for the facts; each text decrypted once.
+
+    Columns, not Report objects: building a million objects (and decrypting their text twice,
+    once for the digests and once for the facts) was most of verify's time (issue 8).
+    """
+    content = [getattr(Report, name) for name in REPORT_CONTENT if name != "reference"]
+    digests: dict[str, str] = {}
+    states: list[ReportState] = []
+    width = len(STATE_COLUMNS)
+    query = select(*STATE_COLUMNS, *content).where(in_chain(Report.reference, chain)).order_by(Report.reference)
+    for row in await session.execute(query):
+        digests[row.reference] = content_digest(row._mapping)
+        states.append(ReportState._make(row[:width]))
+    return digests, states
+
+
+class _Walk:
+    """The state of one walk along the chain."""
+
+    def __init__(self, digests: dict[str, str], head: tuple[int, str] | None) -> None:
+        self.digests = digests
+        self.head = head
+        self.created: set[str] = set()
+        self.facts: list[Fact] = []
+        self.checked = 0
+        self.prev_hash = GENESIS_HASH
+        self.prev_prev_hash: str | None = None
+        self.prev_seq = 0  # the event before this one (0: none, the start of the log)
+
+    @property
+    def prev_label(self) -> str:
+        # Named only when something is wrong: building it for every event was a measurable cost.
+        return f"event {self.prev_seq}" if self.prev_seq else "the start of the log"
+
+    def bad(self, seq: int | None, problem: str) -> VerifyResult:
+        return VerifyResult(ok=False, checked=self.checked, first_bad_seq=seq, problem=problem)
+
+    def check(self, entry: Entry) -> VerifyResult | None:
+        expected = self.checked + 1
+        if entry.seq > expected:
+            what = "the log starts at" if expected == 1 else f"the log jumps from event {expected - 1} to"
+            return self.bad(expected, f"event {expected} is missing: {what} event {entry.seq}, so events were deleted")
+        if entry.seq < expected:
+            return self.bad(entry.seq, f"{entry.label} is numbered out of sequence: the log should go on at event {expected}")
+        if self.head is not None and entry.seq > self.head[0]:
+            return self.bad(entry.seq, f"{entry.label} was added outside Safeguard: the log head records only {self.head[0]} events")
+        if entry.report is not None and chain_of(entry.report) != entry.chain:
+            return self.bad(entry.seq, f"{entry.label} is about another school's report: it was moved or forged")
+        if entry.prev_hash != self.prev_hash:
+            if entry.prev_hash == self.prev_prev_hash:
+                return self.bad(entry.seq - 1, f"{self.prev_label} was inserted: it and event {entry.seq} both follow event {entry.seq - 2}")
+            return self.bad(entry.seq, f"{entry.label} is out of place: it does not follow {self.prev_label} (its prev_hash does not match), so events were deleted, inserted or reordered before it")
+        recomputed = event_hash(
+            entry.prev_hash, seq=entry.seq, at=entry.at, actor=entry.actor,
+            kind=entry.kind, report=entry.report, data=entry.data, chain=entry.chain,
+        )
+        if recomputed != entry.hash:
+            return self.bad(entry.seq, f"{entry.label} was edited: its hash does not match")
+        if entry.kind == EventKind.CREATED:
+            problem = self._check_report(entry)
+            if problem is not None:
+                return self.bad(entry.seq, problem)
+        elif entry.kind in FACT_KINDS:
+            self.facts.append(Fact(entry.seq, entry.label, entry.kind, entry.report, entry.actor, entry.at, entry.data))
+        self.checked += 1
+        self.prev_prev_hash, self.prev_hash, self.prev_seq = self.prev_hash, entry.hash, entry.seq
+        return None
+
+    def _check_report(self, entry: Entry) -> str | None:
+        ref = entry.report
+        if ref is None:
+            return f"{entry.label} names no report"
+        if ref in self.created:
+            return f"{entry.label} is a second created event for {ref}"
+        self.created.add(ref)
+        if ref not in self.digests:
+            return f"{entry.label}: report {ref} is missing from the reports table, so it was deleted"
+        if not isinstance(entry.data, dict) or entry.data.get("digest") != self.digests[ref]:
+            return f"report {ref} was edited after it was made: it no longer matches {entry.label}"
+        return None
+
+    def finish(self) -> VerifyResult:
+        last = self.checked
+        if self.head is None:
+            return self.bad(None, "the log head row is missing, so the log's end cannot be checked: it was deleted")
+        head_seq, head_hash = self.head
+        if head_seq > last:
+            return self.bad(last + 1, f"event {last + 1} is missing: the log ends at event {last} but {head_seq} events were written, so the last were deleted")
+        if head_hash != self.prev_hash:
+            return self.bad(last, f"event {last} does not match the log head's hash, so it was replaced")
+        orphans = sorted(set(self.digests) - self.created)
+        if orphans:
+            return self.bad(None, f"report {orphans[0]} has no created event in the log, so it was added outside Safeguard")
+        return VerifyResult(ok=True, checked=last, first_bad_seq=None, problem="")
