@@ -65,8 +65,12 @@ def serve(config: Path | None, port: int | None, host: str, database_url: str | 
     for line in grouped(check_school(school, reachable())):
         click.echo(f"safeguard: warning: {line}", err=True)
     if not settings.slack:
-        click.echo("safeguard: warning: Slack is off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to turn it on",
-                   err=True)
+        click.echo("safeguard: warning: Slack is off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to turn it on "
+                   "(or SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_SIGNING_SECRET for one app in several "
+                   "workspaces)", err=True)
+    elif settings.slack_workspaces and school.slack_team is None:
+        click.echo(f"safeguard: warning: {settings.config} names no Slack workspace: with SLACK_CLIENT_ID set, "
+                   "add `slack_team: T...` (the workspace's id) or nobody there is reached on Slack", err=True)
     elif not any(person.slack for person in school.people):
         click.echo(f"safeguard: warning: nobody in {settings.config} has a Slack id; add `slack:` ids "
                    "(or run `safeguard directory sync-slack`)", err=True)
