@@ -4,7 +4,7 @@ Revision ID: 0011
 Revises: 0008 (re-chained at merge)
 Create Date: 2026-12-03
 
-The tables are slack_sdk's own (storage/slack_tables.py builds them with its builders), so its
+The tables are slack_sdk's own, column for column (storage/slack_tables.py, held to slack_sdk's builders by a test), so its
 SQLAlchemy installation store and OAuth state store read and write them as they are.
 """
 
