@@ -16,6 +16,7 @@ from bot.examples import EXAMPLE_SCHOOL
 from bot.channels.http_body import MAX_BODY_BYTES, TOO_BIG
 from bot.scheduler import EVERY_SECONDS, Scheduler
 from bot.channels.slack import SlackChannel
+from bot.channels.slack.install import Install, install
 from bot.channels.teams import TEAMS_KEY, TeamsSettings, add_teams_routes
 from routing.yamlfields import InputError
 from storage.alerts import CLAIM_SECONDS
@@ -37,6 +38,9 @@ class Settings:
 
     slack_bot_token: str | None = field(default=None, repr=False)
     slack_signing_secret: str | None = field(default=None, repr=False)
+    # One app installed in several workspaces (each school's own) through Slack's OAuth flow.
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = field(default=None, repr=False)
     slack_api_url: str = DEFAULT_SLACK_API_URL
     database_url: str = DEFAULT_URL
     config: Path = EXAMPLE_SCHOOL
@@ -54,8 +58,13 @@ class Settings:
 
     @property
     def slack(self) -> bool:
-        """Whether Slack is on (both its token and its signing secret are set)."""
-        return bool(self.slack_bot_token and self.slack_signing_secret)
+        """Whether Slack is on: its signing secret, with a bot token (one workspace) or the app's OAuth credentials."""
+        return bool(self.slack_signing_secret and (self.slack_bot_token or self.slack_workspaces))
+
+    @property
+    def slack_workspaces(self) -> bool:
+        """Whether the app is installed workspace by workspace (SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are set)."""
+        return bool(self.slack_client_id and self.slack_client_secret)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -70,6 +79,8 @@ class Settings:
         settings = cls(
             slack_bot_token=token,
             slack_signing_secret=secret,
+            slack_client_id=env.get("SLACK_CLIENT_ID", "").strip() or None,
+            slack_client_secret=env.get("SLACK_CLIENT_SECRET", "").strip() or None,
             slack_api_url=env.get("SLACK_API_URL", "").strip() or DEFAULT_SLACK_API_URL,
             database_url=env.get("DATABASE_URL", "").strip() or DEFAULT_URL,
             config=Path(env.get("SAFEGUARD_CONFIG", "").strip() or EXAMPLE_SCHOOL),
@@ -87,12 +98,15 @@ class Settings:
 
     def check(self) -> None:
         """Refuse settings that would only fail on the first request (an empty signing secret answers 500)."""
+        self._check_workspaces()
         if self.slack_bot_token and not self.slack_signing_secret:
             raise InputError("SLACK_SIGNING_SECRET is empty: copy the Signing Secret from your Slack app's "
                              "Basic Information page (or unset SLACK_BOT_TOKEN to run without Slack)")
-        if self.slack_signing_secret and not self.slack_bot_token:
+        if self.slack_signing_secret and not self.slack_bot_token and not self.slack_workspaces:
             raise InputError("SLACK_BOT_TOKEN is empty: copy the Bot User OAuth Token (xoxb-...) from your Slack "
-                             "app's OAuth & Permissions page (or unset SLACK_SIGNING_SECRET to run without Slack)")
+                             "app's OAuth & Permissions page, or, to install the app in each school's own "
+                             "workspace, set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET instead "
+                             "(or unset SLACK_SIGNING_SECRET to run without Slack)")
         if self.slack_bot_token and not self.slack_bot_token.startswith("xoxb-"):
             raise InputError("SLACK_BOT_TOKEN is not a bot token: it starts with xoxb- "
                              "(the Bot User OAuth Token on your Slack app's OAuth & Permissions page)")
@@ -100,6 +114,25 @@ class Settings:
         if url.scheme not in ("http", "https") or not url.netloc:
             raise InputError(f"SLACK_API_URL {self.slack_api_url!r}: not a web address; "
                              f"leave it unset for {DEFAULT_SLACK_API_URL}")
+
+    def _check_workspaces(self) -> None:
+        """The app's OAuth credentials come as a pair, with the signing secret, and instead of a bot token."""
+        where = "your Slack app's Basic Information page (App Credentials)"
+        if self.slack_client_id and not self.slack_client_secret:
+            raise InputError(f"SLACK_CLIENT_SECRET is empty but SLACK_CLIENT_ID is set: copy the Client Secret from "
+                             f"{where}, or unset SLACK_CLIENT_ID to use one workspace's SLACK_BOT_TOKEN")
+        if self.slack_client_secret and not self.slack_client_id:
+            raise InputError(f"SLACK_CLIENT_ID is empty but SLACK_CLIENT_SECRET is set: copy the Client ID from "
+                             f"{where}, or unset SLACK_CLIENT_SECRET to use one workspace's SLACK_BOT_TOKEN")
+        if not self.slack_workspaces:
+            return
+        if not self.slack_signing_secret:
+            raise InputError(f"SLACK_SIGNING_SECRET is empty: copy the Signing Secret from {where}; Slack signs "
+                             "every request with it (SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are set)")
+        if self.slack_bot_token:
+            raise InputError("SLACK_BOT_TOKEN is set as well as SLACK_CLIENT_ID and SLACK_CLIENT_SECRET: with the "
+                             "app installed in each workspace, each workspace's token comes from its install; "
+                             "unset SLACK_BOT_TOKEN (or unset the other two to use that one workspace's token)")
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
@@ -129,9 +162,10 @@ def build_server(app: App, settings: Settings) -> web.Application:
     server[APP_KEY] = app
     server.router.add_get("/healthz", healthz)
     if settings.slack:
-        assert settings.slack_bot_token is not None and settings.slack_signing_secret is not None
+        assert settings.slack_signing_secret is not None
         slack = SlackChannel(app, token=settings.slack_bot_token, signing_secret=settings.slack_signing_secret,
-                             api_url=settings.slack_api_url, send_timeout=settings.send_timeout)
+                             api_url=settings.slack_api_url, send_timeout=settings.send_timeout,
+                             install=_install(app, settings))
         slack.mount(server, outbox_seconds=settings.outbox_seconds)
         server[SLACK_KEY] = slack
     # Teams is always on: authenticated with MICROSOFT_APP_ID, else the Emulator's local mode.
@@ -140,6 +174,16 @@ def build_server(app: App, settings: Settings) -> web.Application:
     if settings.scheduler_seconds > 0:
         server.cleanup_ctx.append(_scheduling(Scheduler(app, every=settings.scheduler_seconds)))
     return server
+
+
+def _install(app: App, settings: Settings) -> Install | None:
+    """With SLACK_CLIENT_ID and SLACK_CLIENT_SECRET: the app installed workspace by workspace, tokens in our database."""
+    if not settings.slack_workspaces:
+        return None
+    assert settings.slack_client_id is not None and settings.slack_client_secret is not None
+    # The schools whose workspaces the app serves: every school of the deployment.
+    return install(app.trust.schools, app.sessions, client_id=settings.slack_client_id,
+                   client_secret=settings.slack_client_secret)
 
 
 def _scheduling(scheduler: Scheduler) -> Callable[[web.Application], AsyncIterator[None]]:

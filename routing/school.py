@@ -18,6 +18,10 @@ from routing.yamlfields import Fields, InputError, load_yaml
 PERSON_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A Slack workspace's id (T...; an Enterprise Grid organisation's is E...), as Slack shows it.
+SLACK_TEAM_ID = re.compile(r"^[TE][A-Z0-9]{2,}$")
+# A Microsoft Entra tenant id: a GUID.
+TENANT_ID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,11 @@ class School:
     # In a trust (routing.trust): the school's short code, shown in its references, and the trust.
     id: str | None = None
     trust: TrustLink | None = None
+    # The Slack workspace (team id) the school's staff use, when a trust's schools each have their
+    # own: its events reach only this school's people, and its alerts go with that workspace's bot.
+    slack_team: str | None = None
+    # The Microsoft 365 tenant the school's staff sign in to, when a trust's schools are in several.
+    teams_tenant: str | None = None
 
     @property
     def key(self) -> str:
@@ -150,7 +159,7 @@ def load_school(path: Path) -> School:
 def read_school(top: Fields, path: Path) -> School:
     """A school config already parsed from `path` (a trust reads its schools' files through this too)."""
     top.only(("school", "policy", "timezone", "bank_holidays", "school_hours", "holidays", "clock", "digest", "cover",
-              "people"))
+              "slack_team", "teams_tenant", "people"))
     try:
         policy = resolve_policy(top.string("policy", DEFAULT_PRESET), relative_to=path.parent)
     except UnknownPolicy as exc:
@@ -168,7 +177,26 @@ def read_school(top: Fields, path: Path) -> School:
     if clock not in CLOCKS:
         raise top.error(f"{clock!r}: use {' or '.join(CLOCKS)}", "clock")
     return School(name=top.string("school"), policy=policy, timezone=timezone, people=_people(top, policy),
-                  calendar=calendar, digest=_digest(top), cover=_cover(top, policy), clock=CLOCKS[clock])
+                  calendar=calendar, digest=_digest(top), cover=_cover(top, policy), clock=CLOCKS[clock],
+                  slack_team=_slack_team(top), teams_tenant=_teams_tenant(top))
+
+
+def _slack_team(top: Fields) -> str | None:
+    """The school's Slack workspace id, if given: T0123ABCD, as Slack's workspace settings show it."""
+    team = top.optional_string("slack_team")
+    if team is not None and not SLACK_TEAM_ID.match(team):
+        raise top.error(f"{team!r} is not a Slack workspace id (like T0123ABCD: upper-case letters and digits, "
+                        "starting with T)", "slack_team")
+    return team
+
+
+def _teams_tenant(top: Fields) -> str | None:
+    """The school's Microsoft 365 tenant id, if given (a GUID), in lower case as Teams sends it."""
+    tenant = top.optional_string("teams_tenant")
+    if tenant is not None and not TENANT_ID.match(tenant):
+        raise top.error(f"{tenant!r} is not a tenant id (a GUID like 72f988bf-86f1-41af-91ab-2d7cd011db47, "
+                        "the Tenant ID on the Microsoft Entra admin centre's Overview page)", "teams_tenant")
+    return tenant.lower() if tenant is not None else None
 
 
 # The config's words for how deadlines count (routing.engine.clock_for says which reports differ).

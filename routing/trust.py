@@ -184,12 +184,14 @@ def _trust_people(top: Fields, policies: list[Policy]) -> tuple[Person, ...]:
 def _same_people(top: Fields, trust_people: tuple[Person, ...], schools: list[tuple[str, School]]) -> None:
     """One id is one person across the trust: the same name everywhere, and one id per Slack or Teams account."""
     names: dict[str, tuple[str, str]] = {p.id: (p.name, "the trust's people") for p in trust_people}
-    accounts: dict[tuple[str, str], tuple[str, str]] = {}
+    # An account is a Slack user id within its workspace, a Teams id within its tenant: the same
+    # string in two schools' workspaces (or tenants) is two accounts. Unnamed, it is the deployment's one.
+    accounts: dict[tuple[str, str], list[tuple[str | None, tuple[str, str]]]] = {}
     for person in trust_people:
         for kind in ("slack", "teams"):
             value = getattr(person, kind)
             if value is not None:
-                accounts[(kind, value.lower())] = (person.id, "the trust's people")
+                accounts.setdefault((kind, value.lower()), []).append((None, (person.id, "the trust's people")))
     for config, school in schools:
         for index, person in enumerate(school.people):
             where = f"{config}: people[{index}]"
@@ -202,7 +204,11 @@ def _same_people(top: Fields, trust_people: tuple[Person, ...], schools: list[tu
                 value = getattr(person, kind)
                 if value is None:
                     continue
-                owner = accounts.setdefault((kind, value.lower()), (person.id, config))
+                scope = school.slack_team if kind == "slack" else school.teams_tenant
+                seen = accounts.setdefault((kind, value.lower()), [])
+                owner = next((o for where_seen, o in seen if None in (where_seen, scope) or where_seen == scope),
+                             (person.id, config))
+                seen.append((scope, (person.id, config)))
                 if owner[0] != person.id:
                     raise InputError(f"{where}.{kind}: {value!r} is {owner[0]!r} in {owner[1]} but {person.id!r} "
                                      "here; the same account is one person, so give them the same id in both")

@@ -70,8 +70,13 @@ def serve(config: Path | None, port: int | None, host: str, database_url: str | 
             click.echo(f"safeguard: warning: {named}{line}", err=True)
     everyone = [person for each in deployment.schools for person in each.everyone]
     if not settings.slack:
-        click.echo("safeguard: warning: Slack is off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to turn it on",
-                   err=True)
+        click.echo("safeguard: warning: Slack is off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to turn it on "
+                   "(or SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_SIGNING_SECRET for one app in several "
+                   "workspaces)", err=True)
+    elif settings.slack_workspaces and any(each.slack_team is None for each in deployment.schools):
+        unnamed = ", ".join(each.key for each in deployment.schools if each.slack_team is None)
+        click.echo(f"safeguard: warning: {unnamed} names no Slack workspace: with SLACK_CLIENT_ID set, "
+                   "add `slack_team: T...` (the workspace's id) or nobody there is reached on Slack", err=True)
     elif not any(person.slack for person in everyone):
         click.echo(f"safeguard: warning: nobody in {settings.config} has a Slack id; add `slack:` ids "
                    "(or run `safeguard directory sync-slack`)", err=True)

@@ -9,9 +9,11 @@ from sqlalchemy.engine import Connection
 
 from storage.db import create_engine
 from storage.models import Base
+from storage.slack_tables import with_slack_tables
 
 config = context.config
-target_metadata = Base.metadata
+# Our models, and slack_sdk's own installation tables (migration 0011 creates them).
+target_metadata = with_slack_tables(Base.metadata)
 
 
 def url() -> str:

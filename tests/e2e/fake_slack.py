@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 import time
@@ -15,6 +16,12 @@ from aiohttp import web
 TOKEN = "xoxb-test-0000-safeguard"
 BOT_USER = "U0SAFEBOT1"
 TEAM = "T0OAKFIELD"
+APP_ID = "A0SAFEGUARD"
+CLIENT_ID = "1790000000.2041000000"
+CLIENT_SECRET = "c0ffee5ecret0000safeguard00000000"
+# What the app asks for when installed (manifest/slack/manifest.yaml's bot scopes).
+BOT_SCOPES = ("chat:write", "commands", "files:read", "files:write", "im:history", "im:write", "users:read",
+              "users:read.email")
 # Parameters slack_sdk may send form-encoded as JSON text.
 JSON_ARGS = ("blocks", "view", "attachments", "files", "metadata")
 
@@ -27,6 +34,7 @@ class Call:
     args: dict[str, Any]
     result: dict[str, Any] = field(default_factory=dict)
     at: float = field(default_factory=time.monotonic)  # when it arrived (bench/alert.py times alerts by it)
+    token: str | None = None  # the bot token it came with (whose workspace it was made in)
 
     def text(self) -> str:
         """Everything this call asked Slack to show, as one string (for checks on what was sent)."""
@@ -99,6 +107,14 @@ class FakeSlack:
     dropped: list[Call] = field(default_factory=list)  # the calls done whose answers were lost
     files: dict[str, HostedFile] = field(default_factory=dict)  # files shared in DMs, served at /files/...
     _numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    # Each bot token Slack has issued, and its workspace: the one of the single-workspace tests,
+    # then one per workspace that installs the app through oauth.v2.access.
+    tokens: dict[str, str] = field(default_factory=lambda: {TOKEN: TEAM})
+    # The app's credentials, as oauth.v2.access checks them (HTTP Basic auth).
+    client_id: str = CLIENT_ID
+    client_secret: str = CLIENT_SECRET
+    # Codes Slack handed an installer's browser, each for one workspace (used once, as Slack's are).
+    grants: dict[str, tuple[str, str]] = field(default_factory=dict)
     # The calls by (method, channel) and by (method, None) for all of a method's: what `to` looks up.
     _indexed: dict[tuple[str, str | None], list[Call]] = field(default_factory=dict)
 
@@ -109,6 +125,16 @@ class FakeSlack:
         app.router.add_get("/files/{file_id}/{name}", self.serve_file)
         app.router.add_post("/response/{user}/{channel}/{number}", self.respond)
         return app
+
+    def grant(self, team_id: str, team_name: str) -> str:
+        """An admin of `team_id` approves the install on Slack's consent page: the code Slack sends back."""
+        code = f"{next(self._numbers)}.{team_id}.{int(time.time())}"
+        self.grants[code] = (team_id, team_name)
+        return code
+
+    def token_of(self, team_id: str) -> str | None:
+        """The bot token Slack issued in `team_id`, if the app was installed there."""
+        return next((token for token, team in self.tokens.items() if team == team_id and token != TOKEN), None)
 
     def share_file(self, data: bytes, name: str = "IMG_2041.png", mimetype: str = "image/png", *,
                    size: int | None = None, repeat: int = 1, chunked: bool = False,
@@ -132,7 +158,7 @@ class FakeSlack:
         if hosted is None:
             return web.Response(status=404, text="file not found", content_type="text/plain")
         hosted.hits.append(request.headers.get("Authorization"))
-        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+        if (request.headers.get("Authorization") or "").removeprefix("Bearer ") not in self.tokens:
             # Slack answers a request without the token with its sign-in page, not the file.
             return web.Response(status=302, headers={"Location": "https://slack.com/signin"})
         response = web.StreamResponse(headers={"Content-Type": hosted.mimetype})
@@ -215,10 +241,16 @@ class FakeSlack:
         for key in JSON_ARGS:
             if isinstance(args.get(key), str):
                 args[key] = json.loads(args[key])
-        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
-            return web.json_response({"ok": False, "error": "invalid_auth"})
         self.origin = f"{request.scheme}://{request.host}"
-        call = Call(method, args)
+        if method == "oauth.v2.access":
+            return web.json_response(self._exchange(request.headers.get("Authorization", ""), args))
+        authorization = request.headers.get("Authorization", "")
+        if not authorization:
+            return web.json_response({"ok": False, "error": "not_authed"})
+        token = authorization.removeprefix("Bearer ")
+        if token not in self.tokens:
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        call = Call(method, args, token=token)
         self.calls.append(call)
         self._indexed.setdefault((method, None), []).append(call)
         if "channel" in args:
@@ -230,7 +262,7 @@ class FakeSlack:
         elif answer is None:
             call.result = {"ok": False, "error": "unknown_method"}
         else:
-            call.result = {"ok": True, **answer(self, args)}
+            call.result = {"ok": True, **answer(self, {**args, "token": token} if method == "auth.test" else args)}
         # The call is done (a message posted) before a late answer or a held one: the sender
         # that gives up waiting, or dies waiting, has sent a message it never heard back about.
         if fault.delay:
@@ -244,6 +276,23 @@ class FakeSlack:
             return web.Response()
         headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else None
         return web.json_response(call.result, status=fault.status, headers=headers)
+
+    def _exchange(self, authorization: str, args: dict[str, Any]) -> dict[str, Any]:
+        """oauth.v2.access: the app's credentials (Basic auth) and a code for a bot token, as Slack answers it."""
+        expected = "Basic " + base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
+        if authorization != expected:
+            return {"ok": False, "error": "invalid_client_id" if self.client_id not in _basic(authorization)
+                    else "bad_client_secret"}
+        granted = self.grants.pop(str(args.get("code", "")), None)
+        if granted is None:
+            return {"ok": False, "error": "invalid_code"}
+        team_id, team_name = granted
+        token = f"xoxb-{team_id.lower()}-{next(self._numbers):04d}-installed"
+        self.tokens[token] = team_id
+        self.calls.append(Call("oauth.v2.access", {"code": args.get("code")}, {"ok": True}))
+        return {"ok": True, "app_id": APP_ID, "authed_user": {"id": "U0ITADMIN1"}, "scope": ",".join(BOT_SCOPES),
+                "token_type": "bot", "access_token": token, "bot_user_id": BOT_USER,
+                "team": {"id": team_id, "name": team_name}, "enterprise": None, "is_enterprise_install": False}
 
     def _loses(self, method: str) -> bool:
         """Whether this call of a method set by lose_every is one whose answer is lost."""
@@ -293,8 +342,18 @@ class FakeSlack:
 
 
 def _auth_test(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
-    return {"url": "https://oakfield.example.slack.com/", "team": "Oakfield", "user": "safeguard",
-            "team_id": TEAM, "user_id": BOT_USER, "bot_id": "B0SAFEBOT1", "is_enterprise_install": False}
+    """auth.test: who the token is, in the workspace that issued it."""
+    team = fake.tokens.get(str(args.get("token") or ""), TEAM)
+    return {"url": f"https://{team.lower()}.example.slack.com/", "team": team, "user": "safeguard",
+            "team_id": team, "user_id": BOT_USER, "bot_id": "B0SAFEBOT1", "is_enterprise_install": False}
+
+
+def _basic(authorization: str) -> str:
+    """The credentials of a Basic Authorization header, decoded ('' if it is not one)."""
+    try:
+        return base64.b64decode(authorization.removeprefix("Basic ")).decode()
+    except (ValueError, UnicodeDecodeError):
+        return ""
 
 
 def _open(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:

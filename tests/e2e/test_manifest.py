@@ -16,6 +16,7 @@ from bot.examples import EXAMPLE_SCHOOL
 from bot.channels.slack import SlackChannel
 from bot.channels.slack import files
 from bot.channels.slack.ids import EVENTS_PATH
+from bot.channels.slack.install import BOT_SCOPES, REDIRECT_PATH
 from routing.school import load_school
 from storage.db import create_engine, sessionmaker
 from tests.builders import TEST_KEYS
@@ -138,3 +139,10 @@ def test_the_scan_finds_calls_however_they_are_made() -> None:
 
 def test_the_fake_slack_answers_every_method_the_code_calls() -> None:
     assert methods_called() <= set(ANSWERS)
+
+
+def test_an_install_asks_for_the_scopes_of_the_manifest() -> None:
+    """In several workspaces each install asks Slack for the app's scopes: exactly the manifest's."""
+    data = manifest()
+    assert set(BOT_SCOPES) == set(data["oauth_config"]["scopes"]["bot"])
+    assert data["oauth_config"]["redirect_urls"] == [f"https://YOUR-SERVER.example{REDIRECT_PATH}"]

@@ -11,7 +11,9 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import func, inspect, select
+from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
+from sqlalchemy import MetaData, func, inspect, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -21,17 +23,41 @@ from storage.log import GENESIS_HASH
 from storage.migrate import MIGRATIONS, config, current, head, upgrade
 from storage.models import Base, LogHead
 from storage.reports import next_reference
+from storage.slack_tables import BOTS, INSTALLATIONS, OAUTH_STATES, slack_metadata, with_slack_tables
 
 
 def differences(connection: Connection) -> list[object]:
+    """What differs between the database and our models plus slack_sdk's own installation tables."""
     context = MigrationContext.configure(connection, opts={"compare_type": True, "compare_server_default": True})
-    return list(compare_metadata(context, Base.metadata))
+    return list(compare_metadata(context, with_slack_tables(Base.metadata)))
+
+
+def described(metadata: MetaData) -> dict[str, object]:
+    """Each table's columns (name, type, nullable, key, default) and indexes, as text to compare."""
+    return {
+        table.name: ([(c.name, repr(c.type), c.nullable, c.primary_key, str(getattr(c.default, "arg", None)))
+                      for c in table.columns],
+                     sorted((i.name, tuple(c.name for c in i.columns)) for i in table.indexes))
+        for table in metadata.tables.values()
+    }
+
+
+def test_the_slack_tables_are_slack_sdks_own() -> None:
+    """slack_sdk's stores read and write the tables migration 0011 creates: its builders make the same."""
+    theirs = MetaData()
+    AsyncSQLAlchemyInstallationStore.build_installations_table(theirs, INSTALLATIONS)
+    AsyncSQLAlchemyInstallationStore.build_bots_table(theirs, BOTS)
+    AsyncSQLAlchemyOAuthStateStore.build_oauth_states_table(theirs, OAUTH_STATES)
+    assert described(slack_metadata()) == described(theirs)
+    assert AsyncSQLAlchemyInstallationStore.default_bots_table_name == BOTS
+    assert AsyncSQLAlchemyInstallationStore.default_installations_table_name == INSTALLATIONS
+    assert AsyncSQLAlchemyOAuthStateStore.default_table_name == OAUTH_STATES
 
 
 async def test_a_new_database_has_no_revision_then_head(database_url: str) -> None:
     assert await current(database_url) is None
     await upgrade(database_url)
-    assert await current(database_url) == head() == "0010"
+    assert await current(database_url) == head() == "0011"
 
 
 async def test_upgrade_is_idempotent(database_url: str) -> None:
@@ -69,10 +95,10 @@ async def test_the_migrated_schema_matches_the_models(engine: AsyncEngine) -> No
 async def test_the_migration_creates_every_table_and_downgrades_to_nothing(engine: AsyncEngine) -> None:
     async with engine.connect() as connection:
         tables = set(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
-        assert set(Base.metadata.tables) <= tables
+        assert set(Base.metadata.tables) | {BOTS, INSTALLATIONS, OAUTH_STATES} <= tables
         await connection.run_sync(lambda sync: command.downgrade(config(sync), "base"))
         left = set(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
-        assert left & set(Base.metadata.tables) == set()
+        assert left & (set(Base.metadata.tables) | {BOTS, INSTALLATIONS, OAUTH_STATES}) == set()
         await connection.run_sync(lambda sync: command.upgrade(config(sync), "head"))
         count = (await connection.execute(select(func.count()).select_from(LogHead))).scalar_one()
         assert count == 1

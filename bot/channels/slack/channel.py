@@ -15,6 +15,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.request.internals import parse_body
 from slack_sdk.signature import SignatureVerifier
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import App
 from bot.channels.http_body import BadBody, has_lone_surrogate, read_text
@@ -22,6 +23,7 @@ from bot.channels.inbound import InboundLedger
 from bot.channels.slack.handlers import Handlers
 from bot.channels.slack.host import Registered
 from bot.channels.slack.ids import EVENTS_PATH
+from bot.channels.slack.install import NOT_INSTALLED, Install, WorkspaceClient, add_install_routes, at_hand_middleware
 from bot.channels.slack.outbox import Outbox
 from bot.channels.slack.posting import web_client
 from bot.channels.slack.retries import skip_handled_events
@@ -40,20 +42,32 @@ SLACK_TYPES = ("application/json", "application/x-www-form-urlencoded")
 class SlackChannel:
     """Everything Slack: the bolt app and its listeners, the Web API client, the outbox, the directory."""
 
-    def __init__(self, app: App, *, token: str, signing_secret: str, api_url: str,
-                 send_timeout: float = SEND_TIMEOUT_SECONDS) -> None:
+    def __init__(self, app: App, *, token: str | None, signing_secret: str, api_url: str,
+                 send_timeout: float = SEND_TIMEOUT_SECONDS, install: Install | None = None) -> None:
         self.app = app
         self.send_timeout = send_timeout
+        # Installed in several workspaces (`install`), every call goes as the bot of the workspace
+        # at hand, with its token from the installation store; else as the one bot of `token`.
+        kind = AsyncWebClient if install is None else WorkspaceClient
         # A reply to someone mid-conversation waits as Slack asks (it allows about one message a
         # second per channel) rather than being dropped. The outbox has a client of its own that
         # does not wait inside a call: it defers its messages until Slack's Retry-After instead.
         # Neither sends a message again when Slack's answer is lost (bot/channels/slack/posting.py).
-        self.client = web_client(token, api_url, timeout=send_timeout, rate_limit_retries=2)
-        outbox_client = web_client(token, api_url, timeout=send_timeout)
-        # No `authorize=`: bolt asks auth.test once, on the first request, who the bot is.
-        self.bolt = AsyncApp(signing_secret=signing_secret, client=self.client, name="safeguard")
+        self.client = web_client(token, api_url, timeout=send_timeout, rate_limit_retries=2, kind=kind)
+        outbox_client = web_client(token, api_url, timeout=send_timeout, kind=kind)
+        self.install = install
+        if install is None:
+            # No `authorize=`: bolt asks auth.test once, on the first request, who the bot is.
+            self.bolt = AsyncApp(signing_secret=signing_secret, client=self.client, name="safeguard")
+        else:
+            self.bolt = AsyncApp(signing_secret=signing_secret, client=self.client, name="safeguard",
+                                 oauth_settings=install.settings,
+                                 # bolt takes an AsyncAuthorize here too (it checks for one), though typed as a callable.
+                                 authorize=install.authorize,  # type: ignore[arg-type]
+                                 user_facing_authorize_error_message=NOT_INSTALLED)
+            self.bolt.middleware(at_hand_middleware(install.workspaces))
         self.verifier = SignatureVerifier(signing_secret)
-        self.outbox = Outbox(app, outbox_client)
+        self.outbox = Outbox(app, outbox_client, workspaces=install.workspaces if install is not None else None)
         self.people: dict[str, Person] = {p.slack: p for p in app.staff if p.slack is not None}
         self.registered = Registered()
         self._locks: dict[str, asyncio.Lock] = {}
@@ -63,7 +77,9 @@ class SlackChannel:
         Handlers(self).register()
 
     def person(self, slack_id: str | None) -> Person | None:
-        """The school's person with this Slack user id."""
+        """The person with this Slack user id: of the school, or, in several workspaces, of the workspace's schools."""
+        if self.install is not None:
+            return self.install.workspaces.person(slack_id)
         return self.people.get(slack_id or "")
 
     def lock(self, person_id: str) -> asyncio.Lock:
@@ -124,8 +140,10 @@ class SlackChannel:
         return self.verifier.is_valid(body, timestamp, signature)
 
     def mount(self, server: web.Application, *, outbox_seconds: float) -> None:
-        """Serve POST /slack/events on `server`, and run the outbox while it runs."""
+        """Serve POST /slack/events on `server` (and the install flow, in several workspaces); run the outbox."""
         server.router.add_post(EVENTS_PATH, self.handle)
+        if self.bolt.oauth_flow is not None:
+            add_install_routes(server, self.bolt.oauth_flow)
         server.cleanup_ctx.append(self._running(outbox_seconds))
 
     def _running(self, every: float) -> Callable[[web.Application], AsyncIterator[None]]:

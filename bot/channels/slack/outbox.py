@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -16,8 +17,11 @@ from bot.outbox.delivery import DEFAULT_RETRY_AFTER, Delivered, Failure, Outcome
 from bot.app import SLACK, STORE_ERRORS, App
 from bot.channels.slack import posting
 from bot.channels.slack.blocks import Message, alert_message, render
+from bot.channels.slack.install import Workspaces, speaking_in, team_at_hand
 from bot.channels.slack.posting import SEND_ERRORS
 from dialogs import Reply
+from routing.school import School
+from storage.chains import chain_of
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +34,8 @@ PERMANENT = frozenset({
     "missing_scope", "restricted_action", "invalid_blocks", "invalid_blocks_format", "msg_too_long",
 })
 NO_SLACK_ID = "no Slack user id for this person in the school config"
+NO_SLACK_TEAM = "the school config names no Slack workspace (slack_team), and the app serves several"
+NOT_INSTALLED_THERE = "Safeguard is not installed in the school's Slack workspace (yet)"
 
 
 def describe(exc: Exception) -> str:
@@ -66,11 +72,47 @@ class Outbox:
     Slack's Retry-After instead, so a listener that starts a round is never held for long.
     """
 
-    def __init__(self, app: App, client: AsyncWebClient) -> None:
+    def __init__(self, app: App, client: AsyncWebClient, *, workspaces: Workspaces | None = None) -> None:
         self.app = app
         self.client = client
+        # In several workspaces: each message goes as the bot of its school's workspace.
+        self.workspaces = workspaces
         self._rounds = Rounds(app)
-        self._dms: dict[str, str] = {}  # Slack user id to the id of the bot's DM with them
+        self._dms: dict[str, str] = {}  # workspace and Slack user id to the id of the bot's DM with them
+
+    def _school_of(self, person_id: str, reference: str | None = None) -> School:
+        """The school whose workspace a message to `person_id` goes through: the report's, else where they work."""
+        code = chain_of(reference) if reference is not None else ""
+        if code:
+            return self.app.at(code).school
+        places = self.app.schools_of(person_id)
+        return places[0] if places else self.app.school
+
+    @contextlib.asynccontextmanager
+    async def _as_bot_for(self, person_id: str, reference: str | None = None) -> AsyncIterator[Failure | None]:
+        """Inside the block, calls go as the bot of the recipient's school's workspace; a Failure if there is none.
+
+        With one workspace (one token) there is nothing to choose. In several, a school that names
+        no workspace cannot be reached on Slack (a config mistake: given up, so the DSL hears), and a
+        workspace not installed yet may be soon (an IT admin at work): tried again later.
+        """
+        if self.workspaces is None:
+            yield None
+            return
+        school = self._school_of(person_id, reference)
+        if school.slack_team is None:
+            yield Failure(NO_SLACK_TEAM, permanent=True)
+            return
+        workspace = await self.workspaces.of(school)
+        if workspace is None:
+            yield Failure(NOT_INSTALLED_THERE)
+            return
+        with speaking_in(workspace):
+            yield None
+
+    def _dm_key(self, slack_id: str) -> str:
+        """Where a DM id is remembered: Slack user ids are a workspace's own."""
+        return f"{team_at_hand() or ''}/{slack_id}"
 
     async def open_dm(self, slack_id: str) -> str:
         """The id of the bot's direct-message channel with this Slack user: asked once, then remembered.
@@ -78,16 +120,16 @@ class Outbox:
         Asking for every message was a second call to Slack before each alert (bench/alert.py).
         A send that fails forgets the id, so the next attempt asks again.
         """
-        known = self._dms.get(slack_id)
+        known = self._dms.get(self._dm_key(slack_id))
         if known is not None:
             return known
         opened = await self.client.conversations_open(users=slack_id)
-        self._dms[slack_id] = dm = str(opened["channel"]["id"])
+        self._dms[self._dm_key(slack_id)] = dm = str(opened["channel"]["id"])
         return dm
 
     def _failed(self, slack_id: str, exc: Exception, *, remembered: bool) -> Failure:
         """What a failed send means; a DM id remembered from before is forgotten, and never the reason to give up."""
-        self._dms.pop(slack_id, None)
+        self._dms.pop(self._dm_key(slack_id), None)
         found = failure(exc)
         if found.permanent and remembered:
             return Failure(found.error)  # tried again with the DM asked for afresh, then given up if it fails so
@@ -111,11 +153,15 @@ class Outbox:
                                       only_new_reports=True)
 
     async def _send(self, notice: notices.Notice) -> Outcome:
+        async with self._as_bot_for(notice.person_id, notice.reference) as cannot:
+            return cannot or await self._send_as_bot(notice)
+
+    async def _send_as_bot(self, notice: notices.Notice) -> Outcome:
         person = self.app.anyone(notice.person_id)
         if person is None or person.slack is None:
             return Failure(NO_SLACK_ID, permanent=True)
         message = alert_message(notice.alert) if notice.alert is not None else render(list(notice.replies))
-        remembered = person.slack in self._dms
+        remembered = self._dm_key(person.slack) in self._dms
         try:
             dm = await self.open_dm(person.slack)
             # An earlier attempt died mid-send or failed (its answer lost, a time-out): the message
@@ -127,10 +173,14 @@ class Outbox:
 
     async def _send_digest(self, digest: digest_delivery.QueuedDigest) -> Outcome:
         """The digest's text into the person's DM, then its chart as a file in the same DM."""
+        async with self._as_bot_for(digest.person_id) as cannot:
+            return cannot or await self._send_digest_as_bot(digest)
+
+    async def _send_digest_as_bot(self, digest: digest_delivery.QueuedDigest) -> Outcome:
         person = self.app.anyone(digest.person_id)
         if person is None or person.slack is None:
             return Failure(NO_SLACK_ID, permanent=True)
-        remembered = person.slack in self._dms
+        remembered = self._dm_key(person.slack) in self._dms
         try:
             dm = await self.open_dm(person.slack)
             found = await self.find(dm, digest.key) if digest.in_doubt else None
@@ -167,7 +217,9 @@ class Outbox:
             message = alert_message(alert.alert)
             channel, _, ts = alert.external_ref.partition(":")
             try:
-                await self.client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
+                async with self._as_bot_for(alert.person_id, reference) as cannot:
+                    if cannot is None:
+                        await self.client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
             except SEND_ERRORS as exc:
                 log.warning("the alert of %s to %s was not updated: %s", reference, alert.person_id, describe(exc))
 
@@ -183,7 +235,9 @@ class Outbox:
             if person is None or person.slack is None:
                 continue
             try:
-                await posting.post_once(self.client, await self.open_dm(person.slack), render([nudge.reply]))
+                async with self._as_bot_for(nudge.user_id) as cannot:
+                    if cannot is None:
+                        await posting.post_once(self.client, await self.open_dm(person.slack), render([nudge.reply]))
             except SEND_ERRORS as exc:
                 log.warning("draft reminder to %s not sent: %s", nudge.user_id, describe(exc))
 

@@ -67,7 +67,8 @@ def method_of(url: str) -> str:
     return url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
 
 
-def web_client(token: str, api_url: str, *, timeout: float, rate_limit_retries: int = 0) -> AsyncWebClient:
+def web_client(token: str | None, api_url: str, *, timeout: float, rate_limit_retries: int = 0,
+               kind: type[AsyncWebClient] = AsyncWebClient) -> AsyncWebClient:
     """A Slack Web API client that sends no call twice where it could show something twice.
 
     With `rate_limit_retries`, a 429 is waited out inside the call (as Slack's Retry-After asks)
@@ -78,7 +79,7 @@ def web_client(token: str, api_url: str, *, timeout: float, rate_limit_retries: 
         handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries))
     # base_url must end in '/': slack_sdk joins method names onto it with urljoin.
     base_url = api_url if api_url.endswith("/") else api_url + "/"
-    return AsyncWebClient(token=token, base_url=base_url, timeout=int(max(timeout, 1)), retry_handlers=handlers)
+    return kind(token=token, base_url=base_url, timeout=int(max(timeout, 1)), retry_handlers=handlers)
 
 
 def in_doubt(exc: Exception) -> bool:

@@ -85,7 +85,7 @@ class TeamsBot:
         if not personal(activity):
             await _send(context, [NOT_HERE])
             return
-        person = self.teams.directory.person(activity.from_property)
+        person = self.teams.directory.person(activity)
         if person is None:
             await _send(context, [STRANGER])
             return
@@ -222,7 +222,7 @@ class TeamsBot:
         activity = context.activity
         if not personal(activity):
             return
-        person = self.teams.directory.person(activity.from_property)
+        person = self.teams.directory.person(activity)
         if person is not None:
             await self.teams.references.remember(person.id, reference_of(activity))
         bot_id = getattr(activity.recipient, "id", None)
@@ -239,7 +239,7 @@ class TeamsBot:
     async def installation_update(self, context: Any) -> None:
         """The app was added (keep the chat, send what waited for it) or removed (alerts wait for its return)."""
         activity = context.activity
-        person = self.teams.directory.person(activity.from_property)
+        person = self.teams.directory.person(activity)
         if person is None or not personal(activity):
             return
         if str(activity.action or "").startswith("remove"):

@@ -88,7 +88,7 @@ class Invokes:
         if not personal(activity):
             await invoke_reply(context, 200, text_response(NOT_HERE.text))
             return
-        person = self.teams.directory.person(activity.from_property)
+        person = self.teams.directory.person(activity)
         if person is None:
             await invoke_reply(context, 200, text_response(STRANGER.text))
             return

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from bot.app import STORE_ERRORS, TEAMS, App
-from routing.school import Person
+from routing.school import Person, School
 from storage.alerts import due_now
 from storage.conversation_refs import forget_reference, load_reference, save_reference
 
@@ -15,24 +16,59 @@ log = logging.getLogger(__name__)
 
 
 class Directory:
-    """The school's people by their Teams ids.
+    """The schools' people by their Teams ids, within the Microsoft 365 tenant each school is in.
 
     A person's `teams:` id may be their Microsoft Entra object id (a GUID an admin can look up,
     the same for every app) or their Teams user id (`29:...`, which Teams gives each bot
     separately): an account matches on either, in any case.
+
+    One bot registration (MultiTenant) serves schools in several tenants: a school that names its
+    `teams_tenant` is matched only by activities from that tenant, so an id from one tenant never
+    finds someone of a school in another. A school that names none is matched from any tenant
+    (one tenant for the whole deployment, as before).
     """
 
-    def __init__(self, app: App) -> None:
-        self.by_id = {p.teams.strip().lower(): p for p in app.staff if p.teams}
+    def __init__(self, app: App, schools: Sequence[School] | None = None) -> None:
+        # The schools whose people Teams reaches: every school of the deployment.
+        self.schools = tuple(schools) if schools is not None else app.trust.schools
+        self.by_tenant: dict[str | None, dict[str, Person]] = {}
+        for school in self.schools:
+            people = self.by_tenant.setdefault(school.teams_tenant, {})
+            for person in school.everyone:
+                if person.teams:
+                    people.setdefault(person.teams.strip().lower(), person)
+        self.by_id = self.by_tenant.get(None, {})
 
-    def person(self, account: Any) -> Person | None:
-        """The person behind a botbuilder ChannelAccount (an activity's `from`), if the school knows them."""
+    def person(self, activity: Any) -> Person | None:
+        """The person who sent a botbuilder Activity (its `from`, in its tenant), if a school there knows them."""
+        account = getattr(activity, "from_property", None)
         if account is None:
             return None
+        tenant = tenant_of(activity)
+        # The schools in the activity's tenant, then those that name no tenant (a one-tenant deployment).
+        places = ([self.by_tenant.get(tenant, {})] if tenant is not None else []) + [self.by_id]
         for key in (getattr(account, "aad_object_id", None), getattr(account, "id", None)):
-            if key and (found := self.by_id.get(str(key).strip().lower())) is not None:
-                return found
+            for people in places:
+                if key and (found := people.get(str(key).strip().lower())) is not None:
+                    return found
         return None
+
+
+def tenant_of(activity: Any) -> str | None:
+    """The Microsoft 365 tenant an activity came from (channelData.tenant.id, else conversation.tenantId), lower case.
+
+    Teams sends both; were they ever to differ, the activity is from no tenant we can trust.
+    """
+    data = getattr(activity, "channel_data", None)
+    tenant = data.get("tenant") if isinstance(data, dict) else None
+    from_data = tenant.get("id") if isinstance(tenant, dict) else None
+    conversation = getattr(activity, "conversation", None)
+    # botbuilder's schema reads `tenantID`; Teams sends `tenantId`, which lands among the extra properties.
+    extra = getattr(conversation, "additional_properties", None)
+    from_conversation = getattr(conversation, "tenant_id", None) or (
+        extra.get("tenantId") if isinstance(extra, dict) else None)
+    found = {str(t).strip().lower() for t in (from_data, from_conversation) if t}
+    return found.pop() if len(found) == 1 else None
 
 
 class References:
