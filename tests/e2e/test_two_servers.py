@@ -39,7 +39,7 @@ from storage.models import AlertDelivery, DigestDelivery, Event, InboundEvent, R
 from storage.reports import create_report
 from tests.builders import TEST_KEY, TEST_KEYS, write_yaml
 from tests.e2e.fake_slack import TOKEN, Call, FakeSlack, dm_channel
-from tests.e2e.slack_rig import SECRET, SLACK_IDS, Clock, Phone, Rig, find_button
+from tests.e2e.slack_rig import SECRET, SLACK_IDS, BalancedRig, Clock, Phone, Rig, find_button
 from tests.e2e.test_serve import COMMAND, environment, free_port
 
 REFERENCE = re.compile(r"SG-(?:[A-Z0-9]+-)?\d{4}-\d{4,}")
@@ -142,20 +142,6 @@ class Server:
             await asyncio.wait_for(self.process.wait(), 30)
 
 
-class Balancer(Rig):
-    """Slack in front of two servers: each request goes to the next server in turn, as a round-robin balancer sends it."""
-
-    def __init__(self, servers: list[Server], fake: FakeSlack, http: aiohttp.ClientSession, fake_url: str) -> None:
-        super().__init__(servers[0].base, fake, cast(Any, None), cast(Any, None), http, Clock(), fake_url)
-        self.servers = servers
-        self.turn = 0
-
-    async def post(self, body: str, **kwargs: Any) -> Any:
-        self.url = self.servers[self.turn % len(self.servers)].base
-        self.turn += 1
-        return await super().post(body, **kwargs)
-
-
 def direct(server: Server, fake: FakeSlack, http: aiohttp.ClientSession, fake_url: str) -> Rig:
     """Slack reaching one server only."""
     return Rig(server.base, fake, cast(Any, None), cast(Any, None), http, Clock(), fake_url)
@@ -240,7 +226,7 @@ async def test_two_servers_on_one_database_send_each_message_once_and_handle_eac
             # Started together: their first scheduler rounds and outbox rounds race for the seeded work.
             await asyncio.gather(*(server.start() for server in servers))
             await asyncio.gather(*(server.ready(http) for server in servers))
-            balancer = Balancer(servers, fake, http, fake_url)
+            balancer = BalancedRig([server.base for server in servers], fake, http, fake_url)
             rigs = [direct(server, fake, http, fake_url) for server in servers]
             ids = deployment.ids
             teacher = Phone(balancer, deployment.teacher, ids[deployment.teacher])
