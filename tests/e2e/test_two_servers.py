@@ -169,7 +169,7 @@ def at(moment: datetime) -> Callable[[], datetime]:
 
 
 async def seed(deployment: Deployment, url: str) -> dict[str, str]:
-    """Reports made while no server ran, now overdue; their alerts wait in the outbox. Name -> reference.
+    """Reports made while no server ran, overdue or nearly; their alerts wait in the outbox. Name -> reference.
 
     The first is three weeks old, so the log began before last week and last week's digest is due.
     """
@@ -183,6 +183,8 @@ async def seed(deployment: Deployment, url: str) -> dict[str, str]:
             ("allegation", timedelta(days=20), Category.COLLEAGUE_CONCERN, Subject.STAFF, True),
             ("disclosure 1", timedelta(minutes=5), Category.PUPIL_DISCLOSURE, Subject.PUPIL, False),
             ("disclosure 2", timedelta(minutes=4), Category.PUPIL_DISCLOSURE, Subject.PUPIL, False),
+            # Due a few seconds after the servers start: both schedulers are then in their steady rounds.
+            ("due while serving", timedelta(seconds=50), Category.PUPIL_DISCLOSURE, Subject.PUPIL, False),
         ]:
             then = now - ago
             app = App(school, sessionmaker(engine), channels=(SLACK, TEAMS, CONSOLE), clock=at(then))
