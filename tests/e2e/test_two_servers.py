@@ -49,7 +49,8 @@ WORDS = "She said an older boy online keeps asking her for photos."
 FAST = {"SAFEGUARD_OUTBOX_SECONDS": "0.3", "SAFEGUARD_SCHEDULER_SECONDS": "0.5",
         "SAFEGUARD_DELIVERY_LEASE_SECONDS": "5"}
 # Deadlines count around the clock, and a pupil's disclosure is due within a minute: the
-# reports seeded overdue escalate as the servers start, and the test ends before a second step.
+# reports seeded overdue escalate as the servers start. Every count below is read against the
+# steps the log holds, so a second step (a minute later, on a slow run) is checked the same way.
 FAST_CLOCK = {"clock": "always", "cover": [{"categories": ["pupil_disclosure"], "ack_within_minutes": 1}]}
 
 
