@@ -25,6 +25,8 @@ BENCHMARKS = {
     "digest": ("bench.digest", "the weekly digest over 10k, 100k and 1M stored reports"),
     "verify": ("bench.verify", "`safeguard log verify` over 1M events"),
     "memory": ("bench.memory", "the server's resident memory with 10,000 half-finished dialogs"),
+    "scale": ("bench.scale", "a trust of 50 schools and 5,000 staff: report to alert, one server process and two, "
+                             "on PostgreSQL"),
 }
 
 
@@ -59,9 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", metavar="NAME", help=f"any of {', '.join(BENCHMARKS)} (default: all)")
     parser.add_argument("--quick", action="store_true",
                         help="tiny sizes, to check the benchmarks run (the test run's smoke test); not figures")
-    parser.add_argument("--postgres", metavar="URL", default=os.environ.get("TEST_DATABASE_URL") or None,
-                        help="also run the database benchmarks on PostgreSQL, in a scratch database made on "
-                             "this server (default: TEST_DATABASE_URL)")
+    parser.add_argument("--postgres", metavar="URL",
+                        default=os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL") or None,
+                        help="also run the database benchmarks on PostgreSQL (scale runs only there), in a scratch "
+                             "database made on this server (default: BENCH_DATABASE_URL, else TEST_DATABASE_URL)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON to FILE")
     args = parser.parse_args(argv)
     unknown = [name for name in args.names if name not in BENCHMARKS]

@@ -83,13 +83,17 @@ def _start(name: str, command: list[str], env: dict[str, str], output: Path, por
 
 
 def start_safeguard(workdir: Path, *, school: Path, slack_api: str, database: Path | None = None,
-                    extra_env: dict[str, str] | None = None) -> Server:
-    """`safeguard serve` on a fresh SQLite database, Slack pointed at `slack_api` (FakeSlack)."""
+                    extra_env: dict[str, str] | None = None, database_url: str | None = None,
+                    key: str | None = None) -> Server:
+    """`safeguard serve` on a fresh SQLite database (or `database_url`), Slack pointed at `slack_api` (FakeSlack).
+
+    Servers sharing one database must share its encryption `key` too.
+    """
     port = free_port()
     database = database or workdir / f"safeguard-{port}.db"
     env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": slack_api,
-           "DATABASE_URL": f"sqlite+aiosqlite:///{database}", "SAFEGUARD_CONFIG": str(school),
-           "SAFEGUARD_ENCRYPTION_KEY": new_key(), "PORT": str(port), **(extra_env or {})}
+           "DATABASE_URL": database_url or f"sqlite+aiosqlite:///{database}", "SAFEGUARD_CONFIG": str(school),
+           "SAFEGUARD_ENCRYPTION_KEY": key or new_key(), "PORT": str(port), **(extra_env or {})}
     command = [sys.executable, "-c", "from bot.cli.main import main; main()", "serve"]
     return _start("safeguard serve", command, env, workdir / f"safeguard-{port}.log", port)
 

@@ -89,6 +89,7 @@ class Settings:
             outbox_seconds=_seconds(env, "SAFEGUARD_OUTBOX_SECONDS", OUTBOX_SECONDS),
             send_timeout=_seconds(env, "SAFEGUARD_SEND_TIMEOUT_SECONDS", SEND_TIMEOUT_SECONDS),
             delivery_lease=_seconds(env, "SAFEGUARD_DELIVERY_LEASE_SECONDS", CLAIM_SECONDS),
+            scheduler_seconds=_seconds(env, "SAFEGUARD_SCHEDULER_SECONDS", EVERY_SECONDS),
             encryption_keys=keys_from_env(env),
         )
         if not 0 < port < 65536:

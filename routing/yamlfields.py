@@ -10,6 +10,9 @@ from typing import Any
 import yaml
 
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+# libyaml's parser when PyYAML was built with it: a trust of 50 school configs and 5,000 staff
+# loads in about a second with it, against ten or more in pure Python (bench/generated_trust.py).
+SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class InputError(ValueError):
@@ -25,7 +28,7 @@ def load_yaml(path: Path) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read it ({exc.__class__.__name__}: {exc})") from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=SAFE_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 import aiohttp
@@ -127,6 +127,21 @@ class Rig:
     def phone(self, person_id: str) -> Phone:
         """The Slack app of someone in the example school."""
         return self.phones.setdefault(person_id, Phone(self, person_id, SLACK_IDS[person_id]))
+
+
+class BalancedRig(Rig):
+    """Slack in front of several servers: each request goes to the next in turn, as a round-robin load balancer sends it."""
+
+    def __init__(self, urls: list[str], fake: FakeSlack, http: aiohttp.ClientSession, fake_url: str = "") -> None:
+        # No app or channel of its own: the servers run in processes of their own.
+        super().__init__(urls[0], fake, cast(Any, None), cast(Any, None), http, Clock(), fake_url)
+        self.urls = urls
+        self.turn = 0
+
+    async def post(self, body: str, **kwargs: Any) -> Answer:
+        self.url = self.urls[self.turn % len(self.urls)]
+        self.turn += 1
+        return await super().post(body, **kwargs)
 
 
 @dataclass

@@ -28,3 +28,19 @@ def test_the_server_benchmarks_run_and_produce_numbers(tmp_path: Path) -> None:
         for figure in figures:
             assert isinstance(figure["value"], float | int) and math.isfinite(figure["value"]), (title, figure)
     assert "| Measure | Value |" in run.stdout  # the Markdown tables RESULTS.md is made from
+
+
+def test_the_scale_benchmark_runs_one_process_and_two_on_a_tiny_generated_trust(tmp_path: Path) -> None:
+    # On PostgreSQL when TEST_DATABASE_URL names one (a scratch database is made there), else on SQLite.
+    out = tmp_path / "figures.json"
+    run = subprocess.run(
+        [sys.executable, "-m", "bench", "scale", "--quick", "--json", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    [section] = json.loads(out.read_text())["sections"]
+    figures = {figure["what"]: figure["value"] for figure in section["figures"]}
+    assert {"one process: reports a second, flat out", "two processes: reports a second, flat out",
+            "throughput, two processes over one"} <= set(figures)
+    assert all(isinstance(value, float | int) and math.isfinite(value) and value > 0 for value in figures.values()), figures
