@@ -52,12 +52,8 @@ SERVER_ENV = {"SAFEGUARD_OUTBOX_SECONDS": "10"}
 
 
 def served(trust: GeneratedTrust) -> tuple[Path, tuple[GeneratedSchool, ...]]:
-    """The config `safeguard serve` is given, and the schools it then serves.
-
-    Until `serve --config` takes a trust file, the trust's first school alone; once it does,
-    this is `return trust.trust_file, trust.schools`.
-    """
-    return trust.schools[0].config, trust.schools[:1]
+    """The config `safeguard serve` is given, and the schools it then serves: the whole trust."""
+    return trust.trust_file, trust.schools
 
 
 @dataclass

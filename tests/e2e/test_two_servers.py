@@ -66,7 +66,8 @@ class Deployment:
     deputy: str = "rpatel"  # the first rung of a pupil disclosure's ladder
     # Who made the seeded reports: not the teacher, whose DM then shows only the dialog the test walks.
     seed_reporter: str = "tokafor"
-    governor_lead: str = "dwilde"
+    # Everyone a weekly digest goes to: in a trust each school's governor lead, and the trust safeguarding lead.
+    digest_readers: tuple[str, ...] = ("dwilde",)
 
 
 def school_alone(tmp_path: Path) -> Deployment:
@@ -94,14 +95,12 @@ def example_trust(tmp_path: Path) -> Deployment:
         slack_ids(data["people"])
         write_yaml(tmp_path / school["config"], {**data, **FAST_CLOCK} if school["id"] == "oak" else data)
     config = write_yaml(tmp_path / "trust.yaml", trust)
-    return Deployment(config, "oak", ids, deputy="pshah")
+    return Deployment(config, "oak", ids, deputy="pshah", digest_readers=("fadeyemi", "tnash", "dwilde", "mhale"))
 
 
 DEPLOYMENTS = [
     pytest.param(school_alone, id="school"),
-    # Switch on once `safeguard serve --config TRUST.yaml` serves a trust: remove the mark.
-    pytest.param(example_trust, id="trust", marks=pytest.mark.skip(
-        reason="`safeguard serve --config` takes a school config only until serving a trust lands")),
+    pytest.param(example_trust, id="trust"),
 ]
 
 
@@ -157,10 +156,11 @@ async def type_to_both(phone: Phone, rigs: list[Rig], text: str, event_id: str) 
     return await phone.wait_for_post(before + 1)
 
 
-async def until(check: Callable[[], Awaitable[bool]], what: str, timeout: float = 30) -> None:
+async def until(check: Callable[[], Awaitable[bool]], what: str, timeout: float = 30,
+                state: dict[str, object] | None = None) -> None:
     deadline = time.monotonic() + timeout
     while not await check():
-        assert time.monotonic() < deadline, f"waited {timeout}s for {what}"
+        assert time.monotonic() < deadline, f"waited {timeout}s for {what}; last seen: {state}"
         await asyncio.sleep(0.1)
 
 
@@ -174,7 +174,8 @@ async def seed(deployment: Deployment, url: str) -> dict[str, str]:
 
     The first is three weeks old, so the log began before last week and last week's digest is due.
     """
-    school = next(s for s in load_deployment(deployment.config).schools if s.key == deployment.school)
+    served = load_deployment(deployment.config)
+    school = next(s for s in served.schools if s.key == deployment.school)
     now = utc_now()
     made: dict[str, str] = {}
     engine = create_engine(url, keys=TEST_KEYS)
@@ -188,11 +189,13 @@ async def seed(deployment: Deployment, url: str) -> dict[str, str]:
             ("due while serving", timedelta(seconds=50), Category.PUPIL_DISCLOSURE, Subject.PUPIL, False),
         ]:
             then = now - ago
-            app = App(school, sessionmaker(engine), channels=(SLACK, TEAMS, CONSOLE), clock=at(then))
+            app = App(school, sessionmaker(engine), channels=(SLACK, TEAMS, CONSOLE), clock=at(then),
+                      deployment=served)
             async with app.sessions.begin() as session:
                 report = await create_report(session, now=then, school=school.key, category=category, subject=subject,
                                              reporter=deployment.seed_reporter, allegation=allegation, channel=SLACK,
-                                             details={"what": "A made-up report for a test"})
+                                             details={"what": "A made-up report for a test"},
+                                             reference_prefix=school.reference_prefix)
                 made[name] = report.reference
             await lifecycle.route(app, made[name])
     finally:
@@ -263,6 +266,8 @@ async def test_two_servers_on_one_database_send_each_message_once_and_handle_eac
             assert [a.status for a in answers] == [200, 200], answers
             await teacher.wait_for_said(f"{reported} was acknowledged", timeout=20)
 
+            last: dict[str, object] = {}
+
             async def all_done() -> bool:
                 async with sessions() as session:
                     unsent = await session.scalar(select(func.count()).select_from(AlertDelivery)
@@ -272,9 +277,11 @@ async def test_two_servers_on_one_database_send_each_message_once_and_handle_eac
                         select(Report.reference, Report.escalation_step)
                         .where(Report.reference.in_(seeded.values())))).all())
                     lado = await session.scalar(select(func.count()).select_from(Event).where(Event.kind == "lado_due"))
-                    return (unsent == 0 and digests == ["sent"] and all(s >= 1 for s in steps.values()) and lado == 1)
+                    last.update(unsent=unsent, digests=digests, steps=steps, lado=lado)
+                    return (unsent == 0 and digests == ["sent"] * len(deployment.digest_readers) and all(s >= 1 for s in steps.values()) and lado == 1)
 
-            await until(all_done, "every overdue report escalated, the LADO reminder, the digest, every alert sent")
+            await until(all_done, "every overdue report escalated, the LADO reminder, the digest, every alert sent",
+                        state=last)
             # A few more rounds of both schedulers and outboxes, for anything sent twice to show itself.
             await asyncio.sleep(2)
         finally:
@@ -320,9 +327,10 @@ async def test_two_servers_on_one_database_send_each_message_once_and_handle_eac
             assert starting(lines, f"LADO: {reference}") == queued[(reference, person, "lado")], (person, reference, lines)
     keys = [c.args["metadata"]["event_payload"]["key"] for c in fake.to("chat.postMessage") if c.args.get("metadata")]
     assert [key for key, count in Counter(keys).items() if count > 1] == [], "a message posted twice"
-    # The week's digest, queued once for the governor lead, reached them once.
-    digest = [line for line in posts_in(fake, ids[deployment.governor_lead]) if "digest" in line.lower()]
-    assert len(digest) == 1, digest
+    # The week's digest, queued once for each reader, reached each of them once.
+    for reader in deployment.digest_readers:
+        digest = [line for line in posts_in(fake, ids[reader]) if "digest" in line.lower()]
+        assert len(digest) == 1, (reader, digest)
     # Enough happened for the counts to mean something.
     assert all(steps[reference] >= 1 for reference in seeded.values())
     assert queued[(seeded["old disclosure"], deployment.deputy, "alert")] == 1
