@@ -33,6 +33,7 @@ from dialogs import ReportDraft, Tone
 from routing.vocabulary import Category, Flag, Subject
 from routing.trust import load_deployment
 from routing.yamlfields import InputError
+from storage.chains import chain_of
 from storage.db import create_engine, sessionmaker
 from storage.log import entries, head_seq, verify
 from storage.models import Event, NoteKind, Recipient, RecipientKind, Report
@@ -165,15 +166,16 @@ def refusal_logged(party: str, action: Action, reference: str, scenario: Scenari
     return ("refused", party, reference, {"action": (Action.VIEW if action is Action.PROGRESS else action).value})
 
 
-async def logged_since(app: App, seq: int) -> list[tuple[str, str, str | None, object]]:
-    """(kind, actor, report, data) of each event after `seq`."""
+async def logged_since(app: App, seq: int, chain: str = "") -> list[tuple[str, str, str | None, object]]:
+    """(kind, actor, report, data) of each event after `seq` in a chain of the log (a school's, in a trust)."""
     async with app.sessions() as session:
-        return [(e.kind, e.actor, e.report, e.data) async for e in entries(session, Event.seq > seq)]
+        return [(e.kind, e.actor, e.report, e.data)
+                async for e in entries(session, Event.chain == chain, Event.seq > seq)]
 
 
-async def last_seq(app: App) -> int:
+async def last_seq(app: App, chain: str = "") -> int:
     async with app.sessions() as session:
-        return await head_seq(session)
+        return await head_seq(session, chain)
 
 
 async def _export(app: App, person_id: str, reference: str) -> bool:
@@ -350,10 +352,12 @@ def trust_app(sessions: async_sessionmaker[AsyncSession], clock: Clock) -> App:
 
 
 async def _trust_export(app: App, person_id: str, reference: str) -> bool:
+    """`log export --school <the report's school> --report REF --as PERSON`, as the command runs it."""
     who = app.anyone(person_id)
     assert who is not None
+    at = app.at(chain_of(reference))
     try:
-        await export_log(app.sessions, app.school, person=who, fmt="jsonl", report_ref=reference, since=None,
+        await export_log(at.sessions, at.school, person=who, fmt="jsonl", report_ref=reference, since=None,
                          now=app.now(), write=lambda line: None)
     except ExportRefused:
         return False
@@ -369,7 +373,7 @@ async def test_across_a_trust_nobody_at_another_school_nor_a_trust_person_not_ro
     reference = await submitted(trust_app.for_school(school), scenario.draft, reporter=scenario.reporter,
                                 channel=CONSOLE)
     assert reference == f"SG-{scenario.school.upper()}-2026-0001"
-    before = await last_seq(trust_app)
+    before = await last_seq(trust_app, scenario.school)  # the school's own chain of the log
     allowed = []
     for party in scenario.outsiders:
         for action in ACTIONS:
@@ -378,7 +382,7 @@ async def test_across_a_trust_nobody_at_another_school_nor_a_trust_person_not_ro
             if done:
                 allowed.append(f"{party} {action}")
     assert allowed == [], "another school's staff and the trust's people not routed may do nothing"
-    refused = [(kind, actor) for kind, actor, _, _ in await logged_since(trust_app, before)]
+    refused = [(kind, actor) for kind, actor, _, _ in await logged_since(trust_app, before, scenario.school)]
     assert refused == [("refused", party) for party in scenario.outsiders for _ in ACTIONS]
     # Those it was routed to may, each from whichever school's view the channel acts in.
     for party, actions in scenario.allowed.items():
