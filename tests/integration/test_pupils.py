@@ -177,6 +177,9 @@ async def test_a_trust_s_roster_is_imported_for_the_school_named_and_only_that_s
     assert done.returncode == 0, done.stderr
     async with sessions() as session:
         assert set(await session.scalars(select(Pupil.school))) == {"oak"}
+        # The import is in Oakfield's own records, which it takes with it if it leaves the trust.
+        imported = (await session.execute(select(Event.chain, Event.seq).where(Event.kind == "pupils_imported"))).all()
+        assert [tuple(row) for row in imported] == [("oak", 1)]
     trust = load_deployment(EXAMPLE_TRUST)
     app = App(trust.schools[0], sessions, channels=(CONSOLE,), clock=clock, deployment=trust)
     at_oak = Terminal(app.for_school(trust.schools[2]), "cfinch")
