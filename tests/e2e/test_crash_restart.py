@@ -27,7 +27,7 @@ from tests.builders import TEST_KEY, TEST_KEYS
 from tests.e2e.fake_slack import BOT_USER, TEAM, TOKEN, FakeSlack, dm_channel, words_of
 from tests.e2e.reports import CHILD_WORDS
 from tests.e2e.slack_rig import SECRET, SLACK_IDS, sign
-from tests.e2e.test_serve import COMMAND, environment, free_port
+from tests.e2e.test_serve import COMMAND, environment, free_port, until_healthy
 
 TEACHER, DSL = SLACK_IDS["cfinch"], SLACK_IDS["smorgan"]
 ANSWERS = ["Pupil disclosure", "No", "The child is the victim", "Mia Hart", "Skip", CHILD_WORDS, "No", "With me", "No", "No"]
@@ -51,16 +51,7 @@ class Server:
         self.process = await asyncio.create_subprocess_exec(
             *COMMAND, "serve", "--config", str(self.config), "--port", str(self.port), "--database-url", self.url,
             env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                async with http.get(f"{self.base}/healthz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientConnectionError:
-                pass
-            await asyncio.sleep(0.1)
-        raise AssertionError("safeguard serve did not come up")
+        await until_healthy(http, self.base, "safeguard serve")
 
     async def kill(self) -> None:
         """SIGKILL: no shutdown, no draining, nothing flushed that was not committed."""

@@ -12,6 +12,7 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
@@ -31,6 +32,23 @@ def environment(**extra: str) -> dict[str, str]:
     """This environment without any Safeguard or Slack settings of the machine, plus `extra`."""
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SAFEGUARD_", "DATABASE_URL", "PORT"))}
     return {**keep, "PYTHONWARNINGS": "ignore", **extra}
+
+
+async def until_healthy(http: aiohttp.ClientSession, base: str, what: str,
+                        alive: Callable[[], str | None] = lambda: None) -> None:
+    """Wait up to a minute for a `safeguard serve` at `base` to answer /healthz; `alive` names why it never will."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        died = alive()
+        assert died is None, died
+        try:
+            async with http.get(f"{base}/healthz") as response:
+                if response.status == 200:
+                    return
+        except aiohttp.ClientConnectionError:
+            pass
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{what} did not come up")
 
 
 def free_port() -> int:

@@ -40,7 +40,7 @@ from storage.reports import create_report
 from tests.builders import TEST_KEY, TEST_KEYS, write_yaml
 from tests.e2e.fake_slack import TOKEN, Call, FakeSlack, dm_channel
 from tests.e2e.slack_rig import SECRET, SLACK_IDS, BalancedRig, Clock, Phone, Rig, find_button
-from tests.e2e.test_serve import COMMAND, environment, free_port
+from tests.e2e.test_serve import COMMAND, environment, free_port, until_healthy
 
 REFERENCE = re.compile(r"SG-(?:[A-Z0-9]+-)?\d{4}-\d{4,}")
 WORDS = "She said an older boy online keeps asking her for photos."
@@ -123,18 +123,12 @@ class Server:
                 "--database-url", self.url, env=self.env, stdout=out, stderr=subprocess.STDOUT)
 
     async def ready(self, http: aiohttp.ClientSession) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert self.process is not None and self.process.returncode is None, \
-                f"{self.name} exited: {self.log.read_text(errors='replace')[-2000:]}"
-            try:
-                async with http.get(f"{self.base}/healthz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientConnectionError:
-                pass
-            await asyncio.sleep(0.1)
-        raise AssertionError(f"{self.name} did not come up")
+        def alive() -> str | None:
+            if self.process is not None and self.process.returncode is None:
+                return None
+            return f"{self.name} exited: {self.log.read_text(errors='replace')[-2000:]}"
+
+        await until_healthy(http, self.base, self.name, alive)
 
     async def stop(self) -> None:
         if self.process is not None and self.process.returncode is None:
