@@ -18,10 +18,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 import aiohttp
-from aiohttp import web
 
 from bench.figures import Options, Section, percentile
-from bench.processes import free_port, start_safeguard
+from bench.fake_slack_server import fake_slack_here
+from bench.processes import start_safeguard
 from bench.school import DSL, ROLE_HOLDERS, teachers, write_school
 from tests.e2e.fake_slack import FakeSlack
 from tests.e2e.slack_rig import Clock, Phone, Rig, find_button
@@ -116,24 +116,19 @@ async def _measure(options: Options) -> Section:
     reporters, reports, pause = (5, 1, (0.01, 0.05)) if options.quick else (REPORTERS, 4, PAUSE)
     staff = teachers(reporters)
     school = write_school(options.workdir / "alert-school.yaml", staff)
-    fake = FakeSlack()
-    runner = web.AppRunner(fake.application(), access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    fake_url = f"http://127.0.0.1:{port}"
-    server = start_safeguard(options.workdir, school=school, slack_api=f"{fake_url}/api/")
-    try:
-        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
-            await server.wait_ready(http)
-            # Phones as the e2e tests drive them; the app itself runs in the server's process.
-            rig = Rig(server.url, fake, cast(Any, None), cast(Any, None), http, Clock(), fake_url)
-            phones = [Phone(rig, t.person_id, t.slack) for t in staff]
-            paced = [t for times in await asyncio.gather(*(_reporting(p, fake, reports, pause) for p in phones)) for t in times]
-            burst = await _all_at_once(phones, fake)
-    finally:
-        server.stop()
-        await runner.cleanup()
+    async with fake_slack_here() as (fake, fake_url):
+        server = start_safeguard(options.workdir, school=school, slack_api=f"{fake_url}/api/")
+        try:
+            async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+                await server.wait_ready(http)
+                # Phones as the e2e tests drive them; the app itself runs in the server's process.
+                rig = Rig(server.url, fake, cast(Any, None), cast(Any, None), http, Clock(), fake_url)
+                phones = [Phone(rig, t.person_id, t.slack) for t in staff]
+                paced = [t for times in await asyncio.gather(*(_reporting(p, fake, reports, pause) for p in phones))
+                         for t in times]
+                burst = await _all_at_once(phones, fake)
+        finally:
+            server.stop()
     what = f"{reporters} reporters at once, each at a phone user's pace"
     section.add(f"{what}: p50", percentile(paced, 0.5) * 1000, "ms")
     section.add(f"{what}: p99", percentile(paced, 0.99) * 1000, "ms", below=None if options.quick else 250)

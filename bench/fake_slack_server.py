@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from aiohttp import web
 
+from bench.processes import free_port
 from tests.e2e.fake_slack import FakeSlack
 
 
@@ -24,6 +27,20 @@ def application() -> web.Application:
     server.router.add_get("/bench/counts", counts)
     server.router.add_get("/healthz", healthz)
     return server
+
+
+@asynccontextmanager
+async def fake_slack_here() -> AsyncIterator[tuple[FakeSlack, str]]:
+    """FakeSlack in the bench's own process (where the phones read what arrived, and when), and its URL."""
+    fake = FakeSlack()
+    runner = web.AppRunner(fake.application(), access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield fake, f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
 
 
 if __name__ == "__main__":

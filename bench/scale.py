@@ -29,14 +29,14 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.alert import WORDS
 from bench.figures import Options, Section, percentile
 from bench.generated_trust import GeneratedSchool, GeneratedTrust, Member, write_trust
-from bench.processes import Server, free_port, start_safeguard
+from bench.fake_slack_server import fake_slack_here
+from bench.processes import Server, start_safeguard
 from storage.crypto import new_key
 from tests.e2e.fake_slack import FakeSlack
 from tests.e2e.slack_rig import BalancedRig, Phone, find_button
@@ -166,36 +166,31 @@ async def _configuration(options: Options, processes: int, config: Path, schools
                          sizes: tuple[int, int, tuple[float, float], float]) -> Run:
     """`processes` servers on one fresh database: the paced run, then the flat-out one."""
     reporters_wanted, reports, pause, seconds = sizes
-    fake = FakeSlack()
-    runner = web.AppRunner(fake.application(), access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    fake_url = f"http://127.0.0.1:{port}"
-    run = Run()
-    async with _database(options, f"p{processes}") as url:
-        key = new_key()
-        servers: list[Server] = []
-        try:
-            async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
-                # Started together, as a deployment's servers are: they take turns to migrate.
-                servers += [start_safeguard(options.workdir, school=config, slack_api=f"{fake_url}/api/",
-                                            database_url=url, key=key, extra_env=SERVER_ENV) for _ in range(processes)]
-                await asyncio.gather(*(server.wait_ready(http) for server in servers))
-                rig = BalancedRig([s.url for s in servers], fake, http, fake_url)
-                # Teachers from every school served, in turn.
-                reporters = [Reporter(Phone(rig, t.person_id, t.slack), school.dsl)
-                             for n in range(reporters_wanted)
-                             for school in [schools[n % len(schools)]]
-                             for t in [school.teachers[n // len(schools)]]]
-                run.paced = await _paced(reporters, fake, reports, pause)
-                cpu = sum(s.cpu_seconds() for s in servers)
-                run.reports, run.seconds = await _flat_out(reporters, fake, seconds)
-                run.cpu_seconds = sum(s.cpu_seconds() for s in servers) - cpu
-        finally:
-            for server in servers:
-                server.stop()
-            await runner.cleanup()
+    async with fake_slack_here() as (fake, fake_url):
+        run = Run()
+        async with _database(options, f"p{processes}") as url:
+            key = new_key()
+            servers: list[Server] = []
+            try:
+                async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+                    # Started together, as a deployment's servers are: they take turns to migrate.
+                    servers += [start_safeguard(options.workdir, school=config, slack_api=f"{fake_url}/api/",
+                                                database_url=url, key=key, extra_env=SERVER_ENV)
+                                for _ in range(processes)]
+                    await asyncio.gather(*(server.wait_ready(http) for server in servers))
+                    rig = BalancedRig([s.url for s in servers], fake, http, fake_url)
+                    # Teachers from every school served, in turn.
+                    reporters = [Reporter(Phone(rig, t.person_id, t.slack), school.dsl)
+                                 for n in range(reporters_wanted)
+                                 for school in [schools[n % len(schools)]]
+                                 for t in [school.teachers[n // len(schools)]]]
+                    run.paced = await _paced(reporters, fake, reports, pause)
+                    cpu = sum(s.cpu_seconds() for s in servers)
+                    run.reports, run.seconds = await _flat_out(reporters, fake, seconds)
+                    run.cpu_seconds = sum(s.cpu_seconds() for s in servers) - cpu
+            finally:
+                for server in servers:
+                    server.stop()
     return run
 
 
