@@ -61,6 +61,8 @@ async def test_a_teacher_self_refers_the_headteacher_acknowledges_and_the_teache
     assert alerted == {"jellis"}
     assert (await head.type("/ack SG-2026-0001"))[0].startswith("You acknowledged SG-2026-0001")
     assert (await head.type(f"/note SG-2026-0001 {NOTE}"))[0] == "Note added to SG-2026-0001."
+    listed = text(await head.type("/cases self-referral"))
+    assert listed.startswith("Your cases (self-referral): 1\n  SG-2026-0001  Self-referral")
 
     # The teacher hears it was acknowledged, and follows its progress; never the note, nor another's view.
     again = Terminal(app, "cfinch")

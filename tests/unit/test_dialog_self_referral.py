@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from dialogs import advice
 from dialogs.prompts import Tone
 from dialogs.summary import build_report
@@ -76,3 +78,10 @@ def test_send_names_the_reporter_as_the_person_it_is_about() -> None:
     # Any other report is left as it was made: a concern about a colleague stays about that colleague.
     concern = ReportDraft(Category.COLLEAGUE_CONCERN, Subject.STAFF, "u-rowan")
     assert concern.by("u-birch") == concern
+
+
+def test_the_readme_quotes_the_advice_as_given() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Something about myself: self-referral", 1)[1].split("\n#", 1)[0]
+    quoted = " ".join(line[2:] for line in section.splitlines() if line.startswith("> "))
+    assert quoted == advice.SELF_REFERRAL
