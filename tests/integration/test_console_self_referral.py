@@ -76,6 +76,10 @@ async def test_a_teacher_self_refers_the_headteacher_acknowledges_and_the_teache
     # The DSL, only on the ladder, sees nothing of it.
     dsl = Terminal(app, "smorgan")
     assert text(await dsl.type("/view SG-2026-0001")).startswith("! You can't see SG-2026-0001")
+    # The pupil it names puts it in the child's record for the DSL (KCSIE Annex C): which report, never whose.
+    history = text(await dsl.type("/child Ava"))
+    assert "SG-2026-0001" in history and "Self-referral  owner: Headteacher" in history
+    assert "Chris" not in history and WHAT not in history
 
 
 async def test_the_headteachers_self_referral_goes_to_the_chair_never_to_the_headteacher(
