@@ -88,6 +88,7 @@ async def submit(app: App, *, reporter_id: str, channel: str, report: ReportDraf
     could answer. If routing fails, the report is kept, the reporter is told at once to go to
     the DSL directly, and `route_unrouted` retries it (and then sends the receipt).
     """
+    report = report.by(reporter_id)  # a self-referral is about its reporter
     named = app.person(report.subject_person) if report.subject_person is not None else None
     subject = report.routing_report(named.roles if named is not None else ()).subject
     try:
