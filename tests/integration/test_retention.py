@@ -1,0 +1,234 @@
+"""Retention: a closed report's words erased by the scheduler when its period is up; holds, hand-offs, subject access.
+
+Time is a clock moved by hand; each round is what the server's scheduler runs. The commands are
+run as the DSL would run them. Every test runs on SQLite and, with TEST_DATABASE_URL, on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+import yaml
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.app import App
+from bot.cases import lifecycle
+from bot.cases import retention
+from bot.cases.retention import RecordsRefused
+from bot.cli.main import cli
+from bot.cli.records import NOT_LISTED
+from bot.examples import EXAMPLE_SCHOOL
+from bot.scheduler import Scheduler
+from routing.school import load_school
+from routing.vocabulary import Category, Subject
+from routing.yamlfields import InputError
+from storage.log import entries, events_for, verify
+from storage.models import Report, ReportHold, ReportNote
+from tests.builders import Clock, write_yaml
+from tests.integration.console import console_app
+from tests.integration.test_escalation import DSL, HEAD, TEACHER, reported
+from tests.builders import TEST_KEY
+
+NOTE = "Spoke to Test Pupil A's form tutor (made up)"
+REASON = "Made-up reason naming Test Pupil A"
+DETAILS = "A made-up incident for a test"
+
+
+async def run(*args: str) -> Result:
+    """Run `safeguard ...` with this run's test key, as the DSL's admin would (on a thread: it calls asyncio.run)."""
+    return await asyncio.to_thread(CliRunner().invoke, cli, list(args), env={"SAFEGUARD_ENCRYPTION_KEY": TEST_KEY})
+
+
+def school_config(tmp_path: Path) -> Path:
+    """The example school, keeping pupil disclosures two years and everything else one."""
+    data = yaml.safe_load(EXAMPLE_SCHOOL.read_text(encoding="utf-8"))
+    data["retention"] = {"default": "P1Y", "rules": [{"category": "pupil_disclosure", "keep": "P2Y"}]}
+    return write_yaml(tmp_path / "school.yaml", data)
+
+
+def app_for(sessions: async_sessionmaker[AsyncSession], clock: Clock, config: Path) -> App:
+    return console_app(sessions, clock, school=load_school(config))
+
+
+async def closed(app: App, decision: str = "handled_in_school") -> str:
+    """A pupil disclosure made, routed to the DSL, acknowledged, noted and closed through the lifecycle."""
+    reference = await reported(app)
+    assert (await lifecycle.acknowledge(app, DSL, reference)).changed
+    assert (await lifecycle.add_note(app, DSL, reference, NOTE)).changed
+    assert (await lifecycle.close(app, DSL, reference, decision, REASON)).changed
+    return reference
+
+
+async def raw_row(engine: AsyncEngine, reference: str) -> dict[str, object]:
+    async with engine.connect() as connection:
+        row = (await connection.execute(text("SELECT details, close_reason, erased_at, category, status, closed_by "
+                                             "FROM reports WHERE reference = :ref"), {"ref": reference})).one()
+    return dict(row._mapping)
+
+
+async def test_a_closed_report_is_erased_when_its_period_is_up_and_the_log_still_verifies(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], clock: Clock, tmp_path: Path, database_url: str
+) -> None:
+    config = school_config(tmp_path)
+    app = app_for(sessions, clock, config)
+    scheduler = Scheduler(app)
+    reference = await closed(app)
+    closed_at = clock()
+
+    clock.advance(days=365)
+    assert (await scheduler.run_once()).erased == (), "a pupil disclosure is kept two years, not one"
+    clock.advance(days=366)
+    assert (await scheduler.run_once()).erased == (reference,)
+    assert (await scheduler.run_once()).erased == (), "erased once"
+
+    async with sessions() as session:
+        report = (await session.scalars(select(Report).where(Report.reference == reference))).one()
+        assert report.details == {} and report.close_reason is None and report.erased_at == clock()
+        # The skeleton stays: what it was, who closed it when, with what decision.
+        assert (report.category, report.status, report.closed_by, report.closed_at, report.close_decision) == (
+            "pupil_disclosure", "closed", DSL, closed_at, "handled_in_school")
+        notes = list(await session.scalars(select(ReportNote).where(ReportNote.report_id == report.id)))
+        assert [(n.author, n.text) for n in notes] == [(DSL, "")]
+        [erased] = [e for e in await events_for(session, reference) if e.kind == "erased"]
+        assert erased.actor == "system" and erased.data["rule"] == "category pupil_disclosure: P2Y"
+        assert (erased.data["details"], erased.data["notes"], erased.data["close_reason"]) == (1, 1, 1)
+        result = await verify(session)
+        assert result.ok, result.problem
+        assert result.erased == 1
+    raw = await raw_row(engine, reference)
+    assert raw["close_reason"] is None and raw["category"] == "pupil_disclosure"
+    dump = json.dumps({k: str(v) for k, v in raw.items()})
+    assert DETAILS not in dump and REASON not in dump
+
+    verified = await run("log", "verify", "--database-url", database_url)
+    assert (verified.exit_code, verified.output.endswith("; 1 report(s) erased under retention\n")) == (0, True), \
+        verified.output
+    exported = await run("log", "export", "--database-url", database_url, "--config", str(config), "--as", DSL,
+                         "--format", "jsonl")
+    assert exported.exit_code == 0, exported.output
+    assert any(json.loads(line)["kind"] == "erased" for line in exported.output.splitlines())
+    # Nothing more is written on an erased report.
+    refused = await lifecycle.add_note(app, DSL, reference, "another made-up note")
+    assert not refused.changed and "erased" in refused.reply.text
+
+
+async def test_a_held_report_is_kept_until_the_hold_is_released(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock, tmp_path: Path, database_url: str
+) -> None:
+    config = school_config(tmp_path)
+    app = app_for(sessions, clock, config)
+    scheduler = Scheduler(app)
+    reference = await closed(app)
+    args = ["--database-url", database_url, "--config", str(config)]
+
+    due = await run("records", "due", "--within", "5y", *args)
+    assert due.exit_code == 0, due.output
+    assert f"{reference}\tpupil_disclosure\t" in due.output and "category pupil_disclosure: P2Y" in due.output
+    assert DETAILS not in due.output and "Finch" not in due.output
+
+    held = await run("records", "hold", reference, "--as", DSL, "--reason", "Made-up inquiry asked us to keep it", *args)
+    assert held.exit_code == 0, held.output
+    assert (await run("records", "due", "--within", "5y", *args)).output.splitlines()[1].endswith("\theld")
+    again = await run("records", "hold", reference, "--as", DSL, "--reason", "twice", *args)
+    assert isinstance(again.exception, InputError) and "already under a legal hold" in str(again.exception)
+
+    clock.advance(days=365 * 3)
+    assert (await scheduler.run_once()).erased == (), "nothing under hold is erased"
+    async with sessions() as session:
+        report = (await session.scalars(select(Report).where(Report.reference == reference))).one()
+        assert report.details != {} and report.erased_at is None
+        [row] = await session.scalars(select(ReportHold))
+        assert row.reason == "Made-up inquiry asked us to keep it"
+        [event] = [e for e in await events_for(session, reference) if e.kind == "held"]
+        assert "Made-up" not in json.dumps(event.data) and set(event.data) == {"hold", "reason_digest"}
+
+    released = await run("records", "release", reference, "--as", DSL, *args)
+    assert released.exit_code == 0, released.output
+    assert (await scheduler.run_once()).erased == (reference,)
+    async with sessions() as session:
+        [row] = await session.scalars(select(ReportHold))
+        assert row.reason == "" and row.released_by == DSL
+        assert (await verify(session)).ok
+    after = await run("records", "due", "--within", "5y", *args)
+    assert after.output == "Nothing is due for erasure within 5y.\n"
+    late = await run("records", "hold", reference, "--as", DSL, "--reason", "too late", *args)
+    assert isinstance(late.exception, InputError) and "erased" in str(late.exception)
+    unheld = await run("records", "release", reference, "--as", DSL, *args)
+    assert isinstance(unheld.exception, InputError) and "not under a legal hold" in str(unheld.exception)
+
+
+async def test_a_report_handed_on_is_erased_after_the_short_period_and_not_before(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock, tmp_path: Path, database_url: str
+) -> None:
+    config = school_config(tmp_path)
+    app = app_for(sessions, clock, config)
+    scheduler = Scheduler(app)
+    reference = await closed(app, decision="social_care")
+    kept = await closed(app)
+    # At the test's own clock, as `safeguard records handed-on` does it at the real one.
+    dsl = app.person(DSL)
+    assert dsl is not None
+    await retention.hand_on(sessions, app.school, dsl, reference, to="Made-up child protection file", now=clock())
+    async with sessions() as session:
+        [event] = [e for e in await events_for(session, reference) if e.kind == "handed_on"]
+        assert set(event.data) == {"to_digest"}
+    clock.advance(days=40)
+    assert (await scheduler.run_once()).erased == ()
+    clock.advance(days=60)
+    assert (await scheduler.run_once()).erased == (reference,), "handed on: three months, not two years"
+    async with sessions() as session:
+        report = (await session.scalars(select(Report).where(Report.reference == kept))).one()
+        assert report.erased_at is None and report.details != {}
+        assert (await verify(session)).ok
+
+
+async def test_only_the_dsl_or_the_head_may_hold_and_a_refusal_is_logged(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock, tmp_path: Path, database_url: str
+) -> None:
+    config = school_config(tmp_path)
+    app = app_for(sessions, clock, config)
+    reference = await closed(app)
+    args = ["--database-url", database_url, "--config", str(config)]
+    refused = await run("records", "hold", reference, "--as", TEACHER, "--reason", "made up", *args)
+    assert isinstance(refused.exception, RecordsRefused), refused.output
+    handed = await run("records", "handed-on", reference, "--as", TEACHER, "--to", "made up", *args)
+    assert isinstance(handed.exception, RecordsRefused), handed.output
+    unknown = await run("records", "hold", "SG-2026-0999", "--as", DSL, "--reason", "made up", *args)
+    assert isinstance(unknown.exception, RecordsRefused)
+    bad = await run("records", "due", "--within", "soon", *args)
+    assert isinstance(bad.exception, InputError) and str(bad.exception).startswith("--within:")
+    async with sessions() as session:
+        refusals = [(e.actor, e.report, e.data) async for e in entries(session) if e.kind == "refused"]
+        assert refusals == [(TEACHER, reference, {"action": "hold"}), (TEACHER, reference, {"action": "hold"}),
+                            (DSL, None, {"action": "hold", "reference": "SG-2026-0999"})]
+        assert not list(await session.scalars(select(ReportHold)))
+
+
+async def test_the_dsl_lists_a_members_reports_but_not_those_she_may_not_see(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock, tmp_path: Path, database_url: str
+) -> None:
+    config = school_config(tmp_path)
+    app = app_for(sessions, clock, config)
+    # About the online safety officer: a colleague concern, which goes to the headteacher, not the DSL.
+    about = await reported(app, Category.COLLEAGUE_CONCERN, Subject.STAFF, subject_person="tokafor")
+    made = await reported(app)
+    async with sessions.begin() as session:  # made by them (reported() makes the class teacher its reporter)
+        await session.execute(text("UPDATE reports SET reporter = 'tokafor' WHERE reference = :r"), {"r": made})
+    args = ["--database-url", database_url, "--config", str(config)]
+    listed = await run("records", "about", "tokafor", "--as", DSL, *args)
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    assert lines[-1] == NOT_LISTED
+    assert [line.split("\t")[0] for line in lines[:-1]] == [made]
+    assert lines[0].endswith("\tmade by them") and about not in listed.output
+    head = await run("records", "about", "tokafor", "--as", HEAD, *args)
+    assert isinstance(head.exception, RecordsRefused)
+    async with sessions() as session:
+        logged = [(e.kind, e.actor, e.data) async for e in entries(session) if e.kind in ("subject_access", "refused")]
+        assert logged == [("subject_access", DSL, {"person": "tokafor", "count": 1}),
+                          ("refused", HEAD, {"action": "subject_access", "person": "tokafor"})]
