@@ -190,6 +190,7 @@ class _Walk:
         if ref in self.erased:
             return f"{entry.label} is a second erased event for {ref}"
         if not isinstance(entry.data, dict) or entry.data.get("digest") != self.digests.get(ref):
+            self.pending.pop(ref, None)  # the erasure, not the creation, is what the row now fails to match
             return f"report {ref} was edited after its words were erased under retention: it no longer matches {entry.label}"
         self.pending.pop(ref, None)
         self.erased.add(ref)

@@ -13,7 +13,7 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 
 import yaml
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app import App
@@ -29,6 +29,7 @@ from routing.vocabulary import Category, Subject
 from routing.yamlfields import InputError
 from storage.log import entries, events_for, verify
 from storage.models import Report, ReportHold, ReportNote
+from storage.retention import erase
 from tests.builders import Clock, write_yaml
 from tests.integration.console import console_app
 from tests.integration.test_escalation import DSL, HEAD, TEACHER, reported
@@ -232,3 +233,50 @@ async def test_the_dsl_lists_a_members_reports_but_not_those_she_may_not_see(
         logged = [(e.kind, e.actor, e.data) async for e in entries(session) if e.kind in ("subject_access", "refused")]
         assert logged == [("subject_access", DSL, {"person": "tokafor", "count": 1}),
                           ("refused", HEAD, {"action": "subject_access", "person": "tokafor"})]
+
+
+async def test_blanking_words_without_an_erasure_is_tampering_and_so_is_editing_an_erased_skeleton(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], clock: Clock, tmp_path: Path
+) -> None:
+    app = app_for(sessions, clock, school_config(tmp_path))
+    erased, blanked = await closed(app), await closed(app)
+    clock.advance(days=365 * 2 + 1)
+    async with sessions.begin() as session:  # one erased as the scheduler does it; the other left alone
+        assert await erase(session, now=clock(), report_id=await _id(session, erased), rule="test") is not None
+    async with sessions() as session:
+        assert (await verify(session)).ok
+
+    # Blanking a note of a report not erased: the log has no erasure to vouch for it.
+    async with sessions.begin() as session:
+        await session.execute(update(ReportNote).where(ReportNote.report_id == await _id(session, blanked))
+                              .values(text=""))
+    async with sessions() as session:
+        result = await verify(session)
+    assert not result.ok and "was edited: it no longer matches its digest" in result.problem
+    async with sessions.begin() as session:
+        await session.execute(update(ReportNote).where(ReportNote.report_id == await _id(session, blanked))
+                              .values(text=NOTE))
+        # ... and its details.
+        await session.execute(update(Report).where(Report.reference == blanked).values(details={}))
+    async with sessions() as session:
+        result = await verify(session)
+    assert not result.ok and result.problem.startswith(f"report {blanked} was edited after it was made")
+
+    async with sessions.begin() as session:
+        await session.execute(update(Report).where(Report.reference == blanked).values(details={"what": DETAILS}))
+        assert (await verify(session)).ok
+        # The skeleton of the erased report is vouched for by its `erased` event.
+        await session.execute(update(Report).where(Report.reference == erased).values(category="misuse"))
+    async with sessions() as session:
+        result = await verify(session)
+    assert not result.ok and result.problem.startswith(f"report {erased} was edited after its words were erased")
+    async with sessions.begin() as session:
+        await session.execute(update(Report).where(Report.reference == erased)
+                              .values(category="pupil_disclosure", close_reason="words put back"))
+    async with sessions() as session:
+        result = await verify(session)
+    assert not result.ok and f"report {erased} was edited: how it was closed" in result.problem
+
+
+async def _id(session: AsyncSession, reference: str) -> int:
+    return (await session.scalars(select(Report.id).where(Report.reference == reference))).one()
