@@ -10,30 +10,31 @@ import asyncio
 import json
 from pathlib import Path
 
-from click.testing import CliRunner, Result
-
 import yaml
+from click.testing import CliRunner, Result
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.app import App
-from bot.cases import lifecycle
-from bot.cases import retention
+from bot.app import CONSOLE, App
+from bot.cases import lifecycle, retention
 from bot.cases.retention import RecordsRefused
 from bot.cli.main import cli
 from bot.cli.records import NOT_LISTED
 from bot.examples import EXAMPLE_SCHOOL
 from bot.scheduler import Scheduler
+from dialogs import ReportDraft
+from dialogs.report import NamedPupil, PupilRole
 from routing.school import load_school
 from routing.vocabulary import Category, Subject
 from routing.yamlfields import InputError
+from storage.drafts import save_draft
+from storage.evidence import add_draft_screenshot
 from storage.log import entries, events_for, verify
-from storage.models import Report, ReportHold, ReportNote
+from storage.models import Pupil, Report, ReportEvidence, ReportHold, ReportNote, ReportPupil
 from storage.retention import erase
-from tests.builders import Clock, write_yaml
+from tests.builders import TEST_KEY, Clock, screenshot, submitted, write_yaml
 from tests.integration.console import console_app
 from tests.integration.test_escalation import DSL, HEAD, TEACHER, reported
-from tests.builders import TEST_KEY
 
 NOTE = "Spoke to Test Pupil A's form tutor (made up)"
 REASON = "Made-up reason naming Test Pupil A"
@@ -280,3 +281,30 @@ async def test_blanking_words_without_an_erasure_is_tampering_and_so_is_editing_
 
 async def _id(session: AsyncSession, reference: str) -> int:
     return (await session.scalars(select(Report.id).where(Report.reference == reference))).one()
+
+
+async def test_erasure_takes_the_screenshots_and_the_pupils_only_that_report_named(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock, tmp_path: Path
+) -> None:
+    app = app_for(sessions, clock, school_config(tmp_path))
+    async with sessions.begin() as session:  # a screenshot sent with the draft, kept with it until Send
+        await save_draft(session, now=clock(), channel=CONSOLE, user_id=TEACHER, state={})
+        await add_draft_screenshot(session, channel=CONSOLE, user_id=TEACHER, position=1, content_type="image/png",
+                                   sha256="0" * 64, data=screenshot())
+    named = (NamedPupil(PupilRole.CHILD, "Zed Quill", "Year 4"), NamedPupil(PupilRole.TOLD_BY, "Ava Stone", "Year 5"))
+    first = await submitted(app, ReportDraft(Category.PUPIL_DISCLOSURE, Subject.PUPIL, details={"words": DETAILS},
+                                             pupils=named, screenshots=1), reporter=TEACHER, channel=CONSOLE)
+    await submitted(app, ReportDraft(Category.PUPIL_DISCLOSURE, Subject.PUPIL, details={"words": "another, made up"},
+                                     pupils=(named[1],)), reporter=TEACHER, channel=CONSOLE)
+    assert (await lifecycle.close(app, DSL, first, "handled_in_school", REASON)).changed
+    clock.advance(days=365 * 2 + 1)
+    assert (await Scheduler(app).run_once()).erased == (first,)
+    async with sessions() as session:
+        report = (await session.scalars(select(Report).where(Report.reference == first))).one()
+        assert report.screenshots == 1, "how many came stays; the pictures go"
+        assert not list(await session.scalars(select(ReportEvidence)))
+        assert not list(await session.scalars(select(ReportPupil).where(ReportPupil.report_id == report.id)))
+        assert sorted(p.name for p in await session.scalars(select(Pupil))) == ["Ava Stone"]
+        [event] = [e for e in await events_for(session, first) if e.kind == "erased"]
+        assert (event.data["screenshots"], event.data["pupils"], event.data["typed_pupils"]) == (1, 2, 1)
+        assert (await verify(session)).ok
