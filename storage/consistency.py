@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.digests import text_digest
 from storage.models import Report, ReportNote, Status
+from storage.records_check import records_mismatch
 
 ACKNOWLEDGED = "acknowledged"
 CLOSED = "closed"
@@ -118,7 +119,11 @@ async def first_mismatch(
         found = found or _lado_mismatch(report, lado.get(report.reference)) or _erased_mismatch(report, erasure)
         if found is not None:
             return found
-    return await _note_mismatch(session, notes, of_reports, erased)
+    found_note = await _note_mismatch(session, notes, of_reports, erased)
+    if found_note is not None:
+        return found_note
+    held = await records_mismatch(session, facts, of_reports, erased)
+    return None if held is None else Mismatch(*held)
 
 
 def _report_mismatch(report: ReportState, ack: Fact | None, close: Fact | None, erased: Fact | None) -> Mismatch | None:

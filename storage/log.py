@@ -65,7 +65,8 @@ class EventKind(StrEnum):
 
 # Events whose effect also shows in a row, which verify cross-checks (storage/consistency.py).
 FACT_KINDS = {EventKind.ACKNOWLEDGED, EventKind.CLOSED, EventKind.NOTE_ADDED, EventKind.ACTION_RECORDED,
-              EventKind.LADO_CONSULTED, EventKind.REASSIGNED, EventKind.REOPENED, EventKind.ERASED}
+              EventKind.LADO_CONSULTED, EventKind.REASSIGNED, EventKind.REOPENED, EventKind.ERASED,
+              EventKind.HELD, EventKind.RELEASED, EventKind.HANDED_ON}
 
 
 class LogError(RuntimeError):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 from click.testing import CliRunner, Result
-from sqlalchemy import select, text, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app import CONSOLE, App
@@ -308,3 +308,31 @@ async def test_erasure_takes_the_screenshots_and_the_pupils_only_that_report_nam
         [event] = [e for e in await events_for(session, first) if e.kind == "erased"]
         assert (event.data["screenshots"], event.data["pupils"], event.data["typed_pupils"]) == (1, 2, 1)
         assert (await verify(session)).ok
+
+
+async def test_a_hold_released_or_deleted_outside_safeguard_is_tampering(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock, tmp_path: Path
+) -> None:
+    app = app_for(sessions, clock, school_config(tmp_path))
+    reference = await closed(app)
+    dsl = app.person(DSL)
+    assert dsl is not None
+    await retention.hold(sessions, app.school, dsl, reference, reason="Made-up inquiry", now=clock())
+    await retention.hand_on(sessions, app.school, dsl, reference, to="Made-up file", now=clock())
+    async with sessions() as session:
+        assert (await verify(session)).ok
+    async with sessions.begin() as session:  # lifted by hand, so the scheduler would erase it
+        await session.execute(update(ReportHold).values(released_at=clock(), released_by=DSL))
+    async with sessions() as session:
+        result = await verify(session)
+    assert not result.ok and "its release no longer matches the log" in result.problem
+    async with sessions.begin() as session:
+        await session.execute(delete(ReportHold))
+    async with sessions() as session:
+        result = await verify(session)
+    assert not result.ok and "is missing, so it was deleted" in result.problem
+    async with sessions.begin() as session:
+        await session.execute(update(Report).values(handed_on_to="somewhere else"))
+    async with sessions() as session:
+        result = await verify(session)
+    assert not result.ok and "is missing, so it was deleted" in result.problem, "the first problem still first"
