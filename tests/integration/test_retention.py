@@ -20,7 +20,7 @@ from bot.cases import lifecycle, retention
 from bot.cases.retention import RecordsRefused
 from bot.cli.main import cli
 from bot.cli.records import NOT_LISTED
-from bot.examples import EXAMPLE_SCHOOL
+from bot.examples import EXAMPLE_SCHOOL, EXAMPLE_TRUST
 from bot.scheduler import Scheduler
 from dialogs import ReportDraft
 from dialogs.report import NamedPupil, PupilRole
@@ -31,10 +31,13 @@ from storage.drafts import save_draft
 from storage.evidence import add_draft_screenshot
 from storage.log import entries, events_for, verify
 from storage.models import Pupil, Report, ReportEvidence, ReportHold, ReportNote, ReportPupil
+from storage.reports import close_report
 from storage.retention import erase
 from tests.builders import TEST_KEY, Clock, screenshot, submitted, write_yaml
 from tests.integration.console import console_app
+from tests.integration.helpers import minutes
 from tests.integration.test_escalation import DSL, HEAD, TEACHER, reported
+from tests.integration.trust_helpers import two_schools
 
 NOTE = "Spoke to Test Pupil A's form tutor (made up)"
 REASON = "Made-up reason naming Test Pupil A"
@@ -336,3 +339,29 @@ async def test_a_hold_released_or_deleted_outside_safeguard_is_tampering(
     async with sessions() as session:
         result = await verify(session)
     assert not result.ok and "is missing, so it was deleted" in result.problem, "the first problem still first"
+
+
+async def test_in_a_trust_each_school_sees_and_holds_only_its_own_records(
+    sessions: async_sessionmaker[AsyncSession], database_url: str
+) -> None:
+    refs = await two_schools(sessions)
+    async with sessions.begin() as session:
+        for ref, person in ((refs["bpa"][0], "obrien"), (refs["oak"][0], "smorgan")):
+            await close_report(session, now=minutes(10), report_ref=ref, person_id=person,
+                               decision="handled_in_school", reason="Made up")
+    trust = ["--database-url", database_url, "--config", str(EXAMPLE_TRUST)]
+    due = await run("records", "due", "--within", "10y", *trust, "--school", "bpa")
+    assert due.exit_code == 0, due.output
+    assert refs["bpa"][0] in due.output and refs["oak"][0] not in due.output and "default: P6Y" in due.output
+    which = await run("records", "due", *trust)
+    assert isinstance(which.exception, InputError) and "say which with --school" in str(which.exception)
+    other = await run("records", "hold", refs["oak"][0], "--as", "obrien", "--reason", "made up", *trust,
+                      "--school", "bpa")
+    assert isinstance(other.exception, RecordsRefused)
+    own = await run("records", "hold", refs["bpa"][0], "--as", "obrien", "--reason", "made up", *trust,
+                    "--school", "bpa")
+    assert own.exit_code == 0, own.output
+    async with sessions() as session:
+        assert (await verify(session)).ok
+        refused = [(e.chain, e.report) async for e in entries(session) if e.kind == "refused"]
+        assert refused == [("bpa", None)], "logged in the asking school's chain, naming no other school's report"
