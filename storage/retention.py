@@ -56,6 +56,11 @@ async def active_hold(session: AsyncSession, report_id: int) -> ReportHold | Non
 
 async def lock(session: AsyncSession, report_id: int) -> Report | None:
     """The report, its row locked until the transaction ends: an erasure and a hold never cross."""
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite ignores FOR UPDATE: an UPDATE takes its single write lock now, before the row is
+        # read, so a second server reads it only after this transaction (as storage.log does).
+        await session.execute(update(Report).where(Report.id == report_id).values(id=Report.id),
+                              execution_options={"synchronize_session": False})
     return (await session.scalars(select(Report).where(Report.id == report_id).with_for_update())).one_or_none()
 
 

@@ -27,13 +27,14 @@ from dialogs.report import NamedPupil, PupilRole
 from routing.school import load_school
 from routing.vocabulary import Category, Subject
 from routing.yamlfields import InputError
+from storage.db import create_engine, sessionmaker
 from storage.drafts import save_draft
 from storage.evidence import add_draft_screenshot
 from storage.log import entries, events_for, verify
 from storage.models import Pupil, Report, ReportEvidence, ReportHold, ReportNote, ReportPupil
 from storage.reports import close_report
 from storage.retention import erase
-from tests.builders import TEST_KEY, Clock, screenshot, submitted, write_yaml
+from tests.builders import TEST_KEY, TEST_KEYS, Clock, screenshot, submitted, write_yaml
 from tests.integration.console import console_app
 from tests.integration.helpers import minutes
 from tests.integration.test_escalation import DSL, HEAD, TEACHER, reported
@@ -365,3 +366,24 @@ async def test_in_a_trust_each_school_sees_and_holds_only_its_own_records(
         assert (await verify(session)).ok
         refused = [(e.chain, e.report) async for e in entries(session) if e.kind == "refused"]
         assert refused == [("bpa", None)], "logged in the asking school's chain, naming no other school's report"
+
+
+async def test_two_servers_on_one_database_erase_each_report_once(
+    database_url: str, engine: AsyncEngine, clock: Clock, tmp_path: Path
+) -> None:
+    config = school_config(tmp_path)
+    first = app_for(sessionmaker(engine), clock, config)
+    references = [await closed(first) for _ in range(6)]
+    other_engine = create_engine(database_url, keys=TEST_KEYS)
+    try:
+        schedulers = [Scheduler(first), Scheduler(app_for(sessionmaker(other_engine), clock, config))]
+        clock.advance(days=365 * 2 + 1)
+        rounds = await asyncio.gather(*(s.run_once() for s in schedulers))
+        erased = [ref for r in rounds for ref in r.erased]
+        assert sorted(erased) == references, "each report by one server, none missed"
+        async with first.sessions() as session:
+            events = [e.report async for e in entries(session) if e.kind == "erased"]
+            assert sorted(events) == references
+            assert (await verify(session)).ok
+    finally:
+        await other_engine.dispose()
