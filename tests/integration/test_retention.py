@@ -118,6 +118,9 @@ async def test_a_closed_report_is_erased_when_its_period_is_up_and_the_log_still
                          "--format", "jsonl")
     assert exported.exit_code == 0, exported.output
     assert any(json.loads(line)["kind"] == "erased" for line in exported.output.splitlines())
+    shown = (await lifecycle.view(app, DSL, reference)).reply.text
+    assert "Reason: (erased under retention)" in shown and "erased under the school's retention rules" in shown
+    assert REASON not in shown and NOTE not in shown
     # Nothing more is written on an erased report.
     refused = await lifecycle.add_note(app, DSL, reference, "another made-up note")
     assert not refused.changed and "erased" in refused.reply.text
