@@ -10,11 +10,11 @@ goes with it). The `erased` event records the rule and how much went, never what
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import Select, delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.digests import text_digest
@@ -125,7 +125,7 @@ async def erase(session: AsyncSession, *, now: datetime, report_id: int, rule: s
     report.handed_on_to = None
     report.erased_at = at
     await session.flush()
-    erasure = Erasure(**{**erasure.__dict__, "typed_pupils": typed})
+    erasure = replace(erasure, typed_pupils=typed)
     await append_event(session, now=at, actor=SYSTEM, kind=EventKind.ERASED, report_ref=report.reference,
                        data=erasure.as_event(report_digest(report)))
     return erasure
@@ -157,5 +157,5 @@ async def hand_on(session: AsyncSession, *, now: datetime, report: Report, by: s
                        data={"to_digest": text_digest(to)})
 
 
-async def _count(session: AsyncSession, query: object) -> int:
-    return int(await session.scalar(query) or 0)  # type: ignore[call-overload]
+async def _count(session: AsyncSession, query: Select[int]) -> int:
+    return int(await session.scalar(query) or 0)
