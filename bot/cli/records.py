@@ -151,8 +151,8 @@ def _within(text: str) -> Period:
     short = DAYS.match(text.strip())
     try:
         return parse_period(f"P{short[1]}{UNITS[short[2].lower()]}" if short else text)
-    except ValueError as exc:
-        raise InputError(f"--within: {exc}") from None
+    except ValueError:
+        raise InputError(f"--within {text!r}: not a period; use 30d, 8w, 6m, 1y, or ISO 8601 such as P90D") from None
 
 
 def _day(at: datetime, zone: ZoneInfo) -> str:

@@ -10,6 +10,7 @@ import asyncio
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner, Result
 from sqlalchemy import delete, select, text, update
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.app import CONSOLE, App
 from bot.cases import lifecycle, retention
 from bot.cases.retention import RecordsRefused
-from bot.cli.main import cli
+from bot.cli.main import cli, main
 from bot.cli.records import NOT_LISTED
 from bot.examples import EXAMPLE_SCHOOL, EXAMPLE_TRUST
 from bot.scheduler import Scheduler
@@ -210,7 +211,7 @@ async def test_only_the_dsl_or_the_head_may_hold_and_a_refusal_is_logged(
     unknown = await run("records", "hold", "SG-2026-0999", "--as", DSL, "--reason", "made up", *args)
     assert isinstance(unknown.exception, RecordsRefused)
     bad = await run("records", "due", "--within", "soon", *args)
-    assert isinstance(bad.exception, InputError) and str(bad.exception).startswith("--within:")
+    assert isinstance(bad.exception, InputError) and str(bad.exception).startswith("--within 'soon':")
     async with sessions() as session:
         refusals = [(e.actor, e.report, e.data) async for e in entries(session) if e.kind == "refused"]
         assert refusals == [(TEACHER, reference, {"action": "hold"}), (TEACHER, reference, {"action": "hold"}),
@@ -390,3 +391,17 @@ async def test_two_servers_on_one_database_erase_each_report_once(
             assert (await verify(session)).ok
     finally:
         await other_engine.dispose()
+
+
+@pytest.mark.parametrize(("args", "line"), [
+    (["records", "due", "--within", "soon"], "safeguard: error: --within 'soon': not a period; use 30d"),
+    (["records", "hold", "not-a-ref", "--as", DSL, "--reason", "x"], "safeguard: error: 'not-a-ref' is not a report"),
+    (["records", "release", "SG-2026-0001", "--as", "nobody"], "safeguard: error: --as nobody: nobody has that id"),
+])
+def test_bad_input_is_one_line_on_stderr_and_exit_2(
+    args: list[str], line: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(args)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.startswith(line) and err.count("\n") == 1, err
