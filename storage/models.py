@@ -197,6 +197,14 @@ class Report(Base):
     lado_consulted_by: Mapped[str | None] = mapped_column(String(100))
     # How many screenshots came with it (report_evidence): set when it is stored, never changed.
     screenshots: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # Handed on to a record kept elsewhere (a child protection file), which is then the record:
+    # its own, shorter retention rule applies (routing/retention.py). Where, encrypted: words.
+    handed_on_at: Mapped[datetime | None]
+    handed_on_by: Mapped[str | None] = mapped_column(String(100))
+    handed_on_to: Mapped[str | None] = mapped_column(EncryptedText)
+    # When its words were erased under the school's retention rules (storage/retention.py); the
+    # skeleton (reference, category, dates, who acted, the log) stays.
+    erased_at: Mapped[datetime | None]
 
 
 class PupilSource(StrEnum):
@@ -292,6 +300,20 @@ class AlertDelivery(Delivery, Base):
     round: Mapped[int] = mapped_column(Integer, default=0)
     # What an `undelivered` notice is about (which message, to whom, why): references, never text.
     detail: Mapped[dict[str, Any] | None]
+
+
+class ReportHold(Base):
+    """A legal hold on a report: nothing under a hold is erased. Its reason is encrypted; the log keeps its digest."""
+
+    __tablename__ = "report_holds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    held_at: Mapped[datetime]
+    held_by: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(EncryptedText)
+    released_at: Mapped[datetime | None]  # None while the hold stands
+    released_by: Mapped[str | None] = mapped_column(String(100))
 
 
 class ReportNote(Base):

@@ -6,20 +6,20 @@ recording the LADO consultation) are for those who answer for it: its owner, eac
 escalated to, and the DSL when it reached her. Nobody sees or acts on a report about themselves,
 save that whoever self-refers follows their own report's progress, as any reporter does.
 
-| party                                   | view, note | acknowledge, close, LADO | record action | reassign | reopen | progress | export it | export the whole log |
-|-----------------------------------------|------------|--------------------------|---------------|----------|--------|----------|-----------|----------------------|
-| its owner                               | yes        | yes                      | yes           | yes      | no     | yes      | yes       | if they are the DSL  |
-| a ladder rung it has escalated to       | yes        | yes                      | yes           | no       | no     | yes      | yes       | if they are the DSL  |
-| the DSL, when it was routed to her      | yes        | yes                      | no            | yes      | yes    | yes      | yes       | yes                  |
-| a deputy DSL, when it reached them      | yes        | as the rows above        | as above      | as above | yes    | yes      | yes       | no                   |
-| the online safety officer, when told    | yes        | no                       | yes           | no       | no     | yes      | yes       | no                   |
-| anyone else only told of it             | yes        | no                       | no            | no       | no     | yes      | yes       | if they are the DSL  |
-| a ladder rung not yet reached           | no         | no                       | no            | no       | no     | no       | no        | if they are the DSL  |
-| the DSL, when it was not routed to her  | no         | no                       | no            | no       | no     | no       | no        | yes, without it      |
-| its reporter, unless also a recipient   | no         | no                       | no            | no       | no     | yes      | no        | if they are the DSL  |
-| the reporter of a self-referral         | no         | no                       | no            | no       | no     | yes      | no        | only without it      |
-| the person it is about, whatever roles  | no         | no                       | no            | no       | no     | no       | no        | only without it      |
-| anyone else                             | no         | no                       | no            | no       | no     | no       | no        | no                   |
+| party                                   | view, note | acknowledge, close, LADO | record action | reassign | reopen | progress | export it | export the whole log | hold, release, hand on |
+|-----------------------------------------|------------|--------------------------|---------------|----------|--------|----------|-----------|----------------------|------------------------|
+| its owner                               | yes        | yes                      | yes           | yes      | no     | yes      | yes       | if they are the DSL  | if DSL or headteacher  |
+| a ladder rung it has escalated to       | yes        | yes                      | yes           | no       | no     | yes      | yes       | if they are the DSL  | if DSL or headteacher  |
+| the DSL, when it was routed to her      | yes        | yes                      | no            | yes      | yes    | yes      | yes       | yes                  | yes                    |
+| a deputy DSL, when it reached them      | yes        | as the rows above        | as above      | as above | yes    | yes      | yes       | no                   | no                     |
+| the online safety officer, when told    | yes        | no                       | yes           | no       | no     | yes      | yes       | no                   | no                     |
+| anyone else only told of it             | yes        | no                       | no            | no       | no     | yes      | yes       | if they are the DSL  | if headteacher         |
+| a ladder rung not yet reached           | no         | no                       | no            | no       | no     | no       | no        | if they are the DSL  | no                     |
+| the DSL, when it was not routed to her  | no         | no                       | no            | no       | no     | no       | no        | yes, without it      | no                     |
+| its reporter, unless also a recipient   | no         | no                       | no            | no       | no     | yes      | no        | if they are the DSL  | no                     |
+| the reporter of a self-referral         | no         | no                       | no            | no       | no     | yes      | no        | only without it      | no                     |
+| the person it is about, whatever roles  | no         | no                       | no            | no       | no     | no       | no        | only without it      | no                     |
+| anyone else                             | no         | no                       | no            | no       | no     | no       | no        | no                   | no                     |
 
 Screenshots sent with a report go, on request, only to those who answer for it (the middle
 column): the owner, a rung reached, the DSL when it reached her. Everyone only told reads the
@@ -32,6 +32,13 @@ safeguarding lead's decision: the DSL's, or a deputy's acting for her, where it 
 A child's history (every report naming a pupil: reference, date, category, owner role, state)
 is for the DSL and the deputy DSLs alone, since they hold the school's child protection record
 (KCSIE Annex C); it leaves out any report about its reader. Nobody else sees across reports.
+
+Records (`safeguard records`): a legal hold, its release and the record that a report was
+handed on to a child protection file are for the DSL and the headteacher, on reports they may
+view (KCSIE Part two gives both the school's safeguarding arrangements). Listing every report
+about a member of staff, or made by them, for a subject access request is for the DSL alone
+(she holds the school's safeguarding record, as for a child's history); it leaves out every
+report she may not view, and says such reports are answered for by those they went to.
 
 "progress" is the reporter's own view of their report: its state, who owns it by role, and when
 it was acknowledged or closed; never the notes, the details or who else did what. A member of
@@ -187,3 +194,27 @@ def may_export_report(person: Person, report: Report | None, recipients: Iterabl
 def may_export_log(person: Person) -> bool:
     """Whether `person`'s authority covers exporting the whole log; the reports they may not view are then left out."""
     return oversees(person)
+
+
+# Who keeps the records (KCSIE Part two: the headteacher and the DSL answer for the school's
+# safeguarding arrangements): a legal hold (an inquiry such as IICSA may ask that nothing be
+# destroyed) or a hand-off changes how long a record is kept, so it is theirs to record.
+RECORD_KEEPERS = frozenset({Role.DSL.value, Role.HEADTEACHER.value})
+# What a refusal of these is logged as (not `Action`s: `may` answers a report's chat actions).
+HOLD = "hold"  # place or lift a legal hold, or record a hand-off
+SUBJECT_ACCESS = "subject_access"  # list every report about or made by a person
+
+
+def may_hold(person: Person, report: Report, recipients: Iterable[Recipient]) -> bool:
+    """Whether `person` may place or lift a legal hold on `report`, or record it handed on (see the table above)."""
+    return bool(RECORD_KEEPERS & set(person.roles)) and may_see(person, report, recipients)
+
+
+def may_list_reports_of(person: Person) -> bool:
+    """Whether `person` may list a member of staff's reports for a subject access request: the DSL alone."""
+    return oversees(person)
+
+
+def in_subject_access(person: Person, report: Report, recipients: Iterable[Recipient]) -> bool:
+    """Whether a subject access list made by `person` shows `report`: only those they may view."""
+    return may_see(person, report, recipients)

@@ -41,6 +41,7 @@ ROUTE_ERRORS: tuple[type[Exception], ...] = (*STORE_ERRORS, RoutingError)
 # SG-2026-0042 at a school alone; SG-BPA-2026-0042 at a school of a trust (its code, 2 to 5 characters).
 REFERENCE = re.compile(r"^SG-(?:[A-Z][A-Z0-9]{1,4}-)?\d{4}-\d{4,}$")
 LADO_WORKING_DAYS = 1
+READ_ONLY = frozenset({Action.VIEW, Action.PROGRESS, Action.EXPORT, Action.SCREENSHOTS})
 NOTE_LENGTH = 2000
 REASON_LENGTH = 2000
 VERBS = {
@@ -318,6 +319,10 @@ async def _on_report(
             report = await store.get_report(session, reference)
             recipients = [] if report is None else (await store.get_routing(session, report))[1]
             if report is not None and may(person_id, action, report, recipients):
+                if report.erased_at is not None and action not in READ_ONLY:
+                    # Its words were erased under the school's retention rules: nothing is added to the skeleton.
+                    return Result(error(f"{report.reference} is closed and its words were erased under the school's "
+                                        "retention rules, so nothing more can be recorded on it."))
                 return await act(app.at(report.school), session, report, recipients)
     except STORE_ERRORS:
         log.exception("%s by %s on %s failed", action.value, person_id, reference)

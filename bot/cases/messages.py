@@ -374,6 +374,9 @@ def progress_for_reporter(app: App, report: Report, recipients: Sequence[Recipie
     return Reply("\n".join(lines), tone=Tone.SUMMARY)
 
 
+ERASED = "(erased under retention)"
+
+
 def report_view(
     app: App, report: Report, recipients: Sequence[Recipient], notes: Sequence[ReportNote], history: Sequence[Entry],
     labels: Mapping[int, str] | None = None,
@@ -397,11 +400,13 @@ def report_view(
     lines += lado_lines(app, report)
     for note in notes:
         label = (labels or {}).get(note.id) or ("Action taken" if note.kind == "action" else "Note")
-        lines.append(f"{label} by {app.name(note.author)} at {app.local(note.at)}: {note.text}")
+        lines.append(f"{label} by {app.name(note.author)} at {app.local(note.at)}: {note.text or ERASED}")
     if report.closed_at is not None and report.closed_by is not None:
         decision = CLOSE_DECISIONS.get(report.close_decision or "", report.close_decision or "")
         lines.append(f"Closed by {app.name(report.closed_by)} at {app.local(report.closed_at)}: {decision}. "
-                     f"Reason: {report.close_reason}")
+                     f"Reason: {report.close_reason or ERASED}")
+    if report.erased_at is not None:
+        lines.append(f"Its words were erased under the school's retention rules at {app.local(report.erased_at)}.")
     lines.append("History: " + "; ".join(f"{entry.kind.replace('_', ' ')} {app.local(entry.at)}" for entry in history))
     return Reply("\n".join(lines), tone=Tone.SUMMARY, preview=preview.line("the report you asked to see", report.reference))
 

@@ -94,7 +94,9 @@ def log_verify(database_url: str, config: Path | None, school_id: str | None) ->
         click.echo(result.problem)
         sys.exit(EXIT_FINDINGS)
     whose = f" of {school.name} ({school.key})" if school is not None else ""
-    click.echo(f"ok: {result.checked} events{whose} verified")
+    # Erased under retention is not tampering: the log records each erasure, and what it left.
+    erased = f"; {result.erased} report(s) erased under retention" if result.erased else ""
+    click.echo(f"ok: {result.checked} events{whose} verified{erased}")
 
 
 def _verified_school(config: Path | None, school_id: str | None) -> School | None:
