@@ -24,7 +24,9 @@ CLOSED = "closed"
 LADO_CONSULTED = "lado_consulted"
 REASSIGNED = "reassigned"  # clears the acknowledgement: the new owner must acknowledge it again
 REOPENED = "reopened"  # clears the closing
-NOTE_KINDS = {"note_added": "note", "action_recorded": "action"}
+NOTE_KINDS = {"note_added": "note", "action_recorded": "action", "reporter_asked": "question",
+              "reporter_answered": "answer", "reporter_added": "addition"}
+ANSWERED = "reporter_answered"  # its note must still answer the question the log says it answered
 # Events that keep words as notes of their own (a reason, an earlier closing): the data key of
 # each note's id, and of the digest its words must still match.
 REASON_NOTES = {REASSIGNED: (("note", "reason_digest"),),
@@ -157,7 +159,7 @@ async def _note_mismatch(
     session: AsyncSession, notes: dict[int, tuple[Fact, str, object]], of_reports: ColumnElement[bool]
 ) -> Mismatch | None:
     # Columns, not notes: no note is loaded as an object (or kept in the session) to be read once.
-    query = (select(ReportNote.id, ReportNote.author, ReportNote.at, ReportNote.kind, ReportNote.text)
+    query = (select(ReportNote.id, ReportNote.author, ReportNote.at, ReportNote.kind, ReportNote.text, ReportNote.answers)
              .join(Report, Report.id == ReportNote.report_id).where(of_reports).order_by(ReportNote.id))
     rows = {row.id: row for row in await session.execute(query)}
     for note_id, (fact, kind, digest) in sorted(notes.items(), key=lambda item: (item[1][0].seq, item[0])):
@@ -165,7 +167,9 @@ async def _note_mismatch(
         what = kind if fact.kind in NOTE_KINDS else "reason"
         if row is None:
             return Mismatch(fact.seq, f"the {what} of {fact.label} is missing, so it was deleted")
-        if (row.author, row.at, row.kind, text_digest(row.text)) != (fact.actor, fact.at, kind, digest):
+        data = fact.data if isinstance(fact.data, dict) else {}
+        answers = data.get("question") if fact.kind == ANSWERED else None
+        if (row.author, row.at, row.kind, text_digest(row.text), row.answers) != (fact.actor, fact.at, kind, digest, answers):
             return Mismatch(fact.seq, f"the {what} of {fact.label} was edited: it no longer matches its digest")
     if rows:
         first = min(rows)

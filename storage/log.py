@@ -56,11 +56,15 @@ class EventKind(StrEnum):
     CHILD_HISTORY_VIEWED = "child_history_viewed"  # the DSL or a deputy read a child's reports (how many, never who)
     EVIDENCE_ATTACHED = "evidence_attached"  # screenshots stored with a report: their count and sha256 digests only
     EVIDENCE_SHOWN = "evidence_shown"  # a report's screenshots sent to someone entitled to view it (a count only)
+    REPORTER_ASKED = "reporter_asked"  # a question put to the reporter: the note's id and the words' digest
+    REPORTER_ANSWERED = "reporter_answered"  # the reporter's answer: its note, the question's, and the digest
+    REPORTER_ADDED = "reporter_added"  # something the reporter added later: its note and the digest
 
 
 # Events whose effect also shows in a row, which verify cross-checks (storage/consistency.py).
 FACT_KINDS = {EventKind.ACKNOWLEDGED, EventKind.CLOSED, EventKind.NOTE_ADDED, EventKind.ACTION_RECORDED,
-              EventKind.LADO_CONSULTED, EventKind.REASSIGNED, EventKind.REOPENED}
+              EventKind.LADO_CONSULTED, EventKind.REASSIGNED, EventKind.REOPENED, EventKind.REPORTER_ASKED,
+              EventKind.REPORTER_ANSWERED, EventKind.REPORTER_ADDED}
 
 
 class LogError(RuntimeError):
