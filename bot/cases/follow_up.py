@@ -89,9 +89,8 @@ async def answer(app: App, *, channel: str, user_id: str, person_id: str | None,
                 answered = None if question is None else await follow_ups.answer(
                     session, now=app.now(), report=report, question=question, author=report.reporter, text=cleaned)
                 if answered is not None:
-                    await _tell_answerers(app, session, report, NoticeKind.ANSWER, answered)
-                    return Result(Reply(f"Thank you. Your answer about {reference} was sent to the people handling it.",
-                                        tone=Tone.DONE), changed=True)
+                    sent = await _tell_answerers(app, session, report, NoticeKind.ANSWER, answered)
+                    return Result(Reply(f"Thank you. Your answer about {reference}{sent}", tone=Tone.DONE), changed=True)
     except STORE_ERRORS:
         log.exception("an answer about %s could not be stored", reference)
         return Result(error(UNREACHABLE))
@@ -117,10 +116,10 @@ async def add(app: App, *, channel: str, user_id: str, person_id: str | None, re
                 app = app.at(report.school)
                 added = await follow_ups.add(session, now=app.now(), report=report, author=report.reporter,
                                              text=cleaned)
-                await _tell_answerers(app, session, report, NoticeKind.ADDITION, added)
+                sent = await _tell_answerers(app, session, report, NoticeKind.ADDITION, added)
                 closed = " The report is closed; what you added is kept with it." if report.closed_at else ""
-                return Result(Reply(f"Thank you. What you added to {reference} was sent to the people handling it."
-                                    f"{closed}", tone=Tone.DONE), changed=True)
+                return Result(Reply(f"Thank you. What you added to {reference}{sent}{closed}", tone=Tone.DONE),
+                              changed=True)
     except STORE_ERRORS:
         log.exception("an addition to %s could not be stored", reference)
         return Result(error(UNREACHABLE))
@@ -143,9 +142,10 @@ async def _tell_reporter(app: App, session: AsyncSession, report: Report, questi
     return True
 
 
-async def _tell_answerers(app: App, session: AsyncSession, report: Report, kind: NoticeKind, note: ReportNote) -> None:
-    """Queue an answer or addition for everyone who answers for the report, each on a channel that reaches them."""
+async def _tell_answerers(app: App, session: AsyncSession, report: Report, kind: NoticeKind, note: ReportNote) -> str:
+    """Queue an answer or addition for everyone who answers for the report; how the reporter's thanks should end."""
     _, recipients = await store.get_routing(session, report)
+    told = 0
     for person_id in answerers(report, recipients):
         channel = app.channel_for(person_id)
         if channel is None:
@@ -153,6 +153,11 @@ async def _tell_answerers(app: App, session: AsyncSession, report: Report, kind:
             continue
         await queue_alert(session, now=app.now(), report=report, person_id=person_id, channel=channel, kind=kind,
                           round=note.id)
+        told += 1
+    if told:
+        return " was sent to the people handling it."
+    # Not routed yet, or nobody who answers for it can be reached in chat: kept, and the reporter told to go in person.
+    return " is kept with the report, but nobody handling it can be reached in chat just now: please tell your DSL directly."
 
 
 async def _refuse(app: App, actor: str, action: Action, reference: str, question_id: int | None, said: str) -> Result:
