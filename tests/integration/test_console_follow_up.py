@@ -6,7 +6,7 @@ commands /help lists. Nothing of ours is replaced.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text as sql, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.digests import text_digest
@@ -124,6 +124,8 @@ async def test_an_answer_edited_in_the_database_is_caught_by_verify(
     await teacher.type(f"/answer {reference} {ANSWER}")
     async with sessions.begin() as session:
         assert (await verify(session)).ok
+        stored = [str(row[0]) for row in await session.execute(sql("SELECT text FROM report_notes"))]
+        assert len(stored) == 2 and not any(QUESTION in s or ANSWER in s for s in stored), "encrypted at rest"
         answer_id = await session.scalar(select(ReportNote.id).where(ReportNote.kind == NoteKind.ANSWER.value))
         await session.execute(update(ReportNote).where(ReportNote.id == answer_id).values(text="Nobody else saw it."))
     async with sessions() as session:
