@@ -13,11 +13,8 @@ from collections.abc import Sequence
 
 from bot.app import App
 from bot.cases import access, preview
-from bot.cases.messages import ADD_TO_REPORT, ASK_REPORTER, VIEW, Alert, ReportButton
+from bot.cases.messages import ASK_REPORTER, VIEW, Alert, ReportButton
 from storage.models import Recipient, Report, ReportNote
-
-ASK = ASK_REPORTER
-ADD = ADD_TO_REPORT
 
 
 def answer_button(question: ReportNote) -> ReportButton:
@@ -67,6 +64,6 @@ def addition_for_owner(app: App, report: Report, addition: ReportNote, buttons: 
 def owner_buttons(report: Report, person_id: str, recipients: Sequence[Recipient]) -> tuple[ReportButton, ...]:
     """What the reader of an answer or addition may do next: ask again while it is open, and view it."""
     rights = access.allowed(person_id, report, recipients)
-    wanted = ((ASK, report.closed_at is None), (VIEW, True))
+    wanted = ((ASK_REPORTER, report.closed_at is None), (VIEW, True))
     return tuple(button for button, needed in wanted if needed and access.Action(button.action) in rights)
 
