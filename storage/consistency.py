@@ -26,7 +26,9 @@ LADO_CONSULTED = "lado_consulted"
 REASSIGNED = "reassigned"  # clears the acknowledgement: the new owner must acknowledge it again
 REOPENED = "reopened"  # clears the closing
 ERASED = "erased"  # words erased under retention: every earlier note's text and the closing reason are then ""
-NOTE_KINDS = {"note_added": "note", "action_recorded": "action"}
+NOTE_KINDS = {"note_added": "note", "action_recorded": "action", "reporter_asked": "question",
+              "reporter_answered": "answer", "reporter_added": "addition"}
+ANSWERED = "reporter_answered"  # its note must still answer the question the log says it answered
 # Events that keep words as notes of their own (a reason, an earlier closing): the data key of
 # each note's id, and of the digest its words must still match.
 REASON_NOTES = {REASSIGNED: (("note", "reason_digest"),),
@@ -185,7 +187,7 @@ async def _note_mismatch(
     erased: dict[str, Fact],
 ) -> Mismatch | None:
     # Columns, not notes: no note is loaded as an object (or kept in the session) to be read once.
-    query = (select(ReportNote.id, ReportNote.author, ReportNote.at, ReportNote.kind, ReportNote.text)
+    query = (select(ReportNote.id, ReportNote.author, ReportNote.at, ReportNote.kind, ReportNote.text, ReportNote.answers)
              .join(Report, Report.id == ReportNote.report_id).where(of_reports).order_by(ReportNote.id))
     rows = {row.id: row for row in await session.execute(query)}
     for note_id, (fact, kind, digest) in sorted(notes.items(), key=lambda item: (item[1][0].seq, item[0])):
@@ -196,7 +198,9 @@ async def _note_mismatch(
         erasure = erased.get(fact.report) if fact.report is not None else None
         if erasure is not None and erasure.seq > fact.seq:
             digest = text_digest("")  # erased under retention: its words are gone, who wrote it and when kept
-        if (row.author, row.at, row.kind, text_digest(row.text)) != (fact.actor, fact.at, kind, digest):
+        data = fact.data if isinstance(fact.data, dict) else {}
+        answers = data.get("question") if fact.kind == ANSWERED else None
+        if (row.author, row.at, row.kind, text_digest(row.text), row.answers) != (fact.actor, fact.at, kind, digest, answers):
             return Mismatch(fact.seq, f"the {what} of {fact.label} was edited: it no longer matches its digest")
     if rows:
         first = min(rows)

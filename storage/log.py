@@ -61,12 +61,16 @@ class EventKind(StrEnum):
     RELEASED = "released"  # a legal hold lifted
     HANDED_ON = "handed_on"  # the report handed on to a record kept elsewhere (a digest of where, never the words)
     SUBJECT_ACCESS = "subject_access"  # not about one report: a person's reports listed (their id, how many shown)
+    REPORTER_ASKED = "reporter_asked"  # a question put to the reporter: the note's id and the words' digest
+    REPORTER_ANSWERED = "reporter_answered"  # the reporter's answer: its note, the question's, and the digest
+    REPORTER_ADDED = "reporter_added"  # something the reporter added later: its note and the digest
 
 
 # Events whose effect also shows in a row, which verify cross-checks (storage/consistency.py).
 FACT_KINDS = {EventKind.ACKNOWLEDGED, EventKind.CLOSED, EventKind.NOTE_ADDED, EventKind.ACTION_RECORDED,
               EventKind.LADO_CONSULTED, EventKind.REASSIGNED, EventKind.REOPENED, EventKind.ERASED,
-              EventKind.HELD, EventKind.RELEASED, EventKind.HANDED_ON}
+              EventKind.HELD, EventKind.RELEASED, EventKind.HANDED_ON, EventKind.REPORTER_ASKED,
+              EventKind.REPORTER_ANSWERED, EventKind.REPORTER_ADDED}
 
 
 class LogError(RuntimeError):

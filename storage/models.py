@@ -93,6 +93,10 @@ class NoticeKind(StrEnum):
     RECEIPT = "receipt"  # to the reporter: their report was stored, and where it went (only once it is stored)
     UNDELIVERED = "undelivered"  # to the DSL: a message could not be delivered, and why
     REOPENED = "reopened"  # to the owner: a closed report of theirs was reopened (never to the reporter)
+    # The follow-up relay (bot/cases/follow_up.py); `round` is the note's id, so each goes once.
+    QUESTION = "question"  # to the reporter: whoever answers for their report asks them something
+    ANSWER = "answer"  # to those who answer for a report: its reporter answered a question
+    ADDITION = "addition"  # to those who answer for a report: its reporter added something to it
 
 
 class NoteKind(StrEnum):
@@ -100,6 +104,9 @@ class NoteKind(StrEnum):
 
     NOTE = "note"
     ACTION = "action"  # the action taken (the online safety officer's part of appendix B)
+    QUESTION = "question"  # asked of the reporter by someone who answers for the report
+    ANSWER = "answer"  # the reporter's answer to a question (`answers` names it)
+    ADDITION = "addition"  # something the reporter added to their report later
 
 
 class DeliveryStatus(StrEnum):
@@ -317,10 +324,10 @@ class ReportHold(Base):
 
 
 class ReportNote(Base):
-    """A note or a recorded action; its words are encrypted at rest, and the log keeps their digest."""
+    """A note, a recorded action, or a question, answer or addition; its words are encrypted at rest, and the log keeps their digest."""
 
     __tablename__ = "report_notes"
-    __table_args__ = (_one_of("kind", NoteKind),)
+    __table_args__ = (_one_of("kind", NoteKind), UniqueConstraint("answers"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
@@ -328,6 +335,8 @@ class ReportNote(Base):
     author: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime]
     text: Mapped[str] = mapped_column(EncryptedText)
+    # An answer: the question it answers. Unique, so a question is answered once, however many press Send.
+    answers: Mapped[int | None] = mapped_column(Integer)
 
 
 class Draft(Base):

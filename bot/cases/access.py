@@ -6,20 +6,20 @@ recording the LADO consultation) are for those who answer for it: its owner, eac
 escalated to, and the DSL when it reached her. Nobody sees or acts on a report about themselves,
 save that whoever self-refers follows their own report's progress, as any reporter does.
 
-| party                                   | view, note | acknowledge, close, LADO | record action | reassign | reopen | progress | export it | export the whole log | hold, release, hand on |
-|-----------------------------------------|------------|--------------------------|---------------|----------|--------|----------|-----------|----------------------|------------------------|
-| its owner                               | yes        | yes                      | yes           | yes      | no     | yes      | yes       | if they are the DSL  | if DSL or headteacher  |
-| a ladder rung it has escalated to       | yes        | yes                      | yes           | no       | no     | yes      | yes       | if they are the DSL  | if DSL or headteacher  |
-| the DSL, when it was routed to her      | yes        | yes                      | no            | yes      | yes    | yes      | yes       | yes                  | yes                    |
-| a deputy DSL, when it reached them      | yes        | as the rows above        | as above      | as above | yes    | yes      | yes       | no                   | no                     |
-| the online safety officer, when told    | yes        | no                       | yes           | no       | no     | yes      | yes       | no                   | no                     |
-| anyone else only told of it             | yes        | no                       | no            | no       | no     | yes      | yes       | if they are the DSL  | if headteacher         |
-| a ladder rung not yet reached           | no         | no                       | no            | no       | no     | no       | no        | if they are the DSL  | no                     |
-| the DSL, when it was not routed to her  | no         | no                       | no            | no       | no     | no       | no        | yes, without it      | no                     |
-| its reporter, unless also a recipient   | no         | no                       | no            | no       | no     | yes      | no        | if they are the DSL  | no                     |
-| the reporter of a self-referral         | no         | no                       | no            | no       | no     | yes      | no        | only without it      | no                     |
-| the person it is about, whatever roles  | no         | no                       | no            | no       | no     | no       | no        | only without it      | no                     |
-| anyone else                             | no         | no                       | no            | no       | no     | no       | no        | no                   | no                     |
+| party                                   | view, note | acknowledge, close, LADO, ask the reporter | record action | reassign | reopen | progress, answer, add | export it | export the whole log | hold, release, hand on |
+|-----------------------------------------|------------|--------------------------------------------|---------------|----------|--------|-----------------------|-----------|----------------------|------------------------|
+| its owner                               | yes        | yes                                        | yes           | yes      | no     | progress              | yes       | if they are the DSL  | if DSL or headteacher  |
+| a ladder rung it has escalated to       | yes        | yes                                        | yes           | no       | no     | progress              | yes       | if they are the DSL  | if DSL or headteacher  |
+| the DSL, when it was routed to her      | yes        | yes                                        | no            | yes      | yes    | progress              | yes       | yes                  | yes                    |
+| a deputy DSL, when it reached them      | yes        | as the rows above                          | as above      | as above | yes    | progress              | yes       | no                   | no                     |
+| the online safety officer, when told    | yes        | no                                         | yes           | no       | no     | progress              | yes       | no                   | no                     |
+| anyone else only told of it             | yes        | no                                         | no            | no       | no     | progress              | yes       | if they are the DSL  | if headteacher         |
+| a ladder rung not yet reached           | no         | no                                         | no            | no       | no     | no                    | no        | if they are the DSL  | no                     |
+| the DSL, when it was not routed to her  | no         | no                                         | no            | no       | no     | no                    | no        | yes, without it      | no                     |
+| its reporter, unless also a recipient   | no         | no                                         | no            | no       | no     | yes                   | no        | if they are the DSL  | no                     |
+| the reporter of a self-referral         | no         | no                                         | no            | no       | no     | yes                   | no        | only without it      | no                     |
+| the person it is about, whatever roles  | no         | no                                         | no            | no       | no     | no                    | no        | only without it      | no                     |
+| anyone else                             | no         | no                                         | no            | no       | no     | no                    | no        | no                   | no                     |
 
 Screenshots sent with a report go, on request, only to those who answer for it (the middle
 column): the owner, a rung reached, the DSL when it reached her. Everyone only told reads the
@@ -28,6 +28,12 @@ report's words but is not sent its pictures, which may show a child.
 Reassigning hands the case to someone else: its owner may (they carry it), and so may the DSL,
 who leads on every case that reached her (KCSIE Part two). Reopening a closed case is a
 safeguarding lead's decision: the DSL's, or a deputy's acting for her, where it reached them.
+
+Asking the reporter a question is for those who answer for the report, while it is open; the
+reporter answers (an open question, even once the report is closed) and adds to their report
+(closed or not: it reopens nothing, its owner is told). Who is its reporter is decided by
+bot/cases/reporter.py alone (`is_reporter`), so that a report sent without the reporter's name
+can keep them behind a sealed link; `reporter_may` then says what being its reporter allows.
 
 A child's history (every report naming a pupil: reference, date, category, owner role, state)
 is for the DSL and the deputy DSLs alone, since they hold the school's child protection record
@@ -84,6 +90,9 @@ class Action(StrEnum):
     REASSIGN = "reassign"  # hand the report to another owner (bot/cases/handover.py says to whom it may go)
     REOPEN = "reopen"  # open a closed report again
     SCREENSHOTS = "screenshots"  # the pictures sent with it, into this person's own chat (bot/cases/evidence.py)
+    ASK = "ask"  # put a question to the reporter (bot/cases/follow_up.py), while the report is open
+    ANSWER = "answer"  # the reporter answers a question put to them
+    ADD = "add"  # the reporter adds something to their report later
 
 
 # Being told of a report lets a person read it and add what they know to it.
@@ -94,7 +103,12 @@ TOLD = frozenset({Action.VIEW, Action.PROGRESS, Action.NOTE, Action.EXPORT})
 # Screenshots are theirs alone, not everyone told: a picture may show a child, and a reader only
 # told has the words of the report, which is what telling them is for (UK GDPR Art. 5(1)(c),
 # data minimisation; the DSL decides who else needs to see the evidence).
-ANSWERING = TOLD | {Action.ACKNOWLEDGE, Action.CLOSE, Action.LADO, Action.SCREENSHOTS}
+# Asking the reporter is theirs too: the case is theirs to follow up, and a question from
+# everyone only told would press the reporter from all sides (St Leonard's §8: the case is the
+# headteacher's or the DSL's to handle).
+ANSWERING = TOLD | {Action.ACKNOWLEDGE, Action.CLOSE, Action.LADO, Action.SCREENSHOTS, Action.ASK}
+# What the reporter of a report may do to it (bot/cases/reporter.py says who that is).
+REPORTER = frozenset({Action.PROGRESS, Action.ANSWER, Action.ADD})
 # Whoever self-refers is told how it is getting on, never what was noted or decided about them.
 SELF_REFERRER = frozenset({Action.PROGRESS})
 # St Leonard's app. B: the action taken on an inappropriate-content report is "To be completed
@@ -142,6 +156,19 @@ def is_self_referral(person_id: str, report: Report) -> bool:
 def may(person_id: str, action: Action, report: Report, recipients: Iterable[Recipient]) -> bool:
     """Whether `person_id` may do `action` to `report` (see `allowed`)."""
     return action in allowed(person_id, report, recipients)
+
+
+def reporter_may(action: Action, report: Report, *, reporter: bool) -> bool:
+    """Whether the report's reporter (`reporter`: bot.cases.reporter.is_reporter said so) may do `action` to it.
+
+    Answering and adding hold after closing: a question asked stays answerable, and what a
+    reporter remembers later still belongs with their report. Never for a report about them,
+    save their own self-referral: the headteacher handling it may need to ask them, and what
+    they remember later belongs with it (KCSIE Part four, section two).
+    """
+    if report.reporter == report.subject_person and report.category not in ABOUT_THE_REPORTER:
+        return False
+    return reporter and action in REPORTER
 
 
 def oversees(person: Person) -> bool:

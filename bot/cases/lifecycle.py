@@ -56,6 +56,9 @@ VERBS = {
     Action.REASSIGN: "reassign",
     Action.REOPEN: "reopen",
     Action.SCREENSHOTS: "see the screenshots of",
+    Action.ASK: "ask the reporter of",
+    Action.ANSWER: "answer about",
+    Action.ADD: "add to",
 }
 
 

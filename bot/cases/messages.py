@@ -57,6 +57,7 @@ class ReportButton:
 
     action: str  # "acknowledge", "note", "record_action", "view"
     label: str
+    question: int | None = None  # Answer: the question it answers (bot.cases.follow_up)
 
 
 ACKNOWLEDGE = ReportButton("acknowledge", "Acknowledge")
@@ -67,6 +68,11 @@ LADO_CONSULTED = ReportButton("lado", "LADO consulted")
 REASSIGN = ReportButton("reassign", "Reassign")
 REOPEN = ReportButton("reopen", "Reopen")
 SCREENSHOTS = ReportButton("screenshots", "Screenshots")  # sent to the presser's own chat (bot.cases.evidence)
+ASK_REPORTER = ReportButton("ask", "Ask the reporter")  # a question into the reporter's own chat (bot.cases.follow_up)
+ADD_TO_REPORT = ReportButton("add", "I have something to add")  # on the reporter's receipt
+# How a report's history labels the follow-up relay's notes; the reporter's words are signed "the reporter", never a name.
+FOLLOW_UP_LABELS = {"question": "Question to the reporter", "answer": "The reporter answered",
+                    "addition": "The reporter added"}
 
 
 @dataclass(frozen=True)
@@ -193,6 +199,7 @@ def _buttons(report: Report, recipient: Recipient | None, rights: frozenset[acce
         # Once acknowledged (or closed), an alert sent late or updated in place offers no Acknowledge.
         (ACKNOWLEDGE, open_to_ack),
         (ADD_NOTE, True),
+        (ASK_REPORTER, report.closed_at is None),
         # Appendix B: the action taken is recorded on an inappropriate-content report, or by its officer.
         (RECORD_ACTION, report.category == Category.INAPPROPRIATE_CONTENT
          or (recipient is not None and recipient.role == Role.ONLINE_SAFETY_OFFICER)),
@@ -399,7 +406,11 @@ def report_view(
         lines.append(f"Acknowledged by {app.name(report.acknowledged_by)} at {app.local(report.acknowledged_at)}")
     lines += lado_lines(app, report)
     for note in notes:
-        label = (labels or {}).get(note.id) or ("Action taken" if note.kind == "action" else "Note")
+        if note.kind in ("answer", "addition"):
+            lines.append(f"{FOLLOW_UP_LABELS[note.kind]} at {app.local(note.at)}: {note.text or ERASED}")
+            continue
+        label = (labels or {}).get(note.id) or FOLLOW_UP_LABELS.get(note.kind) or (
+            "Action taken" if note.kind == "action" else "Note")
         lines.append(f"{label} by {app.name(note.author)} at {app.local(note.at)}: {note.text or ERASED}")
     if report.closed_at is not None and report.closed_by is not None:
         decision = CLOSE_DECISIONS.get(report.close_decision or "", report.close_decision or "")

@@ -8,19 +8,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cases import children, handover_words, messages
+from bot.cases import children, follow_up_words, handover_words, messages
 from bot.outbox import undelivered
 from bot.app import STORE_ERRORS, App
 from dialogs import Reply
 from routing.vocabulary import Flag
 from storage import reports as store
 from storage.alerts import claim_alerts, give_up_alert, mark_alert_failed, mark_alert_sent
-from storage.models import AlertDelivery, NoticeKind, Recipient, RecipientKind, Report
+from storage.models import AlertDelivery, NoticeKind, Recipient, RecipientKind, Report, ReportNote
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,8 @@ class Notice:
     attempts: int = 0
     # An earlier attempt may have arrived without our hearing so (a time-out, a sender that died).
     in_doubt: bool = False
+    # Buttons under news for a reporter (their receipt: "I have something to add"); an alert has its own.
+    buttons: tuple[messages.ReportButton, ...] = ()
 
     @property
     def key(self) -> str:
@@ -62,7 +65,10 @@ async def pending(app: App, channel: str, person_id: str | None = None) -> list[
             school = app.at(report.school if report is not None else _school_of(delivery))
             child = await children.for_alert(school, session, report, delivery.person_id) \
                 if report is not None and delivery.kind == NoticeKind.ALERT.value else children.ChildLines()
-            notices.append(_notice(school, delivery, report, recipients, in_doubt, child))
+            notice = _notice(school, delivery, report, recipients, in_doubt, child)
+            if report is not None and delivery.kind in FOLLOW_UPS:
+                notice = await _follow_up(school, session, notice, delivery, report, recipients)
+            notices.append(notice)
         return notices
 
 
@@ -141,6 +147,28 @@ async def sent_alerts(app: App, reference: str, channel: str) -> list[SentAlert]
         ]
 
 
+# The follow-up relay's notices (bot.cases.follow_up): each carries a note's words, read at sending time.
+FOLLOW_UPS = (NoticeKind.QUESTION.value, NoticeKind.ANSWER.value, NoticeKind.ADDITION.value)
+
+
+async def _follow_up(app: App, session: AsyncSession, notice: Notice, delivery: AlertDelivery, report: Report,
+                     recipients: list[Recipient]) -> Notice:
+    """A question for the reporter, or an answer or addition for those who answer for the report, with its words."""
+    note = await session.get(ReportNote, delivery.round)
+    if note is None:
+        raise LookupError(f"notice {delivery.id} is about note {delivery.round}, which is gone")
+    if delivery.kind == NoticeKind.QUESTION.value:
+        alert = follow_up_words.question_for_reporter(app, report, note, recipients)
+    else:
+        buttons = follow_up_words.owner_buttons(report, delivery.person_id, recipients)
+        if delivery.kind == NoticeKind.ANSWER.value:
+            question = await session.get(ReportNote, note.answers) if note.answers is not None else None
+            alert = follow_up_words.answer_for_owner(app, report, note, question, buttons)
+        else:
+            alert = follow_up_words.addition_for_owner(app, report, note, buttons)
+    return replace(notice, alert=alert, replies=(Reply(alert.text, preview=alert.preview),))
+
+
 def _school_of(delivery: AlertDelivery) -> str | None:
     """The school of a notice about no report (a digest that could not be delivered), if it says."""
     school = (delivery.detail or {}).get("school")
@@ -167,6 +195,8 @@ def _notice(
         replies = (messages.closed_for_reporter(app, report.reference, report.closed_at or delivery.queued_at),)
     elif kind is NoticeKind.RECEIPT:
         replies = tuple(_receipt(app, report, recipients))
+    elif kind.value in FOLLOW_UPS:
+        replies = ()  # worded by _follow_up, which reads the note's words
     else:
         recipient = next((r for r in recipients if r.person_id == delivery.person_id), None)
         if kind is NoticeKind.REMINDER:
@@ -180,8 +210,10 @@ def _notice(
         else:
             alert = children.with_children(messages.alert(app, report, recipient, recipients), child)
         replies = (Reply(alert.text, preview=alert.preview),)
+    # The reporter's receipt offers to add to the report later (bot.cases.follow_up).
+    buttons = (messages.ADD_TO_REPORT,) if kind is NoticeKind.RECEIPT and report is not None else ()
     return Notice(delivery.id, delivery.person_id, delivery.channel, kind, reference, replies, alert,
-                  delivery.attempts, in_doubt)
+                  delivery.attempts, in_doubt, buttons)
 
 
 def _receipt(app: App, report: Report, recipients: list[Recipient]) -> list[Reply]:

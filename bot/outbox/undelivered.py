@@ -30,6 +30,9 @@ WHAT = {
     NoticeKind.ACKNOWLEDGED.value: "the news that it was acknowledged",
     NoticeKind.CLOSED.value: "the news that it was closed",
     NoticeKind.RECEIPT.value: "the confirmation that it was received",
+    NoticeKind.QUESTION.value: "a question for the person who reported it",
+    NoticeKind.ANSWER.value: "the reporter's answer to a question",
+    NoticeKind.ADDITION.value: "what the reporter added to it",
 }
 PLATFORMS = {SLACK: "Slack", TEAMS: "Teams", CONSOLE: "the console"}
 # Who is told, in order: the first role with someone who may be told.
