@@ -93,10 +93,16 @@ def relay_from_env(env: Mapping[str, str], encryption: Keyring | None = None) ->
             raise KeyringError(f"{RELAY_ENV} is not a Fernet key (44 characters of url-safe base64); "
                                f"{HOW_TO_MAKE_ONE}") from None
     relay = Relay([key.encode("ascii") for key in keys])
-    if encryption is not None and set(relay.fingerprints) & set(encryption.fingerprints):
+    if encryption is not None:
+        kept_apart(relay, encryption)
+    return relay
+
+
+def kept_apart(relay: Relay, encryption: Keyring) -> None:
+    """Refuse (KeyringError) a relay key that is also an encryption key: the school's key must not unseal reporters."""
+    if set(relay.fingerprints) & set(encryption.fingerprints):
         raise KeyringError(f"{RELAY_ENV} is one of the keys in {encryption.source}: the relay key must be a "
                            f"different key, kept apart from it; {HOW_TO_MAKE_ONE}")
-    return relay
 
 
 def new_handle() -> str:
@@ -128,8 +134,8 @@ async def unseal(session: AsyncSession, relay: Relay | None, handle: str) -> Add
     return Address(opened["channel"], opened["person"])
 
 
-async def handles_of(session: AsyncSession, relay: Relay | None, address: Address) -> list[str]:
-    """The handles whose sealed address is this one (a person's own anonymous reports), opening each in turn.
+async def handles_of(session: AsyncSession, relay: Relay | None, person_id: str) -> list[str]:
+    """The handles whose sealed address is this person's (their own anonymous reports), opening each in turn.
 
     Nothing indexes a reporter: the rows are opened one by one, so a table without the relay
     key does not even tell which reports share an anonymous reporter.
@@ -139,7 +145,6 @@ async def handles_of(session: AsyncSession, relay: Relay | None, address: Addres
     found = []
     for handle, token in (await session.execute(select(SealedReporter.handle, SealedReporter.sealed))).all():
         opened = relay.open(token)
-        if opened is not None and opened.get("handle") == handle and Address(
-                opened.get("channel", ""), opened.get("person", "")) == address:
+        if opened is not None and opened.get("handle") == handle and opened.get("person") == person_id:
             found.append(handle)
     return found

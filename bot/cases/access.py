@@ -31,6 +31,9 @@ A child's history (every report naming a pupil: reference, date, category, owner
 is for the DSL and the deputy DSLs alone, since they hold the school's child protection record
 (KCSIE Annex C); it leaves out any report about its reader. Nobody else sees across reports.
 
+A report sent without its reporter's name stores a handle in place of the reporter; its reporter
+is known again only by the report's sealed link (bot/cases/reporter.py), and has the same rights.
+
 "progress" is the reporter's own view of their report: its state, who owns it by role, and when
 it was acknowledged or closed; never the notes, the details or who else did what. An export
 never shows a report its reader may not view, so the DSL's whole log leaves out every report
@@ -89,7 +92,8 @@ RECORDS_ACTION = frozenset({Role.ONLINE_SAFETY_OFFICER.value})
 SAFEGUARDING_LEADS = frozenset({Role.DSL.value, Role.DEPUTY_DSL.value})
 
 
-def allowed(person_id: str, report: Report, recipients: Iterable[Recipient]) -> frozenset[Action]:
+def allowed(person_id: str, report: Report, recipients: Iterable[Recipient], *,
+            reporter: bool | None = None) -> frozenset[Action]:
     """Everything `person_id` may do to `report` (see the table above); empty for the person it is about.
 
     The person a report is about never may, checked by person whatever roles they hold, even
@@ -97,10 +101,13 @@ def allowed(person_id: str, report: Report, recipients: Iterable[Recipient]) -> 
     been told, so its holder may not. Being the DSL counts where the report reached her as the
     DSL (the role on her row). The reporter follows its progress, never what was done (St
     Leonard's §8 hands the case to the headteacher or DSL), unless it was also routed to them.
+    `reporter`: whether `person_id` sent it, where the caller knew them by a report's sealed link
+    (one sent without a name stores a handle, not its reporter: bot/cases/reporter.py).
     """
     if person_id == report.subject_person:
         return frozenset()
-    rights: set[Action] = {Action.PROGRESS} if person_id == report.reporter else set()
+    sent_it = person_id == report.reporter if reporter is None else reporter
+    rights: set[Action] = {Action.PROGRESS} if sent_it else set()
     for row in recipients:
         if row.person_id != person_id:
             continue
@@ -117,9 +124,10 @@ def allowed(person_id: str, report: Report, recipients: Iterable[Recipient]) -> 
     return frozenset(rights)
 
 
-def may(person_id: str, action: Action, report: Report, recipients: Iterable[Recipient]) -> bool:
+def may(person_id: str, action: Action, report: Report, recipients: Iterable[Recipient], *,
+        reporter: bool | None = None) -> bool:
     """Whether `person_id` may do `action` to `report` (see `allowed`)."""
-    return action in allowed(person_id, report, recipients)
+    return action in allowed(person_id, report, recipients, reporter=reporter)
 
 
 def oversees(person: Person) -> bool:
