@@ -28,8 +28,7 @@ ASKING = frozenset(normalise(words) for words in (
 OFFERED = "To keep your name from everyone at school, choose Send without my name."
 DISCLOSURE = ("A pupil's disclosure cannot be sent without your name: the DSL must be able to speak to "
               "whoever heard the child.")
-NOT_SET_UP = ("Sending without your name is not set up here (your IT admin has not given Safeguard a relay key), "
-              "so this report goes with your name.")
+NOT_SET_UP = "Sending without your name is not set up here: it needs a relay key your IT admin has not set."
 ONLY_STAFF = "Only a concern about a member of staff can be sent without your name."
 AT_THE_END = "You can choose Send without my name when you check your report, at the end."
 

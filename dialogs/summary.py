@@ -93,11 +93,11 @@ def summary_reply(ctx: Context) -> Reply:
     shots = evidence.summary_line(ctx)
     if shots is not None:
         lines.append(shots)
-    flagged = [FLAG_LABELS[flag] for flag in FLAG_ORDER if flag in report.flags]
-    lines.append(f"Flagged: {'; '.join(flagged) if flagged else 'nothing'}")
     nameless = anonymity.summary_line(ctx)
     if nameless is not None:
         lines.append(nameless)
+    flagged = [FLAG_LABELS[flag] for flag in FLAG_ORDER if flag in report.flags]
+    lines.append(f"Flagged: {'; '.join(flagged) if flagged else 'nothing'}")
     return Reply(
         "\n".join(lines),
         tone=Tone.SUMMARY,
