@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -22,7 +23,7 @@ from storage.crypto import KeyringError
 from storage.log import events_for, verify
 from storage.models import AlertDelivery, Report
 from storage.sealed_reporters import SealedReporter, relay_from_env
-from tests.builders import TEST_KEY, TEST_KEYS
+from tests.builders import TEST_KEY, TEST_KEYS, screenshot
 from tests.integration.anonymity import RELAY, digest_text, every_row, exported, traces
 from tests.integration.console import Clock, Terminal, console_app, text
 
@@ -154,3 +155,25 @@ def test_the_relay_key_is_made_by_a_command_and_kept_apart_from_the_encryption_k
         relay_from_env({"SAFEGUARD_RELAY_KEY": TEST_KEY}, TEST_KEYS)
     with pytest.raises(KeyringError, match="not a Fernet key"):
         relay_from_env({"SAFEGUARD_RELAY_KEY": "not-a-key"})
+
+
+async def test_misuse_by_a_member_of_staff_with_a_screenshot_goes_without_a_name_too(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock, tmp_path: Path
+) -> None:
+    app = replace(console_app(sessions, clock), relay=RELAY)
+    teacher = Terminal(app, "cfinch")
+    await teacher.open()
+    asked = text(await typed(teacher, ["Social media misuse", "A member of staff", "Tomi Okafor", "Instagram",
+                                       "Made-up: posted pupils' photos on a personal account", "No", "No", "No"]))
+    assert "Send any screenshots now" in asked
+    picture = tmp_path / "IMG_2041.png"
+    picture.write_bytes(screenshot())
+    assert "Screenshot 1 received." in text(await teacher.type(f"/attach {picture}"))
+    summary = text(await teacher.type("Done"))
+    assert OFFERED in summary and "Screenshots: 1" in summary
+    assert text(await teacher.type("Send without my name")).startswith(f"Thank you. Your report {REF} has been sent")
+    async with sessions() as session:
+        report = (await session.scalars(select(Report))).one()
+        attached = [e.actor for e in await events_for(session, REF) if e.kind == "evidence_attached"]
+    assert report.screenshots == 1 and attached == [report.reporter]
+    assert traces(await every_row(sessions), *WHO) == []
