@@ -29,7 +29,13 @@ async def test_a_concern_sent_without_a_name_in_teams_leaves_no_trace_of_who_sen
     caplog.set_level(logging.INFO)
     for ours in ("bot", "storage"):
         caplog.set_level(logging.DEBUG, logger=ours)
-    rig = await make_rig(relay=RELAY)
+    before = await make_rig(relay=RELAY)
+    earlier = before.user("cfinch")
+    for said in ("hello", "cancel"):  # where the teacher's chat is, learnt long before
+        await earlier.send(earlier.activity(text=said))
+    learnt = before.clock()
+    rig = await make_rig(relay=RELAY)  # the server restarted: it remembers nothing of the chat but the database
+    rig.clock.advance(minutes=40)
     teacher, head = rig.user("cfinch"), rig.user("jellis")
     await head.installs()
     await teacher.says("hello")
@@ -73,4 +79,5 @@ async def test_a_concern_sent_without_a_name_in_teams_leaves_no_trace_of_who_sen
             select(AlertDelivery).where(AlertDelivery.person_id == report.reporter).order_by(AlertDelivery.id))]
         known = (await session.scalars(select(ConversationRef).where(ConversationRef.person_id == "cfinch"))).one()
     assert news == [("receipt", "teams", None), ("acknowledged", "teams", None), ("closed", "teams", None)]
-    assert known.updated_at < report.created_at, "their chat was learnt when they first wrote, not when they sent it"
+    # When their chat was learnt, not when they last wrote: nothing in it times the report.
+    assert known.updated_at == learnt < report.created_at
