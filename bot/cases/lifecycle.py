@@ -17,13 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cases import handover_words, messages
 from bot.cases.access import Action, may
+from bot.cases import reporter as reporters
 from bot.cases.reporter import is_anonymous, is_reporter, reporter_address
 from bot.app import STORE_ERRORS, App
 from dialogs import Reply, ReportDraft, Tone
 from dialogs.prompts import error
-from dialogs.anonymity import SEND_WITHOUT_NAME, may_be_anonymous
-from dialogs.prompts import CANCEL
-from dialogs.summary import CHANGE, SUMMARY_CHOICES
 from dialogs.validation import Invalid, clean_text, normalise
 from routing.engine import Decision, RoutingError, decide, due_at
 from routing.report import Report as RoutingReport
@@ -62,10 +60,6 @@ VERBS = {
 }
 
 
-NOT_ANONYMOUS = ("Your report was NOT sent: sending without your name is not possible for it just now. "
-                 "Choose Send to send it with your name, or Cancel.")
-
-
 @dataclass(frozen=True)
 class Result:
     """What an action on a report did: the reply for the person, and whether it changed anything."""
@@ -102,9 +96,8 @@ async def submit(app: App, *, reporter_id: str, channel: str, report: ReportDraf
     """
     named = app.person(report.subject_person) if report.subject_person is not None else None
     subject = report.routing_report(named.roles if named is not None else ()).subject
-    if anonymous and (app.relay is None or not may_be_anonymous(report.category, subject)):
-        # Never sent with a name the reporter asked to keep out: they choose again.
-        return [error(NOT_ANONYMOUS)]
+    if anonymous and not reporters.may_go_unnamed(app, report.category, subject):
+        return [error(reporters.NOT_ANONYMOUS)]  # never sent with a name they asked to keep out
     stored_as = new_handle() if anonymous else reporter_id
     try:
         async with app.sessions.begin() as session:
@@ -125,13 +118,8 @@ async def submit(app: App, *, reporter_id: str, channel: str, report: ReportDraf
             await delete_draft(session, channel=channel, user_id=reporter_id)
             reference = stored.reference
     except STORE_ERRORS as exc:
-        if anonymous:
-            # The error's own text may quote the statement's parameters (the reporter's id): its kind only.
-            log.error("could not store a report sent without a name: %s", type(exc).__name__)
-        else:
-            log.exception("could not store a report from %s on %s", reporter_id, channel)
-        retry = (SEND_WITHOUT_NAME, CHANGE, CANCEL) if anonymous else SUMMARY_CHOICES
-        return [messages.not_saved(app, reporter_id, retry)]
+        reporters.log_not_stored(exc, reporter_id, channel, anonymous=anonymous)
+        return [messages.not_saved(app, reporter_id, reporters.retry_choices(anonymous))]
     try:
         await route(app, reference)
     except ROUTE_ERRORS:

@@ -8,15 +8,25 @@ name the stored reporter is a handle; the chat address behind it is unsealed wit
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
+from dialogs import Choice
+from dialogs.anonymity import SEND_WITHOUT_NAME, may_be_anonymous
+from dialogs.prompts import CANCEL
+from dialogs.summary import CHANGE, SUMMARY_CHOICES
+from routing.vocabulary import Category, Subject
 from storage.models import Report
 from storage.sealed_reporters import Address, is_handle, unseal
 
+log = logging.getLogger(__name__)
+
 ANONYMOUS_LABEL = "sent without their name"
+NOT_ANONYMOUS = ("Your report was NOT sent: sending without your name is not possible for it just now. "
+                 "Choose Send to send it with your name, or Cancel.")
 
 
 @dataclass(frozen=True)
@@ -65,3 +75,22 @@ async def is_reporter(app: App, session: AsyncSession, report: Report, person_id
 def reporter_label(app: App, report: Report) -> str:
     """The reporter as a report shows them: their name, or that it was sent without one."""
     return ANONYMOUS_LABEL if is_anonymous(report) else app.name(report.reporter)
+
+
+def may_go_unnamed(app: App, category: Category, subject: Subject) -> bool:
+    """Whether a report may be stored without its reporter's name: the kind allows it and the relay key is set."""
+    return app.relay is not None and may_be_anonymous(category, subject)
+
+
+def retry_choices(anonymous: bool) -> tuple[Choice, ...]:
+    """What a reporter whose report could not be stored may choose: the same way of sending it again."""
+    return (SEND_WITHOUT_NAME, CHANGE, CANCEL) if anonymous else SUMMARY_CHOICES
+
+
+def log_not_stored(exc: Exception, reporter_id: str, channel: str, *, anonymous: bool) -> None:
+    """The server's line for a report that could not be stored; for one sent without a name, nobody named."""
+    if anonymous:
+        # The error's own text may quote the statement's parameters (the reporter's id): its kind only.
+        log.error("could not store a report sent without a name: %s", type(exc).__name__)
+    else:
+        log.exception("could not store a report from %s on %s", reporter_id, channel)
