@@ -68,8 +68,8 @@ def answer(ctx: Context) -> str:
     """The one line for a reporter who asks to send without their name where the summary does not offer it."""
     if ctx.category is Category.PUPIL_DISCLOSURE:
         return DISCLOSURE
-    if ctx.category is not None and not eligible(ctx):
-        return ONLY_STAFF
     if not ctx.anonymity:
         return NOT_SET_UP
+    if not eligible(ctx):  # another category, or none chosen yet
+        return ONLY_STAFF
     return AT_THE_END
