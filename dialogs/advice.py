@@ -52,6 +52,22 @@ DISCLOSURE = (
 THRESHOLD_NOT_SURE = "That's fine: the DSL or headteacher will decide whether it meets the harm threshold."
 
 
+# KCSIE 2024 Part four, section two: schools should make staff feel confident to self-refer, and
+# a low-level concern is shared with whoever the school's policy names, with the name of the
+# member of staff it is about. Said before the first question, so nobody starts one thinking it
+# is anonymous or that it goes to a colleague.
+SELF_REFERRAL = (
+    "Thank you for telling the school: raising it yourself is what the school asks staff to do. "
+    "It goes with your name (never anonymously) to whoever your school's policy names for a concern "
+    "about a member of staff, usually the headteacher, and never to you."
+)
+
+
+def after_category(answer: Answer, ctx: Context) -> list[Reply]:
+    """Before a self-referral's questions: who it goes to, and that it carries the reporter's name."""
+    return [advice(SELF_REFERRAL)] if answer.value == Category.SELF_REFERRAL else []
+
+
 def immediate_danger() -> Reply:
     """The 999 warning, given in the same turn as the answer that a child may be at risk."""
     return Reply(IMMEDIATE_DANGER, tone=Tone.WARNING)

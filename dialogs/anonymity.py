@@ -29,6 +29,7 @@ OFFERED = "To keep your name from everyone at school, choose Send without my nam
 DISCLOSURE = ("A pupil's disclosure cannot be sent without your name: the DSL must be able to speak to "
               "whoever heard the child.")
 NOT_SET_UP = "Sending without your name is not set up here: it needs a relay key your IT admin has not set."
+ABOUT_YOURSELF = "Something about yourself always goes with your name: raising it yourself is what counts."
 ONLY_STAFF = "Only a concern about a member of staff can be sent without your name."
 AT_THE_END = "You can choose Send without my name when you check your report, at the end."
 
@@ -68,6 +69,8 @@ def answer(ctx: Context) -> str:
     """The one line for a reporter who asks to send without their name where the summary does not offer it."""
     if ctx.category is Category.PUPIL_DISCLOSURE:
         return DISCLOSURE
+    if ctx.category is Category.SELF_REFERRAL:  # KCSIE Part four: a self-referral is made as oneself
+        return ABOUT_YOURSELF
     if not ctx.anonymity:
         return NOT_SET_UP
     if not eligible(ctx):  # another category, or none chosen yet

@@ -16,6 +16,7 @@ from dialogs.state import Answer, StepId
 from dialogs.steps import QUESTIONS
 from dialogs.summary import build_report
 from routing.check import Combination
+from routing.vocabulary import ABOUT_THE_REPORTER
 
 # Stand-ins for answers that do not change routing (words, dates, web addresses).
 _TYPED = Answer("x", "x")
@@ -37,8 +38,9 @@ def _walk(answers: dict[StepId, Answer], index: int) -> Iterator[Combination]:
         index += 1
     if index == len(QUESTIONS):
         report = build_report(ctx)
-        yield Combination(report.category, report.subject, report.flags, named=report.subject_person is not None,
-                          target=report.target)
+        # A self-referral names its reporter, who may hold any role (the headteacher, the DSL).
+        named = report.subject_person is not None or report.category in ABOUT_THE_REPORTER
+        yield Combination(report.category, report.subject, report.flags, named=named, target=report.target)
         return
     question = QUESTIONS[index]
     if isinstance(question, ChoiceQuestion):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from routing.report import Report
-from routing.vocabulary import Category, Flag, Subject, Target, subject_for_roles
+from routing.vocabulary import ABOUT_THE_REPORTER, Category, Flag, Subject, Target, subject_for_roles
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,16 @@ class ReportDraft:
     target: Target | None = None  # who is being bullied, in a cyberbullying report
     pupils: tuple[NamedPupil, ...] = ()  # the pupils it names, each in their role
     screenshots: int = 0  # how many screenshots the reporter sent with it (stored apart, see bot.cases.evidence)
+
+    def by(self, reporter_id: str) -> ReportDraft:
+        """The report as sent by `reporter_id`: a self-referral names them as the person it is about.
+
+        The dialog does not know who is reporting; the report must, so that it never reaches
+        them (KCSIE 2024 Part four, section two: a self-referral is a concern about the reporter).
+        """
+        if self.category not in ABOUT_THE_REPORTER:
+            return self
+        return replace(self, subject=Subject.STAFF, subject_person=reporter_id)
 
     def routing_report(self, person_roles: Iterable[str] = ()) -> Report:
         """The report as routing sees it; pass the named colleague's roles from the directory."""

@@ -43,6 +43,9 @@ class StepId(StrEnum):
     EVIDENCE = "evidence"
     SUMMARY = "summary"
     SCHOOL = "school"  # in a trust, asked first of someone who works at two schools: which is it for
+    PUPIL_INVOLVED = "pupil_involved"  # a self-referral: whether a pupil was involved
+    WHAT_I_DID = "what_i_did"  # a self-referral: what the reporter did
+    ANYTHING_ELSE = "anything_else"  # a self-referral: anything else the school should know
 
 
 class DraftError(ValueError):

@@ -29,6 +29,7 @@ CATEGORY_CHOICES = (
     Choice(C.COLLEAGUE_CONCERN, "Concern about a colleague"),
     Choice(C.PUPIL_DISCLOSURE, "Pupil disclosure"),
     Choice(C.CYBERBULLYING, "Cyberbullying"),
+    Choice(C.SELF_REFERRAL, "Something about myself"),
 )
 
 PUPIL = Choice(Subject.PUPIL, "A pupil")
@@ -152,6 +153,8 @@ def _first_pupil(ctx: Context) -> bool:
         return StepId.DISCLOSURE_FOR in ctx.answers
     if ctx.category is C.CYBERBULLYING:
         return ctx.value(StepId.TARGET) == Target.PUPIL
+    if ctx.category is C.SELF_REFERRAL:
+        return ctx.value(StepId.PUPIL_INVOLVED) == "yes"
     if ctx.category is C.FRIEND_REQUEST:
         return StepId.ACCOUNT in ctx.answers and subject in (Subject.PUPIL, Subject.PARENT)
     return ctx.category in (C.MISUSE, C.INAPPROPRIATE_CONTENT) and (
@@ -193,6 +196,7 @@ ASK_CHILD = {
     C.PUPIL_DISCLOSURE: "Which child told you?",
     C.INAPPROPRIATE_CONTENT: "Which pupil accessed it?",
     C.CYBERBULLYING: "Which pupil is being bullied?",
+    C.SELF_REFERRAL: "Which pupil was it?",
 }
 PUPIL_KEYS = {
     PupilRole.CHILD: "Child", PupilRole.TOLD_BY: "Told by", PupilRole.ACCOUNT_OF: "Whose account",
@@ -259,15 +263,33 @@ def _any_category(ctx: Context) -> bool:
     return ctx.category is not None
 
 
+def _not_about_myself(ctx: Context) -> bool:
+    # A self-referral is a low-level concern (KCSIE 2024 Part four, section two): the reporter is
+    # not asked to judge whether their own conduct might be illegal; whoever takes it decides.
+    return ctx.category is not None and ctx.category is not C.SELF_REFERRAL
+
+
+def _date_wording(ctx: Context) -> str:
+    return "When did it happen?" if ctx.category is C.SELF_REFERRAL else "When was it accessed?"
+
+
+def _what_happened_wording(ctx: Context) -> str:
+    if ctx.category is C.SELF_REFERRAL:
+        return "What happened? Say it plainly, as you would to the headteacher. A few sentences is enough."
+    return "What happened? A few sentences is enough."
+
+
 def _first(ctx: Context) -> bool:
     return True
 
 
 inappropriate = category_is(C.INAPPROPRIATE_CONTENT)
 disclosure = category_is(C.PUPIL_DISCLOSURE)
+myself = category_is(C.SELF_REFERRAL)
 
 QUESTIONS: tuple[Question, ...] = (
-    ChoiceQuestion(StepId.CATEGORY, "What are you reporting?", _first, choices=CATEGORY_CHOICES),
+    ChoiceQuestion(StepId.CATEGORY, "What are you reporting?", _first, after=advice.after_category,
+                   choices=CATEGORY_CHOICES),
     ChoiceQuestion(StepId.TARGET, "Who is being bullied?", category_is(C.CYBERBULLYING),
                    detail="Who is being bullied", after=advice.after_target, choices=TARGET_CHOICES),
     # Who it is about.
@@ -280,11 +302,15 @@ QUESTIONS: tuple[Question, ...] = (
                    disclosure, detail="Disclosure", choices=DISCLOSURE_CHOICES),
     TextQuestion(StepId.ACCOUNT, "What is the account's name or handle?", category_is(C.FRIEND_REQUEST),
                  detail="Account name or handle", max_length=100),
+    # Something about myself: the pupil is optional, and named so the DSL can see a pattern
+    # in the child's record (KCSIE Annex C) and the headteacher knows whom it touched.
+    ChoiceQuestion(StepId.PUPIL_INVOLVED, "Was a pupil involved?", myself, detail="A pupil involved",
+                   choices=YES_NO),
     # Which pupil (or pupils): the DSL needs the child's name, not "a pupil", to act.
     *questions(FIRST_PUPIL),
     *questions(SECOND_PUPIL),
     # Inappropriate content: the fields of St Leonard's appendix B report form (§5, §9).
-    DateQuestion(StepId.DATE, "When was it accessed?", inappropriate, detail="Date"),
+    DateQuestion(StepId.DATE, _date_wording, category_is(C.INAPPROPRIATE_CONTENT, C.SELF_REFERRAL), detail="Date"),
     UrlQuestion(StepId.URLS, "Paste the full web address (URL). If there is more than one, put each on a new line.",
                 inappropriate, detail="Full URL(s)", max_length=4000),
     TextQuestion(StepId.NATURE, "Describe the nature of the content, briefly.", inappropriate,
@@ -295,12 +321,17 @@ QUESTIONS: tuple[Question, ...] = (
                  detail="The child's words", before=lambda: [advice.disclosure_reminder()], max_length=1000),
     # Friend requests, misuse and cyberbullying: where it happened.
     ChoiceQuestion(StepId.PLATFORM, "Which platform was it on?",
-                   category_is(C.FRIEND_REQUEST, C.MISUSE, C.CYBERBULLYING), detail="Platform",
+                   category_is(C.FRIEND_REQUEST, C.MISUSE, C.CYBERBULLYING, C.SELF_REFERRAL), detail="Platform",
                    after=advice.after_platform, choices=PLATFORMS),
     TextQuestion(StepId.PLATFORM_OTHER, "Which platform was it? Type its name.", answered(StepId.PLATFORM, "other"),
                  detail="Platform", after=advice.after_platform_named, max_length=100),
-    TextQuestion(StepId.WHAT_HAPPENED, "What happened? A few sentences is enough.",
-                 category_is(C.MISUSE, C.COLLEAGUE_CONCERN, C.CYBERBULLYING), detail="What happened", max_length=1000),
+    TextQuestion(StepId.WHAT_HAPPENED, _what_happened_wording,
+                 category_is(C.MISUSE, C.COLLEAGUE_CONCERN, C.CYBERBULLYING, C.SELF_REFERRAL), detail="What happened",
+                 max_length=1000),
+    TextQuestion(StepId.WHAT_I_DID, "What did you do? For example: replied, blocked the account, told a colleague.",
+                 myself, detail="What I did", max_length=1000),
+    TextQuestion(StepId.ANYTHING_ELSE, "Is there anything else the school should know? Type it, or Skip.", myself,
+                 detail="Anything else", max_length=1000, skip=SKIP, skipped="Nothing more"),
     # KCSIE 2024 Part four: the harm threshold separates an allegation from a low-level concern,
     # whether the concern is a colleague's or comes from a child telling of an adult at school.
     ChoiceQuestion(StepId.HARM_THRESHOLD, HARM_THRESHOLD, _about_an_adult_at_school,
@@ -310,7 +341,7 @@ QUESTIONS: tuple[Question, ...] = (
     ChoiceQuestion(StepId.IMMEDIATE_RISK, "Could a child be at immediate risk of harm?", _any_category,
                    after=advice.after_immediate_risk, choices=YES_NO),
     ChoiceQuestion(StepId.WHERE_NOW, _where_wording, _where_now, detail=WHERE_KEY, choices=WHERE_CHOICES),
-    ChoiceQuestion(StepId.ILLEGAL, "Might it be illegal?", _any_category, choices=YES_NO),
+    ChoiceQuestion(StepId.ILLEGAL, "Might it be illegal?", _not_about_myself, choices=YES_NO),
     ChoiceQuestion(StepId.SELF_GENERATED_IMAGERY, "Is it imagery a pupil took of themselves?", _pupil_involved,
                    after=advice.after_self_generated_imagery, choices=YES_NO),
     # Screenshots, last: never where it may be an indecent image of a child (dialogs/evidence.py).

@@ -9,7 +9,16 @@ from dialogs.questions import Context
 from dialogs.report import NamedPupil, PupilRole, ReportDraft
 from dialogs.state import StepId
 from dialogs.steps import BY_ID, PUPIL_KEYS, QUESTIONS, SLOTS
-from routing.vocabulary import CATEGORY_LABELS, FLAG_LABELS, FLAG_ORDER, Category, Flag, Subject, Target
+from routing.vocabulary import (
+    ABOUT_THE_REPORTER,
+    CATEGORY_LABELS,
+    FLAG_LABELS,
+    FLAG_ORDER,
+    Category,
+    Flag,
+    Subject,
+    Target,
+)
 
 SEND = Choice("send", "Send")
 CHANGE = Choice(Command.BACK, "Change something")
@@ -112,10 +121,14 @@ def _subject(ctx: Context, category: Category) -> Subject:
         return Subject.STAFF
     if category is Category.PUPIL_DISCLOSURE:
         return Subject.PUPIL
+    if category in ABOUT_THE_REPORTER:
+        return Subject.STAFF  # the reporter, named when it is sent (ReportDraft.by)
     return Subject(ctx.value(StepId.SUBJECT) or Subject.UNKNOWN)
 
 
 def _who(ctx: Context) -> str:
+    if ctx.category in ABOUT_THE_REPORTER:
+        return "You (a self-referral, sent with your name)"
     colleague = ctx.answers.get(StepId.COLLEAGUE)
     if colleague is not None:
         return f"{colleague.shown} (member of staff)"

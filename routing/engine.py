@@ -135,7 +135,9 @@ def _for_trust_person(plan: Plan, school: School) -> Plan:
 # Cyberbullying became a category of its own after schools had written policy files. Such a
 # file's bullying reports go where they went before, as social media misuse, rather than to
 # nobody; `policy check` still asks for a rule of their own.
-FALLBACKS = {Category.CYBERBULLYING: Category.MISUSE}
+# Self-referral came later still: a file without a rule for it routes a self-referral as a
+# concern about that member of staff, which is what it is (KCSIE 2024 Part four, section two).
+FALLBACKS = {Category.CYBERBULLYING: Category.MISUSE, Category.SELF_REFERRAL: Category.COLLEAGUE_CONCERN}
 FALLBACK_WORDS = ("This policy has no rule for {category} reports, so they are routed as {fallback} reports are, "
                   "as they were before the category existed; give it a rule of its own")
 

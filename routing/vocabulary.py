@@ -15,6 +15,7 @@ class Category(StrEnum):
     COLLEAGUE_CONCERN = "colleague_concern"
     PUPIL_DISCLOSURE = "pupil_disclosure"
     CYBERBULLYING = "cyberbullying"
+    SELF_REFERRAL = "self_referral"  # "something about myself": its subject is the reporter
 
 
 class Subject(StrEnum):
@@ -102,7 +103,14 @@ CATEGORY_LABELS: dict[Category, str] = {
     Category.COLLEAGUE_CONCERN: "A concern about a member of staff's online behaviour",
     Category.PUPIL_DISCLOSURE: "A pupil disclosed online abuse, harassment or exploitation",
     Category.CYBERBULLYING: "Cyberbullying of a pupil, a member of staff or the school",
+    Category.SELF_REFERRAL: "Something about myself: a self-referral by a member of staff",
 }
+
+# KCSIE 2024 Part four, section two: a member of staff may self-refer a situation that could be
+# misread or appear compromising. The report is about its reporter, who is then its subject
+# (so the rule that nobody is told of a concern about themselves keeps it from coming back to
+# them), and it always carries their name: a self-referral is never anonymous.
+ABOUT_THE_REPORTER: frozenset[Category] = frozenset({Category.SELF_REFERRAL})
 
 TARGET_LABELS: dict[Target, str] = {
     Target.PUPIL: "a pupil",

@@ -73,7 +73,7 @@ def minimal_policy(**overrides: Any) -> dict[str, Any]:
         "sections": {"§1": {"title": "Reporting"}},
         "rules": {c: dict(rule) for c in
                   ("misuse", "friend_request", "inappropriate_content", "colleague_concern", "pupil_disclosure",
-                   "cyberbullying")},
+                   "cyberbullying", "self_referral")},
     }
     data.update(overrides)
     return data

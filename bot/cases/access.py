@@ -3,7 +3,8 @@
 Only the people a report was routed to, and those its escalation ladder has reached, see or act
 on it. Being told of it lets a person view it and add a note; acknowledging and closing it (and
 recording the LADO consultation) are for those who answer for it: its owner, each rung it has
-escalated to, and the DSL when it reached her. Nobody sees or acts on a report about themselves.
+escalated to, and the DSL when it reached her. Nobody sees or acts on a report about themselves,
+save that whoever self-refers follows their own report's progress, as any reporter does.
 
 | party                                   | view, note | acknowledge, close, LADO | record action | reassign | reopen | progress | export it | export the whole log |
 |-----------------------------------------|------------|--------------------------|---------------|----------|--------|----------|-----------|----------------------|
@@ -16,6 +17,7 @@ escalated to, and the DSL when it reached her. Nobody sees or acts on a report a
 | a ladder rung not yet reached           | no         | no                       | no            | no       | no     | no       | no        | if they are the DSL  |
 | the DSL, when it was not routed to her  | no         | no                       | no            | no       | no     | no       | no        | yes, without it      |
 | its reporter, unless also a recipient   | no         | no                       | no            | no       | no     | yes      | no        | if they are the DSL  |
+| the reporter of a self-referral         | no         | no                       | no            | no       | no     | yes      | no        | only without it      |
 | the person it is about, whatever roles  | no         | no                       | no            | no       | no     | no       | no        | only without it      |
 | anyone else                             | no         | no                       | no            | no       | no     | no       | no        | no                   |
 
@@ -35,7 +37,11 @@ A report sent without its reporter's name stores a handle in place of the report
 is known again only by the report's sealed link (bot/cases/reporter.py), and has the same rights.
 
 "progress" is the reporter's own view of their report: its state, who owns it by role, and when
-it was acknowledged or closed; never the notes, the details or who else did what. An export
+it was acknowledged or closed; never the notes, the details or who else did what. A member of
+staff who self-refers ("something about myself", KCSIE 2024 Part four, section two) is both its
+reporter and its subject: they keep the reporter's progress, so they know it was taken up, and
+nothing more, whatever roles they hold, since the notes and the decision are about them. Being
+the subject of any other report still gives nothing: progress is theirs only as its reporter. An export
 never shows a report its reader may not view, so the DSL's whole log leaves out every report
 not routed to her. `may` answers the chat actions, `may_export_report` and `may_export_log` the
 others. Each refusal is logged by whoever asked: bot/cases/lifecycle.py (and bot/channels/teams/invoke.py's
@@ -48,7 +54,7 @@ from collections.abc import Iterable
 from enum import StrEnum
 
 from routing.school import Person
-from routing.vocabulary import SUBJECT_ROLES, Role, Subject
+from routing.vocabulary import ABOUT_THE_REPORTER, SUBJECT_ROLES, Role, Subject
 from storage.models import Recipient, RecipientKind, Report
 
 # KCSIE 2024 Annex C: the DSL keeps the school's child protection files; St Leonard's §2: the DSL
@@ -85,6 +91,8 @@ TOLD = frozenset({Action.VIEW, Action.PROGRESS, Action.NOTE, Action.EXPORT})
 # told has the words of the report, which is what telling them is for (UK GDPR Art. 5(1)(c),
 # data minimisation; the DSL decides who else needs to see the evidence).
 ANSWERING = TOLD | {Action.ACKNOWLEDGE, Action.CLOSE, Action.LADO, Action.SCREENSHOTS}
+# Whoever self-refers is told how it is getting on, never what was noted or decided about them.
+SELF_REFERRER = frozenset({Action.PROGRESS})
 # St Leonard's app. B: the action taken on an inappropriate-content report is "To be completed
 # by online safety officer"; whoever carries the case may record what they did too.
 RECORDS_ACTION = frozenset({Role.ONLINE_SAFETY_OFFICER.value})
@@ -105,7 +113,8 @@ def allowed(person_id: str, report: Report, recipients: Iterable[Recipient], *,
     (one sent without a name stores a handle, not its reporter: bot/cases/reporter.py).
     """
     if person_id == report.subject_person:
-        return frozenset()
+        # A self-referral is about its reporter: its progress, as its reporter; never the case.
+        return SELF_REFERRER if is_self_referral(person_id, report) else frozenset()
     sent_it = person_id == report.reporter if reporter is None else reporter
     rights: set[Action] = {Action.PROGRESS} if sent_it else set()
     for row in recipients:
@@ -122,6 +131,12 @@ def allowed(person_id: str, report: Report, recipients: Iterable[Recipient], *,
         if row.role in SAFEGUARDING_LEADS:
             rights.add(Action.REOPEN)
     return frozenset(rights)
+
+
+def is_self_referral(person_id: str, report: Report) -> bool:
+    """Whether `report` is `person_id`'s self-referral: a report about its reporter, made as one."""
+    return (report.category in ABOUT_THE_REPORTER and person_id == report.reporter
+            and person_id == report.subject_person)
 
 
 def may(person_id: str, action: Action, report: Report, recipients: Iterable[Recipient], *,

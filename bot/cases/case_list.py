@@ -39,6 +39,7 @@ CATEGORY_NAMES: dict[str, str] = {
     Category.COLLEAGUE_CONCERN: "Concern about staff",
     Category.PUPIL_DISCLOSURE: "Pupil disclosure",
     Category.CYBERBULLYING: "Cyberbullying",
+    Category.SELF_REFERRAL: "Self-referral",
 }
 # The states a list can be filtered to, as people say them.
 STATES: dict[str, tuple[str, frozenset[str]]] = {

@@ -22,6 +22,7 @@ from bot.cases.messages import CLOSE_DECISIONS, STATE_WORDS, Alert, ReportButton
 from dialogs import PupilRole, Reply, Tone
 from dialogs.steps import CATEGORY_CHOICES, PUPIL_KEYS, WHERE_KEY
 from dialogs.validation import Invalid
+from routing.vocabulary import Category
 from storage import reports as store
 from storage.log import EventKind, append_event
 from storage.models import Pupil, PupilSource, Report
@@ -35,7 +36,9 @@ ROLE_ORDER = list(PupilRole)
 SAID_KEYS = ("The child's words", "What happened", "Nature of inappropriate content")
 SAID_CHARS = 160
 LISTED = 12  # pupils listed when several match a search
-SHORT_CATEGORY = {choice.id: choice.label for choice in CATEGORY_CHOICES}
+# The reporter's own button words, but for a self-referral: "Something about myself" would read as the reader.
+SHORT_CATEGORY = {**{choice.id: choice.label for choice in CATEGORY_CHOICES},
+                  Category.SELF_REFERRAL.value: "Self-referral"}
 REFUSED = "You can't see a child's history: only the DSL and deputy DSLs can."
 
 

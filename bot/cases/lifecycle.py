@@ -94,6 +94,7 @@ async def submit(app: App, *, reporter_id: str, channel: str, report: ReportDraf
     random handle instead of the reporter, and store no channel; the one link back to them is
     sealed under the relay key (storage/sealed_reporters.py), in the same transaction.
     """
+    report = report.by(reporter_id)  # a self-referral is about its reporter
     named = app.person(report.subject_person) if report.subject_person is not None else None
     subject = report.routing_report(named.roles if named is not None else ()).subject
     if anonymous and not reporters.may_go_unnamed(app, report.category, subject):

@@ -14,7 +14,17 @@ from datetime import datetime, timedelta
 from bot.cases import access, preview
 from bot.app import App
 from dialogs import Choice, Reply, Tone
-from routing.vocabulary import CATEGORY_LABELS, FLAG_LABELS, FLAG_ORDER, TARGET_LABELS, Category, Flag, Role, Target
+from routing.vocabulary import (
+    ABOUT_THE_REPORTER,
+    CATEGORY_LABELS,
+    FLAG_LABELS,
+    FLAG_ORDER,
+    TARGET_LABELS,
+    Category,
+    Flag,
+    Role,
+    Target,
+)
 from storage.models import Recipient, RecipientKind, Report, ReportNote
 from storage.log import Entry
 from storage.sealed_reporters import is_handle
@@ -73,6 +83,9 @@ class Alert:
 
 def about(report: Report, app: App) -> str:
     """Who the report is about, for someone entitled to read it."""
+    if report.subject_person is not None and report.subject_person == report.reporter \
+            and report.category in ABOUT_THE_REPORTER:
+        return f"{app.name(report.subject_person)} (about themself: a self-referral)"
     if report.subject_person is not None:
         return f"{app.name(report.subject_person)} (member of staff)"
     return SUBJECT_WORDS.get(report.subject, report.subject).capitalize()

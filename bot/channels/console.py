@@ -41,7 +41,8 @@ HELP = f"""Commands:
   /cases [FILTERS]             every report you may see: open first (oldest deadline first), then closed
                                filters: open, unacknowledged, acknowledged, closed;
                                a category: {", ".join(list(Category)[:3])},
-                                 {", ".join(list(Category)[3:])};
+                                 {", ".join(list(Category)[3:5])},
+                                 {", ".join(list(Category)[5:])};
                                since DATE, until DATE (like 2026-11-01), today, this week, last N days;
                                child NAME, last: reports naming a child whose name has NAME in it
                                e.g. /cases open cyberbullying since 2026-11-01, /cases open child ava

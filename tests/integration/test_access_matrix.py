@@ -78,6 +78,11 @@ def concern_about(person_id: str) -> ReportDraft:
                        details={"what": "A made-up post on a personal account"})
 
 
+def self_referral() -> ReportDraft:
+    # The dialog does not know who reports; submit names the reporter as its subject, as every channel does.
+    return ReportDraft(Category.SELF_REFERRAL, Subject.STAFF, details={"What happened": "A made-up reply to a pupil"})
+
+
 SCENARIOS = {
     # Example school (St Leonard's): the DSL owns it; the ladder is the deputy DSL, then the headteacher.
     "disclosure-owned-by-the-dsl": Scenario(disclosure(), TEACHER, {DSL: CARRIES, TEACHER: FOLLOWS}),
@@ -104,6 +109,15 @@ SCENARIOS = {
     "concern-about-the-headteacher": Scenario(concern_about(HEAD), TEACHER, {CHAIR: CARRIES, TEACHER: FOLLOWS}),
     # About the DSL: the DSL's oversight of the log does not reach a report about her (checked by person).
     "concern-about-the-dsl": Scenario(concern_about(DSL), TEACHER, {HEAD: CARRIES, TEACHER: FOLLOWS}),
+    # Something about myself (KCSIE Part four, section two): about its reporter, to the headteacher. Whoever
+    # self-refers follows its progress as any reporter does, and never sees the notes or the decision.
+    "self-referral-by-a-teacher": Scenario(self_referral(), TEACHER, {HEAD: CARRIES, TEACHER: FOLLOWS}),
+    # By the DSL: the headteacher's; the DSL's oversight does not reach it, her progress does.
+    "self-referral-by-the-dsl": Scenario(self_referral(), DSL, {HEAD: CARRIES, DSL: FOLLOWS}),
+    # By the headteacher: the chair of governors', never the headteacher's to handle.
+    "self-referral-by-the-headteacher": Scenario(self_referral(), HEAD, {CHAIR: CARRIES, HEAD: FOLLOWS}),
+    # A concern naming its own reporter is not a self-referral: its subject still gets nothing.
+    "concern-naming-its-own-reporter": Scenario(concern_about(TEACHER), TEACHER, {HEAD: CARRIES}),
 }
 
 

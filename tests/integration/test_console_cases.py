@@ -85,7 +85,7 @@ async def test_the_case_list_shows_what_each_reader_may_see_open_first_with_filt
     assert await head.type("/cases sideways") == [
         "! 'sideways' is not a filter Safeguard knows. Filters: open, unacknowledged, acknowledged, closed; a "
         "category (misuse, friend_request, inappropriate_content, colleague_concern, pupil_disclosure, "
-        "cyberbullying); since DATE, until DATE (like 2026-11-01), today, this week, last N days; child NAME (part "
+        "cyberbullying, self_referral); since DATE, until DATE (like 2026-11-01), today, this week, last N days; child NAME (part "
         "of a child's name, last)."]
     assert await head.type("/cases since yesterday") == ["! After 'since' give a date, like 2026-11-01 or 01/11/2026."]
 

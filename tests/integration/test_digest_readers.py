@@ -18,7 +18,8 @@ from bot.cases.escalation import escalate_due
 from routing.vocabulary import Category, Subject
 from storage.digest_outbox import digests_for_week
 from storage.reports import create_report
-from tests.builders import Clock
+from dialogs import ReportDraft
+from tests.builders import Clock, submitted
 from tests.integration.console import console_app
 
 W47 = IsoWeek(2026, 47)
@@ -82,3 +83,27 @@ async def test_a_report_about_the_headteacher_is_counted_only_for_whom_it_reache
     reached = await weekly_figures(app, W47, reader="dwilde")
     assert reached.totals[-1] == 3 and about_head in reached.open_references and reached.lado_allegations == 1
     assert (await weekly_figures(app, W47, reader="jellis")).totals[-1] == 2, "never for the person it is about"
+
+
+async def test_self_referrals_are_counted_by_category_but_the_headteachers_only_for_whom_it_reached(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock
+) -> None:
+    # Something about myself: a teacher's goes to the headteacher; the headteacher's to the chair (§8).
+    app = console_app(sessions, clock)
+    draft = ReportDraft(Category.SELF_REFERRAL, Subject.STAFF, details={"What happened": "Made-up words"})
+    clock.at = datetime(2026, 11, 17, 10, 0, tzinfo=UTC)
+    teachers = await submitted(app, draft, reporter="cfinch", channel=CONSOLE)
+    clock.at = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
+    heads = await submitted(app, draft, reporter="jellis", channel=CONSOLE)
+    clock.at = MONDAY_AFTER
+
+    chair = await weekly_figures(app, W47, reader="hbrooks")  # the owner of the headteacher's
+    assert chair.by_category["self_referral"][-1] == 2 and heads in chair.open_references
+    # The governor lead, the headteacher (it is about him), the DSL and the terminal: only the teacher's.
+    for reader in ("dwilde", "jellis", "smorgan", None):
+        theirs = await weekly_figures(app, W47, reader=reader)
+        assert theirs.totals[-1] == 1 and theirs.by_category == {"self_referral": [0, 0, 0, 0, 1]}, reader
+        assert heads not in theirs.open_references and teachers in theirs.open_references
+        text = render(app, theirs)
+        assert "- Something about myself: a self-referral by a member of staff: 1" in text
+        assert "Chair of governors" not in text

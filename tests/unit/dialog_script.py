@@ -77,6 +77,8 @@ CONCERN_WORDS = "A teacher has been messaging a Year 6 pupil on a personal accou
 CHILD_WORDS = "He said if I don't send another picture he'll show everyone the first one."
 NATURE = "Violent video clip shown in a search result."
 BULLYING_WORDS = "Three pupils in a class group chat keep posting edited photos of a Year 4 girl."
+SELF_WORDS = "A Year 5 pupil messaged me on Instagram about homework and I replied before thinking."
+DID_WORDS = "Replied once, then blocked the account and told my line manager."
 PARENT_WORDS = "A parent posted on a community Facebook page calling a named teacher a liar and worse."
 
 # Every category walked to Send: the messages, then the report it must produce.
@@ -178,5 +180,22 @@ WALKS: dict[str, tuple[tuple[str, ...], ReportDraft]] = {
                      "Platform": "Instagram", "What happened": BULLYING_WORDS,
                      "Might meet the harm threshold": "Not sure"},
                     target=Target.PUPIL, pupils=(NamedPupil(PupilRole.CHILD, "Ava Stone"),)),
+    ),
+    # Something about myself (KCSIE Part four, section two): the dialog does not know the reporter; Send names them.
+    "self-referral naming a pupil": (
+        ("self_referral", "yes", "Ava Stone", "Year 5", "yesterday", "instagram", SELF_WORDS, DID_WORDS, "skip", "no",
+         "send"),
+        ReportDraft(Category.SELF_REFERRAL, Subject.STAFF, None, frozenset(), False,
+                    {"A pupil involved": "Yes", "Child": "Ava Stone (Year 5)", "Date": "13 March 2025",
+                     "Platform": "Instagram", "What happened": SELF_WORDS, "What I did": DID_WORDS,
+                     "Anything else": "Nothing more"},
+                    pupils=(NamedPupil(PupilRole.CHILD, "Ava Stone", "Year 5"),)),
+    ),
+    "self-referral with no pupil, a child at risk": (
+        ("self_referral", "no", "today", "other", "Discord", SELF_WORDS, DID_WORDS, "Their parent rang me.", "yes",
+         "send"),
+        ReportDraft(Category.SELF_REFERRAL, Subject.STAFF, None, frozenset({Flag.IMMEDIATE_RISK}), False,
+                    {"A pupil involved": "No", "Date": "14 March 2025", "Platform": "Discord",
+                     "What happened": SELF_WORDS, "What I did": DID_WORDS, "Anything else": "Their parent rang me."}),
     ),
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dialogs.anonymity import AT_THE_END, DISCLOSURE, NOT_SET_UP, OFFERED, ONLY_STAFF
+from dialogs.anonymity import ABOUT_YOURSELF, AT_THE_END, DISCLOSURE, NOT_SET_UP, OFFERED, ONLY_STAFF
 from dialogs.flow import Submitted
 from dialogs.prompts import Tone
 from tests.unit.dialog_script import Chat
@@ -61,3 +61,9 @@ def test_without_a_relay_key_the_summary_says_why_and_offers_send_alone() -> Non
     assert labels(chat) == ["Send", "Change something", "Cancel"] and NOT_SET_UP in chat.question.text
     chat.send("send without my name")
     assert chat.said(Tone.ERROR) == [NOT_SET_UP] and chat.turn.outcome is None
+
+
+def test_something_about_myself_always_goes_with_a_name() -> None:
+    chat = Chat(anonymous_ok=True)
+    chat.send("Something about myself", "anonymous")
+    assert chat.said(Tone.ERROR) == [ABOUT_YOURSELF] and "Send without my name" not in labels(chat)

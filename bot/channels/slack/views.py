@@ -50,7 +50,10 @@ def home(app: App, person_name: str | None, cases: Sequence[Case] = (), *, has_r
     # In a trust the Home tab is the same for every school: each report goes under its own school's policy.
     whose = app.school.name if app.trust.alone else "your school"
     intro = ("Report an online-safety concern in a minute: a few taps, a few words. Safeguard sends it to "
-             f"the right person under {whose}'s policy, and tells you when they have acknowledged it.")
+             f"the right person under {whose}'s policy, and tells you when they have acknowledged it. "
+             # KCSIE 2024 Part four, section two: staff should feel confident to self-refer.
+             "A situation of your own that could be misread (a pupil messaged you and you replied) can be "
+             "reported too: choose Something about myself.")
     blocks: list[Block] = [{"type": "header", "text": plain_text("Safeguard", 150)}, *sections(escape(intro))]
     if person_name is None:
         blocks += sections(escape("Safeguard does not know your Slack account yet. Please ask your school's "

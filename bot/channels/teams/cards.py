@@ -87,10 +87,16 @@ def alert_card(alert: Alert) -> Card:
     return _card(body, [{"type": "ActionSet", "actions": actions}] if actions else [])
 
 
+# KCSIE 2024 Part four, section two: staff should feel confident to self-refer; say that they can.
+SELF_REFERRAL_HINT = ("A situation of your own that could be misread (a pupil messaged you and you replied) "
+                      "can be reported too: choose Something about myself.")
+
+
 def welcome_card(name: str, *, has_roles: bool) -> Card:
     """Said once, when someone adds Safeguard: what it is for, and a button to start."""
     text = (f"Hello {name}. This is Safeguard: report an online-safety concern here in under a minute, and it "
-            "reaches the right person under your school's policy. Send me any message, or press the button.")
+            "reaches the right person under your school's policy. Send me any message, or press the button. "
+            f"{SELF_REFERRAL_HINT}")
     actions = [_submit("Report a concern", {KEY: START}, style="positive")]
     if has_roles:
         text += " Reports sent to you arrive here too, with buttons to acknowledge them."
