@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.digests import text_digest
 from storage.log import SYSTEM, EventKind, append_event, report_digest, utc
 from storage.models import Pupil, PupilSource, Report, ReportEvidence, ReportHold, ReportNote, ReportPupil, Status
+from storage.sealed_reporters import SealedReporter
 
 
 class Closed(NamedTuple):
@@ -112,6 +113,9 @@ async def erase(session: AsyncSession, *, now: datetime, report_id: int, rule: s
     await session.execute(update(ReportHold).where(ReportHold.report_id == report_id).values(reason=""),
                           execution_options={"synchronize_session": False})
     await session.execute(delete(ReportPupil).where(ReportPupil.report_id == report_id))
+    # A report sent without a name: the sealed link to its reporter goes too, as nothing more is
+    # sent about an erased report, and the link is the last thing that could name who wrote it.
+    await session.execute(delete(SealedReporter).where(SealedReporter.report_id == report_id))
     typed = 0
     if linked:
         # A pupil known only because a reporter typed their name, and named by no other report, is

@@ -46,6 +46,9 @@ about a member of staff, or made by them, for a subject access request is for th
 (she holds the school's safeguarding record, as for a child's history); it leaves out every
 report she may not view, and says such reports are answered for by those they went to.
 
+A report sent without its reporter's name stores a handle in place of the reporter; its reporter
+is known again only by the report's sealed link (bot/cases/reporter.py), and has the same rights.
+
 "progress" is the reporter's own view of their report: its state, who owns it by role, and when
 it was acknowledged or closed; never the notes, the details or who else did what. A member of
 staff who self-refers ("something about myself", KCSIE 2024 Part four, section two) is both its
@@ -118,7 +121,8 @@ RECORDS_ACTION = frozenset({Role.ONLINE_SAFETY_OFFICER.value})
 SAFEGUARDING_LEADS = frozenset({Role.DSL.value, Role.DEPUTY_DSL.value})
 
 
-def allowed(person_id: str, report: Report, recipients: Iterable[Recipient]) -> frozenset[Action]:
+def allowed(person_id: str, report: Report, recipients: Iterable[Recipient], *,
+            reporter: bool | None = None) -> frozenset[Action]:
     """Everything `person_id` may do to `report` (see the table above); empty for the person it is about.
 
     The person a report is about never may, checked by person whatever roles they hold, even
@@ -126,11 +130,14 @@ def allowed(person_id: str, report: Report, recipients: Iterable[Recipient]) -> 
     been told, so its holder may not. Being the DSL counts where the report reached her as the
     DSL (the role on her row). The reporter follows its progress, never what was done (St
     Leonard's §8 hands the case to the headteacher or DSL), unless it was also routed to them.
+    `reporter`: whether `person_id` sent it, where the caller knew them by a report's sealed link
+    (one sent without a name stores a handle, not its reporter: bot/cases/reporter.py).
     """
     if person_id == report.subject_person:
         # A self-referral is about its reporter: its progress, as its reporter; never the case.
         return SELF_REFERRER if is_self_referral(person_id, report) else frozenset()
-    rights: set[Action] = {Action.PROGRESS} if person_id == report.reporter else set()
+    sent_it = person_id == report.reporter if reporter is None else reporter
+    rights: set[Action] = {Action.PROGRESS} if sent_it else set()
     for row in recipients:
         if row.person_id != person_id:
             continue
@@ -153,9 +160,10 @@ def is_self_referral(person_id: str, report: Report) -> bool:
             and person_id == report.subject_person)
 
 
-def may(person_id: str, action: Action, report: Report, recipients: Iterable[Recipient]) -> bool:
+def may(person_id: str, action: Action, report: Report, recipients: Iterable[Recipient], *,
+        reporter: bool | None = None) -> bool:
     """Whether `person_id` may do `action` to `report` (see `allowed`)."""
-    return action in allowed(person_id, report, recipients)
+    return action in allowed(person_id, report, recipients, reporter=reporter)
 
 
 def reporter_may(action: Action, report: Report, *, reporter: bool) -> bool:

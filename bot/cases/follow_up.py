@@ -22,7 +22,7 @@ from bot.app import STORE_ERRORS, App
 from bot.cases import access, preview
 from bot.cases.access import Action
 from bot.cases.lifecycle import Result, on_report, parse_reference
-from bot.cases.reporter import is_reporter
+from bot.cases.reporter import is_reporter, reporter_address
 from dialogs import Reply, Tone
 from dialogs.prompts import error
 from dialogs.validation import Invalid, clean_text
@@ -71,11 +71,12 @@ async def answer(app: App, *, channel: str, user_id: str, person_id: str | None,
     cleaned = clean_text(text, TEXT_LENGTH)
     if isinstance(cleaned, Invalid):
         return Result(error(f"Your answer was not sent. {cleaned.reason}"))
+    report: Report | None = None
+    mine = False
     try:
         async with app.sessions.begin() as session:
             report = await store.get_report(session, reference)
-            mine = report is not None and await is_reporter(app, session, report, channel=channel, user_id=user_id,
-                                                            person_id=person_id)
+            mine = report is not None and person_id is not None and await is_reporter(app, session, report, person_id)
             if report is not None and access.reporter_may(Action.ANSWER, report, reporter=mine):
                 app = app.at(report.school)
                 if question_id is None:
@@ -94,7 +95,7 @@ async def answer(app: App, *, channel: str, user_id: str, person_id: str | None,
     except STORE_ERRORS:
         log.exception("an answer about %s could not be stored", reference)
         return Result(error(UNREACHABLE))
-    return await _refuse(app, person_id or user_id, Action.ANSWER, reference, question_id,
+    return await _refuse(app, _actor(report, mine, person_id or user_id), Action.ANSWER, reference, question_id,
                          "You can't answer that question: it was not asked of you, or it has been answered already.")
 
 
@@ -107,11 +108,12 @@ async def add(app: App, *, channel: str, user_id: str, person_id: str | None, re
     cleaned = clean_text(text, TEXT_LENGTH)
     if isinstance(cleaned, Invalid):
         return Result(error(f"Nothing was added to {reference}. {cleaned.reason}"))
+    report: Report | None = None
+    mine = False
     try:
         async with app.sessions.begin() as session:
             report = await store.get_report(session, reference)
-            mine = report is not None and await is_reporter(app, session, report, channel=channel, user_id=user_id,
-                                                            person_id=person_id)
+            mine = report is not None and person_id is not None and await is_reporter(app, session, report, person_id)
             if report is not None and access.reporter_may(Action.ADD, report, reporter=mine):
                 app = app.at(report.school)
                 added = await follow_ups.add(session, now=app.now(), report=report, author=report.reporter,
@@ -123,7 +125,7 @@ async def add(app: App, *, channel: str, user_id: str, person_id: str | None, re
     except STORE_ERRORS:
         log.exception("an addition to %s could not be stored", reference)
         return Result(error(UNREACHABLE))
-    return await _refuse(app, person_id or user_id, Action.ADD, reference, None,
+    return await _refuse(app, _actor(report, mine, person_id or user_id), Action.ADD, reference, None,
                          f"You can't add to {reference}: only the person who reported it can.")
 
 
@@ -134,10 +136,10 @@ def answerers(report: Report, recipients: Sequence[Recipient]) -> list[str]:
 
 async def _tell_reporter(app: App, session: AsyncSession, report: Report, question: ReportNote) -> bool:
     """Queue the question for the reporter, the way all news of their report reaches them; whether it could be."""
-    channel = app.channel_for(report.reporter, report.channel)
-    if channel is None:
+    reporter = await reporter_address(app, session, report)
+    if reporter is None:
         return False
-    await queue_alert(session, now=app.now(), report=report, person_id=report.reporter, channel=channel,
+    await queue_alert(session, now=app.now(), report=report, person_id=reporter.person, channel=reporter.channel,
                       kind=NoticeKind.QUESTION, round=question.id)
     return True
 
@@ -158,6 +160,12 @@ async def _tell_answerers(app: App, session: AsyncSession, report: Report, kind:
         return " was sent to the people handling it."
     # Not routed yet, or nobody who answers for it can be reached in chat: kept, and the reporter told to go in person.
     return " is kept with the report, but nobody handling it can be reached in chat just now: please tell your DSL directly."
+
+
+def _actor(report: Report | None, mine: bool, asker: str) -> str:
+    """Who a refusal is logged under: the report's own reporter as it stores them (a handle, if sent
+    without a name, so the log never ties them to it), anyone else as themselves."""
+    return report.reporter if mine and report is not None else asker
 
 
 async def _refuse(app: App, actor: str, action: Action, reference: str, question_id: int | None, said: str) -> Result:

@@ -27,6 +27,7 @@ from routing.vocabulary import (
 )
 from storage.models import Recipient, RecipientKind, Report, ReportNote
 from storage.log import Entry
+from storage.sealed_reporters import is_handle
 
 EMERGENCY = "If a child is in immediate danger, call 999 now and follow the school's emergency procedure."
 
@@ -144,7 +145,7 @@ def alert(app: App, report: Report, recipient: Recipient | None, recipients: Seq
     marks = flagged(report)
     if marks:
         lines.append("Flagged: " + "; ".join(marks))
-    lines.append(f"Reported by {app.name(report.reporter)} at {app.local(report.created_at)}")
+    lines.append(reported(app, report))
     if report.screenshots:  # never in a preview: they go to the presser's own chat (bot.cases.evidence)
         lines.append(f"{report.screenshots} screenshot{'s' if report.screenshots != 1 else ''}: " + (
             "press Screenshots" if access.Action.SCREENSHOTS in rights else "sent to whoever answers for it"))
@@ -360,6 +361,13 @@ def closed_for_reporter(app: App, reference: str, at: datetime) -> Reply:
                  preview=preview.closed(reference))
 
 
+def reported(app: App, report: Report) -> str:
+    """Who reported it and when; for a report sent without a name, only that it was (storage/sealed_reporters.py)."""
+    if is_handle(report.reporter):
+        return f"Sent without the reporter's name at {app.local(report.created_at)}"
+    return f"Reported by {app.name(report.reporter)} at {app.local(report.created_at)}"
+
+
 def progress_for_reporter(app: App, report: Report, recipients: Sequence[Recipient]) -> Reply:
     """A report as its reporter follows it: where it went (by role), and when it was acknowledged and closed.
 
@@ -396,7 +404,7 @@ def report_view(
     lines += [f"{key}: {value}" for key, value in report.details.items()]
     marks = flagged(report)
     lines.append("Flagged: " + ("; ".join(marks) if marks else "nothing"))
-    lines.append(f"Reported by {app.name(report.reporter)} at {app.local(report.created_at)}")
+    lines.append(reported(app, report))
     for person in recipients:
         if person.kind != RecipientKind.ESCALATION.value or person.escalated_at is not None:
             lines.append(f"Sent to: {app.name(person.person_id)} ({app.role_name(person.role)}, {person.kind})")

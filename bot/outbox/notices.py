@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cases import children, follow_up_words, handover_words, messages
+from bot.cases.reporter import chat_user_of
 from bot.outbox import undelivered
 from bot.app import STORE_ERRORS, App
 from dialogs import Reply
@@ -22,6 +23,7 @@ from routing.vocabulary import Flag
 from storage import reports as store
 from storage.alerts import claim_alerts, give_up_alert, mark_alert_failed, mark_alert_sent
 from storage.models import AlertDelivery, NoticeKind, Recipient, RecipientKind, Report, ReportNote
+from storage.sealed_reporters import handles_of, is_handle
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,14 @@ class Notice:
     in_doubt: bool = False
     # Buttons under news for a reporter (their receipt: "I have something to add"); an alert has its own.
     buttons: tuple[messages.ReportButton, ...] = ()
+    # Who a channel sends it to, when that is not `person_id`: the reporter behind a report's
+    # handle (bot/cases/reporter.py), unsealed for this send and held in memory only.
+    chat_user: str | None = field(default=None, repr=False)
+
+    @property
+    def to(self) -> str:
+        """The person id the channel sends to."""
+        return self.chat_user or self.person_id
 
     @property
     def key(self) -> str:
@@ -57,7 +67,9 @@ async def pending(app: App, channel: str, person_id: str | None = None) -> list[
     """
     async with app.sessions.begin() as session:
         notices = []
-        claimed = await claim_alerts(session, now=app.now(), channel=channel, person_id=person_id, lease=app.lease)
+        # A person's own news includes that of the reports they sent without their name (found by their sealed links).
+        theirs = None if person_id is None else [person_id, *await handles_of(session, app.relay, person_id)]
+        claimed = await claim_alerts(session, now=app.now(), channel=channel, person_ids=theirs, lease=app.lease)
         for delivery, in_doubt in claimed:
             report = await session.get(Report, delivery.report_id) if delivery.report_id is not None else None
             recipients = (await store.get_routing(session, report))[1] if report is not None else []
@@ -66,6 +78,9 @@ async def pending(app: App, channel: str, person_id: str | None = None) -> list[
             child = await children.for_alert(school, session, report, delivery.person_id) \
                 if report is not None and delivery.kind == NoticeKind.ALERT.value else children.ChildLines()
             notice = _notice(school, delivery, report, recipients, in_doubt, child)
+            if is_handle(delivery.person_id):
+                # Unsealed now, to send now; a handle that cannot be opened stays a handle, which no channel reaches.
+                notice = replace(notice, chat_user=await chat_user_of(app, session, delivery.person_id))
             if report is not None and delivery.kind in FOLLOW_UPS:
                 notice = await _follow_up(school, session, notice, delivery, report, recipients)
             notices.append(notice)
@@ -86,7 +101,10 @@ async def delivered_all(app: App, sent: Sequence[tuple[Notice, str | None]]) -> 
     try:
         async with app.sessions.begin() as session:
             for notice, external_ref in sent:
-                await mark_alert_sent(session, now=app.now(), delivery_id=notice.delivery_id, external_ref=external_ref)
+                # Where a reporter's news landed (their DM, their Teams chat) would tie their handle to their
+                # named reports: it is not kept for news to a handle (nothing updates it later anyway).
+                kept = None if is_handle(notice.person_id) else external_ref
+                await mark_alert_sent(session, now=app.now(), delivery_id=notice.delivery_id, external_ref=kept)
     except STORE_ERRORS:
         for notice, _ in sent:
             log.exception("%s %s reached %s but was not marked delivered", notice.kind, notice.reference, notice.person_id)

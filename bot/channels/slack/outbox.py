@@ -153,11 +153,11 @@ class Outbox:
                                       only_new_reports=True)
 
     async def _send(self, notice: notices.Notice) -> Outcome:
-        async with self._as_bot_for(notice.person_id, notice.reference) as cannot:
+        async with self._as_bot_for(notice.to, notice.reference) as cannot:
             return cannot or await self._send_as_bot(notice)
 
     async def _send_as_bot(self, notice: notices.Notice) -> Outcome:
-        person = self.app.anyone(notice.person_id)
+        person = self.app.anyone(notice.to)
         if person is None or person.slack is None:
             return Failure(NO_SLACK_ID, permanent=True)
         message = alert_message(notice.alert) if notice.alert is not None else \

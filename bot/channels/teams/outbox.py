@@ -61,7 +61,7 @@ class Outbox:
 
     async def _send(self, notice: notices.Notice) -> Outcome:
         try:
-            reference = await self.references.load(notice.person_id)
+            reference = await self.references.load(notice.to)
         except STORE_ERRORS:
             log.exception("could not read the Teams chat of %s", notice.person_id)
             return Failure("the Teams chat could not be read from the database")
