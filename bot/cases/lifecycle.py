@@ -342,9 +342,7 @@ async def _on_report(
                                                                                           person_id)
             if report is not None and may(person_id, action, report, recipients, reporter=recognised or None):
                 if report.erased_at is not None and action not in READ_ONLY:
-                    # Its words were erased under the school's retention rules: nothing is added to the skeleton.
-                    return Result(error(f"{report.reference} is closed and its words were erased under the school's "
-                                        "retention rules, so nothing more can be recorded on it."))
+                    return erased(report.reference)
                 return await act(app.at(report.school), session, report, recipients)
     except STORE_ERRORS:
         log.exception("%s by %s on %s failed", action.value, person_id, reference)
@@ -357,6 +355,12 @@ async def _on_report(
 
 # For the other modules of a report's life (bot/cases/handover.py): one door, one refusal.
 on_report = _on_report
+
+
+def erased(reference: str) -> Result:
+    """Its words were erased under the school's retention rules: nothing more is added to the skeleton."""
+    return Result(error(f"{reference} is closed and its words were erased under the school's retention rules, so "
+                        "nothing more can be recorded on it."))
 
 
 async def refuse(app: App, person_id: str, action: Action, reference: str) -> Result:
