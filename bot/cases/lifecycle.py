@@ -333,9 +333,11 @@ async def _on_report(
     if isinstance(reference, Invalid):
         return Result(error(reference.reason))
     recognised = False
+    named = False  # known to be sent with its reporter's name (read before anything can fail after)
     try:
         async with app.sessions.begin() as session:
             report = await store.get_report(session, reference)
+            named = report is not None and not is_anonymous(report)
             recipients = [] if report is None else (await store.get_routing(session, report))[1]
             # Sent without a name: its reporter is known again by the sealed link alone (bot/cases/reporter.py).
             recognised = report is not None and is_anonymous(report) and await is_reporter(app, session, report,
@@ -345,7 +347,9 @@ async def _on_report(
                     return erased(report.reference)
                 return await act(app.at(report.school), session, report, recipients)
     except STORE_ERRORS:
-        log.exception("%s by %s on %s failed", action.value, person_id, reference)
+        # Whoever asked is not named beside a report that was (or, unread, may have been) sent without a
+        # name: it may be its own reporter, and this line would tie them to it.
+        log.exception("%s by %s on %s failed", action.value, person_id if named else "someone", reference)
         return Result(error("Safeguard cannot reach its database just now, so nothing was changed. "
                             "Please try again in a minute."))
     # A refusal of its own anonymous reporter is logged under the report's handle, never their id.

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import select, text as sql
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cli.main import cli as safeguard
@@ -216,3 +216,29 @@ async def test_misuse_by_a_member_of_staff_with_a_screenshot_goes_without_a_name
         attached = [e.actor for e in await events_for(session, REF) if e.kind == "evidence_attached"]
     assert report.screenshots == 1 and attached == [report.reporter]
     assert traces(await every_row(sessions), *WHO) == []
+
+
+async def test_when_the_sealed_links_cannot_be_read_the_servers_lines_still_name_nobody(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)  # every library's lines from INFO up; ours from DEBUG
+    for ours in ("bot", "storage", "dialogs", "routing"):
+        caplog.set_level(logging.DEBUG, logger=ours)
+    app = replace(console_app(sessions, clock), relay=RELAY)
+    teacher, head = Terminal(app, "cfinch"), Terminal(app, "jellis")
+    await teacher.open()
+    await typed(teacher, CONCERN)
+    await teacher.type("Send without my name")
+    await head.open()
+    await head.type(f"/ask {REF} {QUESTION}")
+    async with sessions.begin() as session:  # a broken database: the table of sealed links is gone
+        await session.execute(sql('ALTER TABLE sealed_reporters RENAME TO sealed_reporters_gone'))
+    caplog.clear()
+    for line in (f"/view {REF}", f"/answer {REF} {ANSWER}", f"/add {REF} {MORE}", "/alerts"):
+        await teacher.type(line)
+    assert "cannot reach its database" in text(teacher.printed[-8:]), teacher.printed[-8:]
+    assert any(r.levelno >= logging.ERROR for r in caplog.records), "the failures are in the server's log"
+    assert traces([f"{r.getMessage()} {r.exc_text or ''}" for r in caplog.records], *WHO) == [], [
+        r.getMessage() for r in caplog.records if traces([f"{r.getMessage()} {r.exc_text or ''}"], *WHO)]
+    async with sessions.begin() as session:
+        await session.execute(sql('ALTER TABLE sealed_reporters_gone RENAME TO sealed_reporters'))
