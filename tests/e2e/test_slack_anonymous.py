@@ -1,9 +1,11 @@
 """In Slack: a concern about a colleague sent without a name, from the teacher's phone, over signed HTTP.
 
-The headteacher acknowledges with one tap and closes it; the teacher hears each step in their
-DM. Then every table (raw, and decrypted with the school's key), the log export, the digest,
-the server's log lines and every message anyone else was sent are read for the teacher's
-person id, Slack id, DM and name.
+The headteacher acknowledges with one tap, asks the reporter a question from his alert, and
+closes it; the teacher hears each step in their DM, answers with Answer and adds to the report
+from its receipt; the DSL's forged answer and the teacher's replayed one are refused. Then
+every table (raw, and decrypted with the school's key), the log export, the digest, the
+server's log lines and every message anyone else was sent are read for the teacher's person
+id, Slack id, DM and name.
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.cases import lifecycle
+from bot.app import SLACK
+from bot.cases import follow_up, lifecycle
 from bot.digest.weekly import IsoWeek
+from dialogs import ReportDraft
+from routing.vocabulary import Category, Subject
 from storage.log import events_for
 from storage.models import AlertDelivery, Report
 from tests.e2e.conftest import RigFactory
@@ -39,6 +44,12 @@ SHOWN = ("chat.postMessage", "chat.update", "chat.postEphemeral", "views.publish
 async def send_modal(rig: Rig, phone: Phone, modal: dict[str, Any], words: str) -> str:
     """Send the modal with `words`; what its sender was told where they pressed its button."""
     return await send(rig, phone, modal, words, len(rig.fake.to("response_url", user=phone.user)) + 1)
+
+
+def server_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The server's own log lines; FakeSlack's access log (its /api/ calls and response_urls, Slack's side) is not."""
+    return [f"{r.name}: {r.getMessage()}" for r in caplog.records
+            if not (r.name == "aiohttp.access" and any(path in r.getMessage() for path in ("/api/", "/response/")))]
 
 
 def question_id(message: dict[str, Any]) -> int:
@@ -123,9 +134,7 @@ async def test_a_concern_sent_without_a_name_in_slack_leaves_no_trace_of_who_sen
     export = await exported(app, "jellis", reference, app.now()) + await exported(app, "smorgan", None, app.now())
     digest = await digest_text(app, IsoWeek.of(app.today()), ("dwilde", "hbrooks", "smorgan"))
     assert reference in export and traces([export, digest], *WHO) == []
-    # The server's own lines; FakeSlack's access log (its /api/ calls and response_urls, Slack's side) is not the server's.
-    served = [f"{r.name}: {r.getMessage()}" for r in caplog.records
-              if not (r.name == "aiohttp.access" and any(path in r.getMessage() for path in ("/api/", "/response/")))]
+    served = server_lines(caplog)
     assert any("bot." in line for line in served), "the server's log lines are read"
     assert traces(served, *WHO) == []
     async with app.sessions() as session:
@@ -140,3 +149,39 @@ async def test_a_concern_sent_without_a_name_in_slack_leaves_no_trace_of_who_sen
     answering = {"action": "answer", "question": question_id(question)}
     assert [(e.actor, e.data) for e in events if e.kind == "refused"] == [("smorgan", answering),
                                                                           (report.reporter, answering)]
+
+
+async def test_a_question_that_never_reaches_an_anonymous_reporter_is_raised_to_the_dsl_naming_nobody(
+    make_rig: RigFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    for ours in ("bot", "storage"):
+        caplog.set_level(logging.DEBUG, logger=ours)
+    rig = await make_rig(relay=RELAY)
+    teacher, dsl = rig.phone("cfinch"), rig.phone("smorgan")
+    draft = ReportDraft(Category.COLLEAGUE_CONCERN, Subject.STAFF, subject_person="tokafor",
+                        details={"What happened": "Made-up: messages pupils late at night"})
+    assert await lifecycle.submit(rig.app, reporter_id="cfinch", channel=SLACK, report=draft, anonymous=True) == []
+    await rig.slack.outbox.deliver()
+    receipt = await teacher.wait_for_said("has been sent to the Headteacher")
+    reference = receipt.text().split("Your report ")[1].split()[0]
+    # The teacher's Slack account is deactivated before the question goes: Slack says so, and says it again
+    # once the DM is asked for afresh, so the question is given up on.
+    for _ in range(2):
+        rig.fake.fail_next("chat.postMessage", "account_inactive", channel=teacher.dm)
+    assert (await follow_up.ask(rig.app, "jellis", reference, QUESTION)).changed
+    await rig.slack.outbox.deliver()
+    rig.clock.advance(60)
+    await rig.slack.outbox.deliver()
+    await rig.slack.outbox.deliver()
+    told = await dsl.wait_for_said(f"Safeguard could not deliver a question for the person who reported it for report "
+                                   f"{reference} to its reporter, who sent it without their name on Slack")
+    await rig.slack.idle()
+    to_others = [json.dumps(call.args) for call in rig.fake.calls if call.method in SHOWN
+                 and teacher.dm not in (call.args.get("channel"), call.args.get("user_id"))]
+    assert told.args["channel"] == dsl.dm and "its reporter, who sent it without their name" in told.text()
+    assert not any(QUESTION in shown for shown in to_others), "the question's words went nowhere else"
+    assert traces(to_others, *WHO) == [] and traces(await every_row(rig.app.sessions), *WHO) == []
+    served = server_lines(caplog)
+    assert any("never" in line or "not sent" in line for line in served), served
+    assert traces(served, *WHO) == []

@@ -1,8 +1,9 @@
 """At the console: a concern about a colleague sent without the reporter's name, and where that is not offered.
 
-A teacher reports line by line; the headteacher acknowledges and closes as he would. Then every
-table (raw, and decrypted with the school's key), the log export, the digest, the server's log
-lines and what everyone else was shown are read for any trace of who sent it.
+A teacher reports line by line; the headteacher acknowledges, asks the reporter a question (the
+teacher answers, and adds to it) and closes as he would. Then every table (raw, and decrypted
+with the school's key), the log export, the digest, the server's log lines and what everyone
+else was shown are read for any trace of who sent it.
 """
 
 from __future__ import annotations

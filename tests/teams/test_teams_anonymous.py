@@ -1,4 +1,5 @@
-"""In Teams: a concern about a colleague sent without a name, acknowledged and closed, and no trace of who sent it.
+"""In Teams: a concern about a colleague sent without a name, acknowledged, asked about, answered, added to and
+closed, and no trace of who sent it.
 
 The teacher's chat with the bot is known to Safeguard (conversation_refs: where each person is
 reached, whoever they are), but nothing ties it to the report: that row is read apart.
