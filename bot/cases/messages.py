@@ -57,6 +57,7 @@ LADO_CONSULTED = ReportButton("lado", "LADO consulted")
 REASSIGN = ReportButton("reassign", "Reassign")
 REOPEN = ReportButton("reopen", "Reopen")
 SCREENSHOTS = ReportButton("screenshots", "Screenshots")  # sent to the presser's own chat (bot.cases.evidence)
+EXPORT = ReportButton("export", "Export")  # a closed report as a PDF, into the presser's own chat (bot.cases.report_export)
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,8 @@ def _buttons(report: Report, recipient: Recipient | None, rights: frozenset[acce
         (VIEW, True),
         (REASSIGN, report.closed_at is None),
         (REOPEN, report.closed_at is not None),
+        # Closed, a report is handed on whole to the file where the case lives (CPOMS, MyConcern).
+        (EXPORT, report.closed_at is not None),
     ]
     shown = tuple(button for button, needed in wanted if needed and access.Action(button.action) in rights)
     # Screenshots go only to those who answer for the report (bot.cases.access), not to all it was told to.

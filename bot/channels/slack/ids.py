@@ -31,6 +31,7 @@ class ActionId(StrEnum):
     CASES_CHILD = "sg_cases_child"  # App Home: the case list's child box (sent on enter)
     HISTORY = "sg_report_history"  # Child's history (the DSL and deputies)
     SCREENSHOTS = "sg_report_screenshots"  # the report's screenshots, uploaded to the presser's own DM
+    EXPORT = "sg_report_export"  # a closed report's PDF, uploaded to the presser's own DM
 
 
 # An alert's ReportButton.action -> the button's action_id.
@@ -44,6 +45,7 @@ REPORT_ACTIONS: dict[str, ActionId] = {
     "reopen": ActionId.REOPEN,
     "history": ActionId.HISTORY,
     "screenshots": ActionId.SCREENSHOTS,
+    "export": ActionId.EXPORT,
 }
 CHOICE_PATTERN = rf"^{ActionId.CHOICE}_\d+$"
 
