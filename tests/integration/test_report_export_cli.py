@@ -19,14 +19,16 @@ from pypdf import PdfReader
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.cli.main import cli
-from bot.examples import EXAMPLE_SCHOOL
+from bot.examples import EXAMPLE_SCHOOL, EXAMPLE_TRUST
 from routing.school import load_school
 from routing.yamlfields import InputError
 from storage.db import sessionmaker
 from storage.log import Entry, entries, events_for, verify
+from storage.models import Event
 from storage.reports import get_report, notes_for
 from tests.builders import TEST_KEY, Clock, write_yaml
 from tests.integration.console import Terminal, console_app
+from tests.integration.trust_helpers import two_schools
 
 ROOT = Path(__file__).resolve().parents[2]
 # A Friday in June: British Summer Time, so a time in the school's zone is an hour on from UTC.
@@ -242,3 +244,27 @@ async def test_a_report_whose_words_were_erased_still_exports(
     rows = list(csv.DictReader(io.StringIO((tmp_path / "e.csv").read_text(encoding="utf-8"))))
     assert {row["what"]: row["details"] for row in rows}["Note"] == "(no words kept)"
     assert NOTE not in flat(pdf_text(tmp_path / "e.pdf")[1])
+
+
+async def test_in_a_trust_the_reference_names_the_school_and_its_own_chain(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], database_url: str, tmp_path: Path
+) -> None:
+    refs = await two_schools(sessions)
+    first = refs["bpa"][0]
+    trust = ["--config", str(EXAMPLE_TRUST), "--database-url", database_url]
+    done = await export(first, "--as", "obrien", "--format", "json", "--out", str(tmp_path / "bpa.json"), *trust)
+    assert done.exit_code == 0, done.output
+    document = json.loads((tmp_path / "bpa.json").read_text(encoding="utf-8"))
+    assert (document["school"], document["log"]["chain"]) == ("Bellevue Place Academy", "bpa")
+    async with sessions() as session:
+        events = [e async for e in entries(session, Event.chain == "bpa", Event.report_ref == first)]
+    assert (document["log"]["seq"], document["log"]["hash"]) == (events[-2].seq, events[-2].hash)
+    assert events[-1].kind == "exported" and events[-1].chain == "bpa"
+    wrong = await export(first, "--as", "obrien", "--school", "oak", "--out", str(tmp_path / "x.pdf"), *trust)
+    assert str(wrong.exception).startswith(f"{first}: that is not a report of Oakfield Lower School")
+    # Another school's DSL: refused (and logged in that school's chain), nothing written.
+    outsider = await export(refs["oak"][0], "--as", "obrien", "--out", str(tmp_path / "y.pdf"), *trust)
+    assert str(outsider.exception).startswith("--as obrien: they work at Bellevue Place Academy, not at Oakfield")
+    assert not (tmp_path / "x.pdf").exists() and not (tmp_path / "y.pdf").exists()
+    async with sessions() as session:
+        assert (await verify(session)).ok
