@@ -268,3 +268,20 @@ async def test_in_a_trust_the_reference_names_the_school_and_its_own_chain(
     assert not (tmp_path / "x.pdf").exists() and not (tmp_path / "y.pdf").exists()
     async with sessions() as session:
         assert (await verify(session)).ok
+
+
+async def test_an_export_that_cannot_be_recorded_is_not_made(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], database_url: str, tmp_path: Path
+) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("read-only opening is a SQLite file's")
+    config = school_config(tmp_path)
+    await worked_reports(sessions, config)
+    read_only = f"sqlite+aiosqlite:///file:{database_url.split('///', 1)[1]}?mode=ro&uri=true"
+    out = tmp_path / "never.pdf"
+    result = await export("SG-2026-0001", "--as", "smorgan", "--out", str(out), "--config", str(config),
+                          "--database-url", read_only)
+    assert isinstance(result.exception, InputError)
+    assert str(result.exception) == ("the export could not be recorded in the log (attempt to write a readonly "
+                                     "database), so nothing was exported")
+    assert not out.exists()
