@@ -9,7 +9,6 @@ from pypdf import PdfReader
 from bot.cases import lifecycle
 from routing.vocabulary import Category
 from storage.log import events_for, verify
-from tests.e2e.fake_slack import words_of
 from tests.e2e.reports import CHILD_WORDS, submit
 from tests.e2e.slack_rig import Phone, Rig, find_button
 
