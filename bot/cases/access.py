@@ -58,7 +58,8 @@ the subject of any other report still gives nothing: progress is theirs only as 
 never shows a report its reader may not view, so the DSL's whole log leaves out every report
 not routed to her. `may` answers the chat actions, `may_export_report` and `may_export_log` the
 others. Each refusal is logged by whoever asked: bot/cases/lifecycle.py (and bot/channels/teams/invoke.py's
-card refresh, through it) for the chat actions, bot/cases/log_export.py for `safeguard log export`.
+card refresh, through it) for the chat actions, bot/cases/log_export.py for `safeguard log export`,
+bot/cases/report_export.py for a report handed on whole (`safeguard report export`, and Export in chat).
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ class Action(StrEnum):
     RECORD_ACTION = "record_action"
     CLOSE = "close"
     LADO = "lado"  # record that the LADO was consulted about an allegation
-    EXPORT = "export"  # `safeguard log export --report`: the report's events, on this person's authority
+    EXPORT = "export"  # `safeguard log export --report`, `safeguard report export`: the report, on this person's authority
     REASSIGN = "reassign"  # hand the report to another owner (bot/cases/handover.py says to whom it may go)
     REOPEN = "reopen"  # open a closed report again
     SCREENSHOTS = "screenshots"  # the pictures sent with it, into this person's own chat (bot/cases/evidence.py)

@@ -14,6 +14,7 @@ from pathlib import Path
 from bot.cases import case_list, children, conversation, evidence, follow_up, handover, lifecycle
 from bot.outbox import digest_delivery, notices
 from bot.app import CONSOLE, STORE_ERRORS, App
+from bot.channels.console_export import save_export
 from bot.cases.messages import CLOSE_DECISIONS, Alert
 from dialogs import InputKind, Reply, Tone
 from routing.school import Person
@@ -37,6 +38,7 @@ COMMANDS = {
     "ask": "/ask {ref} QUESTION",
     "answer": "/answer {ref} TEXT",
     "add": "/add {ref} TEXT",
+    "export": "/export {ref}",
 }
 HELP = f"""Commands:
   /report                      start a report, or carry on with an unfinished one
@@ -59,6 +61,7 @@ HELP = f"""Commands:
   /add REF TEXT                add something to a report you sent, later
   /attach PATH                 send a screenshot (PNG, JPEG, GIF or WebP) when a report asks for them
   /evidence REF FOLDER         save a report's screenshots in FOLDER (only if the report was sent to you)
+  /export REF                  save a closed report, whole, as a PDF in this folder (if it was sent to you)
   /close REF DECISION REASON   close a report with the decision taken and why
                                decisions: {", ".join(CLOSE_DECISIONS)}
   /reassign REF PERSON REASON  hand a report you own (or, as the DSL, one sent to you) to another
@@ -183,6 +186,8 @@ class Console:
         elif name == "/evidence":
             reference, _, folder = rest.strip().partition(" ")
             self.say([await save_screenshots(self.app, me, reference, folder.strip())])
+        elif name == "/export":
+            self.say([await save_export(self.app, me, rest.strip())])
         elif name == "/close":
             reference, decision, reason = (rest.split(maxsplit=2) + ["", ""])[:3]
             self.say([(await lifecycle.close(self.app, me, reference, decision, reason)).reply])
