@@ -56,6 +56,13 @@ class EventKind(StrEnum):
     CHILD_HISTORY_VIEWED = "child_history_viewed"  # the DSL or a deputy read a child's reports (how many, never who)
     EVIDENCE_ATTACHED = "evidence_attached"  # screenshots stored with a report: their count and sha256 digests only
     EVIDENCE_SHOWN = "evidence_shown"  # a report's screenshots sent to someone entitled to view it (a count only)
+    # A request through approval steps (routing.requests), under its AR- reference: digests, never words.
+    REQUEST_MADE = "request_made"  # its kind, the digest of its answers, the first step's approver
+    REQUEST_PASSED_ON = "request_passed_on"  # a step passed it on to the next
+    REQUEST_APPROVED = "request_approved"  # with the reasons' digest
+    REQUEST_REFUSED = "request_refused"  # at a step, with the reasons' digest
+    REQUEST_DONE = "request_done"  # approved and carried out (the site unblocked), recorded by whom and when
+    REQUEST_REMINDED = "request_reminded"  # a step not acted on in time: its approver reminded
 
 
 # Events whose effect also shows in a row, which verify cross-checks (storage/consistency.py).

@@ -12,13 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cases import children, handover_words, messages
+from bot.cases import children, handover_words, messages, requests
 from bot.outbox import undelivered
 from bot.app import STORE_ERRORS, App
 from dialogs import Reply
 from routing.vocabulary import Flag
 from storage import reports as store
+from storage import requests as request_store
 from storage.alerts import claim_alerts, give_up_alert, mark_alert_failed, mark_alert_sent
 from storage.models import AlertDelivery, NoticeKind, Recipient, RecipientKind, Report
 
@@ -56,6 +58,9 @@ async def pending(app: App, channel: str, person_id: str | None = None) -> list[
         notices = []
         claimed = await claim_alerts(session, now=app.now(), channel=channel, person_id=person_id, lease=app.lease)
         for delivery, in_doubt in claimed:
+            if delivery.kind == NoticeKind.REQUEST.value:
+                notices.append(await _request_notice(app, session, delivery, in_doubt))
+                continue
             report = await session.get(Report, delivery.report_id) if delivery.report_id is not None else None
             recipients = (await store.get_routing(session, report))[1] if report is not None else []
             # Worded as the report's own school words it: its role names, its people, its timezone.
@@ -139,6 +144,18 @@ async def sent_alerts(app: App, reference: str, channel: str) -> list[SentAlert]
                 await children.for_alert(app, session, report, d.person_id)))
             for d in sent
         ]
+
+
+async def _request_notice(app: App, session: AsyncSession, delivery: AlertDelivery, in_doubt: bool) -> Notice:
+    """A notice about an approval request (bot.cases.requests), worded as the request stands now."""
+    detail = delivery.detail or {}
+    reference = str(detail.get("request", ""))
+    request = await request_store.get(session, reference)
+    if request is None:
+        raise LookupError(f"notice {delivery.id} is about no request")
+    reply = requests.notice_reply(app.at(request.school), request, detail)
+    return Notice(delivery.id, delivery.person_id, delivery.channel, NoticeKind.REQUEST, reference, (reply,), None,
+                  delivery.attempts, in_doubt)
 
 
 def _school_of(delivery: AlertDelivery) -> str | None:
