@@ -22,6 +22,7 @@ from bot.digest.trust import SENT_AT, queue_due_trust_digest
 from bot.digest.weekly import queue_due_digest
 from bot.app import STORE_ERRORS, App
 from bot.cases.escalation import Step, escalate_due, remind_lado_due
+from bot.cases.requests import remind_due
 from routing.trust import Trust
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class Round:
     lado_reminded: tuple[str, ...] = ()
     digests: tuple[str, ...] = ()
     trust_digests: tuple[str, ...] = ()  # the trust safeguarding leads newly queued the trust digest
+    requests_reminded: int = 0  # approval requests whose step waited past its time (bot.cases.requests)
 
 
 class Scheduler:
@@ -64,7 +66,12 @@ class Scheduler:
                 except STORE_ERRORS:
                     log.exception("could not queue the weekly digest of %s; it is tried again next round",
                                   school.school.key)
-            return Round(tuple(escalated), tuple(lado), tuple(digests), tuple(await self._trust_digest()))
+            try:
+                reminded = await remind_due(self.app)
+            except STORE_ERRORS:
+                log.exception("could not remind approvers of waiting requests; tried again next round")
+                reminded = 0
+            return Round(tuple(escalated), tuple(lado), tuple(digests), tuple(await self._trust_digest()), reminded)
 
     async def _trust_digest(self) -> list[str]:
         """Queue the trust digest when due: once a week per reader, whichever server gets there first."""

@@ -8,6 +8,7 @@ a step, given the school's people and who asked.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -155,3 +156,59 @@ def _kind(kind_id: str, fields: Fields, cite: CitationReader) -> RequestKind:
         citations=read(fields, required=True), done_by=fields.optional_string("done_by"),
         done_label=fields.string("done_label", ""),
     )
+
+
+def request_problems(kinds: dict[str, RequestKind], known_roles: set[str], school: School | None = None) -> list[tuple[str, str]]:
+    """(where, problem) for each step naming an unknown role, or, with a school, one nobody can act on."""
+    problems: list[tuple[str, str]] = []
+    for kind in kinds.values():
+        for index, step in enumerate(kind.steps):
+            where = f"requests.{kind.id}.steps[{index}]"
+            for role in (step.role, step.instead):
+                if role is not None and role not in known_roles:
+                    problems.append((where, f"names role {role!r}, which the policy does not define"))
+            if school is None:
+                continue
+            # Someone with no role asks; then each holder of the step's role asks for themself.
+            for requester in ("", *(p.id for p in school.holders(step.role))):
+                try:
+                    approver(school, step, requester)
+                except NoApprover:
+                    who = f"a request by {requester}" if requester else "a request"
+                    problems.append((where, f"{who} reaches nobody: nobody else holds {step.role}"
+                                            + (f" or {step.instead}" if step.instead else "")))
+        if kind.done_by is not None and kind.done_by not in known_roles:
+            problems.append((f"requests.{kind.id}.done_by", f"names role {kind.done_by!r}, which the policy does not define"))
+        elif kind.done_by is not None and school is not None and not school.holders(kind.done_by):
+            problems.append((f"requests.{kind.id}.done_by", f"nobody holds {kind.done_by} to carry it out"))
+    return problems
+
+
+def explain_requests(kinds: dict[str, RequestKind], role_name: Callable[[str], str], school: School | None = None) -> list[str]:
+    """The requests block of `policy explain`: each kind's steps, who acts on them, and why."""
+    if not kinds:
+        return ["Requests: this policy sets out no request procedures (such as asking for a blocked",
+                "site to be unblocked); /unblock answers that it is not part of the school's policy."]
+    lines = ["Requests (each step goes to the role named, never to the person who asked)"]
+
+    def who(role: str) -> str:
+        if school is None:
+            return role_name(role)
+        return f"{role_name(role)} ({', '.join(p.name for p in school.holders(role)) or 'nobody'})"
+
+    for kind in kinds.values():
+        lines.append(f"{kind.title} [{kind.id}], started with {kind.command}:")
+        lines.append(f"  Form: {'; '.join(f.label for f in kind.fields)}")
+        for index, step in enumerate(kind.steps, 1):
+            verb = "reviews it, then passes it on or refuses it" if step.kind is StepKind.REVIEW \
+                else "approves or refuses it, with reasons"
+            lines.append(f"  Step {index}: {who(step.role)} {verb}; each step to act on within "
+                         f"{kind.act_within_minutes // 60} school hours, then reminded")
+            lines += [f"    Because: {c.text}" for c in step.citations]
+            if step.instead is not None:
+                lines.append(f"    When the {role_name(step.role)} asks: {who(step.instead)} instead")
+                lines += [f"    Because: {c.text}" for c in step.instead_citations]
+        if kind.done_by is not None:
+            lines.append(f"  Once approved: {who(kind.done_by)} records when {kind.done_label}")
+        lines += [f"  Because: {c.text}" for c in kind.citations]
+    return lines
