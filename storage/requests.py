@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ApprovalRequest, RequestStatus
+from storage.models import ApprovalRequest, Event, RequestStatus
 from storage.reports import next_reference
 
 PREFIX = "AR"
@@ -72,3 +72,15 @@ async def due(session: AsyncSession, now: datetime) -> list[ApprovalRequest]:
         ApprovalRequest.status == RequestStatus.OPEN.value, ApprovalRequest.due_at <= now,
     ).order_by(ApprovalRequest.due_at)
     return list(await session.scalars(query))
+
+
+async def week_counts(session: AsyncSession, *, chain: str, start: datetime, end: datetime) -> dict[str, int]:
+    """How many requests were made, approved and refused in [start, end), from the school's chain: counts only."""
+    named = {"request_made": "made", "request_approved": "approved", "request_refused": "refused"}
+    query = select(Event.kind, func.count()).where(
+        Event.chain == chain, Event.kind.in_(list(named)), Event.at >= start, Event.at < end,
+    ).group_by(Event.kind)
+    counts = {word: 0 for word in named.values()}
+    for kind, count in (await session.execute(query)).all():
+        counts[named[kind]] = int(count)
+    return counts

@@ -7,6 +7,7 @@ from dataclasses import replace
 from sqlalchemy import select, text as sql
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.digest.weekly import parse_week, render, weekly_figures
 from routing.loader import resolve_policy
 from storage.log import verify
 from storage.models import ApprovalRequest, Event
@@ -102,6 +103,10 @@ async def test_refused_by_the_officer_then_by_the_headteacher(
     assert "AR-2026-0002 was refused by the Headteacher" in text(await teacher.type("/requests"))
     async with sessions() as session:
         assert (await verify(session)).ok
+    # The governors' weekly digest counts them, and says nothing else of them.
+    digest = render(app, await weekly_figures(app, parse_week("2026-W47")))
+    assert "Blocked-site requests: 2 made, 0 approved, 2 refused" in digest
+    assert "AR-2026" not in digest and "example.org" not in digest
 
 
 async def test_the_headteachers_own_request_goes_to_the_chair_and_reminders_come_once(
