@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.cases import case_list, children, conversation, evidence, follow_up, handover, lifecycle
+from bot.cases import case_list, children, conversation, evidence, follow_up, handover, lifecycle, requests
 from bot.outbox import digest_delivery, notices
 from bot.app import CONSOLE, STORE_ERRORS, App
 from bot.channels.console_export import save_export
@@ -67,6 +67,11 @@ HELP = f"""Commands:
   /reassign REF PERSON REASON  hand a report you own (or, as the DSL, one sent to you) to another
                                role holder, by their id (like rpatel); /reassign REF lists who
   /reopen REF REASON           reopen a closed report (the DSL and deputies)
+  /unblock                     ask for a wrongly blocked website to be unblocked (where the policy has it)
+  /requests                    the requests waiting for you; /request AR-REF shows one
+  /pass AR-REF                 pass a request you reviewed on for approval
+  /approve AR-REF REASONS      approve a request;  /refuse AR-REF REASONS refuses it
+  /unblocked AR-REF            record that the approved site was unblocked
   /child NAME                  every report about a child (type part of their name; DSL and deputies)
   /history REF                 every report about the children a report names (DSL and deputies)
   /help                        this list
@@ -132,6 +137,9 @@ class Console:
         words = text.strip()
         if words.startswith("/"):
             keep_going = await self.command(words)
+        elif (form := await requests.message(self.app, channel=CONSOLE, user_id=self.person.id, text=text)) is not None:
+            self.say(form)
+            keep_going = True
         elif not words and not await _has_draft(self):
             return True  # an empty line with no report under way: nothing to answer
         else:
@@ -188,6 +196,17 @@ class Console:
             self.say([await save_screenshots(self.app, me, reference, folder.strip())])
         elif name == "/export":
             self.say([await save_export(self.app, me, rest.strip())])
+        elif name == "/unblock":
+            self.say(await requests.start(self.app, channel=CONSOLE, user_id=me))
+        elif name in ("/pass", "/approve", "/refuse", "/unblocked"):
+            reference, _, reasons = rest.strip().partition(" ")
+            verb = {"/pass": "pass", "/approve": "approve", "/refuse": "refuse", "/unblocked": "done"}[name]
+            self.say([await requests.act(self.app, me, reference, verb, reasons)])
+        elif name == "/request":
+            self.say([await requests.view(self.app, me, rest)])
+        elif name == "/requests":
+            waiting = await requests.waiting(self.app, me)
+            self.write("\n".join(["Requests waiting for you:", *waiting]) if waiting else "No requests waiting for you.")
         elif name == "/close":
             reference, decision, reason = (rest.split(maxsplit=2) + ["", ""])[:3]
             self.say([(await lifecycle.close(self.app, me, reference, decision, reason)).reply])
