@@ -24,6 +24,7 @@ from bot.digest.weekly import queue_due_digest
 from bot.app import STORE_ERRORS, App
 from bot.cases.escalation import Step, escalate_due, remind_lado_due
 from bot.cases.retention import erase_due
+from bot.cases.requests import remind_due
 from routing.trust import Trust
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class Round:
     digests: tuple[str, ...] = ()
     trust_digests: tuple[str, ...] = ()  # the trust safeguarding leads newly queued the trust digest
     erased: tuple[str, ...] = ()  # closed reports whose words were erased under the school's retention rules
+    requests_reminded: int = 0  # approval requests whose step waited past its time (bot.cases.requests)
 
 
 class Scheduler:
@@ -70,7 +72,12 @@ class Scheduler:
             trust = await self._trust_digest()
             # Each report is erased once: its row is locked and marked, so a second server finds it done.
             erased = await erase_due(self.app)
-            return Round(tuple(escalated), tuple(lado), tuple(digests), tuple(trust), tuple(erased))
+            try:
+                reminded = await remind_due(self.app)
+            except STORE_ERRORS:
+                log.exception("could not remind approvers of waiting requests; tried again next round")
+                reminded = 0
+            return Round(tuple(escalated), tuple(lado), tuple(digests), tuple(trust), tuple(erased), reminded)
 
     async def _trust_digest(self) -> list[str]:
         """Queue the trust digest when due: once a week per reader, whichever server gets there first."""

@@ -9,7 +9,8 @@ from itertools import combinations, product
 from routing.engine import FALLBACKS, Decision, RoutingError, decide, effective_subject
 from routing.policy import Policy, Rule
 from routing.report import Report
-from routing.school import School
+from routing.requests import request_problems
+from routing.school import TRUST_ROLES, School
 from routing.vocabulary import SENIOR_SUBJECTS, SUBJECT_ROLES, Category, Flag, Subject, Target, subject_for_roles
 
 
@@ -75,6 +76,7 @@ def check_policy(policy: Policy, combinations: Iterable[Combination] | None = No
     passes those the report dialog can produce.
     """
     findings = list(_undefined_roles(policy))
+    findings += [Finding(where, problem) for where, problem in request_problems(policy.requests, _known_roles(policy))]
     for category in Category:
         found = policy.rules.get(category)
         if found is None:
@@ -129,6 +131,8 @@ def check_school(school: School, combinations: Iterable[Combination] | None = No
     # A preset's assumption the people contradict is worth knowing, but routing follows the
     # people, so the check goes on to route every report with them.
     findings.extend(_assumptions(school))
+    findings.extend(Finding(where, problem) for where, problem in request_problems(
+        policy.requests, _known_roles(policy), school) if "reaches nobody" in problem or "nobody holds" in problem)
     for combo in combos:
         if not combo.named:
             findings.extend(_routing_findings(
@@ -187,6 +191,11 @@ def _subject_reached(policy: Policy, report: Report, decision: Decision) -> Iter
         people = decision.people
         if report.subject_person in {*people.owner, *people.informed, *people.escalation}:
             yield f"the decision reaches {report.subject_person}, the subject of the report"
+
+
+def _known_roles(policy: Policy) -> set[str]:
+    """Roles a step may name: the policy's own, and the trust's (BPET's Chief Executive)."""
+    return set(policy.roles) | set(TRUST_ROLES)
 
 
 def _undefined_roles(policy: Policy) -> Iterator[Finding]:

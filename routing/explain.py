@@ -8,6 +8,7 @@ from routing.check import NAMED_SUBJECTS, Combination
 from routing.engine import DEADLINE_CHOICE, IMMEDIATE_RISK_MINUTES, Decision, RoutingError, decide
 from routing.policy import Policy
 from routing.report import Report
+from routing.requests import explain_requests
 from routing.school import School
 from routing.vocabulary import CATEGORY_LABELS, FLAG_LABELS, FLAG_ORDER, TARGET_LABELS, Category, Flag, Subject, Target
 
@@ -47,6 +48,7 @@ def explain(policy: Policy, school: School | None = None, combinations: Iterable
         lines.append("")
     lines.append("When the reporter says... (applies on top of the table above)")
     lines.extend(_flag_lines(policy))
+    lines += ["", *explain_requests(policy.requests, policy.role_name, school)]
     lines += ["", *_rules(policy, school), "", "Signed off by the headteacher: ____________________   Date: ____________"]
     return "\n".join(lines) + "\n"
 

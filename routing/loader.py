@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from routing.policy import Citation, FlagRule, Override, Plan, Policy, RoleDef, Rule, Section
+from routing.requests import read_requests
 from routing.vocabulary import OVERSIGHT_ROLES, Category, Flag, Subject, Target, allowed
 from routing.yamlfields import IDENTIFIER, Fields, InputError, load_yaml
 
@@ -35,7 +36,8 @@ class UnknownPolicy(InputError):
 def load_policy(path: Path, *, policy_id: str | None = None) -> Policy:
     """Read and check the structure of one policy file."""
     top = Fields(load_yaml(path), str(path))
-    top.only(("id", "name", "source", "seed", "roles", "combined_roles", "sections", "rules", "flags"), anchors=True)
+    top.only(("id", "name", "source", "seed", "roles", "combined_roles", "sections", "rules", "flags", "requests"),
+             anchors=True)
     source = top.string("source")
     sections = _sections(top)
     cite = _CitationReader(source, sections)
@@ -60,6 +62,7 @@ def load_policy(path: Path, *, policy_id: str | None = None) -> Policy:
         flags=flags,
         combined_roles=_combined(top),
         sections=sections,
+        requests=read_requests(top, cite),
     )
 
 

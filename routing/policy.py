@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from routing.requests import RequestKind
 from routing.vocabulary import OVERSIGHT_ROLES, Category, Flag, Subject, Target
 
 
@@ -116,6 +117,8 @@ class Policy:
     combined_roles: tuple[frozenset[str], ...] = ()
     sections: dict[str, Section] = field(default_factory=dict)
     seed: str | None = None
+    # Requests the policy sets out (routing.requests): a blocked site unblocked; none at Mersham.
+    requests: dict[str, RequestKind] = field(default_factory=dict)
 
     def role_name(self, role: str) -> str:
         """The name this policy gives a role (its id if the policy does not define it)."""

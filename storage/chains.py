@@ -21,7 +21,8 @@ def chain_of(reference: str) -> str:
     """The chain a report's events go in: the school code of `SG-BPA-2026-0001` (lower case), else ""."""
     parts = reference.split("-")
     # Three dashes or more is a trust reference: prefix, school code, year, number.
-    return parts[1].lower() if len(parts) >= 4 and parts[0] == "SG" else DEFAULT
+    # An approval request's (AR-BPA-2026-0001, routing.requests) goes in its school's chain too.
+    return parts[1].lower() if len(parts) >= 4 and parts[0] in ("SG", "AR") else DEFAULT
 
 
 def check_chain(chain: str) -> str:

@@ -64,6 +64,13 @@ class EventKind(StrEnum):
     REPORTER_ASKED = "reporter_asked"  # a question put to the reporter: the note's id and the words' digest
     REPORTER_ANSWERED = "reporter_answered"  # the reporter's answer: its note, the question's, and the digest
     REPORTER_ADDED = "reporter_added"  # something the reporter added later: its note and the digest
+    # A request through approval steps (routing.requests), under its AR- reference: digests, never words.
+    REQUEST_MADE = "request_made"  # its kind, the digest of its answers, the first step's approver
+    REQUEST_PASSED_ON = "request_passed_on"  # a step passed it on to the next
+    REQUEST_APPROVED = "request_approved"  # with the reasons' digest
+    REQUEST_REFUSED = "request_refused"  # at a step, with the reasons' digest
+    REQUEST_DONE = "request_done"  # approved and carried out (the site unblocked), recorded by whom and when
+    REQUEST_REMINDED = "request_reminded"  # a step not acted on in time: its approver reminded
 
 
 # Events whose effect also shows in a row, which verify cross-checks (storage/consistency.py).

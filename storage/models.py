@@ -97,6 +97,7 @@ class NoticeKind(StrEnum):
     QUESTION = "question"  # to the reporter: whoever answers for their report asks them something
     ANSWER = "answer"  # to those who answer for a report: its reporter answered a question
     ADDITION = "addition"  # to those who answer for a report: its reporter added something to it
+    REQUEST = "request"  # about an approval request (detail names it): a step to act on, its outcome, carry it out
 
 
 class NoteKind(StrEnum):
@@ -460,6 +461,48 @@ class DigestDelivery(Delivery, Base):
     channel: Mapped[str] = mapped_column(String(20))
     text: Mapped[str] = mapped_column(Text)
     chart: Mapped[bytes | None] = mapped_column(LargeBinary)  # PNG
+
+
+class RequestStatus(StrEnum):
+    """Where a request (routing.requests) is: waiting on a step, approved, or refused."""
+
+    OPEN = "open"
+    APPROVED = "approved"
+    REFUSED = "refused"
+
+
+class ApprovalRequest(Base):
+    """A request passing through approval steps (a blocked site to unblock), and who holds it now.
+
+    `answers` (the form as typed: the URL, the reasons) and `reasons` (the approver's) are
+    encrypted at rest; the log keeps their digests. The row, not the scheduler's memory, is the
+    truth: `step` and `reminders` guard each step and reminder so that it happens once.
+    """
+
+    __tablename__ = "approval_requests"
+    __table_args__ = (_one_of("status", RequestStatus),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(24), unique=True)  # AR-2026-0001, AR-BPA-2026-0001 in a trust
+    school: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    requester: Mapped[str] = mapped_column(String(100), index=True)
+    answers: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
+    status: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str | None] = mapped_column(String(20))  # where the requester asked, so news reaches them there
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    step: Mapped[int] = mapped_column(Integer)  # the step waiting (index into the kind's steps)
+    approver: Mapped[str | None] = mapped_column(String(100), index=True)
+    approver_role: Mapped[str | None] = mapped_column(String(60))
+    # Everyone it has been routed to (ids), in order: they, and the requester, may see it (bot.cases.access).
+    approvers: Mapped[list[Any]]
+    due_at: Mapped[datetime | None] = mapped_column(index=True)  # the next reminder, in school hours
+    reminders: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    reasons: Mapped[str | None] = mapped_column(EncryptedText)
+    done_at: Mapped[datetime | None]  # approved, and then carried out (the site unblocked)
+    done_by: Mapped[str | None] = mapped_column(String(100))
 
 
 # The sealed link from an anonymous reporter's handle to them lives in a module of its own (its

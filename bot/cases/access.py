@@ -57,8 +57,23 @@ nothing more, whatever roles they hold, since the notes and the decision are abo
 the subject of any other report still gives nothing: progress is theirs only as its reporter. An export
 never shows a report its reader may not view, so the DSL's whole log leaves out every report
 not routed to her. `may` answers the chat actions, `may_export_report` and `may_export_log` the
-others. Each refusal is logged by whoever asked: bot/cases/lifecycle.py (and bot/channels/teams/invoke.py's
-card refresh, through it) for the chat actions, bot/cases/log_export.py for `safeguard log export`.
+others.
+
+Approval requests (a blocked site to unblock, routing.requests) are not reports: `may_request`
+decides them. Only the requester and the people it was routed to see one; only the person a
+step waits on acts on it, and nobody is ever routed their own request.
+
+| party                                   | view it | pass on, approve, refuse | record it done (the site unblocked) |
+|-----------------------------------------|---------|--------------------------|-------------------------------------|
+| the approver it waits on now            | yes     | yes                      | no                                  |
+| an approver of an earlier step          | yes     | no                       | no                                  |
+| the officer asked to carry it out       | yes     | no                       | yes, once, after approval           |
+| its requester (never its approver)      | yes     | no                       | no                                  |
+| anyone else, whatever their roles       | no      | no                       | no                                  |
+
+Each refusal is logged by whoever asked: bot/cases/lifecycle.py (and bot/channels/teams/invoke.py's
+card refresh, through it) for the chat actions, bot/cases/log_export.py for `safeguard log export`,
+bot/cases/report_export.py for a report handed on whole (`safeguard report export`, and Export in chat).
 """
 
 from __future__ import annotations
@@ -68,7 +83,7 @@ from enum import StrEnum
 
 from routing.school import Person
 from routing.vocabulary import ABOUT_THE_REPORTER, SUBJECT_ROLES, Role, Subject
-from storage.models import Recipient, RecipientKind, Report
+from storage.models import ApprovalRequest, Recipient, RecipientKind, Report, RequestStatus
 
 # KCSIE 2024 Annex C: the DSL keeps the school's child protection files; St Leonard's §2: the DSL
 # maintains the log of abuse relating to the school. (BPET §2 gives that log to its Head of
@@ -89,7 +104,7 @@ class Action(StrEnum):
     RECORD_ACTION = "record_action"
     CLOSE = "close"
     LADO = "lado"  # record that the LADO was consulted about an allegation
-    EXPORT = "export"  # `safeguard log export --report`: the report's events, on this person's authority
+    EXPORT = "export"  # `safeguard log export --report`, `safeguard report export`: the report, on this person's authority
     REASSIGN = "reassign"  # hand the report to another owner (bot/cases/handover.py says to whom it may go)
     REOPEN = "reopen"  # open a closed report again
     SCREENSHOTS = "screenshots"  # the pictures sent with it, into this person's own chat (bot/cases/evidence.py)
@@ -253,3 +268,23 @@ def may_list_reports_of(person: Person) -> bool:
 def in_subject_access(person: Person, report: Report, recipients: Iterable[Recipient]) -> bool:
     """Whether a subject access list made by `person` shows `report`: only those they may view."""
     return may_see(person, report, recipients)
+
+
+class RequestAction(StrEnum):
+    """What a person can do to an approval request."""
+
+    VIEW = "view"
+    DECIDE = "decide"  # pass on, approve or refuse the step it waits on
+    DONE = "done"  # record that the approved request was carried out (the site unblocked)
+
+
+def may_request(person_id: str, action: RequestAction, request: ApprovalRequest) -> bool:
+    """Whether `person_id` may take `action` on `request` (the table above)."""
+    routed = person_id in (request.approvers or [])
+    if action is RequestAction.VIEW:
+        return routed or person_id == request.requester
+    waits_on_them = request.approver == person_id and person_id != request.requester
+    if action is RequestAction.DECIDE:
+        return waits_on_them and request.status == RequestStatus.OPEN.value
+    return (request.approver == person_id and request.status == RequestStatus.APPROVED.value
+            and request.done_at is None)

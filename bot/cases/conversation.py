@@ -135,6 +135,8 @@ async def sweep(app: App, channel: str | None = None, user_id: str | None = None
     now = app.now()
     nudges = []
     query = select(StoredDraft.channel, StoredDraft.user_id, StoredDraft.state, StoredDraft.updated_at)
+    # A request's form (bot.cases.requests) is kept beside a report's draft, under its own channel key.
+    query = query.where(StoredDraft.channel.not_like("%+request"))
     if channel is not None:
         query = query.where(StoredDraft.channel == channel)
     if user_id is not None:

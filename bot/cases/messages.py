@@ -74,6 +74,7 @@ ADD_TO_REPORT = ReportButton("add", "I have something to add")  # on the reporte
 # How a report's history labels the follow-up relay's notes; the reporter's words are signed "the reporter", never a name.
 FOLLOW_UP_LABELS = {"question": "Question to the reporter", "answer": "The reporter answered",
                     "addition": "The reporter added"}
+EXPORT = ReportButton("export", "Export")  # a closed report as a PDF, into the presser's own chat (bot.cases.report_export)
 
 
 @dataclass(frozen=True)
@@ -208,6 +209,8 @@ def _buttons(report: Report, recipient: Recipient | None, rights: frozenset[acce
         (VIEW, True),
         (REASSIGN, report.closed_at is None),
         (REOPEN, report.closed_at is not None),
+        # Closed, a report is handed on whole to the file where the case lives (CPOMS, MyConcern).
+        (EXPORT, report.closed_at is not None),
     ]
     shown = tuple(button for button, needed in wanted if needed and access.Action(button.action) in rights)
     # Screenshots go only to those who answer for the report (bot.cases.access), not to all it was told to.

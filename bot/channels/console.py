@@ -11,9 +11,10 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.cases import case_list, children, conversation, evidence, follow_up, handover, lifecycle
+from bot.cases import case_list, children, conversation, evidence, follow_up, handover, lifecycle, requests
 from bot.outbox import digest_delivery, notices
 from bot.app import CONSOLE, STORE_ERRORS, App
+from bot.channels.console_export import save_export
 from bot.cases.messages import CLOSE_DECISIONS, Alert
 from dialogs import InputKind, Reply, Tone
 from routing.school import Person
@@ -37,6 +38,7 @@ COMMANDS = {
     "ask": "/ask {ref} QUESTION",
     "answer": "/answer {ref} TEXT",
     "add": "/add {ref} TEXT",
+    "export": "/export {ref}",
 }
 HELP = f"""Commands:
   /report                      start a report, or carry on with an unfinished one
@@ -59,11 +61,17 @@ HELP = f"""Commands:
   /add REF TEXT                add something to a report you sent, later
   /attach PATH                 send a screenshot (PNG, JPEG, GIF or WebP) when a report asks for them
   /evidence REF FOLDER         save a report's screenshots in FOLDER (only if the report was sent to you)
+  /export REF                  save a closed report, whole, as a PDF in this folder (if it was sent to you)
   /close REF DECISION REASON   close a report with the decision taken and why
                                decisions: {", ".join(CLOSE_DECISIONS)}
   /reassign REF PERSON REASON  hand a report you own (or, as the DSL, one sent to you) to another
                                role holder, by their id (like rpatel); /reassign REF lists who
   /reopen REF REASON           reopen a closed report (the DSL and deputies)
+  /unblock                     ask for a wrongly blocked website to be unblocked (where the policy has it)
+  /requests                    the requests waiting for you; /request AR-REF shows one
+  /pass AR-REF                 pass a request you reviewed on for approval
+  /approve AR-REF REASONS      approve a request;  /refuse AR-REF REASONS refuses it
+  /unblocked AR-REF            record that the approved site was unblocked
   /child NAME                  every report about a child (type part of their name; DSL and deputies)
   /history REF                 every report about the children a report names (DSL and deputies)
   /help                        this list
@@ -129,6 +137,9 @@ class Console:
         words = text.strip()
         if words.startswith("/"):
             keep_going = await self.command(words)
+        elif (form := await requests.message(self.app, channel=CONSOLE, user_id=self.person.id, text=text)) is not None:
+            self.say(form)
+            keep_going = True
         elif not words and not await _has_draft(self):
             return True  # an empty line with no report under way: nothing to answer
         else:
@@ -183,6 +194,19 @@ class Console:
         elif name == "/evidence":
             reference, _, folder = rest.strip().partition(" ")
             self.say([await save_screenshots(self.app, me, reference, folder.strip())])
+        elif name == "/export":
+            self.say([await save_export(self.app, me, rest.strip())])
+        elif name == "/unblock":
+            self.say(await requests.start(self.app, channel=CONSOLE, user_id=me))
+        elif name in ("/pass", "/approve", "/refuse", "/unblocked"):
+            reference, _, reasons = rest.strip().partition(" ")
+            verb = {"/pass": "pass", "/approve": "approve", "/refuse": "refuse", "/unblocked": "done"}[name]
+            self.say([await requests.act(self.app, me, reference, verb, reasons)])
+        elif name == "/request":
+            self.say([await requests.view(self.app, me, rest)])
+        elif name == "/requests":
+            waiting = await requests.waiting(self.app, me)
+            self.write("\n".join(["Requests waiting for you:", *waiting]) if waiting else "No requests waiting for you.")
         elif name == "/close":
             reference, decision, reason = (rest.split(maxsplit=2) + ["", ""])[:3]
             self.say([(await lifecycle.close(self.app, me, reference, decision, reason)).reply])

@@ -19,6 +19,7 @@ from bot.cli.directory import directory
 from bot.cli.keys import keys
 from bot.cli.pupils import pupils
 from bot.cli.records import records
+from bot.cli.report import report
 from bot.cli.serve import serve
 from bot.cli.teams_package import teams_package
 from dialogs.reachable import reachable
@@ -148,6 +149,7 @@ cli.add_command(teams_package)
 cli.add_command(keys)
 cli.add_command(pupils)
 cli.add_command(records)
+cli.add_command(report)
 storage.register(cli)
 
 

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import re
 import statistics
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,6 +25,7 @@ from bot.digest.readers import folded, hidden_from
 from routing.school import Person, School
 from routing.vocabulary import CATEGORY_LABELS, SUBJECT_ROLES, Category, Role
 from routing.yamlfields import InputError
+from storage import requests as request_store
 from storage import weekly
 from storage.digest_outbox import queue_digest
 
@@ -138,6 +139,8 @@ class Figures:
     lado_overdue: int
     log_seq: int
     log_hash: str
+    # Approval requests (a blocked site to unblock): made, approved, refused this week; counts only.
+    requests: dict[str, int] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         """The figures as plain JSON values."""
@@ -166,6 +169,7 @@ async def weekly_figures(
         undelivered = await weekly.undelivered(session, start=start, end=end, hidden=hidden, school=school)
         lado = await weekly.lado(session, start=start, end=end, now=now, hidden=hidden, school=school)
         head = await weekly.log_head(session, school or "") or (0, "")
+        asked = await request_store.week_counts(session, chain=school or "", start=start, end=end)
         still_open = await _open_for(app, session, end=end, now=now, reader=reader, hidden=hidden)
     seconds = sorted(ack.seconds for ack in acks)
     return Figures(
@@ -180,7 +184,7 @@ async def weekly_figures(
         escalations=climbed.steps, escalated_reports=climbed.reports, reminders=climbed.reminders,
         undelivered=undelivered, **_open_fields(still_open),
         lado_allegations=lado.allegations, lado_consulted_in_time=lado.consulted_in_time, lado_overdue=lado.overdue,
-        log_seq=head[0], log_hash=head[1],
+        log_seq=head[0], log_hash=head[1], requests=asked,
     )
 
 
@@ -227,6 +231,10 @@ def render(app: App, figures: Figures) -> str:
         lines += [f"- {_owner_label(app, role)}: {_row(figures.by_owner[role])}"
                   for role in _owner_order(app, figures.by_owner)]
     lines += ["", *_acknowledgement(figures), _escalation(figures), _undelivered(figures), *_still_open(figures), *_lado(figures)]
+    if any(figures.requests.values()):
+        asked = figures.requests
+        lines += ["", f"Blocked-site requests: {asked.get('made', 0)} made, {asked.get('approved', 0)} approved, "
+                      f"{asked.get('refused', 0)} refused"]
     if figures.log_seq:
         # An anchor kept outside the database: a rewritten log cannot match it later.
         lines += ["", f"Log check: event {figures.log_seq} has hash", figures.log_hash,

@@ -14,13 +14,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cases import children, follow_up_words, handover_words, messages
+from bot.cases import children, follow_up_words, handover_words, messages, requests
 from bot.cases.reporter import chat_user_of
 from bot.outbox import undelivered
 from bot.app import STORE_ERRORS, App
 from dialogs import Reply
 from routing.vocabulary import Flag
 from storage import reports as store
+from storage import requests as request_store
 from storage.alerts import claim_alerts, give_up_alert, mark_alert_failed, mark_alert_sent
 from storage.models import AlertDelivery, NoticeKind, Recipient, RecipientKind, Report, ReportNote
 from storage.sealed_reporters import handles_of, is_handle
@@ -71,6 +72,9 @@ async def pending(app: App, channel: str, person_id: str | None = None) -> list[
         theirs = None if person_id is None else [person_id, *await handles_of(session, app.relay, person_id)]
         claimed = await claim_alerts(session, now=app.now(), channel=channel, person_ids=theirs, lease=app.lease)
         for delivery, in_doubt in claimed:
+            if delivery.kind == NoticeKind.REQUEST.value:
+                notices.append(await _request_notice(app, session, delivery, in_doubt))
+                continue
             report = await session.get(Report, delivery.report_id) if delivery.report_id is not None else None
             recipients = (await store.get_routing(session, report))[1] if report is not None else []
             # Worded as the report's own school words it: its role names, its people, its timezone.
@@ -185,6 +189,18 @@ async def _follow_up(app: App, session: AsyncSession, notice: Notice, delivery: 
         else:
             alert = follow_up_words.addition_for_owner(app, report, note, buttons)
     return replace(notice, alert=alert, replies=(Reply(alert.text, preview=alert.preview),))
+
+
+async def _request_notice(app: App, session: AsyncSession, delivery: AlertDelivery, in_doubt: bool) -> Notice:
+    """A notice about an approval request (bot.cases.requests), worded as the request stands now."""
+    detail = delivery.detail or {}
+    reference = str(detail.get("request", ""))
+    request = await request_store.get(session, reference)
+    if request is None:
+        raise LookupError(f"notice {delivery.id} is about no request")
+    reply = requests.notice_reply(app.at(request.school), request, detail)
+    return Notice(delivery.id, delivery.person_id, delivery.channel, NoticeKind.REQUEST, reference, (reply,), None,
+                  delivery.attempts, in_doubt)
 
 
 def _school_of(delivery: AlertDelivery) -> str | None:

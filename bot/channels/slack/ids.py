@@ -35,6 +35,7 @@ class ActionId(StrEnum):
     ASK = "sg_report_ask"  # Ask the reporter: a modal for the question
     ANSWER = "sg_report_answer"  # the reporter's Answer (value: REF#question): a modal for the answer
     ADD = "sg_report_add"  # the reporter's "I have something to add": a modal for it
+    EXPORT = "sg_report_export"  # a closed report's PDF, uploaded to the presser's own DM
 
 
 # An alert's ReportButton.action -> the button's action_id.
@@ -51,6 +52,7 @@ REPORT_ACTIONS: dict[str, ActionId] = {
     "ask": ActionId.ASK,
     "answer": ActionId.ANSWER,
     "add": ActionId.ADD,
+    "export": ActionId.EXPORT,
 }
 CHOICE_PATTERN = rf"^{ActionId.CHOICE}_\d+$"
 

@@ -10,7 +10,9 @@ import hashlib
 import logging
 from typing import Any
 
-from bot.cases import case_list, children, conversation, evidence, follow_up, handover, lifecycle, messages, preview
+from bot.cases import (
+    case_list, children, conversation, evidence, export_in_chat, follow_up, handover, lifecycle, messages, preview,
+)
 from bot.cases.access import Action
 from bot.app import STORE_ERRORS, TEAMS
 from bot.channels.teams import cards, files
@@ -124,6 +126,11 @@ class TeamsBot:
             return await self.reassign_choices(person, str(value.get("reference") or ""))
         if kind == cards.REPORT and value.get("action") == "screenshots":
             return await self.screenshots(person, str(value.get("reference") or ""))
+        if kind == cards.REPORT and value.get("action") == "export":
+            # Into this 1:1 chat only, like the screenshots: a tap in any other is refused before this.
+            handed = await export_in_chat.export_pdf(self.app, person.id, str(value.get("reference") or ""))
+            sent = [files.document_activity(handed.document)] if handed.document is not None else []
+            return [*reply_activities([handed.reply]), *sent]
         if kind == cards.REPORT:
             return reply_activities([await self.report_action(person, value)])
         return reply_activities([UNKNOWN_BUTTON])

@@ -1,0 +1,81 @@
+"""What approval requests say: to the requester, to each approver, and on a locked phone.
+
+A locked phone shows the reference and what is asked, never the address or anyone's words.
+"""
+
+from __future__ import annotations
+
+from bot.app import App
+from dialogs import Reply, Tone
+from routing.requests import RequestKind, StepKind
+from storage.models import ApprovalRequest
+
+VERBS = {"pass": "pass on", "approve": "approve", "refuse": "refuse", "done": "record as done", "view": "view"}
+
+
+def not_in_policy(app: App, title: str) -> Reply:
+    """The one line a school without the procedure gets."""
+    return Reply(f"{title}s are not part of {app.school.policy.name}: ask your headteacher how to go about it.",
+                 tone=Tone.ERROR)
+
+
+def sent(app: App, request: ApprovalRequest, kind: RequestKind) -> Reply:
+    """The requester's answer once it is stored: its reference, who has it, and by when."""
+    return Reply(f"Sent as {request.reference}. It is with the {_role(app, request.approver_role)} "
+                 f"({app.name(request.approver or '')}), to act on by {app.local(request.due_at or request.created_at)}. "
+                 f"You will hear the outcome here.", tone=Tone.DONE)
+
+
+def body(app: App, request: ApprovalRequest, kind: RequestKind) -> str:
+    """The request as its approvers read it: who asked, the form, and where it is."""
+    who = app.person(request.requester)
+    roles = ", ".join(app.role_name(r) for r in who.roles) if who is not None and who.roles else "member of staff"
+    lines = [f"{kind.title} {request.reference}", f"Requested by: {app.name(request.requester)} ({roles}), "
+             f"{app.local(request.created_at)}"]
+    lines += [f"{f.label}: {request.answers.get(f.id, '')}" for f in kind.fields]
+    return "\n".join(lines)
+
+
+def to_act(app: App, request: ApprovalRequest, kind: RequestKind, *, reminder: bool = False) -> Reply:
+    """To the approver a step waits on: the form, and what they can do."""
+    step = kind.steps[request.step]
+    ref = request.reference
+    if step.kind is StepKind.REVIEW:
+        ask = f"Review it: /pass {ref} to pass it on for approval, or /refuse {ref} REASONS."
+    else:
+        ask = f"Decide it: /approve {ref} REASONS, or /refuse {ref} REASONS."
+    lead = "Reminder: still waiting for you. " if reminder else ""
+    instead = (f"\nIt comes to you as {_role(app, request.approver_role)} because the requester is the "
+               f"{_role(app, step.role)}: nobody approves their own request." if request.approver_role != step.role else "")
+    return Reply(f"{lead}{body(app, request, kind)}{instead}\n{ask}", tone=Tone.QUESTION,
+                 preview=f"{lead}{ref}: a {kind.title.lower()} for you to {'review' if step.kind is StepKind.REVIEW else 'decide'}")
+
+
+def outcome(app: App, request: ApprovalRequest, kind: RequestKind, by_role: str) -> Reply:
+    """To the requester: approved or refused, by whom (their role), and the reasons."""
+    verdict = "approved" if request.status == "approved" else "refused"
+    by = app.role_name(by_role)
+    return Reply(f"Your {kind.title.lower()} {request.reference} was {verdict} by the {by}.\n"
+                 f"Reasons: {request.reasons or ''}", tone=Tone.DONE,
+                 preview=f"{request.reference}: your request was {verdict}")
+
+
+def carry_out(app: App, request: ApprovalRequest, kind: RequestKind) -> Reply:
+    """To the officer once approved: carry it out and record when."""
+    return Reply(f"{request.reference} was approved.\n{body(app, request, kind)}\n"
+                 f"When {kind.done_label}, type /unblocked {request.reference}.", tone=Tone.QUESTION,
+                 preview=f"{request.reference}: approved, to carry out and record")
+
+
+def status(app: App, request: ApprovalRequest, kind: RequestKind) -> str:
+    """One line of where it is."""
+    if request.status == "open":
+        return f"waiting for the {_role(app, request.approver_role)} (step {request.step + 1} of {len(kind.steps)})"
+    if request.status == "refused":
+        return "refused"
+    return f"approved; {kind.done_label} {app.local(request.done_at)}" if request.done_at else "approved; not yet carried out"
+
+
+def _role(app: App, role: str | None) -> str:
+    return app.role_name(role or "")
+
