@@ -29,7 +29,7 @@ from tests.e2e.fake_slack import dm_channel, words_of
 from tests.e2e.slack_rig import SLACK_IDS, Phone, Rig, find_button
 from tests.e2e.test_slack_cases import opened_home
 from tests.e2e.test_slack_follow_up import modal_from, posted_with, send
-from tests.integration.anonymity import RELAY, digest_text, every_row, exported, traces
+from tests.integration.anonymity import RELAY, digest_text, every_row, exported, report_exported, traces
 
 TEACHER = SLACK_IDS["cfinch"]
 WHO = ("cfinch", "Chris Finch", TEACHER, dm_channel(TEACHER))
@@ -130,6 +130,9 @@ async def test_a_concern_sent_without_a_name_in_slack_leaves_no_trace_of_who_sen
     assert any(reference in shown for shown in to_others), "the checks read what the others were sent"
     assert traces(to_others, *WHO) == []
     app = rig.app
+    # The report handed on whole (`safeguard report export`): its answer and addition, by "the reporter" alone.
+    handed = await report_exported(app, "jellis", reference)
+    assert ANSWER in handed and MORE in handed and traces([handed], *WHO) == []
     assert traces(await every_row(app.sessions), *WHO) == []
     export = await exported(app, "jellis", reference, app.now()) + await exported(app, "smorgan", None, app.now())
     digest = await digest_text(app, IsoWeek.of(app.today()), ("dwilde", "hbrooks", "smorgan"))

@@ -25,7 +25,7 @@ from storage.log import events_for, verify
 from storage.models import AlertDelivery, Report, ReportNote
 from storage.sealed_reporters import SealedReporter, relay_from_env
 from tests.builders import TEST_KEY, TEST_KEYS, screenshot
-from tests.integration.anonymity import RELAY, digest_text, every_row, exported, traces
+from tests.integration.anonymity import RELAY, digest_text, every_row, exported, report_exported, traces
 from tests.integration.console import Clock, Terminal, console_app, text
 
 CONCERN = ["Concern about a colleague", "Tomi Okafor", "Made-up: sends pupils messages from a personal account",
@@ -114,6 +114,9 @@ async def test_a_colleague_concern_sent_without_a_name_leaves_no_trace_of_who_se
     assert traces(others, QUESTION, ANSWER, MORE) == [], "the relay's words reached only the reporter and the owner"
 
     week = IsoWeek.of(app.today())
+    # The report handed on whole (`safeguard report export`): its answer and addition, by "the reporter" alone.
+    handed = await report_exported(app, "jellis", REF)
+    assert ANSWER in handed and MORE in handed and traces([handed], *WHO) == []
     rows = await every_row(sessions)
     export = await exported(app, "jellis", REF, app.now()) + await exported(app, "smorgan", None, app.now())
     digest = await digest_text(app, week, ("dwilde", "hbrooks", "smorgan"))

@@ -17,7 +17,7 @@ from bot.cases import lifecycle
 from bot.digest.weekly import IsoWeek
 from storage.log import events_for
 from storage.models import AlertDelivery, ConversationRef, Report
-from tests.integration.anonymity import RELAY, digest_text, every_row, exported, traces
+from tests.integration.anonymity import RELAY, digest_text, every_row, exported, report_exported, traces
 from tests.teams.conftest import RigFactory
 from tests.teams.rig import AAD, CONFIG_TEAMS_IDS
 from tests.teams.test_teams_follow_up import send_button, shown_to
@@ -107,6 +107,9 @@ async def test_a_concern_sent_without_a_name_in_teams_leaves_no_trace_of_who_sen
     assert traces(to_others, *WHO) == []
     app = rig.app
     # Where each person's chat is (their Teams conversation) is kept for everyone who writes to the bot.
+    # The report handed on whole (`safeguard report export`): its answer and addition, by "the reporter" alone.
+    handed = await report_exported(app, "jellis", reference)
+    assert ANSWER in handed and MORE in handed and traces([handed], *WHO) == []
     rows = [row for row in await every_row(app.sessions) if not row.startswith("conversation_refs")]
     assert traces(rows, *WHO) == []
     export = await exported(app, "jellis", reference, app.now()) + await exported(app, "smorgan", None, app.now())
