@@ -152,3 +152,21 @@ async def test_a_slash_command_delivered_twice_starts_one_dialog(socket_rig: Rig
     await socket.envelope("slash_commands", form, envelope_id=envelope_id)
     await rig.slack.idle()
     assert len([p for p in dsl.posts() if "What are you reporting?" in p.words()]) == 1
+
+
+async def test_an_envelope_not_as_slack_sends_it_is_acknowledged_and_not_run(socket_rig: Rig) -> None:
+    """The checks a request gets over HTTP hold on the socket: acked (so not sent again), never run."""
+    rig = socket_rig
+    teacher = rig.phone("cfinch")
+    await teacher.type("hi")
+    shown = teacher.latest()
+    block, button = find_button(shown, "Pupil disclosure")
+    tap = teacher.action_payload(shown, block, button)
+    tap["actions"] = [{"action_id": ["not", "an", "id"]}]
+    ack = await rig.fake.socket_mode.envelope("interactive", tap, timeout=5)
+    assert "payload" not in ack
+    before = len(teacher.posts())
+    await rig.slack.idle()
+    assert len(teacher.posts()) == before
+    answer = await teacher.tap("Pupil disclosure")  # the connection carries on
+    assert "an adult who works at the school" in answer.text()
