@@ -39,6 +39,8 @@ class Settings:
 
     slack_bot_token: str | None = field(default=None, repr=False)
     slack_signing_secret: str | None = field(default=None, repr=False)
+    # Socket Mode: an app-level token (xapp-...); Slack's requests then come over a socket we open.
+    slack_app_token: str | None = field(default=None, repr=False)
     # One app installed in several workspaces (each school's own) through Slack's OAuth flow.
     slack_client_id: str | None = None
     slack_client_secret: str | None = field(default=None, repr=False)
@@ -61,7 +63,10 @@ class Settings:
 
     @property
     def slack(self) -> bool:
-        """Whether Slack is on: its signing secret, with a bot token (one workspace) or the app's OAuth credentials."""
+        """Whether Slack is on: a bot token with an app token (Socket Mode), or the signing secret with a bot
+        token (one workspace) or the app's OAuth credentials."""
+        if self.slack_app_token:
+            return bool(self.slack_bot_token)
         return bool(self.slack_signing_secret and (self.slack_bot_token or self.slack_workspaces))
 
     @property
@@ -82,6 +87,7 @@ class Settings:
         settings = cls(
             slack_bot_token=token,
             slack_signing_secret=secret,
+            slack_app_token=env.get("SLACK_APP_TOKEN", "").strip() or None,
             slack_client_id=env.get("SLACK_CLIENT_ID", "").strip() or None,
             slack_client_secret=env.get("SLACK_CLIENT_SECRET", "").strip() or None,
             slack_api_url=env.get("SLACK_API_URL", "").strip() or DEFAULT_SLACK_API_URL,
@@ -103,11 +109,14 @@ class Settings:
 
     def check(self) -> None:
         """Refuse settings that would only fail on the first request (an empty signing secret answers 500)."""
+        self._check_socket_mode()
         self._check_workspaces()
-        if self.slack_bot_token and not self.slack_signing_secret:
+        if self.slack_bot_token and not self.slack_signing_secret and not self.slack_app_token:
             raise InputError("SLACK_SIGNING_SECRET is empty: copy the Signing Secret from your Slack app's "
-                             "Basic Information page (or unset SLACK_BOT_TOKEN to run without Slack)")
-        if self.slack_signing_secret and not self.slack_bot_token and not self.slack_workspaces:
+                             "Basic Information page, or set SLACK_APP_TOKEN to connect over Socket Mode, which "
+                             "needs none (or unset SLACK_BOT_TOKEN to run without Slack)")
+        if self.slack_signing_secret and not self.slack_bot_token and not self.slack_workspaces \
+                and not self.slack_app_token:
             raise InputError("SLACK_BOT_TOKEN is empty: copy the Bot User OAuth Token (xoxb-...) from your Slack "
                              "app's OAuth & Permissions page, or, to install the app in each school's own "
                              "workspace, set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET instead "
@@ -119,6 +128,25 @@ class Settings:
         if url.scheme not in ("http", "https") or not url.netloc:
             raise InputError(f"SLACK_API_URL {self.slack_api_url!r}: not a web address; "
                              f"leave it unset for {DEFAULT_SLACK_API_URL}")
+
+    def _check_socket_mode(self) -> None:
+        """An app-level token, with one workspace's bot token (and no signing secret needed)."""
+        if not self.slack_app_token:
+            return
+        if not self.slack_app_token.startswith("xapp-"):
+            raise InputError("SLACK_APP_TOKEN is not an app-level token: it starts with xapp- (make one with the "
+                             "connections:write scope on your Slack app's Basic Information page, App-Level Tokens)")
+        if self.slack_client_id or self.slack_client_secret:
+            # Socket Mode here serves the one workspace of SLACK_BOT_TOKEN: an install in several
+            # workspaces needs Slack to send each admin back to our address, which Socket Mode is for not having.
+            raise InputError("SLACK_APP_TOKEN (Socket Mode) is set as well as SLACK_CLIENT_ID or SLACK_CLIENT_SECRET: "
+                             "Socket Mode serves one workspace with its SLACK_BOT_TOKEN; unset SLACK_CLIENT_ID and "
+                             "SLACK_CLIENT_SECRET (or unset SLACK_APP_TOKEN to install the app in several workspaces "
+                             "over HTTPS)")
+        if not self.slack_bot_token:
+            raise InputError("SLACK_BOT_TOKEN is empty: Socket Mode (SLACK_APP_TOKEN) also needs the Bot User OAuth "
+                             "Token (xoxb-...) from your Slack app's OAuth & Permissions page; no signing secret "
+                             "is needed")
 
     def _check_workspaces(self) -> None:
         """The app's OAuth credentials come as a pair, with the signing secret, and instead of a bot token."""
@@ -167,10 +195,10 @@ def build_server(app: App, settings: Settings) -> web.Application:
     server[APP_KEY] = app
     server.router.add_get("/healthz", healthz)
     if settings.slack:
-        assert settings.slack_signing_secret is not None
-        slack = SlackChannel(app, token=settings.slack_bot_token, signing_secret=settings.slack_signing_secret,
+        # In Socket Mode nothing is signed (Slack answers only on the socket our app token opened).
+        slack = SlackChannel(app, token=settings.slack_bot_token, signing_secret=settings.slack_signing_secret or "",
                              api_url=settings.slack_api_url, send_timeout=settings.send_timeout,
-                             install=_install(app, settings))
+                             install=_install(app, settings), app_token=settings.slack_app_token)
         slack.mount(server, outbox_seconds=settings.outbox_seconds)
         server[SLACK_KEY] = slack
     # Teams is always on: authenticated with MICROSOFT_APP_ID, else the Emulator's local mode.
@@ -234,5 +262,9 @@ async def healthz(request: web.Request) -> web.Response:
     except STORE_ERRORS:
         log.exception("health check: the database did not answer")
         return web.json_response({"status": "unavailable", "database": False}, status=503)
-    return web.json_response({"status": "ok", "database": True, "slack": SLACK_KEY in request.app,
-                              "teams": TEAMS_KEY in request.app})
+    answer = {"status": "ok", "database": True, "slack": SLACK_KEY in request.app, "teams": TEAMS_KEY in request.app}
+    socket = request.app[SLACK_KEY].socket if SLACK_KEY in request.app else None
+    if socket is not None:
+        # Behind a firewall, whether Slack can reach us at all is this connection.
+        answer["slack_socket_connected"] = await socket.connected()
+    return web.json_response(answer)

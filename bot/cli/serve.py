@@ -77,7 +77,8 @@ def serve(config: Path | None, port: int | None, host: str, database_url: str | 
             click.echo(f"safeguard: warning: {named}{line}", err=True)
     everyone = [person for each in deployment.schools for person in each.everyone]
     if not settings.slack:
-        click.echo("safeguard: warning: Slack is off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to turn it on "
+        click.echo("safeguard: warning: Slack is off: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN to turn it on over "
+                   "Socket Mode (no public address), or SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET over HTTPS "
                    "(or SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_SIGNING_SECRET for one app in several "
                    "workspaces)", err=True)
     elif settings.slack_workspaces and any(each.slack_team is None for each in deployment.schools):
@@ -87,6 +88,9 @@ def serve(config: Path | None, port: int | None, host: str, database_url: str | 
     elif not any(person.slack for person in everyone):
         click.echo(f"safeguard: warning: nobody in {settings.config} has a Slack id; add `slack:` ids "
                    "(or run `safeguard directory sync-slack`)", err=True)
+    if settings.slack and settings.slack_app_token and settings.slack_signing_secret:
+        click.echo("safeguard: warning: SLACK_SIGNING_SECRET is not used in Socket Mode (SLACK_APP_TOKEN is set): "
+                   "Slack's requests come over the connection Safeguard opens, not to POST /slack/events", err=True)
     if not any(person.teams for person in everyone):
         click.echo(f"safeguard: warning: nobody in {settings.config} has a Teams id; add `teams:` ids "
                    "to reach people on Microsoft Teams", err=True)
@@ -116,8 +120,9 @@ def serve(config: Path | None, port: int | None, host: str, database_url: str | 
                 teams = "Teams on (anonymous local mode)" if settings.teams.anonymous else "Teams on"
                 served = school.name if deployment.alone else \
                     f"{deployment.name} ({len(deployment.schools)} schools: {', '.join(s.key for s in deployment.schools)})"
+                slack = "off" if not settings.slack else "on over Socket Mode" if settings.slack_app_token else "on"
                 click.echo(f"Safeguard is serving {served} on http://{host}:{settings.port} "
-                           f"(Slack {'on' if settings.slack else 'off'}; {teams}; database {shown}). Ctrl-C stops it.")
+                           f"(Slack {slack}; {teams}; database {shown}). Ctrl-C stops it.")
                 await _until_stopped()
             finally:
                 await runner.cleanup()

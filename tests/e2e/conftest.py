@@ -17,7 +17,8 @@ from routing.trust import load_deployment
 from storage.sealed_reporters import Relay
 from tests.builders import example_school_with_ids
 from tests.e2e.fake_slack import TOKEN, FakeSlack
-from tests.e2e.slack_rig import SECRET, SLACK_IDS, Clock, Rig
+from tests.e2e.fake_socket_mode import APP_TOKEN
+from tests.e2e.slack_rig import SECRET, SLACK_IDS, Clock, Rig, SocketRig
 from tests.integration.conftest import database_url, engine, migrated_templates, sessions  # noqa: F401 (fixtures)
 
 RigFactory = Callable[..., Awaitable[Rig]]
@@ -48,19 +49,23 @@ async def make_rig(sessions: async_sessionmaker[AsyncSession], school_file: Path
     started: list[tuple[TestServer, Rig]] = []
     http = aiohttp.ClientSession()
 
-    async def make(*, outbox_seconds: float = 3600.0, send_timeout: float = 10.0, relay: Relay | None = None) -> Rig:
+    async def make(*, outbox_seconds: float = 3600.0, send_timeout: float = 10.0, relay: Relay | None = None,
+                   socket_mode: bool = False) -> Rig:
         clock = Clock()
         # A school config, or a trust's (a test may give one as its `school_file`): every school is served.
         deployment = load_deployment(school_file)
         app = App(deployment.schools[0], sessions, channels=(SLACK, CONSOLE), clock=clock, deployment=deployment,
                   relay=relay)
         # The tests run the scheduler's rounds by hand, with the clock they move, as they do the outbox's.
-        settings = Settings(slack_bot_token=TOKEN, slack_signing_secret=SECRET, slack_api_url=f"{fake_url}/api/",
+        # Over Socket Mode (`socket_mode`), with an app-level token and no signing secret, as a school behind a firewall runs it.
+        settings = Settings(slack_bot_token=TOKEN, slack_signing_secret=None if socket_mode else SECRET,
+                            slack_app_token=APP_TOKEN if socket_mode else None, slack_api_url=f"{fake_url}/api/",
                             outbox_seconds=outbox_seconds, scheduler_seconds=0, send_timeout=send_timeout)
         web_app = build_server(app, settings)
         server = TestServer(web_app, host="127.0.0.1")
         await server.start_server()
-        rig = Rig(str(server.make_url("")).rstrip("/"), fake, app, web_app[SLACK_KEY], http, clock, fake_url)
+        kind = SocketRig if socket_mode else Rig
+        rig = kind(str(server.make_url("")).rstrip("/"), fake, app, web_app[SLACK_KEY], http, clock, fake_url)
         started.append((server, rig))
         return rig
 
@@ -69,6 +74,12 @@ async def make_rig(sessions: async_sessionmaker[AsyncSession], school_file: Path
         await rig.slack.idle()
         await server.close()  # stops the outbox loop, after letting listeners at work finish
     await http.close()
+
+
+@pytest.fixture
+async def socket_rig(make_rig: RigFactory) -> Rig:
+    """Our server connected to FakeSlack over Socket Mode (no public address, no signing secret)."""
+    return await make_rig(socket_mode=True)
 
 
 @pytest.fixture

@@ -13,6 +13,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.e2e.fake_socket_mode import FakeSocketMode
+
 TOKEN = "xoxb-test-0000-safeguard"
 BOT_USER = "U0SAFEBOT1"
 TEAM = "T0OAKFIELD"
@@ -117,6 +119,8 @@ class FakeSlack:
     grants: dict[str, tuple[str, str]] = field(default_factory=dict)
     # The calls by (method, channel) and by (method, None) for all of a method's: what `to` looks up.
     _indexed: dict[tuple[str, str | None], list[Call]] = field(default_factory=dict)
+    # Socket Mode: the app-level tokens apps.connections.open takes, and the sockets it hands out.
+    socket_mode: FakeSocketMode = field(default_factory=FakeSocketMode)
 
     def application(self) -> web.Application:
         app = web.Application()
@@ -124,6 +128,7 @@ class FakeSlack:
         app.router.add_post("/upload/{file_id}", self.upload)
         app.router.add_get("/files/{file_id}/{name}", self.serve_file)
         app.router.add_post("/response/{user}/{channel}/{number}", self.respond)
+        app.router.add_get("/socket/{number}", self.socket_mode.connect)
         return app
 
     def grant(self, team_id: str, team_name: str) -> str:
@@ -248,6 +253,8 @@ class FakeSlack:
         if not authorization:
             return web.json_response({"ok": False, "error": "not_authed"})
         token = authorization.removeprefix("Bearer ")
+        if method == "apps.connections.open":  # the one method of an app-level token (xapp-...)
+            return web.json_response(self._connections_open(token))
         if token not in self.tokens:
             return web.json_response({"ok": False, "error": "invalid_auth"})
         call = Call(method, args, token=token)
@@ -293,6 +300,17 @@ class FakeSlack:
         return {"ok": True, "app_id": APP_ID, "authed_user": {"id": "U0ITADMIN1"}, "scope": ",".join(BOT_SCOPES),
                 "token_type": "bot", "access_token": token, "bot_user_id": BOT_USER,
                 "team": {"id": team_id, "name": team_name}, "enterprise": None, "is_enterprise_install": False}
+
+    def _connections_open(self, token: str) -> dict[str, Any]:
+        """apps.connections.open: a socket URL for an app-level token, recorded as a call; refused for any other."""
+        if token.startswith("xoxb-") and token in self.tokens:
+            return {"ok": False, "error": "not_allowed_token_type"}
+        if token not in self.socket_mode.app_tokens:
+            return {"ok": False, "error": "invalid_auth"}
+        call = Call("apps.connections.open", {}, {"ok": True, **self.socket_mode.open(self.origin)}, token=token)
+        self.calls.append(call)
+        self._indexed.setdefault((call.method, None), []).append(call)
+        return call.result
 
     def _loses(self, method: str) -> bool:
         """Whether this call of a method set by lose_every is one whose answer is lost."""

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import aiohttp
 
@@ -143,6 +143,28 @@ class BalancedRig(Rig):
         self.url = self.urls[self.turn % len(self.urls)]
         self.turn += 1
         return await super().post(body, **kwargs)
+
+
+class SocketRig(Rig):
+    """The Rig over Socket Mode: what Slack would POST to /slack/events goes as an envelope on the socket.
+
+    Phones type, tap and pick exactly as over HTTP; the answer is the acknowledgement's payload.
+    """
+
+    async def post(self, body: str, *, content_type: str, timestamp: int | None = None, secret: str = "",
+                   headers: dict[str, str] | None = None, signature: str | None = None) -> Answer:
+        retry = (headers or {}).get("X-Slack-Retry-Num")
+        if content_type == "application/json":
+            ack = await self.fake.socket_mode.envelope("events_api", json.loads(body),
+                                                  retry_attempt=int(retry) if retry else None)
+        else:
+            form = dict(parse_qsl(body, keep_blank_values=True))
+            if "payload" in form:
+                ack = await self.fake.socket_mode.envelope("interactive", json.loads(form["payload"]))
+            else:
+                ack = await self.fake.socket_mode.envelope("slash_commands", form)
+        payload = ack.get("payload")
+        return Answer(200, "" if payload is None else json.dumps(payload))
 
 
 @dataclass

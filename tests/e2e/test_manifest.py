@@ -146,3 +146,27 @@ def test_an_install_asks_for_the_scopes_of_the_manifest() -> None:
     data = manifest()
     assert set(BOT_SCOPES) == set(data["oauth_config"]["scopes"]["bot"])
     assert data["oauth_config"]["redirect_urls"] == [f"https://YOUR-SERVER.example{REDIRECT_PATH}"]
+
+
+SOCKET_MODE_MANIFEST = ROOT / "manifest" / "slack" / "manifest-socket-mode.yaml"
+
+
+def without_addresses(data: dict[str, Any]) -> dict[str, Any]:
+    """A manifest with every address of our server taken out: what a Socket Mode app has no need of."""
+    stripped = yaml.safe_load(yaml.safe_dump(data))
+    for command in stripped["features"].get("slash_commands", []):
+        command.pop("url", None)
+    stripped["oauth_config"].pop("redirect_urls", None)
+    stripped["settings"]["event_subscriptions"].pop("request_url", None)
+    stripped["settings"]["interactivity"].pop("request_url", None)
+    stripped["settings"]["socket_mode_enabled"] = True
+    assert isinstance(stripped, dict)
+    return stripped
+
+
+def test_the_socket_mode_manifest_is_the_manifest_without_a_public_address() -> None:
+    """The same scopes, commands, shortcuts and events as manifest.yaml, Socket Mode on, and no request URL at all."""
+    socket_mode = yaml.safe_load(SOCKET_MODE_MANIFEST.read_text(encoding="utf-8"))
+    assert socket_mode["settings"]["socket_mode_enabled"] is True
+    assert "YOUR-SERVER" not in SOCKET_MODE_MANIFEST.read_text(encoding="utf-8")
+    assert socket_mode == without_addresses(manifest())

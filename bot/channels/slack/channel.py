@@ -28,6 +28,7 @@ from bot.channels.slack.outbox import Outbox
 from bot.channels.slack.posting import web_client
 from bot.channels.slack.retries import skip_handled_events
 from bot.channels.slack.shape import problem
+from bot.channels.slack.socket_mode import SocketMode
 from bot.channels.work import DRAIN_SECONDS, InFlight
 from routing.school import Person
 
@@ -43,7 +44,8 @@ class SlackChannel:
     """Everything Slack: the bolt app and its listeners, the Web API client, the outbox, the directory."""
 
     def __init__(self, app: App, *, token: str | None, signing_secret: str, api_url: str,
-                 send_timeout: float = SEND_TIMEOUT_SECONDS, install: Install | None = None) -> None:
+                 send_timeout: float = SEND_TIMEOUT_SECONDS, install: Install | None = None,
+                 app_token: str | None = None) -> None:
         self.app = app
         self.send_timeout = send_timeout
         # Installed in several workspaces (`install`), every call goes as the bot of the workspace
@@ -66,7 +68,8 @@ class SlackChannel:
                                  authorize=install.authorize,  # type: ignore[arg-type]
                                  user_facing_authorize_error_message=NOT_INSTALLED)
             self.bolt.middleware(at_hand_middleware(install.workspaces))
-        self.verifier = SignatureVerifier(signing_secret)
+        # No signing secret in Socket Mode: nothing is posted to us to sign.
+        self.verifier = SignatureVerifier(signing_secret) if signing_secret else None
         self.outbox = Outbox(app, outbox_client, workspaces=install.workspaces if install is not None else None)
         self.people: dict[str, Person] = {p.slack: p for p in app.staff if p.slack is not None}
         self.registered = Registered()
@@ -75,6 +78,9 @@ class SlackChannel:
         self.inbound = InboundLedger(app.sessions)
         self.bolt.middleware(skip_handled_events(self.inbound))
         Handlers(self).register()
+        # With an app-level token, Slack's requests come over a socket we open (no signing secret
+        # then: the socket is opened with the token, and only Slack can answer on it).
+        self.socket = SocketMode(self.bolt, app_token, self.inbound) if app_token is not None else None
 
     def person(self, slack_id: str | None) -> Person | None:
         """The person with this Slack user id: of the school, or, in several workspaces, of the workspace's schools."""
@@ -137,11 +143,15 @@ class SlackChannel:
         # on a signature that is not ASCII; neither comes from Slack.
         if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12) or not signature.isascii():
             return False
+        if self.verifier is None:
+            return False
         return self.verifier.is_valid(body, timestamp, signature)
 
     def mount(self, server: web.Application, *, outbox_seconds: float) -> None:
-        """Serve POST /slack/events on `server` (and the install flow, in several workspaces); run the outbox."""
-        server.router.add_post(EVENTS_PATH, self.handle)
+        """Serve POST /slack/events on `server` (and the install flow, in several workspaces), or connect over
+        Socket Mode; run the outbox."""
+        if self.socket is None:
+            server.router.add_post(EVENTS_PATH, self.handle)
         if self.bolt.oauth_flow is not None:
             add_install_routes(server, self.bolt.oauth_flow)
         server.cleanup_ctx.append(self._running(outbox_seconds))
@@ -153,9 +163,17 @@ class SlackChannel:
             # listeners' clients the same session. slack_sdk takes the time-out from the session then.
             session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.send_timeout))
             self.client.session = self.outbox.client.session = session
+            if self.socket is not None:
+                try:
+                    await self.socket.start()
+                except BaseException:
+                    await session.close()
+                    raise
             stop = asyncio.Event()
             loop = asyncio.create_task(self.outbox.run(every, stop), name="slack-outbox")
             yield
+            if self.socket is not None:
+                await self.socket.stop()  # nothing new comes in while the work under way finishes
             if not await self.idle():
                 log.warning("stopping with Slack listeners still at work")
             # Let a round under way finish (an alert posted but not yet marked would go twice).
