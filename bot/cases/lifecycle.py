@@ -108,6 +108,7 @@ async def submit(app: App, *, reporter_id: str, channel: str, report: ReportDraf
     except STORE_ERRORS:
         log.exception("could not store a report from %s on %s", reporter_id, channel)
         return [messages.not_saved(app, reporter_id, SUMMARY_CHOICES)]
+    app.metrics.report_received(app.school.key, report.category.value)  # stored: received, routed or not yet
     try:
         await route(app, reference)
     except ROUTE_ERRORS:

@@ -39,6 +39,7 @@ class Notice:
     attempts: int = 0
     # An earlier attempt may have arrived without our hearing so (a time-out, a sender that died).
     in_doubt: bool = False
+    queued_at: datetime | None = None  # for the delivery latency GET /metrics reports
 
     @property
     def key(self) -> str:
@@ -181,7 +182,7 @@ def _notice(
             alert = children.with_children(messages.alert(app, report, recipient, recipients), child)
         replies = (Reply(alert.text, preview=alert.preview),)
     return Notice(delivery.id, delivery.person_id, delivery.channel, kind, reference, replies, alert,
-                  delivery.attempts, in_doubt)
+                  delivery.attempts, in_doubt, delivery.queued_at)
 
 
 def _receipt(app: App, report: Report, recipients: list[Recipient]) -> list[Reply]:

@@ -47,14 +47,16 @@ async def make_rig(sessions: async_sessionmaker[AsyncSession], school_file: Path
     started: list[tuple[TestServer, Rig]] = []
     http = aiohttp.ClientSession()
 
-    async def make(*, outbox_seconds: float = 3600.0, send_timeout: float = 10.0) -> Rig:
+    async def make(*, outbox_seconds: float = 3600.0, send_timeout: float = 10.0, metrics_token: str | None = None,
+                   ready_max_queue_age: float = 900.0) -> Rig:
         clock = Clock()
         # A school config, or a trust's (a test may give one as its `school_file`): every school is served.
         deployment = load_deployment(school_file)
         app = App(deployment.schools[0], sessions, channels=(SLACK, CONSOLE), clock=clock, deployment=deployment)
         # The tests run the scheduler's rounds by hand, with the clock they move, as they do the outbox's.
         settings = Settings(slack_bot_token=TOKEN, slack_signing_secret=SECRET, slack_api_url=f"{fake_url}/api/",
-                            outbox_seconds=outbox_seconds, scheduler_seconds=0, send_timeout=send_timeout)
+                            outbox_seconds=outbox_seconds, scheduler_seconds=0, send_timeout=send_timeout,
+                            metrics_token=metrics_token, ready_max_queue_age=ready_max_queue_age)
         web_app = build_server(app, settings)
         server = TestServer(web_app, host="127.0.0.1")
         await server.start_server()
