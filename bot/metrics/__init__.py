@@ -25,7 +25,7 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self.reports = Counter("safeguard_reports_received", "Reports stored and routed by this process.",
+        self.reports = Counter("safeguard_reports_received", "Reports this process stored (routed, or waiting to be).",
                                ["school", "category"], registry=self.registry)
         self.delivered = Counter("safeguard_messages_delivered", "Messages this process delivered.",
                                  ["channel", "kind"], registry=self.registry)

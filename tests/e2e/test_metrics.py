@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestServer
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.app import SLACK, App
+from bot.scheduler import Scheduler
 from bot.server import Settings, build_server
 from routing.trust import load_deployment
 from storage.crypto import parse_keys
@@ -92,12 +93,21 @@ async def test_a_message_waiting_too_long_shows_its_age_and_turns_readyz_503(rig
     assert sample(text, "safeguard_delivery_latency_seconds_bucket", channel="slack", le="900.0") == 0
 
 
-async def test_an_unacknowledged_report_past_its_deadline_is_counted_overdue(rig: Rig) -> None:
+async def test_an_unacknowledged_report_is_counted_overdue_and_its_escalation_counted(rig: Rig) -> None:
+    school = rig.app.school.key
     await submit(rig.app)
     await rig.slack.outbox.deliver()
-    rig.clock.advance(24 * 60)  # long past any deadline, school hours or not
+    rig.clock.advance(31)  # past the DSL's 30 minutes, and nobody has acknowledged
     _, text = await scrape(rig)
-    assert sample(text, "safeguard_reports_overdue", school=rig.app.school.key) == 1
+    assert sample(text, "safeguard_reports_overdue", school=school) == 1
+    assert sample(text, "safeguard_escalations_total", school=school, kind="escalation") == 0
+    assert len((await Scheduler(rig.app).run_once()).escalated) == 1
+    _, text = await scrape(rig)
+    assert sample(text, "safeguard_escalations_total", school=school, kind="escalation") == 1
+
+    await rig.phone("smorgan").tap("Acknowledge", rig.phone("smorgan").message_of(rig.phone("smorgan").posts()[0]))
+    _, text = await scrape(rig)
+    assert sample(text, "safeguard_reports_overdue", school=school) == 0
 
 
 async def test_metrics_are_refused_to_anyone_else_without_the_token(make_rig: RigFactory) -> None:
