@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -129,6 +131,38 @@ async def test_metrics_are_refused_to_anyone_else_without_the_token(make_rig: Ri
 async def test_without_a_token_metrics_answer_only_this_machine(rig: Rig) -> None:
     assert (await scrape(rig, ELSEWHERE))[0] == 403
     assert (await scrape(rig, {**ELSEWHERE, "Authorization": f"Bearer {METRICS_TOKEN}"}))[0] == 403
+
+
+def outward_address() -> str | None:
+    """This machine's address on its network (not loopback), if it has one: where a request from elsewhere arrives."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("198.51.100.1", 9))  # picks the outward interface; nothing is sent
+        except OSError:
+            return None
+        address = str(probe.getsockname()[0])
+    return None if ipaddress.ip_address(address).is_loopback else address
+
+
+async def test_a_request_reaching_a_network_address_is_refused_without_the_token(make_rig: RigFactory) -> None:
+    address = outward_address()
+    if address is None:
+        pytest.skip("this machine has no network address but loopback: the X-Forwarded-For tests stand in")
+    rig = await make_rig(metrics_token=METRICS_TOKEN)
+    # The same app served on every interface, as `safeguard serve --host 0.0.0.0` does.
+    server = TestServer(build_server(rig.app, Settings(metrics_token=METRICS_TOKEN, scheduler_seconds=0)),
+                        host="0.0.0.0")
+    await server.start_server()
+    try:
+        outside = f"http://{address}:{server.port}/metrics"
+        async with rig.http.get(outside) as response:
+            assert response.status == 403 and "safeguard_" not in await response.text()
+        async with rig.http.get(outside, headers={"Authorization": f"Bearer {METRICS_TOKEN}"}) as response:
+            assert response.status == 200 and "safeguard_database_up 1.0" in await response.text()
+        async with rig.http.get(f"http://127.0.0.1:{server.port}/metrics") as response:
+            assert response.status == 200
+    finally:
+        await server.close()
 
 
 @pytest.fixture
