@@ -20,6 +20,7 @@ from storage.alerts import CLAIM_SECONDS
 from storage.crypto import KeyringError
 from storage.log import LogError
 from storage.pupils import RosterCache
+from storage.sealed_reporters import Relay
 
 # A database that is down, locked, unmigrated or unreachable shows up as one of these; so does
 # text in it that the server's keys do not open (a key left out after a rotation).
@@ -54,6 +55,9 @@ class App:
     deployment: Trust | None = None
     # Only `school` is offered when a report starts (`safeguard chat --school`), even to someone at two.
     pinned: bool = False
+    # SAFEGUARD_RELAY_KEY: with it, a concern about a colleague may be sent without the reporter's
+    # name (storage/sealed_reporters.py); None: that is not offered.
+    relay: Relay | None = field(default=None, repr=False)
     # What every school's view shares: the views themselves, the rosters, the count of reports queued.
     _shared: Shared = field(default_factory=lambda: Shared(), init=False, repr=False, compare=False)
     # The directory as the dialogs take it, built once per school config, not once per message.

@@ -1,8 +1,9 @@
 """The scheduler: APScheduler in the server process runs the clocks that live in the database.
 
 Every `every` seconds (and once at start, to catch up after downtime) it takes the escalation
-steps that fell due, reminds owners of LADO consultations due, and queues the weekly digest
-when its moment has come; a cron job also fires at the digest's own time, so it is not late
+steps that fell due, reminds owners of LADO consultations due, queues the weekly digest
+when its moment has come, and erases the words of closed reports whose retention period is up;
+a cron job also fires at the digest's own time, so it is not late
 by a round. Nothing is kept only in the scheduler's memory: each job reads what is due from
 the database and takes each step once, so two servers sharing one database can both run it.
 """
@@ -22,6 +23,7 @@ from bot.digest.trust import SENT_AT, queue_due_trust_digest
 from bot.digest.weekly import queue_due_digest
 from bot.app import STORE_ERRORS, App
 from bot.cases.escalation import Step, escalate_due, remind_lado_due
+from bot.cases.retention import erase_due
 from routing.trust import Trust
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,7 @@ class Round:
     lado_reminded: tuple[str, ...] = ()
     digests: tuple[str, ...] = ()
     trust_digests: tuple[str, ...] = ()  # the trust safeguarding leads newly queued the trust digest
+    erased: tuple[str, ...] = ()  # closed reports whose words were erased under the school's retention rules
 
 
 class Scheduler:
@@ -53,7 +56,7 @@ class Scheduler:
         self._scheduler: AsyncIOScheduler | None = None
 
     async def run_once(self) -> Round:
-        """Take every step due now: escalations, LADO reminders, the weekly digest."""
+        """Take every step due now: escalations, LADO reminders, the weekly digest, erasures under retention."""
         async with self._round:
             escalated = await escalate_due(self.app)
             lado = await remind_lado_due(self.app)
@@ -64,7 +67,10 @@ class Scheduler:
                 except STORE_ERRORS:
                     log.exception("could not queue the weekly digest of %s; it is tried again next round",
                                   school.school.key)
-            return Round(tuple(escalated), tuple(lado), tuple(digests), tuple(await self._trust_digest()))
+            trust = await self._trust_digest()
+            # Each report is erased once: its row is locked and marked, so a second server finds it done.
+            erased = await erase_due(self.app)
+            return Round(tuple(escalated), tuple(lado), tuple(digests), tuple(trust), tuple(erased))
 
     async def _trust_digest(self) -> list[str]:
         """Queue the trust digest when due: once a week per reader, whichever server gets there first."""

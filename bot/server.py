@@ -22,6 +22,7 @@ from bot.channels.teams import TEAMS_KEY, TeamsSettings, add_teams_routes
 from routing.yamlfields import InputError
 from storage.alerts import CLAIM_SECONDS
 from storage.crypto import Keyring, keys_from_env
+from storage.sealed_reporters import Relay, relay_from_env
 from storage.db import DEFAULT_URL
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,8 @@ class Settings:
     ready_max_queue_age: float = READY_MAX_QUEUE_AGE
     # SAFEGUARD_ENCRYPTION_KEY: what staff report is encrypted with it (storage/crypto.py).
     encryption_keys: Keyring | None = field(default=None, repr=False)
+    # SAFEGUARD_RELAY_KEY: with it, a concern about a colleague may be sent without a name (storage/sealed_reporters.py).
+    relay: Relay | None = field(default=None, repr=False)
 
     @property
     def slack(self) -> bool:
@@ -103,6 +106,7 @@ class Settings:
             ready_max_queue_age=_seconds(env, "SAFEGUARD_READY_MAX_QUEUE_AGE", READY_MAX_QUEUE_AGE),
             encryption_keys=keys_from_env(env),
         )
+        settings = replace(settings, relay=relay_from_env(env, settings.encryption_keys))
         if not 0 < port < 65536:
             raise InputError(f"PORT {port_text!r}: not a port number; use a number from 1 to 65535, e.g. {DEFAULT_PORT}")
         settings.check()

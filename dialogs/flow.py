@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from dialogs import evidence
+from dialogs import anonymity, evidence
 from dialogs.progress import first_missing, passed_over, walk
 from dialogs.prompts import (
     BACK,
@@ -41,6 +41,8 @@ class Submitted:
     """The reporter pressed Send: store `report`, then tell them it was sent (stored first: never "sent" before it is)."""
 
     report: ReportDraft
+    # Sent without the reporter's name (dialogs/anonymity.py): only ever where the summary offered it.
+    anonymous: bool = False
 
 
 Outcome = Cancelled | Submitted
@@ -55,6 +57,10 @@ class Turn:
     outcome: Outcome | None = None
 
 
+def _with(ctx: Context, anonymous_ok: bool) -> Context:
+    return replace(ctx, anonymity=anonymous_ok) if anonymous_ok else ctx
+
+
 def start(now: datetime) -> Turn:
     """A new report, at its first question."""
     draft = Draft.new(now)
@@ -63,18 +69,20 @@ def start(now: datetime) -> Turn:
 
 def handle(
     draft: Draft, user_input: str, *, now: datetime, today: date, colleagues: Sequence[Colleague] = (),
-    pupils: Sequence[Pupil] = (),
+    pupils: Sequence[Pupil] = (), anonymous_ok: bool = False,
 ) -> Turn:
     """Take one message (a choice id or typed text) and move the conversation on.
 
     On Send the turn has no replies and the draft is left at the summary: the caller
     stores the report, then says it was sent (prompts.sent()), so a failed store can
-    be retried from the same draft.
+    be retried from the same draft. `anonymous_ok`: the school can send a report without its
+    reporter's name (it has a relay key), so the summary offers it where the report may go so.
     """
     now = utc(now)
     # Whatever a person sends, every question reads (and the report keeps) only what can be seen.
     user_input = visible(user_input)
     path, ctx = walk(draft.answers, colleagues, today, pupils, draft.evidence)
+    ctx = _with(ctx, anonymous_ok)
     step = _current(draft.step, path, ctx)
     if step is not draft.step:
         # The stored step no longer fits its answers (say, the directory changed): ask what is missing.
@@ -99,7 +107,14 @@ def handle(
     elif step is StepId.SUMMARY:
         if chosen == SEND:
             return Turn(draft, [], Submitted(build_report(ctx)))
+        if anonymity.offered(ctx) and (chosen == anonymity.SEND_WITHOUT_NAME or anonymity.asked(user_input)):
+            return Turn(draft, [], Submitted(build_report(ctx), anonymous=True))
+        if anonymity.asked(user_input):
+            return _refuse(draft, ctx, anonymity.answer(ctx))
         return _refuse(draft, ctx, "Please choose Send, Change something or Cancel.")
+    elif chosen is None and BY_ID[step].input is InputKind.CHOICE and anonymity.asked(user_input):
+        # Asked before the end: say at once whether it can be, and why not if not.
+        return _refuse(draft, ctx, anonymity.answer(ctx))
     else:
         parsed = BY_ID[step].parse(user_input, chosen if chosen in options else None, ctx)
         if isinstance(parsed, Invalid):
@@ -108,6 +123,7 @@ def handle(
     answers = {**draft.answers, step: answer}
     shots = evidence.settle(draft.evidence, answers)
     path, after = walk(answers, colleagues, today, pupils, shots)
+    after = _with(after, anonymous_ok)
     if StepId.EVIDENCE not in path and shots.count:
         # The screenshots step is no longer asked (a new category): its screenshots go with it.
         shots = replace(shots, count=0)
@@ -127,18 +143,21 @@ def handle(
 
 
 def attached(
-    draft: Draft, *, now: datetime, colleagues: Sequence[Colleague] = (), pupils: Sequence[Pupil] = ()
+    draft: Draft, *, now: datetime, colleagues: Sequence[Colleague] = (), pupils: Sequence[Pupil] = (),
+    anonymous_ok: bool = False,
 ) -> Turn:
     """A screenshot was taken in (checked and stored by the caller, see evidence.image_arrives): count it, ask again."""
     assert draft.step is StepId.EVIDENCE, "screenshots are taken only at the screenshots step"
     moved = replace(draft, evidence=evidence.count_taken(draft.evidence), updated_at=utc(now))
     _, ctx = walk(moved.answers, colleagues, None, pupils, moved.evidence)
-    return Turn(moved, [evidence.received(moved.evidence), _question(moved, ctx)])
+    return Turn(moved, [evidence.received(moved.evidence), _question(moved, _with(ctx, anonymous_ok))])
 
 
-def resume(draft: Draft, *, colleagues: Sequence[Colleague] = (), pupils: Sequence[Pupil] = ()) -> list[Reply]:
+def resume(draft: Draft, *, colleagues: Sequence[Colleague] = (), pupils: Sequence[Pupil] = (),
+           anonymous_ok: bool = False) -> list[Reply]:
     """The current question again, to carry on where the reporter left off."""
     path, ctx = walk(draft.answers, colleagues, None, pupils, draft.evidence)
+    ctx = _with(ctx, anonymous_ok)
     step = _current(draft.step, path, ctx)
     return _ask(replace(draft, step=step), ctx)
 

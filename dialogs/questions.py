@@ -22,6 +22,8 @@ class Context:
     today: date | None = None
     pupils: Sequence[Pupil] = ()  # empty: the school has imported no roster, so names are typed
     evidence: Evidence = Evidence()
+    # Whether the school can send a report without the reporter's name (a relay key is set: dialogs/anonymity.py).
+    anonymity: bool = False
 
     @property
     def category(self) -> Category | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dialogs import evidence
+from dialogs import anonymity, evidence
 from dialogs.prompts import CANCEL, Choice, Command, InputKind, Reply, Tone
 from dialogs.pupils import PupilSearchQuestion
 from dialogs.questions import Context
@@ -39,6 +39,11 @@ NAME_KEY = "Name of individual accessing the content"
 WHO_LABEL = {
     Category.FRIEND_REQUEST: "From", Category.INAPPROPRIATE_CONTENT: "Accessed by", Category.CYBERBULLYING: "By",
 }
+
+
+def summary_choices(ctx: Context) -> tuple[Choice, ...]:
+    """Send, Send without my name where it is offered (dialogs/anonymity.py), Change something, Cancel."""
+    return (SEND, anonymity.SEND_WITHOUT_NAME, CHANGE, CANCEL) if anonymity.offered(ctx) else SUMMARY_CHOICES
 
 
 def build_report(ctx: Context) -> ReportDraft:
@@ -97,13 +102,16 @@ def summary_reply(ctx: Context) -> Reply:
     shots = evidence.summary_line(ctx)
     if shots is not None:
         lines.append(shots)
+    nameless = anonymity.summary_line(ctx)
+    if nameless is not None:
+        lines.append(nameless)
     flagged = [FLAG_LABELS[flag] for flag in FLAG_ORDER if flag in report.flags]
     lines.append(f"Flagged: {'; '.join(flagged) if flagged else 'nothing'}")
     return Reply(
         "\n".join(lines),
         tone=Tone.SUMMARY,
         input=InputKind.CONFIRM,
-        choices=SUMMARY_CHOICES,
+        choices=summary_choices(ctx),
         field=StepId.SUMMARY.value,
     )
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from routing.loader import DEFAULT_PRESET, UnknownPolicy, resolve_policy
 from routing.policy import Policy
+from routing.retention import Retention, read_retention
 from routing.vocabulary import Category, allowed
 from routing.workdays import DAYS, REGIONS, Calendar, SchoolHours
 from routing.yamlfields import Fields, InputError, load_yaml
@@ -78,6 +79,8 @@ class School:
     slack_team: str | None = None
     # The Microsoft 365 tenant the school's staff sign in to, when a trust's schools are in several.
     teams_tenant: str | None = None
+    # How long closed reports are kept before their words are erased (routing/retention.py).
+    retention: Retention = field(default_factory=Retention)
 
     @property
     def key(self) -> str:
@@ -159,7 +162,7 @@ def load_school(path: Path) -> School:
 def read_school(top: Fields, path: Path) -> School:
     """A school config already parsed from `path` (a trust reads its schools' files through this too)."""
     top.only(("school", "policy", "timezone", "bank_holidays", "school_hours", "holidays", "clock", "digest", "cover",
-              "slack_team", "teams_tenant", "people"))
+              "slack_team", "teams_tenant", "retention", "people"))
     try:
         policy = resolve_policy(top.string("policy", DEFAULT_PRESET), relative_to=path.parent)
     except UnknownPolicy as exc:
@@ -178,7 +181,7 @@ def read_school(top: Fields, path: Path) -> School:
         raise top.error(f"{clock!r}: use {' or '.join(CLOCKS)}", "clock")
     return School(name=top.string("school"), policy=policy, timezone=timezone, people=_people(top, policy),
                   calendar=calendar, digest=_digest(top), cover=_cover(top, policy), clock=CLOCKS[clock],
-                  slack_team=_slack_team(top), teams_tenant=_teams_tenant(top))
+                  slack_team=_slack_team(top), teams_tenant=_teams_tenant(top), retention=read_retention(top))
 
 
 def _slack_team(top: Fields) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from typing import Any
@@ -141,7 +142,7 @@ async def release(session: AsyncSession, model: Outbox, ids: list[int], *, retry
 
 async def pending_alerts(
     session: AsyncSession, *, channel: str | None = None, person_id: str | None = None, limit: int = 100,
-    now: datetime | None = None,
+    now: datetime | None = None, person_ids: Sequence[str] | None = None,
 ) -> list[AlertDelivery]:
     """Notices still to send (queued, or failed and to be retried), oldest first; optionally one channel's or person's.
 
@@ -154,6 +155,8 @@ async def pending_alerts(
         query = query.where(AlertDelivery.channel == channel)
     if person_id is not None:
         query = query.where(AlertDelivery.person_id == person_id)
+    if person_ids is not None:  # a person and the handles of the reports they sent without their name
+        query = query.where(AlertDelivery.person_id.in_(person_ids))
     query = (
         query
         .order_by(AlertDelivery.queued_at, AlertDelivery.id)
@@ -164,7 +167,7 @@ async def pending_alerts(
 
 async def claim_alerts(
     session: AsyncSession, *, now: datetime, channel: str, person_id: str | None = None, limit: int = 100,
-    lease: timedelta = timedelta(seconds=CLAIM_SECONDS),
+    lease: timedelta = timedelta(seconds=CLAIM_SECONDS), person_ids: Sequence[str] | None = None,
 ) -> list[tuple[AlertDelivery, bool]]:
     """Notices due on `channel` (to one person, if given), claimed for this sender, oldest first.
 
@@ -172,7 +175,8 @@ async def claim_alerts(
     without our hearing so (a time-out, or a sender whose claim ran out unmarked because it died). Two servers sharing a database both look
     for notices: a compare-and-set on each row's claim means only one of them sends it.
     """
-    candidates = await pending_alerts(session, channel=channel, person_id=person_id, limit=limit, now=now)
+    candidates = await pending_alerts(session, channel=channel, person_id=person_id, limit=limit, now=now,
+                                      person_ids=person_ids)
     claimed = await claim_rows(session, AlertDelivery, [d.id for d in candidates], now=now, lease=lease)
     in_doubt = {d.id for d in candidates if d.claimed_until is not None or d.attempts > 0}
     if not claimed:

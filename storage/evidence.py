@@ -38,7 +38,7 @@ async def forget_draft_screenshots(session: AsyncSession, *, channel: str, user_
 
 
 async def attach_draft_screenshots(
-    session: AsyncSession, *, now: datetime, channel: str, user_id: str, report: Report
+    session: AsyncSession, *, now: datetime, channel: str, user_id: str, report: Report, actor: str | None = None,
 ) -> int:
     """Move the draft's screenshots to the report, in the caller's transaction, and log their digests; how many.
 
@@ -56,7 +56,8 @@ async def attach_draft_screenshots(
     report.screenshots = len(drafted)
     await forget_draft_screenshots(session, channel=channel, user_id=user_id)
     await session.flush()
-    await append_event(session, now=now, actor=user_id, kind=EventKind.EVIDENCE_ATTACHED, report_ref=report.reference,
+    # `actor`: who the log names as attaching them (a report sent without a name: its handle, never `user_id`).
+    await append_event(session, now=now, actor=actor or user_id, kind=EventKind.EVIDENCE_ATTACHED, report_ref=report.reference,
                        data={"count": len(drafted), "sha256": [shot.sha256 for shot in drafted]})
     return len(drafted)
 

@@ -56,11 +56,21 @@ class EventKind(StrEnum):
     CHILD_HISTORY_VIEWED = "child_history_viewed"  # the DSL or a deputy read a child's reports (how many, never who)
     EVIDENCE_ATTACHED = "evidence_attached"  # screenshots stored with a report: their count and sha256 digests only
     EVIDENCE_SHOWN = "evidence_shown"  # a report's screenshots sent to someone entitled to view it (a count only)
+    ERASED = "erased"  # a closed report's words erased under retention: the rule, counts, its new content digest
+    HELD = "held"  # a legal hold placed on a report (its reason's digest): nothing under hold is erased
+    RELEASED = "released"  # a legal hold lifted
+    HANDED_ON = "handed_on"  # the report handed on to a record kept elsewhere (a digest of where, never the words)
+    SUBJECT_ACCESS = "subject_access"  # not about one report: a person's reports listed (their id, how many shown)
+    REPORTER_ASKED = "reporter_asked"  # a question put to the reporter: the note's id and the words' digest
+    REPORTER_ANSWERED = "reporter_answered"  # the reporter's answer: its note, the question's, and the digest
+    REPORTER_ADDED = "reporter_added"  # something the reporter added later: its note and the digest
 
 
 # Events whose effect also shows in a row, which verify cross-checks (storage/consistency.py).
 FACT_KINDS = {EventKind.ACKNOWLEDGED, EventKind.CLOSED, EventKind.NOTE_ADDED, EventKind.ACTION_RECORDED,
-              EventKind.LADO_CONSULTED, EventKind.REASSIGNED, EventKind.REOPENED}
+              EventKind.LADO_CONSULTED, EventKind.REASSIGNED, EventKind.REOPENED, EventKind.ERASED,
+              EventKind.HELD, EventKind.RELEASED, EventKind.HANDED_ON, EventKind.REPORTER_ASKED,
+              EventKind.REPORTER_ANSWERED, EventKind.REPORTER_ADDED}
 
 
 class LogError(RuntimeError):
@@ -283,6 +293,7 @@ class VerifyResult:
     first_bad_seq: int | None
     problem: str
     chain: str = DEFAULT  # the chain the first bad event is in
+    erased: int = 0  # reports whose words were erased under retention (an `erased` event each), when ok
 
 
 async def verify(session: AsyncSession, chain: str | None = None) -> VerifyResult:

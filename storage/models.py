@@ -93,6 +93,10 @@ class NoticeKind(StrEnum):
     RECEIPT = "receipt"  # to the reporter: their report was stored, and where it went (only once it is stored)
     UNDELIVERED = "undelivered"  # to the DSL: a message could not be delivered, and why
     REOPENED = "reopened"  # to the owner: a closed report of theirs was reopened (never to the reporter)
+    # The follow-up relay (bot/cases/follow_up.py); `round` is the note's id, so each goes once.
+    QUESTION = "question"  # to the reporter: whoever answers for their report asks them something
+    ANSWER = "answer"  # to those who answer for a report: its reporter answered a question
+    ADDITION = "addition"  # to those who answer for a report: its reporter added something to it
 
 
 class NoteKind(StrEnum):
@@ -100,6 +104,9 @@ class NoteKind(StrEnum):
 
     NOTE = "note"
     ACTION = "action"  # the action taken (the online safety officer's part of appendix B)
+    QUESTION = "question"  # asked of the reporter by someone who answers for the report
+    ANSWER = "answer"  # the reporter's answer to a question (`answers` names it)
+    ADDITION = "addition"  # something the reporter added to their report later
 
 
 class DeliveryStatus(StrEnum):
@@ -197,6 +204,14 @@ class Report(Base):
     lado_consulted_by: Mapped[str | None] = mapped_column(String(100))
     # How many screenshots came with it (report_evidence): set when it is stored, never changed.
     screenshots: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # Handed on to a record kept elsewhere (a child protection file), which is then the record:
+    # its own, shorter retention rule applies (routing/retention.py). Where, encrypted: words.
+    handed_on_at: Mapped[datetime | None]
+    handed_on_by: Mapped[str | None] = mapped_column(String(100))
+    handed_on_to: Mapped[str | None] = mapped_column(EncryptedText)
+    # When its words were erased under the school's retention rules (storage/retention.py); the
+    # skeleton (reference, category, dates, who acted, the log) stays.
+    erased_at: Mapped[datetime | None]
 
 
 class PupilSource(StrEnum):
@@ -294,11 +309,25 @@ class AlertDelivery(Delivery, Base):
     detail: Mapped[dict[str, Any] | None]
 
 
+class ReportHold(Base):
+    """A legal hold on a report: nothing under a hold is erased. Its reason is encrypted; the log keeps its digest."""
+
+    __tablename__ = "report_holds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    held_at: Mapped[datetime]
+    held_by: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(EncryptedText)
+    released_at: Mapped[datetime | None]  # None while the hold stands
+    released_by: Mapped[str | None] = mapped_column(String(100))
+
+
 class ReportNote(Base):
-    """A note or a recorded action; its words are encrypted at rest, and the log keeps their digest."""
+    """A note, a recorded action, or a question, answer or addition; its words are encrypted at rest, and the log keeps their digest."""
 
     __tablename__ = "report_notes"
-    __table_args__ = (_one_of("kind", NoteKind),)
+    __table_args__ = (_one_of("kind", NoteKind), UniqueConstraint("answers"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
@@ -306,6 +335,8 @@ class ReportNote(Base):
     author: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime]
     text: Mapped[str] = mapped_column(EncryptedText)
+    # An answer: the question it answers. Unique, so a question is answered once, however many press Send.
+    answers: Mapped[int | None] = mapped_column(Integer)
 
 
 class Draft(Base):
@@ -429,3 +460,8 @@ class DigestDelivery(Delivery, Base):
     channel: Mapped[str] = mapped_column(String(20))
     text: Mapped[str] = mapped_column(Text)
     chart: Mapped[bytes | None] = mapped_column(LargeBinary)  # PNG
+
+
+# The sealed link from an anonymous reporter's handle to them lives in a module of its own (its
+# own key, its own rules); imported here so every use of Base.metadata knows its table.
+from storage import sealed_reporters as _sealed_reporters  # noqa: E402,F401

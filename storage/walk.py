@@ -22,7 +22,7 @@ async def walk(session: AsyncSession, only: str | None) -> VerifyResult:
     heads = await _lock_heads(session, only)
     names = [check_chain(only)] if only is not None else sorted(
         set(heads) | set(await session.scalars(select(Event.chain).distinct())) | {DEFAULT})
-    checked = 0
+    checked = erased = 0
     for chain in names:
         result = await _verify_chain(session, chain, heads.get(chain))
         if not result.ok:
@@ -30,6 +30,7 @@ async def walk(session: AsyncSession, only: str | None) -> VerifyResult:
             return VerifyResult(ok=False, checked=checked + result.checked, first_bad_seq=result.first_bad_seq,
                                 problem=problem, chain=chain)
         checked += result.checked
+        erased += result.erased
     if only is None:
         # A report of a school whose chain has no event at all was walked by no chain above.
         stray = await session.scalar(select(Report.reference).where(*(~in_chain(Report.reference, c) for c in names))
@@ -37,7 +38,7 @@ async def walk(session: AsyncSession, only: str | None) -> VerifyResult:
         if stray is not None:
             return VerifyResult(ok=False, checked=checked, first_bad_seq=None, chain=chain_of(stray),
                                 problem=f"report {stray} has no created event in the log, so it was added outside Safeguard")
-    return VerifyResult(ok=True, checked=checked, first_bad_seq=None, problem="")
+    return VerifyResult(ok=True, checked=checked, first_bad_seq=None, problem="", erased=erased)
 
 
 async def _lock_heads(session: AsyncSession, only: str | None) -> dict[str, tuple[int, str]]:
@@ -110,6 +111,11 @@ class _Walk:
         self.digests = digests
         self.head = head
         self.created: set[str] = set()
+        # Reports whose row no longer matches their `created` event: tampering, unless an `erased`
+        # event later in the chain vouches for exactly the row as it now is (words erased under
+        # retention). Each kept as (seq, problem) until the walk's end.
+        self.pending: dict[str, tuple[int, str]] = {}
+        self.erased: set[str] = set()
         self.facts: list[Fact] = []
         self.checked = 0
         self.prev_hash = GENESIS_HASH
@@ -122,6 +128,10 @@ class _Walk:
         return f"event {self.prev_seq}" if self.prev_seq else "the start of the log"
 
     def bad(self, seq: int | None, problem: str) -> VerifyResult:
+        # A report edit found earlier in the chain (held back in case it was an erasure) comes first.
+        earliest = min(self.pending.values(), default=None)
+        if earliest is not None and (seq is None or earliest[0] < seq):
+            seq, problem = earliest
         return VerifyResult(ok=False, checked=self.checked, first_bad_seq=seq, problem=problem)
 
     def check(self, entry: Entry) -> VerifyResult | None:
@@ -149,7 +159,11 @@ class _Walk:
             problem = self._check_report(entry)
             if problem is not None:
                 return self.bad(entry.seq, problem)
-        elif entry.kind in FACT_KINDS:
+        elif entry.kind == EventKind.ERASED:
+            problem = self._check_erased(entry)
+            if problem is not None:
+                return self.bad(entry.seq, problem)
+        if entry.kind in FACT_KINDS:
             self.facts.append(Fact(entry.seq, entry.label, entry.kind, entry.report, entry.actor, entry.at, entry.data))
         self.checked += 1
         self.prev_prev_hash, self.prev_hash, self.prev_seq = self.prev_hash, entry.hash, entry.seq
@@ -165,7 +179,21 @@ class _Walk:
         if ref not in self.digests:
             return f"{entry.label}: report {ref} is missing from the reports table, so it was deleted"
         if not isinstance(entry.data, dict) or entry.data.get("digest") != self.digests[ref]:
-            return f"report {ref} was edited after it was made: it no longer matches {entry.label}"
+            self.pending[ref] = (entry.seq, f"report {ref} was edited after it was made: it no longer matches {entry.label}")
+        return None
+
+    def _check_erased(self, entry: Entry) -> str | None:
+        """An erasure vouches for the report's row as erased: words gone, skeleton as it was made."""
+        ref = entry.report
+        if ref is None or ref not in self.created:
+            return f"{entry.label} erases a report the log never created"
+        if ref in self.erased:
+            return f"{entry.label} is a second erased event for {ref}"
+        if not isinstance(entry.data, dict) or entry.data.get("digest") != self.digests.get(ref):
+            self.pending.pop(ref, None)  # the erasure, not the creation, is what the row now fails to match
+            return f"report {ref} was edited after its words were erased under retention: it no longer matches {entry.label}"
+        self.pending.pop(ref, None)
+        self.erased.add(ref)
         return None
 
     def finish(self) -> VerifyResult:
@@ -177,7 +205,9 @@ class _Walk:
             return self.bad(last + 1, f"event {last + 1} is missing: the log ends at event {last} but {head_seq} events were written, so the last were deleted")
         if head_hash != self.prev_hash:
             return self.bad(last, f"event {last} does not match the log head's hash, so it was replaced")
+        if self.pending:
+            return self.bad(None, "")  # the earliest report edit held back (see `bad`)
         orphans = sorted(set(self.digests) - self.created)
         if orphans:
             return self.bad(None, f"report {orphans[0]} has no created event in the log, so it was added outside Safeguard")
-        return VerifyResult(ok=True, checked=last, first_bad_seq=None, problem="")
+        return VerifyResult(ok=True, checked=last, first_bad_seq=None, problem="", erased=len(self.erased))

@@ -73,14 +73,16 @@ async def message(app: App, *, channel: str, user_id: str, text: str) -> list[Re
         chosen = match_choice(text, first)
         if chosen is not None and chosen.id not in set(Command):
             turn = handle(turn.draft, text, now=now, today=app.today(), colleagues=app.colleagues(user_id),
-                          pupils=pupils)
+                          pupils=pupils, anonymous_ok=app.relay is not None)
         # A new report replaces an expired draft in its row: that draft's screenshots go with it.
         return await _save(app, channel, user_id, turn.draft, [*before, *turn.replies], forget_screenshots=True)
-    turn = handle(stored, text, now=now, today=app.today(), colleagues=app.colleagues(user_id), pupils=pupils)
+    turn = handle(stored, text, now=now, today=app.today(), colleagues=app.colleagues(user_id), pupils=pupils,
+                  anonymous_ok=app.relay is not None)
     if isinstance(turn.outcome, Cancelled):
         return await _forget(app, channel, user_id, turn.replies)
     if isinstance(turn.outcome, Submitted):
-        return await lifecycle.submit(app, reporter_id=user_id, channel=channel, report=turn.outcome.report)
+        return await lifecycle.submit(app, reporter_id=user_id, channel=channel, report=turn.outcome.report,
+                                      anonymous=turn.outcome.anonymous)
     # A draft that stops counting screenshots (Start again, a new category, a possibly indecent image) keeps none.
     dropped = stored.evidence.count > 0 and turn.draft.evidence.count == 0
     return await _save(app, channel, user_id, turn.draft, turn.replies, forget_screenshots=dropped)
@@ -99,7 +101,8 @@ async def begin(app: App, *, channel: str, user_id: str) -> list[Reply]:
         carry_on = Reply("You have a report you haven't finished. Here is where you left off.", tone=Tone.DONE)
         if stored.step is StepId.SCHOOL:
             return [carry_on, _school_question(app, app.schools_of(user_id))]
-        return [carry_on, *resume(stored, colleagues=app.colleagues(user_id), pupils=pupils)]
+        return [carry_on, *resume(stored, colleagues=app.colleagues(user_id), pupils=pupils,
+                                          anonymous_ok=app.relay is not None)]
     before = [stored] if isinstance(stored, Reply) else [expired()] if stored is not None else []
     schools = app.schools_of(user_id)
     if len(schools) > 1:

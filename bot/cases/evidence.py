@@ -147,7 +147,8 @@ async def take(app: App, *, channel: str, user_id: str, files: Sequence[Incoming
     except STORE_ERRORS:
         log.exception("could not load the pupil roster for %s on %s", user_id, channel)
         return [*said, messages.unavailable(app, user_id)]
-    return [*said, *resume(draft, colleagues=app.colleagues(user_id), pupils=pupils)]
+    return [*said, *resume(draft, colleagues=app.colleagues(user_id), pupils=pupils,
+                                 anonymous_ok=app.relay is not None)]
 
 
 async def _take_one(app: App, channel: str, user_id: str, draft: Draft, incoming: Incoming) -> Draft | Reply:
@@ -165,7 +166,7 @@ async def _take_one(app: App, channel: str, user_id: str, draft: Draft, incoming
     if isinstance(kind, Invalid):
         return error(kind.reason)
     try:
-        turn = attached(draft, now=app.now(), pupils=await roster(app))
+        turn = attached(draft, now=app.now(), pupils=await roster(app), anonymous_ok=app.relay is not None)
         async with app.sessions.begin() as session:
             await save_draft(session, now=turn.draft.updated_at, channel=channel, user_id=user_id,
                              state=turn.draft.to_dict())

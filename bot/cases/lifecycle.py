@@ -17,10 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cases import handover_words, messages
 from bot.cases.access import Action, may
+from bot.cases import reporter as reporters
+from bot.cases.reporter import is_anonymous, is_reporter, reporter_address
 from bot.app import STORE_ERRORS, App
 from dialogs import Reply, ReportDraft, Tone
 from dialogs.prompts import error
-from dialogs.summary import SUMMARY_CHOICES
 from dialogs.validation import Invalid, clean_text, normalise
 from routing.engine import Decision, RoutingError, decide, due_at
 from routing.report import Report as RoutingReport
@@ -34,6 +35,7 @@ from storage.evidence import attach_draft_screenshots
 from storage.log import EventKind, append_event, events_for
 from storage.models import NoteKind, NoticeKind, Recipient, RecipientKind, Report, RoutingDecision
 from storage.reports import NewRecipient
+from storage.sealed_reporters import Address, new_handle, seal
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,7 @@ ROUTE_ERRORS: tuple[type[Exception], ...] = (*STORE_ERRORS, RoutingError)
 # SG-2026-0042 at a school alone; SG-BPA-2026-0042 at a school of a trust (its code, 2 to 5 characters).
 REFERENCE = re.compile(r"^SG-(?:[A-Z][A-Z0-9]{1,4}-)?\d{4}-\d{4,}$")
 LADO_WORKING_DAYS = 1
+READ_ONLY = frozenset({Action.VIEW, Action.PROGRESS, Action.EXPORT, Action.SCREENSHOTS})
 NOTE_LENGTH = 2000
 REASON_LENGTH = 2000
 VERBS = {
@@ -55,6 +58,9 @@ VERBS = {
     Action.REASSIGN: "reassign",
     Action.REOPEN: "reopen",
     Action.SCREENSHOTS: "see the screenshots of",
+    Action.ASK: "ask the reporter of",
+    Action.ANSWER: "answer about",
+    Action.ADD: "add to",
 }
 
 
@@ -80,34 +86,45 @@ def parse_reference(text: str) -> str | Invalid:
                    else "Which report? Give its reference, like SG-2026-0042.")
 
 
-async def submit(app: App, *, reporter_id: str, channel: str, report: ReportDraft) -> list[Reply]:
+async def submit(app: App, *, reporter_id: str, channel: str, report: ReportDraft, anonymous: bool = False) -> list[Reply]:
     """Store the report (ending the reporter's draft), route it, and queue its alerts; nothing to say yet.
 
     Storing comes first and alone: nobody is told "sent" before the report is stored. Routing queues the reporter's receipt with
     the alerts: the outbox tells them where it went, once, even if the server dies before it
     could answer. If routing fails, the report is kept, the reporter is told at once to go to
     the DSL directly, and `route_unrouted` retries it (and then sends the receipt).
+
+    Sent `anonymous`ly (dialogs/anonymity.py), the report, its events and its outbox rows name a
+    random handle instead of the reporter, and store no channel; the one link back to them is
+    sealed under the relay key (storage/sealed_reporters.py), in the same transaction.
     """
     report = report.by(reporter_id)  # a self-referral is about its reporter
     named = app.person(report.subject_person) if report.subject_person is not None else None
     subject = report.routing_report(named.roles if named is not None else ()).subject
+    if anonymous and not reporters.may_go_unnamed(app, report.category, subject):
+        return [error(reporters.NOT_ANONYMOUS)]  # never sent with a name they asked to keep out
+    stored_as = new_handle() if anonymous else reporter_id
     try:
         async with app.sessions.begin() as session:
             stored = await store.create_report(
                 session, now=app.now(), school=app.school.key, category=report.category, subject=subject,
-                reporter=reporter_id, details=report.details, flags=report.flags,
-                subject_person=report.subject_person, allegation=report.allegation, channel=channel,
+                reporter=stored_as, details=report.details, flags=report.flags,
+                subject_person=report.subject_person, allegation=report.allegation,
+                channel=None if anonymous else channel,
                 target=report.target, reference_prefix=app.school.reference_prefix,
             )
+            if anonymous:
+                assert app.relay is not None
+                await seal(session, app.relay, report=stored, address=Address(channel, reporter_id))
             await link_pupils(session, now=app.now(), school=app.school.key, report=stored, named=report.pupils)
             if report.screenshots:  # kept with the draft until now; stored with the report, in this transaction
                 await attach_draft_screenshots(session, now=app.now(), channel=channel, user_id=reporter_id,
-                                               report=stored)
+                                               report=stored, actor=stored_as)
             await delete_draft(session, channel=channel, user_id=reporter_id)
             reference = stored.reference
-    except STORE_ERRORS:
-        log.exception("could not store a report from %s on %s", reporter_id, channel)
-        return [messages.not_saved(app, reporter_id, SUMMARY_CHOICES)]
+    except STORE_ERRORS as exc:
+        reporters.log_not_stored(exc, reporter_id, channel, anonymous=anonymous)
+        return [messages.not_saved(app, reporter_id, reporters.retry_choices(anonymous))]
     app.metrics.report_received(app.school.key, report.category.value)  # stored: received, routed or not yet
     try:
         await route(app, reference)
@@ -164,9 +181,9 @@ async def route(app: App, reference: str) -> Routed:
             await queue_alert(session, now=now, report=report, person_id=person.person_id, channel=channel)
         # The reporter's receipt, where they reported from, with the alerts: it is never read
         # before the routing it tells them of, and it goes even if the server dies before answering.
-        receipt_channel = app.channel_for(report.reporter, report.channel)
-        if receipt_channel is not None:
-            await queue_alert(session, now=now, report=report, person_id=report.reporter, channel=receipt_channel,
+        reporter = await reporter_address(app, session, report)
+        if reporter is not None:
+            await queue_alert(session, now=now, report=report, person_id=reporter.person, channel=reporter.channel,
                               kind=NoticeKind.RECEIPT)
         return Routed(reference, decision.owner, report.ack_deadline)
 
@@ -285,7 +302,9 @@ async def view(app: App, person_id: str, reference_text: str) -> Result:
     """Everything about a report for someone it was routed to, its progress for its reporter; logged either way."""
     async def act(app: App, session: AsyncSession, report: Report, recipients: list[Recipient]) -> Result:
         full = may(person_id, Action.VIEW, report, recipients)
-        await append_event(session, now=app.now(), actor=person_id, kind=EventKind.VIEWED,
+        # Only its reporter follows a report's progress without viewing it: the log names them as the
+        # report does (a report sent without a name: its handle, so the log never says who sent it).
+        await append_event(session, now=app.now(), actor=person_id if full else report.reporter, kind=EventKind.VIEWED,
                            report_ref=report.reference, data={} if full else {"scope": Action.PROGRESS.value})
         if not full:
             return Result(messages.progress_for_reporter(app, report, recipients), changed=True)
@@ -314,17 +333,27 @@ async def _on_report(
     reference = parse_reference(reference_text)
     if isinstance(reference, Invalid):
         return Result(error(reference.reason))
+    recognised = False
     try:
         async with app.sessions.begin() as session:
             report = await store.get_report(session, reference)
             recipients = [] if report is None else (await store.get_routing(session, report))[1]
-            if report is not None and may(person_id, action, report, recipients):
+            # Sent without a name: its reporter is known again by the sealed link alone (bot/cases/reporter.py).
+            recognised = report is not None and is_anonymous(report) and await is_reporter(app, session, report,
+                                                                                          person_id)
+            if report is not None and may(person_id, action, report, recipients, reporter=recognised or None):
+                if report.erased_at is not None and action not in READ_ONLY:
+                    # Its words were erased under the school's retention rules: nothing is added to the skeleton.
+                    return Result(error(f"{report.reference} is closed and its words were erased under the school's "
+                                        "retention rules, so nothing more can be recorded on it."))
                 return await act(app.at(report.school), session, report, recipients)
     except STORE_ERRORS:
         log.exception("%s by %s on %s failed", action.value, person_id, reference)
         return Result(error("Safeguard cannot reach its database just now, so nothing was changed. "
                             "Please try again in a minute."))
-    return await refuse(app, person_id, refused_as or action, reference)
+    # A refusal of its own anonymous reporter is logged under the report's handle, never their id.
+    actor = report.reporter if recognised and report is not None else person_id
+    return await refuse(app, actor, refused_as or action, reference)
 
 
 # For the other modules of a report's life (bot/cases/handover.py): one door, one refusal.
@@ -350,13 +379,12 @@ async def refuse(app: App, person_id: str, action: Action, reference: str) -> Re
 
 async def _tell_reporter(app: App, session: AsyncSession, report: Report, person_id: str, kind: NoticeKind) -> str:
     """Queue news of `report` for its reporter (unless they did it themselves); what to add to the doer's reply."""
-    if report.reporter == person_id:
-        return ""
-    channel = app.channel_for(report.reporter, report.channel)
-    if channel is None:
+    reporter = await reporter_address(app, session, report)
+    if reporter is None or reporter.chat_user == person_id:
         return ""
     now = app.now()
-    queued = await queue_alert(session, now=now, report=report, person_id=report.reporter, channel=channel, kind=kind)
+    queued = await queue_alert(session, now=now, report=report, person_id=reporter.person, channel=reporter.channel,
+                               kind=kind)
     if queued.queued_at != now:
         # Told before: acknowledged again by the owner it was reassigned to, or closed again once reopened.
         # The reporter hears of neither (bot/cases/handover.py): the first news stands.

@@ -27,6 +27,7 @@ from routing.vocabulary import (
 )
 from storage.models import Recipient, RecipientKind, Report, ReportNote
 from storage.log import Entry
+from storage.sealed_reporters import is_handle
 
 EMERGENCY = "If a child is in immediate danger, call 999 now and follow the school's emergency procedure."
 
@@ -57,6 +58,7 @@ class ReportButton:
 
     action: str  # "acknowledge", "note", "record_action", "view"
     label: str
+    question: int | None = None  # Answer: the question it answers (bot.cases.follow_up)
 
 
 ACKNOWLEDGE = ReportButton("acknowledge", "Acknowledge")
@@ -67,6 +69,12 @@ LADO_CONSULTED = ReportButton("lado", "LADO consulted")
 REASSIGN = ReportButton("reassign", "Reassign")
 REOPEN = ReportButton("reopen", "Reopen")
 SCREENSHOTS = ReportButton("screenshots", "Screenshots")  # sent to the presser's own chat (bot.cases.evidence)
+ASK_REPORTER = ReportButton("ask", "Ask the reporter")  # a question into the reporter's own chat (bot.cases.follow_up)
+ADD_TO_REPORT = ReportButton("add", "I have something to add")  # on the reporter's receipt
+# How a report's history labels the follow-up relay's notes; the reporter's words are signed "the reporter", never a name.
+FOLLOW_UP_LABELS = {"question": "Question to the reporter", "answer": "The reporter answered",
+                    "addition": "The reporter added"}
+EXPORT = ReportButton("export", "Export")  # a closed report as a PDF, into the presser's own chat (bot.cases.report_export)
 
 
 @dataclass(frozen=True)
@@ -138,7 +146,7 @@ def alert(app: App, report: Report, recipient: Recipient | None, recipients: Seq
     marks = flagged(report)
     if marks:
         lines.append("Flagged: " + "; ".join(marks))
-    lines.append(f"Reported by {app.name(report.reporter)} at {app.local(report.created_at)}")
+    lines.append(reported(app, report))
     if report.screenshots:  # never in a preview: they go to the presser's own chat (bot.cases.evidence)
         lines.append(f"{report.screenshots} screenshot{'s' if report.screenshots != 1 else ''}: " + (
             "press Screenshots" if access.Action.SCREENSHOTS in rights else "sent to whoever answers for it"))
@@ -193,6 +201,7 @@ def _buttons(report: Report, recipient: Recipient | None, rights: frozenset[acce
         # Once acknowledged (or closed), an alert sent late or updated in place offers no Acknowledge.
         (ACKNOWLEDGE, open_to_ack),
         (ADD_NOTE, True),
+        (ASK_REPORTER, report.closed_at is None),
         # Appendix B: the action taken is recorded on an inappropriate-content report, or by its officer.
         (RECORD_ACTION, report.category == Category.INAPPROPRIATE_CONTENT
          or (recipient is not None and recipient.role == Role.ONLINE_SAFETY_OFFICER)),
@@ -200,6 +209,8 @@ def _buttons(report: Report, recipient: Recipient | None, rights: frozenset[acce
         (VIEW, True),
         (REASSIGN, report.closed_at is None),
         (REOPEN, report.closed_at is not None),
+        # Closed, a report is handed on whole to the file where the case lives (CPOMS, MyConcern).
+        (EXPORT, report.closed_at is not None),
     ]
     shown = tuple(button for button, needed in wanted if needed and access.Action(button.action) in rights)
     # Screenshots go only to those who answer for the report (bot.cases.access), not to all it was told to.
@@ -353,6 +364,13 @@ def closed_for_reporter(app: App, reference: str, at: datetime) -> Reply:
                  preview=preview.closed(reference))
 
 
+def reported(app: App, report: Report) -> str:
+    """Who reported it and when; for a report sent without a name, only that it was (storage/sealed_reporters.py)."""
+    if is_handle(report.reporter):
+        return f"Sent without the reporter's name at {app.local(report.created_at)}"
+    return f"Reported by {app.name(report.reporter)} at {app.local(report.created_at)}"
+
+
 def progress_for_reporter(app: App, report: Report, recipients: Sequence[Recipient]) -> Reply:
     """A report as its reporter follows it: where it went (by role), and when it was acknowledged and closed.
 
@@ -374,6 +392,9 @@ def progress_for_reporter(app: App, report: Report, recipients: Sequence[Recipie
     return Reply("\n".join(lines), tone=Tone.SUMMARY)
 
 
+ERASED = "(erased under retention)"
+
+
 def report_view(
     app: App, report: Report, recipients: Sequence[Recipient], notes: Sequence[ReportNote], history: Sequence[Entry],
     labels: Mapping[int, str] | None = None,
@@ -386,7 +407,7 @@ def report_view(
     lines += [f"{key}: {value}" for key, value in report.details.items()]
     marks = flagged(report)
     lines.append("Flagged: " + ("; ".join(marks) if marks else "nothing"))
-    lines.append(f"Reported by {app.name(report.reporter)} at {app.local(report.created_at)}")
+    lines.append(reported(app, report))
     for person in recipients:
         if person.kind != RecipientKind.ESCALATION.value or person.escalated_at is not None:
             lines.append(f"Sent to: {app.name(person.person_id)} ({app.role_name(person.role)}, {person.kind})")
@@ -396,12 +417,18 @@ def report_view(
         lines.append(f"Acknowledged by {app.name(report.acknowledged_by)} at {app.local(report.acknowledged_at)}")
     lines += lado_lines(app, report)
     for note in notes:
-        label = (labels or {}).get(note.id) or ("Action taken" if note.kind == "action" else "Note")
-        lines.append(f"{label} by {app.name(note.author)} at {app.local(note.at)}: {note.text}")
+        if note.kind in ("answer", "addition"):
+            lines.append(f"{FOLLOW_UP_LABELS[note.kind]} at {app.local(note.at)}: {note.text or ERASED}")
+            continue
+        label = (labels or {}).get(note.id) or FOLLOW_UP_LABELS.get(note.kind) or (
+            "Action taken" if note.kind == "action" else "Note")
+        lines.append(f"{label} by {app.name(note.author)} at {app.local(note.at)}: {note.text or ERASED}")
     if report.closed_at is not None and report.closed_by is not None:
         decision = CLOSE_DECISIONS.get(report.close_decision or "", report.close_decision or "")
         lines.append(f"Closed by {app.name(report.closed_by)} at {app.local(report.closed_at)}: {decision}. "
-                     f"Reason: {report.close_reason}")
+                     f"Reason: {report.close_reason or ERASED}")
+    if report.erased_at is not None:
+        lines.append(f"Its words were erased under the school's retention rules at {app.local(report.erased_at)}.")
     lines.append("History: " + "; ".join(f"{entry.kind.replace('_', ' ')} {app.local(entry.at)}" for entry in history))
     return Reply("\n".join(lines), tone=Tone.SUMMARY, preview=preview.line("the report you asked to see", report.reference))
 

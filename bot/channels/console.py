@@ -11,9 +11,10 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.cases import case_list, children, conversation, evidence, handover, lifecycle
+from bot.cases import case_list, children, conversation, evidence, follow_up, handover, lifecycle
 from bot.outbox import digest_delivery, notices
 from bot.app import CONSOLE, STORE_ERRORS, App
+from bot.channels.console_export import save_export
 from bot.cases.messages import CLOSE_DECISIONS, Alert
 from dialogs import InputKind, Reply, Tone
 from routing.school import Person
@@ -34,6 +35,10 @@ COMMANDS = {
     "reopen": "/reopen {ref} REASON",
     "history": "/history {ref}",
     "screenshots": "/evidence {ref} FOLDER",
+    "ask": "/ask {ref} QUESTION",
+    "answer": "/answer {ref} TEXT",
+    "add": "/add {ref} TEXT",
+    "export": "/export {ref}",
 }
 HELP = f"""Commands:
   /report                      start a report, or carry on with an unfinished one
@@ -51,8 +56,12 @@ HELP = f"""Commands:
   /note REF TEXT               add a note to a report
   /action REF TEXT             record the action taken on a report
   /lado REF                    record that the LADO was consulted about an allegation
+  /ask REF QUESTION            ask the person who reported it a question (they answer in their own chat)
+  /answer REF TEXT             answer a question about a report you sent
+  /add REF TEXT                add something to a report you sent, later
   /attach PATH                 send a screenshot (PNG, JPEG, GIF or WebP) when a report asks for them
   /evidence REF FOLDER         save a report's screenshots in FOLDER (only if the report was sent to you)
+  /export REF                  save a closed report, whole, as a PDF in this folder (if it was sent to you)
   /close REF DECISION REASON   close a report with the decision taken and why
                                decisions: {", ".join(CLOSE_DECISIONS)}
   /reassign REF PERSON REASON  hand a report you own (or, as the DSL, one sent to you) to another
@@ -159,6 +168,12 @@ class Console:
             reference, _, text = rest.strip().partition(" ")
             kind = NoteKind.ACTION if name == "/action" else NoteKind.NOTE
             self.say([(await lifecycle.add_note(self.app, me, reference, text, kind=kind)).reply])
+        elif name in ("/ask", "/answer", "/add"):
+            reference, _, text = rest.strip().partition(" ")
+            self.say([(await follow_up.ask(self.app, me, reference, text) if name == "/ask" else
+                       await (follow_up.answer if name == "/answer" else follow_up.add)(
+                           self.app, channel=CONSOLE, user_id=me, person_id=me, reference_text=reference,
+                           text=text)).reply])
         elif name == "/cases":
             await self.cases(rest)
         elif name == "/reassign":
@@ -171,6 +186,8 @@ class Console:
         elif name == "/evidence":
             reference, _, folder = rest.strip().partition(" ")
             self.say([await save_screenshots(self.app, me, reference, folder.strip())])
+        elif name == "/export":
+            self.say([await save_export(self.app, me, rest.strip())])
         elif name == "/close":
             reference, decision, reason = (rest.split(maxsplit=2) + ["", ""])[:3]
             self.say([(await lifecycle.close(self.app, me, reference, decision, reason)).reply])
@@ -229,6 +246,8 @@ class Console:
             for notice in waiting:
                 for shown in [render_alert(notice.alert)] if notice.alert is not None else map(render, notice.replies):
                     self.write(shown)
+                if notice.buttons and notice.reference is not None:  # the commands that stand in for its buttons
+                    self.write(" | ".join(COMMANDS[b.action].format(ref=notice.reference) for b in notice.buttons))
                 await notices.delivered(self.app, notice)
             # The weekly digest: a terminal shows no image, so the chart is offered as a file instead.
             for digest in await digest_delivery.claim(self.app, CONSOLE, self.person.id):

@@ -21,6 +21,7 @@ from routing.school import Person, School
 from routing.trust import Trust, load_deployment
 from routing.yamlfields import InputError
 from storage.crypto import keys_from_env
+from storage.sealed_reporters import relay_from_env
 from storage.db import create_engine, sessionmaker
 from storage.migrate import upgrade
 from storage.rotation import unlock
@@ -52,12 +53,14 @@ def chat(config: Path, person_id: str, school_id: str | None, database_url: str)
     found = keyring_for(keys_from_env(os.environ), database_url, create=True)
     if found.created:
         click.echo(found.notice(), err=True)
+    relay = relay_from_env(os.environ, found.keyring)  # SAFEGUARD_RELAY_KEY: reports without a name
 
     async def session() -> None:
         await upgrade(database_url)  # the console migrates at start, as the server does
         engine = create_engine(database_url, keys=found.keyring)
         try:
-            app = App(school, sessionmaker(engine), channels=(CONSOLE,), deployment=deployment, pinned=pinned)
+            app = App(school, sessionmaker(engine), channels=(CONSOLE,), deployment=deployment, pinned=pinned,
+                      relay=relay)
             sealed = await unlock(app.sessions, now=app.now())
             if sealed.encrypted:
                 click.echo(f"safeguard: encrypted {sealed.encrypted} value(s) stored before encryption at rest", err=True)

@@ -12,6 +12,7 @@ from bot.app import utc_now
 from bot.cli.storage import database_option, run_on_database, shown_url, with_database
 from storage.crypto import ENV, HOW_TO_MAKE_ONE, KeyringError, keys_from_env, new_key
 from storage.rotation import Rotation, rotate_keys
+from storage.sealed_reporters import new_relay_key
 
 EXIT_FINDINGS = 1
 
@@ -25,6 +26,16 @@ def keys() -> None:
 def keys_new() -> None:
     """Print a new random key, for SAFEGUARD_ENCRYPTION_KEY (keep it safe: the reports cannot be read without it)."""
     click.echo(new_key())
+
+
+@keys.command(name="relay")
+def keys_relay() -> None:
+    """Print a new random relay key, for SAFEGUARD_RELAY_KEY: it seals who sent a report without their name.
+
+    Keep it apart from SAFEGUARD_ENCRYPTION_KEY (never in the same file, backup or password-manager
+    entry): whoever holds both, with the database, could unseal who sent such a report.
+    """
+    click.echo(new_relay_key())
 
 
 @keys.command(name="rotate")

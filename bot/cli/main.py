@@ -18,6 +18,8 @@ from bot.cli.digest import digest
 from bot.cli.directory import directory
 from bot.cli.keys import keys
 from bot.cli.pupils import pupils
+from bot.cli.records import records
+from bot.cli.report import report
 from bot.cli.serve import serve
 from bot.cli.teams_package import teams_package
 from dialogs.reachable import reachable
@@ -146,6 +148,8 @@ cli.add_command(directory)
 cli.add_command(teams_package)
 cli.add_command(keys)
 cli.add_command(pupils)
+cli.add_command(records)
+cli.add_command(report)
 storage.register(cli)
 
 

@@ -24,6 +24,7 @@ from storage.crypto import ENV, HOW_TO_MAKE_ONE, KeyringError
 from storage.db import create_engine, sessionmaker
 from storage.migrate import upgrade
 from storage.rotation import unlock
+from storage.sealed_reporters import RELAY_ENV, kept_apart
 
 
 @click.command()
@@ -64,6 +65,12 @@ def serve(config: Path | None, port: int | None, host: str, database_url: str | 
         click.echo(found.notice(), err=True)
     elif found.file is not None:
         click.echo(f"safeguard: demo mode: encrypting with the key in {found.file}; for real use set {ENV}", err=True)
+    relay = settings.relay
+    if relay is not None:
+        kept_apart(relay, found.keyring)  # apart from the key in use, a demo key file's too
+    else:
+        click.echo(f"safeguard: {RELAY_ENV} is not set, so reports cannot be sent without a name "
+                   "(`safeguard keys relay` makes one)", err=True)
     for each in deployment.schools:
         named = "" if deployment.alone else f"{each.key}: "
         for line in grouped(check_school(each, reachable())):
@@ -92,7 +99,7 @@ def serve(config: Path | None, port: int | None, host: str, database_url: str | 
         engine = create_engine(settings.database_url, keys=found.keyring)
         try:
             app = App(school, sessionmaker(engine), channels=channels,
-                      lease=timedelta(seconds=settings.delivery_lease), deployment=deployment)
+                      lease=timedelta(seconds=settings.delivery_lease), deployment=deployment, relay=relay)
             sealed = await unlock(app.sessions, now=app.now())
             if sealed.encrypted:
                 click.echo(f"safeguard: encrypted {sealed.encrypted} value(s) stored before encryption at rest", err=True)

@@ -94,7 +94,9 @@ def log_verify(database_url: str, config: Path | None, school_id: str | None) ->
         click.echo(result.problem)
         sys.exit(EXIT_FINDINGS)
     whose = f" of {school.name} ({school.key})" if school is not None else ""
-    click.echo(f"ok: {result.checked} events{whose} verified")
+    # Erased under retention is not tampering: the log records each erasure, and what it left.
+    erased = f"; {result.erased} report(s) erased under retention" if result.erased else ""
+    click.echo(f"ok: {result.checked} events{whose} verified{erased}")
 
 
 def _verified_school(config: Path | None, school_id: str | None) -> School | None:
@@ -133,10 +135,10 @@ def log_export(
     """
     chosen = check_format(fmt)
     start = _since(since) if since is not None else None
-    report_ref = _reference(report_text) if report_text is not None else None
+    report_ref = reference(report_text) if report_text is not None else None
     deployment = load_deployment(config)
     school = choose_school(deployment, school_id)
-    person, home = _authority(deployment, school, config, person_id)
+    person, home = authority(deployment, school, config, person_id)
 
     async def write(sessions: async_sessionmaker[AsyncSession]) -> None:
         if home is not None:
@@ -147,7 +149,7 @@ def log_export(
     run_on_database(shown_url(database_url), with_database(database_url, write, keys=None))
 
 
-def _authority(deployment: Trust, school: School, config: Path, person_id: str | None) -> tuple[Person, School | None]:
+def authority(deployment: Trust, school: School, config: Path, person_id: str | None) -> tuple[Person, School | None]:
     """The person named with --as, and their own school when it is another of the trust (None: this school's).
 
     An InputError if nobody is named or nobody of that id is in the config.
@@ -167,11 +169,12 @@ def _authority(deployment: Trust, school: School, config: Path, person_id: str |
     raise InputError(f"--as {person_id}: nobody has that id in {config}; the people there are: {known}")
 
 
-def _reference(text: str) -> str:
-    reference = parse_reference(text)
-    if isinstance(reference, Invalid):
-        raise InputError(f"--report: {reference.reason}")
-    return reference
+def reference(text: str, *, option: str = "--report") -> str:
+    """A report reference as typed; an InputError saying what one looks like."""
+    parsed = parse_reference(text)
+    if isinstance(parsed, Invalid):
+        raise InputError(f"{option}: {parsed.reason}")
+    return parsed
 
 
 def _since(value: str) -> date | datetime:

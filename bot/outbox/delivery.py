@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Generic, Protocol, TypeVar
 
@@ -19,6 +19,7 @@ from bot.outbox import digest_delivery, notices
 from bot.app import STORE_ERRORS, App
 from bot.outbox.group_commit import GroupCommit
 from storage.alerts import release
+from storage.sealed_reporters import is_handle
 from storage.models import AlertDelivery, DigestDelivery
 
 log = logging.getLogger(__name__)
@@ -190,7 +191,7 @@ async def _drain(
                 if quiet is not None:
                     untried.extend(queue[index:])
                     return
-                outcome = await send(item)
+                outcome = _sealed(item, await send(item))
                 if isinstance(outcome, Delivered):
                     recording.append(asyncio.create_task(recorded.submit((item, outcome.external_ref))))
                     sent += 1
@@ -225,6 +226,16 @@ async def _release(app: App, model: type[AlertDelivery] | type[DigestDelivery], 
             await release(session, model, ids, retry_at=until)
     except STORE_ERRORS:
         log.exception("could not hand back %d messages; their claims run out instead", len(ids))
+
+
+SEALED_FAILURE = "the reporter's chat could not be reached (its details are not kept: sent without their name)"
+
+
+def _sealed(item: Item, outcome: Outcome) -> Outcome:
+    """A failure sending to a report's handle, without the platform's words (they may carry the reporter's chat id)."""
+    if isinstance(outcome, Failure) and is_handle(item.person_id):
+        return replace(outcome, error=SEALED_FAILURE)
+    return outcome
 
 
 def _after(app: App, seconds: float) -> datetime:

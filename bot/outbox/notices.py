@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cases import children, handover_words, messages
+from bot.cases import children, follow_up_words, handover_words, messages
+from bot.cases.reporter import chat_user_of
 from bot.outbox import undelivered
 from bot.app import STORE_ERRORS, App
 from dialogs import Reply
 from routing.vocabulary import Flag
 from storage import reports as store
 from storage.alerts import claim_alerts, give_up_alert, mark_alert_failed, mark_alert_sent
-from storage.models import AlertDelivery, NoticeKind, Recipient, RecipientKind, Report
+from storage.models import AlertDelivery, NoticeKind, Recipient, RecipientKind, Report, ReportNote
+from storage.sealed_reporters import handles_of, is_handle
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +42,17 @@ class Notice:
     attempts: int = 0
     # An earlier attempt may have arrived without our hearing so (a time-out, a sender that died).
     in_doubt: bool = False
+    # Buttons under news for a reporter (their receipt: "I have something to add"); an alert has its own.
+    buttons: tuple[messages.ReportButton, ...] = ()
+    # Who a channel sends it to, when that is not `person_id`: the reporter behind a report's
+    # handle (bot/cases/reporter.py), unsealed for this send and held in memory only.
+    chat_user: str | None = field(default=None, repr=False)
     queued_at: datetime | None = None  # for the delivery latency GET /metrics reports
+
+    @property
+    def to(self) -> str:
+        """The person id the channel sends to."""
+        return self.chat_user or self.person_id
 
     @property
     def key(self) -> str:
@@ -55,7 +68,9 @@ async def pending(app: App, channel: str, person_id: str | None = None) -> list[
     """
     async with app.sessions.begin() as session:
         notices = []
-        claimed = await claim_alerts(session, now=app.now(), channel=channel, person_id=person_id, lease=app.lease)
+        # A person's own news includes that of the reports they sent without their name (found by their sealed links).
+        theirs = None if person_id is None else [person_id, *await handles_of(session, app.relay, person_id)]
+        claimed = await claim_alerts(session, now=app.now(), channel=channel, person_ids=theirs, lease=app.lease)
         for delivery, in_doubt in claimed:
             report = await session.get(Report, delivery.report_id) if delivery.report_id is not None else None
             recipients = (await store.get_routing(session, report))[1] if report is not None else []
@@ -63,7 +78,13 @@ async def pending(app: App, channel: str, person_id: str | None = None) -> list[
             school = app.at(report.school if report is not None else _school_of(delivery))
             child = await children.for_alert(school, session, report, delivery.person_id) \
                 if report is not None and delivery.kind == NoticeKind.ALERT.value else children.ChildLines()
-            notices.append(_notice(school, delivery, report, recipients, in_doubt, child))
+            notice = _notice(school, delivery, report, recipients, in_doubt, child)
+            if is_handle(delivery.person_id):
+                # Unsealed now, to send now; a handle that cannot be opened stays a handle, which no channel reaches.
+                notice = replace(notice, chat_user=await chat_user_of(app, session, delivery.person_id))
+            if report is not None and delivery.kind in FOLLOW_UPS:
+                notice = await _follow_up(school, session, notice, delivery, report, recipients)
+            notices.append(notice)
         return notices
 
 
@@ -81,7 +102,10 @@ async def delivered_all(app: App, sent: Sequence[tuple[Notice, str | None]]) -> 
     try:
         async with app.sessions.begin() as session:
             for notice, external_ref in sent:
-                await mark_alert_sent(session, now=app.now(), delivery_id=notice.delivery_id, external_ref=external_ref)
+                # Where a reporter's news landed (their DM, their Teams chat) would tie their handle to their
+                # named reports: it is not kept for news to a handle (nothing updates it later anyway).
+                kept = None if is_handle(notice.person_id) else external_ref
+                await mark_alert_sent(session, now=app.now(), delivery_id=notice.delivery_id, external_ref=kept)
     except STORE_ERRORS:
         for notice, _ in sent:
             log.exception("%s %s reached %s but was not marked delivered", notice.kind, notice.reference, notice.person_id)
@@ -142,6 +166,28 @@ async def sent_alerts(app: App, reference: str, channel: str) -> list[SentAlert]
         ]
 
 
+# The follow-up relay's notices (bot.cases.follow_up): each carries a note's words, read at sending time.
+FOLLOW_UPS = (NoticeKind.QUESTION.value, NoticeKind.ANSWER.value, NoticeKind.ADDITION.value)
+
+
+async def _follow_up(app: App, session: AsyncSession, notice: Notice, delivery: AlertDelivery, report: Report,
+                     recipients: list[Recipient]) -> Notice:
+    """A question for the reporter, or an answer or addition for those who answer for the report, with its words."""
+    note = await session.get(ReportNote, delivery.round)
+    if note is None:
+        raise LookupError(f"notice {delivery.id} is about note {delivery.round}, which is gone")
+    if delivery.kind == NoticeKind.QUESTION.value:
+        alert = follow_up_words.question_for_reporter(app, report, note, recipients)
+    else:
+        buttons = follow_up_words.owner_buttons(report, delivery.person_id, recipients)
+        if delivery.kind == NoticeKind.ANSWER.value:
+            question = await session.get(ReportNote, note.answers) if note.answers is not None else None
+            alert = follow_up_words.answer_for_owner(app, report, note, question, buttons)
+        else:
+            alert = follow_up_words.addition_for_owner(app, report, note, buttons)
+    return replace(notice, alert=alert, replies=(Reply(alert.text, preview=alert.preview),))
+
+
 def _school_of(delivery: AlertDelivery) -> str | None:
     """The school of a notice about no report (a digest that could not be delivered), if it says."""
     school = (delivery.detail or {}).get("school")
@@ -168,6 +214,8 @@ def _notice(
         replies = (messages.closed_for_reporter(app, report.reference, report.closed_at or delivery.queued_at),)
     elif kind is NoticeKind.RECEIPT:
         replies = tuple(_receipt(app, report, recipients))
+    elif kind.value in FOLLOW_UPS:
+        replies = ()  # worded by _follow_up, which reads the note's words
     else:
         recipient = next((r for r in recipients if r.person_id == delivery.person_id), None)
         if kind is NoticeKind.REMINDER:
@@ -181,8 +229,10 @@ def _notice(
         else:
             alert = children.with_children(messages.alert(app, report, recipient, recipients), child)
         replies = (Reply(alert.text, preview=alert.preview),)
+    # The reporter's receipt offers to add to the report later (bot.cases.follow_up).
+    buttons = (messages.ADD_TO_REPORT,) if kind is NoticeKind.RECEIPT and report is not None else ()
     return Notice(delivery.id, delivery.person_id, delivery.channel, kind, reference, replies, alert,
-                  delivery.attempts, in_doubt, delivery.queued_at)
+                  delivery.attempts, in_doubt, buttons, queued_at=delivery.queued_at)
 
 
 def _receipt(app: App, report: Report, recipients: list[Recipient]) -> list[Reply]:

@@ -18,6 +18,7 @@ from bot.cases.access import Action, may
 from bot.app import CONSOLE, SLACK, TEAMS, App
 from dialogs import Reply, Tone
 from routing.vocabulary import Role
+from storage.sealed_reporters import is_handle
 from storage.alerts import queue_alert
 from storage.models import AlertDelivery, DigestDelivery, NoticeKind, Recipient, Report
 
@@ -30,6 +31,9 @@ WHAT = {
     NoticeKind.ACKNOWLEDGED.value: "the news that it was acknowledged",
     NoticeKind.CLOSED.value: "the news that it was closed",
     NoticeKind.RECEIPT.value: "the confirmation that it was received",
+    NoticeKind.QUESTION.value: "a question for the person who reported it",
+    NoticeKind.ANSWER.value: "the reporter's answer to a question",
+    NoticeKind.ADDITION.value: "what the reporter added to it",
 }
 PLATFORMS = {SLACK: "Slack", TEAMS: "Teams", CONSOLE: "the console"}
 # Who is told, in order: the first role with someone who may be told.
@@ -95,6 +99,8 @@ def _who(app: App, detail: dict[str, Any], report: Report | None, recipients: Se
         return f"{app.name(person_id)} ({roles})" if roles else app.name(person_id)
     entitled = may(reader_id, Action.VIEW, report, recipients)
     role = next((r.role for r in recipients if r.person_id == person_id), None)
+    if role is None and is_handle(person_id):
+        return "its reporter, who sent it without their name"  # never unsealed for anyone (storage/sealed_reporters.py)
     if role is None:
         label = "its reporter" if person_id == report.reporter else "a member of staff"
     else:

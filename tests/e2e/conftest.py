@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import CONSOLE, SLACK, App
 from bot.server import SLACK_KEY, Settings, build_server
 from routing.trust import load_deployment
+from storage.sealed_reporters import Relay
 from tests.builders import example_school_with_ids
 from tests.e2e.fake_slack import TOKEN, FakeSlack
 from tests.e2e.slack_rig import SECRET, SLACK_IDS, Clock, Rig
@@ -47,12 +48,13 @@ async def make_rig(sessions: async_sessionmaker[AsyncSession], school_file: Path
     started: list[tuple[TestServer, Rig]] = []
     http = aiohttp.ClientSession()
 
-    async def make(*, outbox_seconds: float = 3600.0, send_timeout: float = 10.0, metrics_token: str | None = None,
-                   ready_max_queue_age: float = 900.0) -> Rig:
+    async def make(*, outbox_seconds: float = 3600.0, send_timeout: float = 10.0, relay: Relay | None = None,
+                   metrics_token: str | None = None, ready_max_queue_age: float = 900.0) -> Rig:
         clock = Clock()
         # A school config, or a trust's (a test may give one as its `school_file`): every school is served.
         deployment = load_deployment(school_file)
-        app = App(deployment.schools[0], sessions, channels=(SLACK, CONSOLE), clock=clock, deployment=deployment)
+        app = App(deployment.schools[0], sessions, channels=(SLACK, CONSOLE), clock=clock, deployment=deployment,
+                  relay=relay)
         # The tests run the scheduler's rounds by hand, with the clock they move, as they do the outbox's.
         settings = Settings(slack_bot_token=TOKEN, slack_signing_secret=SECRET, slack_api_url=f"{fake_url}/api/",
                             outbox_seconds=outbox_seconds, scheduler_seconds=0, send_timeout=send_timeout,

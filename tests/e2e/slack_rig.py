@@ -114,11 +114,12 @@ class Rig:
         return await self.post(urlencode({"payload": json.dumps(payload)}),
                                content_type="application/x-www-form-urlencoded")
 
-    async def command(self, user: str, *, channel_id: str = "C0STAFFROOM", text: str = "") -> Answer:
-        """A slash command typed by `user` in `channel_id`."""
+    async def command(self, user: str, *, channel_id: str = "C0STAFFROOM", text: str = "",
+                      name: str = "/report") -> Answer:
+        """A slash command (`name`) typed by `user` in `channel_id`."""
         form = {
             "token": "unused-legacy-token", "team_id": TEAM, "team_domain": "oakfield", "channel_id": channel_id,
-            "channel_name": "staffroom", "user_id": user, "user_name": user.lower(), "command": "/report",
+            "channel_name": "staffroom", "user_id": user, "user_name": user.lower(), "command": name,
             "text": text, "api_app_id": APP_ID, "is_enterprise_install": "false",
             "response_url": f"{self.fake_url}/response/{next(_numbers)}", "trigger_id": trigger_id(),
         }

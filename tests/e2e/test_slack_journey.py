@@ -50,7 +50,7 @@ async def test_a_report_goes_from_the_teachers_dm_to_the_dsl_and_back(rig: Rig) 
     alert = dsl.message_of(alert_post)
     assert "URGENT: New report SG-" in words_of(alert) and "for you to acknowledge" in words_of(alert)
     labels = [e["text"]["text"] for b in alert["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert labels == ["Acknowledge", "Add note", "View log", "Reassign", "Child's history"]
+    assert labels == ["Acknowledge", "Add note", "Ask the reporter", "View log", "Reassign", "Child's history"]
     reference = words_of(alert).split("New report ")[1].split()[0]
 
     # One tap acknowledges; the alert is updated in place; the teacher is told. (The sender

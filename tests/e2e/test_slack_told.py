@@ -35,7 +35,7 @@ async def test_the_headteacher_told_of_a_disclosure_sees_its_owner_and_no_acknow
     assert "Acknowledge by" not in shown(told)
     assert buttons(told) == ["Add note", "View log"]
     assert f"New report {reference} for you to acknowledge" in shown(owned) and "Owned by" not in shown(owned)
-    assert buttons(owned) == ["Acknowledge", "Add note", "View log", "Reassign"]
+    assert buttons(owned) == ["Acknowledge", "Add note", "Ask the reporter", "View log", "Reassign"]
 
     # A forged tap on the owner's Acknowledge, sent from his DM, is refused: the DSL's clock runs on.
     block, button = find_button(owned, "Acknowledge")
@@ -59,12 +59,12 @@ async def test_a_content_report_offers_record_action_to_its_officer_and_acknowle
     await rig.slack.outbox.deliver()
     officer, dsl = rig.phone("tokafor").latest(), rig.phone("smorgan").latest()
     # Appendix B: the action taken is the online safety officer's to record, as the report's owner.
-    assert buttons(officer) == ["Acknowledge", "Add note", "Record action", "View log", "Reassign"]
+    assert buttons(officer) == ["Acknowledge", "Add note", "Ask the reporter", "Record action", "View log", "Reassign"]
     # §8 tells the DSL of a pupil's case; as the DSL she may acknowledge it, but records no action.
     assert f"New report {reference} for your information" in shown(dsl)
     assert "Owned by the Online safety officer" in shown(dsl)
     assert "You are told of it as the DSL: you can view it, add a note, acknowledge it and close it." in shown(dsl)
-    assert buttons(dsl) == ["Acknowledge", "Add note", "View log", "Reassign"]
+    assert buttons(dsl) == ["Acknowledge", "Add note", "Ask the reporter", "View log", "Reassign"]
 
 
 async def test_the_reporter_hears_in_slack_that_their_report_was_closed_but_not_why(rig: Rig) -> None:

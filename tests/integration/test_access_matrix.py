@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.cases import case_list, lifecycle
+from bot.cases import case_list, follow_up, lifecycle
 from bot.cases.access import Action, is_about, may, may_export_log, may_export_report
 from bot.app import CONSOLE, App
 from bot.cases.escalation import escalate_due
@@ -43,17 +43,17 @@ from tests.integration.console import SCHOOL
 HEAD, DSL, DEPUTY, OFFICER, CHAIR, GOVERNOR = "jellis", "smorgan", "rpatel", "tokafor", "hbrooks", "dwilde"
 TEACHER, COLLEAGUE, STRANGER = "cfinch", "bnolan", "akhan"  # the reporter; a report's subject; unrelated
 ROLE_HOLDERS = (HEAD, DSL, DEPUTY, OFFICER, CHAIR, GOVERNOR)
-ACTIONS = (Action.VIEW, Action.PROGRESS, Action.NOTE, Action.RECORD_ACTION, Action.EXPORT, Action.ACKNOWLEDGE,
-           Action.CLOSE)
+ACTIONS = (Action.VIEW, Action.PROGRESS, Action.NOTE, Action.RECORD_ACTION, Action.EXPORT, Action.ASK,
+           Action.ACKNOWLEDGE, Action.CLOSE)
 TOLD = frozenset({Action.VIEW, Action.PROGRESS, Action.NOTE, Action.EXPORT})  # told of it: read it, add to it
-ANSWERS = TOLD | {Action.ACKNOWLEDGE, Action.CLOSE}  # the DSL, when it reached her
+ANSWERS = TOLD | {Action.ACKNOWLEDGE, Action.CLOSE, Action.ASK}  # the DSL, when it reached her
 CARRIES = ANSWERS | {Action.RECORD_ACTION}  # its owner, or a rung it escalated to
 OFFICER_TOLD = TOLD | {Action.RECORD_ACTION}  # appendix B: the online safety officer records the action taken
 FOLLOWS = frozenset({Action.PROGRESS})  # its reporter: how it is getting on, nothing of what was done
 NOTHING: frozenset[Action] = frozenset()
 LOGGED = {
     Action.VIEW: "viewed", Action.PROGRESS: "viewed", Action.NOTE: "note_added", Action.RECORD_ACTION: "action_recorded",
-    Action.EXPORT: "exported", Action.ACKNOWLEDGE: "acknowledged", Action.CLOSE: "closed",
+    Action.EXPORT: "exported", Action.ACKNOWLEDGE: "acknowledged", Action.CLOSE: "closed", Action.ASK: "reporter_asked",
 }
 
 
@@ -157,6 +157,7 @@ async def attempt(app: App, person_id: str, action: Action, reference: str) -> b
                                                          kind=NoteKind.ACTION),
         Action.ACKNOWLEDGE: lambda: lifecycle.acknowledge(app, person_id, reference),
         Action.CLOSE: lambda: lifecycle.close(app, person_id, reference, "handled_in_school", "A made-up reason"),
+        Action.ASK: lambda: follow_up.ask(app, person_id, reference, "A made-up question"),
     }
     if action is Action.EXPORT:
         return await _export(app, person_id, reference)
@@ -309,7 +310,8 @@ def test_the_subject_may_do_nothing_even_if_a_stale_config_routed_it_to_them() -
     about = _report("dsl", DSL)
     assert not any(may(DSL, action, about, routed) for action in Action)
     assert not may_export_report(SCHOOL.person(DSL), about, routed)  # type: ignore[arg-type]
-    assert all(may(DSL, action, _report(), routed) for action in Action)
+    # Answering and adding are the reporter's (bot.cases.reporter decides who that is), not a recipient's.
+    assert all(may(DSL, action, _report(), routed) for action in Action if action not in (Action.ANSWER, Action.ADD))
 
 
 def test_a_report_about_a_role_is_about_whoever_holds_it() -> None:

@@ -57,6 +57,7 @@ async def test_a_report_goes_from_the_teacher_to_the_dsls_acknowledgement(
         "Thank you. Your report SG-2026-0001 has been sent to the Designated safeguarding lead (DSL). They are "
         "asked to acknowledge it by 09:30 on Fri 20 Nov; you will hear when they do.",
         "!! If a child is in immediate danger, call 999 now and follow the school's emergency procedure.",
+        "/add SG-2026-0001 TEXT",
     ]
     assert await teacher.step() is None, "the draft ends when the report is stored"
 

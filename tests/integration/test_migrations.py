@@ -57,7 +57,7 @@ def test_the_slack_tables_are_slack_sdks_own() -> None:
 async def test_a_new_database_has_no_revision_then_head(database_url: str) -> None:
     assert await current(database_url) is None
     await upgrade(database_url)
-    assert await current(database_url) == head() == "0011"
+    assert await current(database_url) == head() == "0016"
 
 
 async def test_upgrade_is_idempotent(database_url: str) -> None:

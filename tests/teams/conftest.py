@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import CONSOLE, TEAMS, App
 from bot.channels.teams import TEAMS_KEY, TeamsSettings, add_teams_routes
 from routing.trust import load_deployment
+from storage.sealed_reporters import Relay
 from tests.builders import Clock, example_school_with_ids
 from tests.integration.conftest import database_url, engine, migrated_templates, sessions  # noqa: F401 (fixtures)
 from tests.teams.fake_connector import FakeBotConnector
@@ -48,11 +49,12 @@ async def make_rig(sessions: async_sessionmaker[AsyncSession], school_file: Path
     started: list[tuple[TestServer, Rig]] = []
     http = aiohttp.ClientSession()
 
-    async def make(*, outbox_seconds: float = 3600.0) -> Rig:
+    async def make(*, outbox_seconds: float = 3600.0, relay: Relay | None = None) -> Rig:
         clock = Clock()
         # A school config, or a trust's (a test may give one as its `school_file`): every school is served.
         deployment = load_deployment(school_file)
-        app = App(deployment.schools[0], sessions, channels=(TEAMS, CONSOLE), clock=clock, deployment=deployment)
+        app = App(deployment.schools[0], sessions, channels=(TEAMS, CONSOLE), clock=clock, deployment=deployment,
+                  relay=relay)
         web_app = web.Application()
         add_teams_routes(web_app, app, TeamsSettings(outbox_seconds=outbox_seconds))
         server = TestServer(web_app, host="127.0.0.1")

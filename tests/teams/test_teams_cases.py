@@ -65,7 +65,8 @@ async def test_reassign_from_the_alert_card_alerts_the_new_owner_in_teams(rig: R
     reference = await submitted(rig.app, MISUSE, reporter="cfinch", channel=TEAMS)
     await rig.teams.outbox.deliver()
     alert = await rig.fake.wait_in(head.conversation["id"], f"New report {reference} for you to acknowledge")
-    assert [a["title"] for a in alert.actions()] == ["Acknowledge", "Add note", "Save", "View log", "Reassign"]
+    assert [a["title"] for a in alert.actions()] == ["Acknowledge", "Add note", "Save", "Ask the reporter", "Send",
+                                                    "View log", "Reassign"]
 
     card = await head.taps(alert.action("Reassign"))
     choices = next(i for i in card.inputs() if i["id"] == "reassign_person")["choices"]

@@ -60,8 +60,8 @@ async def test_a_report_goes_from_the_teacher_to_the_dsls_acknowledgement_in_tea
     alert = await rig.fake.wait_in(dsl.conversation["id"], "SG-2026-0001")
     assert alert.text().startswith("URGENT: New report SG-2026-0001 for you to acknowledge\n")
     assert "Reported by Chris Finch at 09:15 on Fri 20 Nov\nAcknowledge by 09:30 on Fri 20 Nov" in alert.text()
-    assert [a["title"] for a in alert.actions()] == ["Acknowledge", "Add note", "Save", "View log", "Reassign",
-                                                     "Child's history"]
+    assert [a["title"] for a in alert.actions()] == ["Acknowledge", "Add note", "Save", "Ask the reporter", "Send",
+                                                     "View log", "Reassign", "Child's history"]
 
     rig.clock.advance(minutes=5)
     await rig.teams.idle()  # the sender records the alert delivered after sending it; a person reads before tapping

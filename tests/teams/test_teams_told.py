@@ -24,7 +24,8 @@ async def test_the_headteacher_told_of_a_disclosure_gets_no_acknowledge_button_i
     assert "Owned by the Designated safeguarding lead (DSL), who is asked to acknowledge it by" in told.text()
     assert "Acknowledge by" not in told.text()
     assert [a["title"] for a in told.actions()] == ["Add note", "Save", "View log"]
-    assert [a["title"] for a in owned.actions()] == ["Acknowledge", "Add note", "Save", "View log", "Reassign"]
+    assert [a["title"] for a in owned.actions()] == ["Acknowledge", "Add note", "Save", "Ask the reporter", "Send", "View log",
+                                                    "Reassign"]
 
     # The owner's Acknowledge, pressed by the headteacher, is refused and changes nothing.
     refused = await head.taps(owned.action("Acknowledge"))

@@ -26,6 +26,7 @@ class Chat:
     now: datetime = NOW
     today: date = TODAY
     pupils: Sequence[Pupil] = ()  # the school's roster; empty: names are typed
+    anonymous_ok: bool = False  # the school has a relay key: a concern about staff may go without a name
 
     @classmethod
     def resumed(cls, draft: Draft, now: datetime = NOW) -> Chat:
@@ -38,7 +39,7 @@ class Chat:
             assert self.turn.outcome is None, f"the conversation already ended before {message!r}"
             self.now += timedelta(minutes=1)
             self.turn = handle(self.turn.draft, message, now=self.now, today=self.today, colleagues=self.colleagues,
-                               pupils=self.pupils)
+                               pupils=self.pupils, anonymous_ok=self.anonymous_ok)
         return self.turn
 
     @property

@@ -122,7 +122,7 @@ def config(**overrides: object) -> dict[str, object]:
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"poeple": []}, "top level: unknown key 'poeple'; allowed: school, policy, timezone, bank_holidays, school_hours, holidays, clock, digest, cover, slack_team, teams_tenant, people"),
+        ({"poeple": []}, "top level: unknown key 'poeple'; allowed: school, policy, timezone, bank_holidays, school_hours, holidays, clock, digest, cover, slack_team, teams_tenant, retention, people"),
         ({"policy": "nowhere"}, "unknown policy 'nowhere': not a preset (st-leonards, principal-slt, bpet, mersham, perryfields)"),
         ({"timezone": "Mars/Olympus"}, "timezone: unknown timezone 'Mars/Olympus'; use an IANA name"),
         ({"people": []}, "people: expected a list of people"),

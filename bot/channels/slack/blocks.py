@@ -223,10 +223,21 @@ def _option(choice: Choice) -> Block:
     return {"text": plain_text(choice.label), "value": choice.id}
 
 
+def with_buttons(message: Message, reference: str, buttons: Sequence[ReportButton]) -> Message:
+    """A message with report buttons under it (the reporter's receipt: "I have something to add")."""
+    if not buttons:
+        return message
+    row = {"type": "actions", "block_id": f"sg_news:{reference}",
+           "elements": [_report_button(button, reference) for button in buttons]}
+    return Message(message.text, [*message.blocks, row])
+
+
 def _report_button(button: ReportButton, reference: str) -> Block:
+    # An Answer names its question too (REF#12): an answer is bound to the question it was sent with.
+    value = reference if button.question is None else f"{reference}#{button.question}"
     element: Block = {
         "type": "button", "action_id": REPORT_ACTIONS[button.action],
-        "text": plain_text(button.label), "value": reference,
+        "text": plain_text(button.label), "value": value,
     }
     if button.action == "acknowledge":
         element["style"] = "primary"

@@ -1,4 +1,4 @@
-"""The bolt listeners for a person's cases: the App Home's filter (menus and child box), Reassign and Reopen.
+"""The bolt listeners for a person's cases: the App Home's filter (menus and child box), Reassign, Reopen and Export.
 
 Registered by bot.channels.slack.handlers, which gives them its ways of answering a person and
 of publishing their App Home; they never import it. bot.cases decides everything; this renders.
@@ -12,11 +12,13 @@ from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from bot.cases import case_list, handover
+from bot.cases import case_list, export_in_chat, handover, messages
 from bot.cases.case_list import CaseFilter
 from bot.cases.lifecycle import Result
+from bot.channels.slack import files
 from bot.channels.slack.case_views import CaseTarget, filter_words, reassign_modal, reopen_modal
 from bot.channels.slack.host import SlackHost
+from bot.channels.slack.outbox import describe
 from bot.channels.slack.ids import PERSON_BLOCK, PERSON_INPUT, REASON_BLOCK, REASON_INPUT, ActionId, CallbackId
 from bot.channels.slack.views import report_modal
 from dialogs import Reply, Tone
@@ -53,6 +55,7 @@ class CaseHandlers:
         on("actions", ActionId.CASES_CHILD, bolt.action(ActionId.CASES_CHILD), self.filter_chosen)
         on("actions", ActionId.REASSIGN, bolt.action(ActionId.REASSIGN), self.reassign_button)
         on("actions", ActionId.REOPEN, bolt.action(ActionId.REOPEN), self.reopen_button)
+        on("actions", ActionId.EXPORT, bolt.action(ActionId.EXPORT), self.export_button)
         on("views", CallbackId.REASSIGN, bolt.view(CallbackId.REASSIGN), self.reassign_submitted)
         on("views", CallbackId.REOPEN, bolt.view(CallbackId.REOPEN), self.reopen_submitted)
 
@@ -81,6 +84,25 @@ class CaseHandlers:
         """Reopen: a modal asking why (whether they may is decided when it is submitted)."""
         await ack()
         await self.client.views_open(trigger_id=str(body.get("trigger_id", "")), view=reopen_modal(_target(body)))
+
+    async def export_button(self, ack: AsyncAck, body: Body) -> None:
+        """Export: the report's PDF uploaded into the presser's own DM with the bot (never a channel), if they may."""
+        await ack()
+        slack_id = _user(body)
+        target = _target(body)
+        person = self.slack.person(slack_id)
+        if person is None or person.slack is None:
+            await self.tell_in(target.channel, slack_id, messages.stranger("Slack"), target.response_url)
+            return
+        handed = await export_in_chat.export_pdf(self.app, person.id, target.reference)
+        reply = handed.reply
+        if handed.document is not None:
+            try:
+                await files.upload_document(self.client, await self.slack.outbox.open_dm(person.slack), handed.document)
+            except Exception as exc:  # slack_sdk raises SlackApiError, SlackRequestError and aiohttp's errors alike
+                log.warning("the export of %s was not uploaded to %s: %s", target.reference, person.id, describe(exc))
+                reply = export_in_chat.not_sent()
+        await self.tell_in(target.channel, slack_id, reply, target.response_url)
 
     async def reassign_submitted(self, ack: AsyncAck, body: Body) -> None:
         """The reassign modal's submit: nobody chosen or no reason is refused in the modal; otherwise done and told."""

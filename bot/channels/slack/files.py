@@ -1,4 +1,4 @@
-"""Files in Slack: a screenshot shared in the DM with the bot fetched with the bot's token, and screenshots uploaded to a DM."""
+"""Files in Slack: a screenshot shared in the DM with the bot fetched with the bot's token; screenshots and exports uploaded to a DM."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cases.evidence import Fetch, FetchFailed, Incoming, Picture
+from bot.cases.report_export import Exported
 from bot.channels.download import download
 
 
@@ -48,3 +49,9 @@ async def upload(client: AsyncWebClient, dm: str, pictures: Sequence[Picture], r
                        "alt_txt": f"Screenshot {number} sent with report {reference}"}
                       for number, picture in enumerate(pictures, start=1)],
     )
+
+
+async def upload_document(client: AsyncWebClient, dm: str, document: Exported) -> None:
+    """Upload a report's exported document into one person's DM with the bot; its title says the reference and "export" only."""
+    await client.files_upload_v2(channel=dm, file=document.data, filename=document.name,
+                                 title=f"{document.reference} export")

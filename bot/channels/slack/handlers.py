@@ -21,6 +21,7 @@ from bot.app import SLACK, STORE_ERRORS, App
 from bot.channels.slack import files
 from bot.channels.slack.blocks import Message, answered, from_slack, question_field, render
 from bot.channels.slack.case_handlers import CaseHandlers
+from bot.channels.slack.follow_up_handlers import FollowUpHandlers
 from bot.channels.slack.host import SlackHost
 from bot.channels.slack.ids import CHOICE_PATTERN, COMMAND, NOTE_BLOCK, NOTE_INPUT, SHORTCUT, ActionId, CallbackId
 from bot.channels.slack.outbox import describe
@@ -78,6 +79,7 @@ class Handlers:
         self._on("actions", ActionId.SCREENSHOTS, bolt.action(ActionId.SCREENSHOTS), self.screenshots)
         self._on("views", CallbackId.NOTE, bolt.view(CallbackId.NOTE), self.note_submitted)
         CaseHandlers(self.slack, tell_in=self._tell_in, publish_home=self._publish_home).register(self._on)
+        FollowUpHandlers(self.slack, tell_in=self._tell_in).register(self._on)
         bolt.error(_log_error)
 
     def _on(self, kind: str, name: str, listen: Callable[..., Any], listener: Listener) -> None:

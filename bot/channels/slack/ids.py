@@ -8,6 +8,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 COMMAND = "/report"
+ADD_COMMAND = "/add"  # /add SG-2026-0042: the reporter adds something to their report (bot.cases.follow_up)
 SHORTCUT = "report_concern"
 EVENTS_PATH = "/slack/events"
 
@@ -31,6 +32,10 @@ class ActionId(StrEnum):
     CASES_CHILD = "sg_cases_child"  # App Home: the case list's child box (sent on enter)
     HISTORY = "sg_report_history"  # Child's history (the DSL and deputies)
     SCREENSHOTS = "sg_report_screenshots"  # the report's screenshots, uploaded to the presser's own DM
+    ASK = "sg_report_ask"  # Ask the reporter: a modal for the question
+    ANSWER = "sg_report_answer"  # the reporter's Answer (value: REF#question): a modal for the answer
+    ADD = "sg_report_add"  # the reporter's "I have something to add": a modal for it
+    EXPORT = "sg_report_export"  # a closed report's PDF, uploaded to the presser's own DM
 
 
 # An alert's ReportButton.action -> the button's action_id.
@@ -44,6 +49,10 @@ REPORT_ACTIONS: dict[str, ActionId] = {
     "reopen": ActionId.REOPEN,
     "history": ActionId.HISTORY,
     "screenshots": ActionId.SCREENSHOTS,
+    "ask": ActionId.ASK,
+    "answer": ActionId.ANSWER,
+    "add": ActionId.ADD,
+    "export": ActionId.EXPORT,
 }
 CHOICE_PATTERN = rf"^{ActionId.CHOICE}_\d+$"
 
@@ -55,11 +64,16 @@ class CallbackId(StrEnum):
     REPORT = "sg_report"  # View log (no submit)
     REASSIGN = "sg_reassign"  # Reassign: who, and why
     REOPEN = "sg_reopen"  # Reopen: why
+    FOLLOW_UP = "sg_follow_up"  # a question to the reporter, their answer, or what they add
 
 
 # The input block and element of the note modal.
 NOTE_BLOCK = "sg_note_text"
 NOTE_INPUT = "text"
+
+# The input block and element of the follow-up modal.
+FOLLOW_UP_BLOCK = "sg_follow_up_text"
+FOLLOW_UP_INPUT = "text"
 
 # The blocks and elements of the reassign and reopen modals, and the App Home's case filter.
 PERSON_BLOCK = "sg_reassign_person"

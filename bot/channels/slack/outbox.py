@@ -16,7 +16,7 @@ from bot.outbox import digest_delivery, notices
 from bot.outbox.delivery import DEFAULT_RETRY_AFTER, Delivered, Failure, Outcome, Rounds, deliver_round
 from bot.app import SLACK, STORE_ERRORS, App
 from bot.channels.slack import posting
-from bot.channels.slack.blocks import Message, alert_message, render
+from bot.channels.slack.blocks import Message, alert_message, render, with_buttons
 from bot.channels.slack.install import Workspaces, speaking_in, team_at_hand
 from bot.channels.slack.posting import SEND_ERRORS
 from dialogs import Reply
@@ -153,14 +153,15 @@ class Outbox:
                                       only_new_reports=True)
 
     async def _send(self, notice: notices.Notice) -> Outcome:
-        async with self._as_bot_for(notice.person_id, notice.reference) as cannot:
+        async with self._as_bot_for(notice.to, notice.reference) as cannot:
             return cannot or await self._send_as_bot(notice)
 
     async def _send_as_bot(self, notice: notices.Notice) -> Outcome:
-        person = self.app.anyone(notice.person_id)
+        person = self.app.anyone(notice.to)
         if person is None or person.slack is None:
             return Failure(NO_SLACK_ID, permanent=True)
-        message = alert_message(notice.alert) if notice.alert is not None else render(list(notice.replies))
+        message = alert_message(notice.alert) if notice.alert is not None else \
+            with_buttons(render(list(notice.replies)), notice.reference or "", notice.buttons)
         remembered = self._dm_key(person.slack) in self._dms
         try:
             dm = await self.open_dm(person.slack)

@@ -51,7 +51,12 @@ MENU_PEOPLE = 250
 LISTED_REPORTS = 20
 TONE_STYLE = {Tone.ERROR: "attention", Tone.WARNING: "warning", Tone.ADVICE: "accent", Tone.SUMMARY: "emphasis"}
 TONE_COLOR = {Tone.ERROR: "attention", Tone.WARNING: "warning"}
-NOTE_LABELS = {"note": "Your note", "record_action": "The action taken", "reopen": "Why is it being reopened?"}
+NOTE_LABELS = {"note": "Your note", "record_action": "The action taken", "reopen": "Why is it being reopened?",
+               "ask": "Your question for the person who reported it (they are told your role, not your name)",
+               "answer": "Your answer (only the people handling your report read it)",
+               "add": "What would you like to add?"}
+# The follow-up relay (bot.cases.follow_up): typed into the card itself, as a note is.
+FOLLOW_UP_INPUTS = {"ask": "ask_text", "answer": "answer_text", "add": "add_text"}
 
 
 @dataclass(frozen=True)
@@ -307,9 +312,20 @@ def _submit(title: str, data: dict[str, Any], *, style: str | None = None, input
     return action
 
 
+def with_report_actions(shown: list[Card], reference: str, buttons: Sequence[ReportButton]) -> list[Card]:
+    """Cards with report buttons under the last (the reporter's receipt: "I have something to add")."""
+    if not buttons or not shown:
+        return shown
+    last = shown[-1]
+    actions = {"type": "ActionSet", "actions": [_report_action(button, reference) for button in buttons]}
+    return [*shown[:-1], {**last, "body": [*last["body"], actions]}]
+
+
 def _report_action(button: ReportButton, reference: str) -> Element:
-    data = {KEY: REPORT, "action": button.action, "reference": reference}
-    typed = {**NOTE_INPUTS, "reopen": REASON_INPUTS["reopen"]}
+    data: dict[str, Any] = {KEY: REPORT, "action": button.action, "reference": reference}
+    if button.question is not None:  # an Answer is bound to the question it was sent with
+        data["question"] = button.question
+    typed = {**NOTE_INPUTS, "reopen": REASON_INPUTS["reopen"], **FOLLOW_UP_INPUTS}
     if button.action not in typed:
         return _submit(button.label, data, style="positive" if button.action == "acknowledge" else None)
     # A note (or why it is reopened) is typed into the alert itself: a card that opens under it, with its own Save.
@@ -318,5 +334,6 @@ def _report_action(button: ReportButton, reference: str) -> Element:
         "type": "AdaptiveCard", "version": VERSION,
         "body": [{"type": "Input.Text", "id": field, "label": NOTE_LABELS[button.action], "isMultiline": True,
                   "maxLength": 2000, "isRequired": True, "errorMessage": "Please type something before saving."}],
-        "actions": [{"type": "Action.Submit", "title": "Save", "data": data}],
+        "actions": [{"type": "Action.Submit", "title": "Send" if button.action in FOLLOW_UP_INPUTS else "Save",
+                     "data": data}],
     }}

@@ -1,5 +1,5 @@
 """Files in Teams: an image sent in the 1:1 chat fetched with the bot's token from the Bot Framework's own host,
-and a report's screenshots sent back as inline images into one person's 1:1 chat."""
+a report's screenshots sent back as inline images, and its export as a file, into one person's 1:1 chat."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment  # type: ignor
 
 from bot.cases import preview
 from bot.cases.evidence import Fetch, FetchFailed, Incoming, Picture
+from bot.cases.report_export import CONTENT_TYPES, Exported
 from bot.channels.download import download
 
 Token = Callable[[], Awaitable[str | None]]
@@ -66,3 +67,12 @@ def pictures_activity(pictures: Sequence[Picture], reference: str) -> Any:
     ]
     return Activity(type=ActivityTypes.message, summary=preview.line("the screenshots you asked for", reference),
                     attachments=attachments)
+
+
+def document_activity(document: Exported) -> Any:
+    """A report's exported document as one message with the file inline (a data URI), previewed by reference only."""
+    kind = CONTENT_TYPES[document.fmt]
+    attachment = Attachment(content_type=kind.split(";")[0], name=document.name,
+                            content_url=f"data:{kind.split(';')[0]};base64,{base64.b64encode(document.data).decode('ascii')}")
+    return Activity(type=ActivityTypes.message, summary=preview.line("the export you asked for", document.reference),
+                    attachments=[attachment])

@@ -10,7 +10,9 @@ import hashlib
 import logging
 from typing import Any
 
-from bot.cases import case_list, children, conversation, evidence, handover, lifecycle, messages, preview
+from bot.cases import (
+    case_list, children, conversation, evidence, export_in_chat, follow_up, handover, lifecycle, messages, preview,
+)
 from bot.cases.access import Action
 from bot.app import STORE_ERRORS, TEAMS
 from bot.channels.teams import cards, files
@@ -124,6 +126,11 @@ class TeamsBot:
             return await self.reassign_choices(person, str(value.get("reference") or ""))
         if kind == cards.REPORT and value.get("action") == "screenshots":
             return await self.screenshots(person, str(value.get("reference") or ""))
+        if kind == cards.REPORT and value.get("action") == "export":
+            # Into this 1:1 chat only, like the screenshots: a tap in any other is refused before this.
+            handed = await export_in_chat.export_pdf(self.app, person.id, str(value.get("reference") or ""))
+            sent = [files.document_activity(handed.document)] if handed.document is not None else []
+            return [*reply_activities([handed.reply]), *sent]
         if kind == cards.REPORT:
             return reply_activities([await self.report_action(person, value)])
         return reply_activities([UNKNOWN_BUTTON])
@@ -184,7 +191,23 @@ class TeamsBot:
             return result.reply
         if action == children.HISTORY.action:
             return await children.history_for_report(self.app, person.id, reference)
+        if action in cards.FOLLOW_UP_INPUTS:
+            return await self.follow_up(person, action, reference, value)
         return UNKNOWN_BUTTON
+
+    async def follow_up(self, person: Person, action: str, reference: str, value: dict[str, Any]) -> Reply:
+        """Ask the reporter, Answer, or I have something to add: typed into the card; the words go from the outbox."""
+        text = str(value.get(cards.FOLLOW_UP_INPUTS[action]) or "")
+        question = value.get("question")
+        user_id = person.teams or person.id
+        result = (await follow_up.ask(self.app, person.id, reference, text) if action == "ask" else
+                  await follow_up.answer(self.app, channel=TEAMS, user_id=user_id, person_id=person.id,
+                                         reference_text=reference, text=text,
+                                         question_id=question if isinstance(question, int) else None)
+                  if action == "answer" else
+                  await follow_up.add(self.app, channel=TEAMS, user_id=user_id, person_id=person.id,
+                                      reference_text=reference, text=text))
+        return result.reply
 
     async def cases(self, person: Person, value: dict[str, Any]) -> list[Any]:
         """The reports this person may see (open ones unless they chose otherwise), with the filter's menus."""

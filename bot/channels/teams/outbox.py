@@ -14,7 +14,7 @@ from bot.outbox import digest_delivery, notices
 from bot.outbox.delivery import DEFAULT_RETRY_AFTER, Delivered, Failure, Outcome, Rounds, deliver_round
 from bot.app import STORE_ERRORS, TEAMS, App
 from bot.channels.teams.adapter import Connector, card_activities, external_ref, parse_external_ref, reply_activities
-from bot.channels.teams.cards import alert_card
+from bot.channels.teams.cards import alert_card, render, with_report_actions
 from bot.channels.teams.people import References
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ class Outbox:
 
     async def _send(self, notice: notices.Notice) -> Outcome:
         try:
-            reference = await self.references.load(notice.person_id)
+            reference = await self.references.load(notice.to)
         except STORE_ERRORS:
             log.exception("could not read the Teams chat of %s", notice.person_id)
             return Failure("the Teams chat could not be read from the database")
@@ -69,7 +69,9 @@ class Outbox:
             # Not given up: it goes once they open Safeguard in Teams (escalation covers an alert meanwhile).
             return Failure(NO_CHAT)
         alert = notice.alert
-        shown = card_activities([alert_card(alert)], alert.preview) if alert is not None else reply_activities(notice.replies)
+        shown = card_activities([alert_card(alert)], alert.preview) if alert is not None else card_activities(
+            with_report_actions(render(notice.replies), notice.reference or "", notice.buttons),
+            preview.of_replies(notice.replies))
         try:
             ids = await asyncio.wait_for(self.connector.send(reference, shown), self.send_timeout)
         except Exception as exc:  # botbuilder raises msrest, aiohttp and plain Exceptions alike

@@ -90,9 +90,15 @@ class References:
             return
         try:
             async with self.app.sessions.begin() as session:
-                await save_reference(session, now=self.app.now(), channel=TEAMS, person_id=person_id, reference=kept)
-                # What waited for their chat (backing off meanwhile) may go at once now it is known.
-                await due_now(session, channel=TEAMS, person_id=person_id)
+                # Unchanged since another process (or before a restart) stored it: left as it is, so its
+                # time says when the chat was learnt, not when its person last wrote (a report sent
+                # without a name must not be timed by it).
+                stored = await load_reference(session, channel=TEAMS, person_id=person_id)
+                if stored is None or json.dumps(stored, sort_keys=True) != canonical:
+                    await save_reference(session, now=self.app.now(), channel=TEAMS, person_id=person_id,
+                                         reference=kept)
+                    # What waited for their chat (backing off meanwhile) may go at once now it is known.
+                    await due_now(session, channel=TEAMS, person_id=person_id)
         except STORE_ERRORS:
             log.exception("could not store the Teams conversation of %s", person_id)
             return
