@@ -16,6 +16,7 @@ from bot.cli.chat import chat
 from bot.cli.demo import demo
 from bot.cli.digest import digest
 from bot.cli.directory import directory
+from bot.cli.doctor import doctor
 from bot.cli.keys import keys
 from bot.cli.pupils import pupils
 from bot.cli.serve import serve
@@ -146,6 +147,7 @@ cli.add_command(directory)
 cli.add_command(teams_package)
 cli.add_command(keys)
 cli.add_command(pupils)
+cli.add_command(doctor)
 storage.register(cli)
 
 
