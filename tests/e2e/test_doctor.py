@@ -116,8 +116,8 @@ async def test_a_slack_id_nobody_has_is_named_by_the_person_s_config_id(school: 
     assert problems(rows) == ["slack people"], printed
     detail = rows["slack people"]["detail"]
     assert "5 of 7 Slack id(s) are people of the workspace" in detail
-    assert "cfinch: U0CFINCH01 is no such user in this workspace" in detail
-    assert "hbrooks: U0HBROOKS1 is deactivated in Slack" in detail
+    assert "cfinch: U0CFINCH01: not a member of this workspace" in detail
+    assert "hbrooks: U0HBROOKS1: deactivated in Slack" in detail
     assert "correct the `slack:` id" in rows["slack people"]["fix"]
 
 

@@ -67,7 +67,7 @@ async def members(token: str, api_url: str, slack_ids: Iterable[str]) -> Members
             answer = await client.users_info(user=slack_id)
         except SlackApiError as exc:
             if str(exc.response.get("error", "")) in NOT_FOUND:
-                result.wrong[slack_id] = "no such user in this workspace"
+                result.wrong[slack_id] = "not a member of this workspace"
                 continue
             return _refused(exc)
         except SEND_ERRORS as exc:

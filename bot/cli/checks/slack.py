@@ -68,7 +68,7 @@ async def slack_rows(env: Mapping[str, str], deployment: Trust | None) -> list[R
         rows.append(problem("slack people", f"users.info: {found.reason}", found.fix))
         return rows
     if found.wrong:
-        wrong = "; ".join(f"{', '.join(people[slack_id])}: {slack_id} is {why}" for slack_id, why in found.wrong.items())
+        wrong = "; ".join(f"{', '.join(people[slack_id])}: {slack_id}: {why}" for slack_id, why in found.wrong.items())
         rows.append(problem("slack people", f"{len(found.found)} of {len(people)} Slack id(s) are people of the "
                                             f"workspace; {wrong}",
                             "correct the `slack:` id in the config (Slack profile > ... > Copy member ID), or "
