@@ -61,7 +61,8 @@ async def slack_rows(env: Mapping[str, str], deployment: Trust | None) -> list[R
     else:
         rows.append(_scopes_row(needed, who.scopes))
     if not people:
-        rows.append(skipped("slack people", "nobody in the config has a Slack id"))
+        rows.append(skipped("slack people", "nobody in the config has a Slack id" if deployment is not None
+                            else "not checked until the config loads"))
         return rows
     found = await members(settings.bot_token, settings.api_url, people)
     if isinstance(found, Refused):
