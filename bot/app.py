@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.metrics import Metrics
 from dialogs import Colleague
 from routing.school import Person, School
 from routing.trust import Trust
@@ -86,6 +87,11 @@ class App:
     @reports_queued.setter
     def reports_queued(self, value: int) -> None:
         self._shared.reports_queued = value
+
+    @property
+    def metrics(self) -> Metrics:
+        """What this process did, counted for GET /metrics (every school's view counts into the same)."""
+        return self._shared.metrics
 
     @property
     def rosters(self) -> RosterCache:
@@ -199,6 +205,7 @@ class Shared:
     views: dict[str, App] = field(default_factory=dict)
     reports_queued: int = 0
     rosters: RosterCache = field(default_factory=RosterCache)
+    metrics: Metrics = field(default_factory=Metrics)
 
 
 class Others(Sequence[Colleague]):

@@ -1,4 +1,4 @@
-"""The aiohttp server: GET /healthz, POST /api/messages (Teams), and POST /slack/events when Slack is configured."""
+"""The aiohttp server: GET /healthz, /readyz and /metrics, POST /api/messages (Teams), and POST /slack/events when Slack is on."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from sqlalchemy import text
 from bot.app import STORE_ERRORS, App
 from bot.examples import EXAMPLE_SCHOOL
 from bot.channels.http_body import MAX_BODY_BYTES, TOO_BIG
+from bot.metrics import endpoints as watch
 from bot.scheduler import EVERY_SECONDS, Scheduler
 from bot.channels.slack import SlackChannel
 from bot.channels.slack.install import Install, install
@@ -31,6 +32,11 @@ DEFAULT_PORT = 3978
 # How often the server looks for alerts still to send (one queued by a restart, or a failed send).
 OUTBOX_SECONDS = 10.0
 SEND_TIMEOUT_SECONDS = 10.0
+# /readyz turns 503 once a message has waited this long to be sent: the tightest acknowledgement
+# deadline is 15 minutes (a child at immediate risk), so an alert older than that is already late.
+READY_MAX_QUEUE_AGE = 900.0
+# A bearer token shorter than this could be guessed; `python3 -c "import secrets; print(secrets.token_urlsafe(32))"`.
+MIN_METRICS_TOKEN = 16
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,9 @@ class Settings:
     # How often the scheduler looks for escalations, LADO reminders and the digest; 0 turns it off.
     scheduler_seconds: float = EVERY_SECONDS
     teams: TeamsSettings = field(default_factory=TeamsSettings)
+    # GET /metrics answers this machine, and a scraper elsewhere holding this token (bot/metrics/endpoints.py).
+    metrics_token: str | None = field(default=None, repr=False)
+    ready_max_queue_age: float = READY_MAX_QUEUE_AGE
     # SAFEGUARD_ENCRYPTION_KEY: what staff report is encrypted with it (storage/crypto.py).
     encryption_keys: Keyring | None = field(default=None, repr=False)
     # SAFEGUARD_RELAY_KEY: with it, a concern about a colleague may be sent without a name (storage/sealed_reporters.py).
@@ -99,6 +108,8 @@ class Settings:
             send_timeout=_seconds(env, "SAFEGUARD_SEND_TIMEOUT_SECONDS", SEND_TIMEOUT_SECONDS),
             delivery_lease=_seconds(env, "SAFEGUARD_DELIVERY_LEASE_SECONDS", CLAIM_SECONDS),
             scheduler_seconds=_seconds(env, "SAFEGUARD_SCHEDULER_SECONDS", EVERY_SECONDS),
+            metrics_token=env.get("SAFEGUARD_METRICS_TOKEN", "").strip() or None,
+            ready_max_queue_age=_seconds(env, "SAFEGUARD_READY_MAX_QUEUE_AGE", READY_MAX_QUEUE_AGE),
             encryption_keys=keys_from_env(env),
         )
         settings = replace(settings, relay=relay_from_env(env, settings.encryption_keys))
@@ -124,6 +135,10 @@ class Settings:
         if self.slack_bot_token and not self.slack_bot_token.startswith("xoxb-"):
             raise InputError("SLACK_BOT_TOKEN is not a bot token: it starts with xoxb- "
                              "(the Bot User OAuth Token on your Slack app's OAuth & Permissions page)")
+        if self.metrics_token is not None and len(self.metrics_token) < MIN_METRICS_TOKEN:
+            raise InputError(f"SAFEGUARD_METRICS_TOKEN is too short to keep /metrics private: use at least "
+                             f"{MIN_METRICS_TOKEN} random characters, e.g. from "
+                             "`python3 -c \"import secrets; print(secrets.token_urlsafe(32))\"`")
         url = urlparse(self.slack_api_url)
         if url.scheme not in ("http", "https") or not url.netloc:
             raise InputError(f"SLACK_API_URL {self.slack_api_url!r}: not a web address; "
@@ -189,11 +204,13 @@ APP_KEY = web.AppKey("app", App)
 
 
 def build_server(app: App, settings: Settings) -> web.Application:
-    """The aiohttp application: /healthz, and Slack's endpoint and outbox when Slack is on."""
+    """The aiohttp application: /healthz, /readyz, /metrics, and Slack's endpoint and outbox when Slack is on."""
     settings.check()
-    server = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[answer_plainly])
+    # Counted outermost, so a request refused as too big or failed with a 5xx is counted as answered.
+    server = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[watch.counted, answer_plainly])
     server[APP_KEY] = app
     server.router.add_get("/healthz", healthz)
+    watch.add_routes(server, app, token=settings.metrics_token, max_queue_age=settings.ready_max_queue_age)
     if settings.slack:
         # In Socket Mode nothing is signed (Slack answers only on the socket our app token opened).
         slack = SlackChannel(app, token=settings.slack_bot_token, signing_secret=settings.slack_signing_secret or "",

@@ -45,6 +45,10 @@ class Calendar:
     def _holidays(self) -> holidays.HolidayBase:
         return holidays.country_holidays("GB", subdiv=REGIONS[self.region])
 
+    def bank_holidays(self, year: int) -> tuple[date, ...]:
+        """The bank holidays of `year` the calendar knows, in order (`safeguard doctor` checks there are some)."""
+        return tuple(sorted(holidays.country_holidays("GB", subdiv=REGIONS[self.region], years=year)))
+
     def bank_holiday(self, day: date) -> str | None:
         """The bank holiday's name if `day` is one."""
         return self._holidays.get(day)

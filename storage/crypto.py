@@ -1,4 +1,8 @@
-"""The encryption keys: SAFEGUARD_ENCRYPTION_KEY (Fernet keys, newest first), or a demo key file.
+"""The encryption keys: SAFEGUARD_ENCRYPTION_KEY (Fernet keys, newest first), a key file, or a demo key file.
+
+A service manager can hand the key over in a file instead of the environment (which other
+processes of the same user may read): SAFEGUARD_ENCRYPTION_KEY_FILE names one, and under
+systemd's LoadCredential=safeguard-key:... it is $CREDENTIALS_DIRECTORY/safeguard-key.
 
 What staff type into a report (a child's words, names, links) is encrypted before it reaches
 the database, so a copied database file or a stolen backup does not give it away. The key
@@ -20,6 +24,9 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from routing.yamlfields import InputError
 
 ENV = "SAFEGUARD_ENCRYPTION_KEY"
+FILE_ENV = "SAFEGUARD_ENCRYPTION_KEY_FILE"
+# The credential's name in a systemd unit: LoadCredential=safeguard-key:/etc/safeguard/encryption.key
+CREDENTIAL = "safeguard-key"
 HOW_TO_MAKE_ONE = "make one with `safeguard keys new`"
 # Every Fernet token starts with the version byte 0x80 and a 64-bit timestamp whose top bytes
 # stay zero until 2106: in url-safe base64 that is "gAAAAA". Cheap to test in SQL (LIKE).
@@ -134,9 +141,20 @@ def parse_keys(text: str, *, source: str = ENV) -> Keyring:
 
 
 def keys_from_env(env: Mapping[str, str]) -> Keyring | None:
-    """The keyring SAFEGUARD_ENCRYPTION_KEY gives, or None when it is unset or blank."""
+    """The keyring SAFEGUARD_ENCRYPTION_KEY gives, else the key file SAFEGUARD_ENCRYPTION_KEY_FILE names, else
+    the systemd credential safeguard-key; None when none of them is set."""
     text = env.get(ENV, "")
-    return parse_keys(text) if text.strip() else None
+    named = env.get(FILE_ENV, "").strip()
+    if text.strip() and named:
+        raise KeyringError(f"both {ENV} and {FILE_ENV} are set: give the key one way only")
+    if text.strip():
+        return parse_keys(text)
+    if named:
+        return read_key_file(Path(named))
+    credentials = env.get("CREDENTIALS_DIRECTORY", "").strip()
+    if credentials and (Path(credentials) / CREDENTIAL).exists():
+        return read_key_file(Path(credentials) / CREDENTIAL)
+    return None
 
 
 def demo_key_file(database: Path) -> Path:

@@ -46,12 +46,12 @@ class Step:
 
 async def escalate_due(app: App) -> list[Step]:
     """Take every escalation step that has fallen due, each once; what was done."""
-    return await _each_due(app, escalations.next_due, _escalate)
+    return await _each_due(app, escalations.next_due, _escalate, "escalation")
 
 
 async def remind_lado_due(app: App) -> list[str]:
     """Remind the owners of allegations whose working day for consulting the LADO has passed; the references."""
-    steps = await _each_due(app, escalations.next_lado_due, _remind_lado)
+    steps = await _each_due(app, escalations.next_lado_due, _remind_lado, "lado_reminder")
     return [step.reference for step in steps]
 
 
@@ -59,8 +59,8 @@ Finder = Callable[..., Awaitable[Report | None]]
 Taker = Callable[[App, AsyncSession, Report, datetime], Awaitable[Step | None]]
 
 
-async def _each_due(app: App, find: Finder, take: Taker) -> list[Step]:
-    """One transaction per due report, so one that fails cannot hold back the rest."""
+async def _each_due(app: App, find: Finder, take: Taker, kind: str) -> list[Step]:
+    """One transaction per due report, so one that fails cannot hold back the rest; each step taken is counted as `kind`."""
     now = app.now()
     done: list[Step] = []
     tried: set[int] = set()
@@ -79,6 +79,7 @@ async def _each_due(app: App, find: Finder, take: Taker) -> list[Step]:
             break
         if step is not None:
             done.append(step)
+            app.metrics.escalated(report.school, kind)
     return done
 
 

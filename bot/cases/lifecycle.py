@@ -125,6 +125,7 @@ async def submit(app: App, *, reporter_id: str, channel: str, report: ReportDraf
     except STORE_ERRORS as exc:
         reporters.log_not_stored(exc, reporter_id, channel, anonymous=anonymous)
         return [messages.not_saved(app, reporter_id, reporters.retry_choices(anonymous))]
+    app.metrics.report_received(app.school.key, report.category.value)  # stored: received, routed or not yet
     try:
         await route(app, reference)
     except ROUTE_ERRORS:

@@ -16,6 +16,7 @@ from bot.cli.chat import chat
 from bot.cli.demo import demo
 from bot.cli.digest import digest
 from bot.cli.directory import directory
+from bot.cli.doctor import doctor
 from bot.cli.keys import keys
 from bot.cli.pupils import pupils
 from bot.cli.records import records
@@ -150,6 +151,7 @@ cli.add_command(keys)
 cli.add_command(pupils)
 cli.add_command(records)
 cli.add_command(report)
+cli.add_command(doctor)
 storage.register(cli)
 
 

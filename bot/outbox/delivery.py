@@ -127,6 +127,9 @@ class Item(Protocol):
     @property
     def attempts(self) -> int: ...
 
+    @property
+    def queued_at(self) -> datetime | None: ...
+
 
 T = TypeVar("T", bound=Item)
 
@@ -138,17 +141,18 @@ class Book(Generic[T]):
     model: type[AlertDelivery] | type[DigestDelivery]
     row_id: Callable[[T], int]
     label: Callable[[T], str]
+    kind: Callable[[T], str]  # what GET /metrics counts it as: a NoticeKind, or "digest"
     delivered: Callable[[App, Sequence[tuple[T, str | None]]], Awaitable[None]]  # in one transaction
     failed: Callable[[App, T, str, datetime | None], Awaitable[None]]
     give_up: Callable[[App, T, str], Awaitable[None]]
 
 
 NOTICES: Book[notices.Notice] = Book(
-    AlertDelivery, lambda n: n.delivery_id, lambda n: f"{n.kind} {n.reference}",
+    AlertDelivery, lambda n: n.delivery_id, lambda n: f"{n.kind} {n.reference}", lambda n: n.kind.value,
     notices.delivered_all, notices.failed, notices.give_up,
 )
 DIGESTS: Book[digest_delivery.QueuedDigest] = Book(
-    DigestDelivery, lambda d: d.digest_id, lambda d: f"the {d.week} digest",
+    DigestDelivery, lambda d: d.digest_id, lambda d: f"the {d.week} digest", lambda d: "digest",
     digest_delivery.delivered_all, digest_delivery.failed, digest_delivery.give_up,
 )
 
@@ -191,7 +195,9 @@ async def _drain(
                 if isinstance(outcome, Delivered):
                     recording.append(asyncio.create_task(recorded.submit((item, outcome.external_ref))))
                     sent += 1
+                    app.metrics.sent(channel, book.kind(item), item.queued_at, app.now())
                     continue
+                app.metrics.send_failed(channel, book.kind(item), permanent=outcome.permanent)
                 log.warning("%s to %s on %s not sent: %s", book.label(item), item.person_id, channel, outcome.error)
                 if outcome.retry_after is not None:
                     until = _after(app, outcome.retry_after)

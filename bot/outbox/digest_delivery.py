@@ -30,6 +30,7 @@ class QueuedDigest:
     attempts: int = 0
     # An earlier attempt may have arrived without our hearing so (a time-out, a sender that died).
     in_doubt: bool = False
+    queued_at: datetime | None = None  # for the delivery latency GET /metrics reports
 
     @property
     def key(self) -> str:
@@ -49,8 +50,8 @@ async def claim(app: App, channel: str, person_id: str | None = None) -> list[Qu
     """
     async with app.sessions.begin() as session:
         rows = await claim_digests(session, now=app.now(), channel=channel, person_id=person_id, lease=app.lease)
-        return [QueuedDigest(row.id, row.person_id, row.week, row.text, row.chart, row.attempts, in_doubt)
-                for row, in_doubt in rows]
+        return [QueuedDigest(row.id, row.person_id, row.week, row.text, row.chart, row.attempts, in_doubt,
+                             row.queued_at) for row, in_doubt in rows]
 
 
 async def delivered(app: App, digest: QueuedDigest, external_ref: str | None = None) -> None:

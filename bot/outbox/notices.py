@@ -48,6 +48,7 @@ class Notice:
     # Who a channel sends it to, when that is not `person_id`: the reporter behind a report's
     # handle (bot/cases/reporter.py), unsealed for this send and held in memory only.
     chat_user: str | None = field(default=None, repr=False)
+    queued_at: datetime | None = None  # for the delivery latency GET /metrics reports
 
     @property
     def to(self) -> str:
@@ -247,7 +248,7 @@ def _notice(
     # The reporter's receipt offers to add to the report later (bot.cases.follow_up).
     buttons = (messages.ADD_TO_REPORT,) if kind is NoticeKind.RECEIPT and report is not None else ()
     return Notice(delivery.id, delivery.person_id, delivery.channel, kind, reference, replies, alert,
-                  delivery.attempts, in_doubt, buttons)
+                  delivery.attempts, in_doubt, buttons, queued_at=delivery.queued_at)
 
 
 def _receipt(app: App, report: Report, recipients: list[Recipient]) -> list[Reply]:

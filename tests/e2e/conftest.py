@@ -50,7 +50,8 @@ async def make_rig(sessions: async_sessionmaker[AsyncSession], school_file: Path
     http = aiohttp.ClientSession()
 
     async def make(*, outbox_seconds: float = 3600.0, send_timeout: float = 10.0, relay: Relay | None = None,
-                   socket_mode: bool = False) -> Rig:
+                   socket_mode: bool = False, metrics_token: str | None = None,
+                   ready_max_queue_age: float = 900.0) -> Rig:
         clock = Clock()
         # A school config, or a trust's (a test may give one as its `school_file`): every school is served.
         deployment = load_deployment(school_file)
@@ -60,7 +61,8 @@ async def make_rig(sessions: async_sessionmaker[AsyncSession], school_file: Path
         # Over Socket Mode (`socket_mode`), with an app-level token and no signing secret, as a school behind a firewall runs it.
         settings = Settings(slack_bot_token=TOKEN, slack_signing_secret=None if socket_mode else SECRET,
                             slack_app_token=APP_TOKEN if socket_mode else None, slack_api_url=f"{fake_url}/api/",
-                            outbox_seconds=outbox_seconds, scheduler_seconds=0, send_timeout=send_timeout)
+                            outbox_seconds=outbox_seconds, scheduler_seconds=0, send_timeout=send_timeout,
+                            metrics_token=metrics_token, ready_max_queue_age=ready_max_queue_age)
         web_app = build_server(app, settings)
         server = TestServer(web_app, host="127.0.0.1")
         await server.start_server()

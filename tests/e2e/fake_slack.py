@@ -117,6 +117,11 @@ class FakeSlack:
     client_secret: str = CLIENT_SECRET
     # Codes Slack handed an installer's browser, each for one workspace (used once, as Slack's are).
     grants: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # The scopes Slack says the token was granted (its x-oauth-scopes header); None sends no header.
+    scopes: str | None = ",".join(BOT_SCOPES)
+    # The workspace's members as users.info answers for each id (`deleted`, `is_bot` as Slack has them);
+    # an id not here is user_not_found.
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
     # The calls by (method, channel) and by (method, None) for all of a method's: what `to` looks up.
     _indexed: dict[tuple[str, str | None], list[Call]] = field(default_factory=dict)
     # Socket Mode: the app-level tokens apps.connections.open takes, and the sockets it hands out.
@@ -281,7 +286,9 @@ class FakeSlack:
             assert request.transport is not None
             request.transport.close()  # the call was done; its answer is lost with the connection
             return web.Response()
-        headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else None
+        headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+        if self.scopes is not None:
+            headers["x-oauth-scopes"] = self.scopes  # Slack sends it with every answer to a token it knows
         return web.json_response(call.result, status=fault.status, headers=headers)
 
     def _exchange(self, authorization: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -426,6 +433,15 @@ def _lookup(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
     return {"user": {"id": user, "profile": {"email": args["email"]}}}
 
 
+def _user_info(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
+    """users.info: the member with that id, or user_not_found."""
+    user_id = str(args.get("user", ""))
+    if user_id not in fake.users:
+        return {"ok": False, "error": "user_not_found"}
+    return {"user": {"id": user_id, "team_id": TEAM, "deleted": False, "is_bot": False, "is_app_user": False,
+                     **fake.users[user_id]}}
+
+
 def _upload_url(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
     if not args.get("filename") or not str(args.get("length", "")).isdigit():
         return {"ok": False, "error": "invalid_arguments"}
@@ -461,6 +477,7 @@ ANSWERS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
     "views.update": _view,
     "views.publish": _view,
     "users.lookupByEmail": _lookup,
+    "users.info": _user_info,
     "files.getUploadURLExternal": _upload_url,
     "files.completeUploadExternal": _complete_upload,
 }

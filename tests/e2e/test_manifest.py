@@ -40,6 +40,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "views.publish": set(),
     # users:read.email "must be requested at the same time as users:read" (Slack's scope page).
     "users.lookupByEmail": {"users:read", "users:read.email"},
+    "users.info": {"users:read"},  # `safeguard doctor`: each Slack id in the config is an active person
     "files.getUploadURLExternal": {"files:write"},  # files_upload_v2: the digest's chart, a report's screenshots
     "files.completeUploadExternal": {"files:write"},
 }

@@ -40,7 +40,7 @@ HISTORY_LIMIT = 100
 # something new each time it arrives, so it is never sent again from below our own code.
 REPEATABLE = frozenset({
     "auth.test", "conversations.open", "conversations.history", "chat.update", "views.update", "views.publish",
-    "users.lookupByEmail", "files.getUploadURLExternal",
+    "users.lookupByEmail", "users.info", "files.getUploadURLExternal",
 })
 
 

@@ -1,0 +1,1 @@
+"""`safeguard doctor`'s checks: each returns rows of ok / problem / how to fix, never raises for what it finds."""
