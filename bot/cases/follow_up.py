@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.app import STORE_ERRORS, App
 from bot.cases import access, preview
 from bot.cases.access import Action
-from bot.cases.lifecycle import Result, on_report, parse_reference
+from bot.cases.lifecycle import Result, erased, on_report, parse_reference
 from bot.cases.reporter import is_reporter, reporter_address
 from dialogs import Reply, Tone
 from dialogs.prompts import error
@@ -78,6 +78,8 @@ async def answer(app: App, *, channel: str, user_id: str, person_id: str | None,
             report = await store.get_report(session, reference)
             mine = report is not None and person_id is not None and await is_reporter(app, session, report, person_id)
             if report is not None and access.reporter_may(Action.ANSWER, report, reporter=mine):
+                if report.erased_at is not None:  # once erased, not even its reporter writes on it again
+                    return erased(reference)
                 app = app.at(report.school)
                 if question_id is None:
                     waiting = await follow_ups.unanswered(session, report)
@@ -115,6 +117,8 @@ async def add(app: App, *, channel: str, user_id: str, person_id: str | None, re
             report = await store.get_report(session, reference)
             mine = report is not None and person_id is not None and await is_reporter(app, session, report, person_id)
             if report is not None and access.reporter_may(Action.ADD, report, reporter=mine):
+                if report.erased_at is not None:
+                    return erased(reference)
                 app = app.at(report.school)
                 added = await follow_ups.add(session, now=app.now(), report=report, author=report.reporter,
                                              text=cleaned)

@@ -334,21 +334,23 @@ async def _on_report(
     if isinstance(reference, Invalid):
         return Result(error(reference.reason))
     recognised = False
+    named = False  # known to be sent with its reporter's name (read before anything can fail after)
     try:
         async with app.sessions.begin() as session:
             report = await store.get_report(session, reference)
+            named = report is not None and not is_anonymous(report)
             recipients = [] if report is None else (await store.get_routing(session, report))[1]
             # Sent without a name: its reporter is known again by the sealed link alone (bot/cases/reporter.py).
             recognised = report is not None and is_anonymous(report) and await is_reporter(app, session, report,
                                                                                           person_id)
             if report is not None and may(person_id, action, report, recipients, reporter=recognised or None):
                 if report.erased_at is not None and action not in READ_ONLY:
-                    # Its words were erased under the school's retention rules: nothing is added to the skeleton.
-                    return Result(error(f"{report.reference} is closed and its words were erased under the school's "
-                                        "retention rules, so nothing more can be recorded on it."))
+                    return erased(report.reference)
                 return await act(app.at(report.school), session, report, recipients)
     except STORE_ERRORS:
-        log.exception("%s by %s on %s failed", action.value, person_id, reference)
+        # Whoever asked is not named beside a report that was (or, unread, may have been) sent without a
+        # name: it may be its own reporter, and this line would tie them to it.
+        log.exception("%s by %s on %s failed", action.value, person_id if named else "someone", reference)
         return Result(error("Safeguard cannot reach its database just now, so nothing was changed. "
                             "Please try again in a minute."))
     # A refusal of its own anonymous reporter is logged under the report's handle, never their id.
@@ -358,6 +360,12 @@ async def _on_report(
 
 # For the other modules of a report's life (bot/cases/handover.py): one door, one refusal.
 on_report = _on_report
+
+
+def erased(reference: str) -> Result:
+    """Its words were erased under the school's retention rules: nothing more is added to the skeleton."""
+    return Result(error(f"{reference} is closed and its words were erased under the school's retention rules, so "
+                        "nothing more can be recorded on it."))
 
 
 async def refuse(app: App, person_id: str, action: Action, reference: str) -> Result:

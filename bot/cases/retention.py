@@ -166,7 +166,11 @@ class Listed:
 
 async def about(sessions: async_sessionmaker[AsyncSession], school: School, person: Person, subject_id: str, *,
                 now: datetime) -> list[Listed]:
-    """Every report of the school about `subject_id` or made by them that `person` (the DSL) may view; logged."""
+    """Every report of the school about `subject_id` or made by them that `person` (the DSL) may view; logged.
+
+    One they sent without their name stores a handle, not them, and is never listed: the DSL
+    must not learn who sent it (bot/cases/reporter.py alone opens the link, with the relay key).
+    """
     chain = school_chain(school)
     if not may_list_reports_of(person):
         await _log_refusal(sessions, person, None, now, chain, SUBJECT_ACCESS, {"person": subject_id})

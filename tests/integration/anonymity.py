@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable
 from datetime import datetime
+from typing import get_args
+
+from pypdf import PdfReader
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import App
 from bot.cases.log_export import export_log
+from bot.cases.report_export import Exported, ReportFormat, export_report
 from bot.digest.weekly import IsoWeek, render, weekly_figures
 from storage.models import Base
 from storage.sealed_reporters import new_relay_key, relay_from_env
@@ -39,6 +44,21 @@ async def exported(app: App, reader_id: str, report_ref: str | None, now: dateti
         await export_log(app.sessions, app.school, person=person, fmt=fmt, report_ref=report_ref, since=None,
                          now=now, write=lines.append)
     return "\n".join(lines)
+
+
+async def report_exported(app: App, reader_id: str, reference: str) -> str:
+    """What `safeguard report export` hands on for this reader: the report whole, as CSV, JSON and the PDF's text."""
+    person = app.person(reader_id)
+    assert person is not None
+    texts = []
+    for fmt in get_args(ReportFormat):
+        done = await export_report(app, person, reference, fmt)
+        assert isinstance(done, Exported), done
+        if fmt == "pdf":
+            texts += [page.extract_text() for page in PdfReader(io.BytesIO(done.data)).pages]
+        else:
+            texts.append(done.data.decode("utf-8"))
+    return "\n".join(texts)
 
 
 async def digest_text(app: App, week: IsoWeek, readers: Iterable[str]) -> str:

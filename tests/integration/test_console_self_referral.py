@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.log import events_for
 from storage.models import AlertDelivery, Recipient, Report
 from tests.integration.console import Clock, Terminal, console_app, text
 
@@ -98,3 +99,41 @@ async def test_the_headteachers_self_referral_goes_to_the_chair_never_to_the_hea
     assert (await chair.type("/ack SG-2026-0001"))[0].startswith("You acknowledged SG-2026-0001")
     assert "Your report SG-2026-0001 was acknowledged by the Chair of governors" in text(
         await Terminal(app, "jellis").open())
+
+
+async def test_the_headteacher_asks_the_self_referrer_who_answers_and_adds_to_it(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock
+) -> None:
+    app = console_app(sessions, clock)
+    teacher, head = Terminal(app, "cfinch"), Terminal(app, "jellis")
+    await self_refer(teacher)
+    reference = "SG-2026-0001"
+    await head.open()
+    assert (await head.type(f"/ack {reference}"))[0].startswith(f"You acknowledged {reference}")
+    question = "Did you keep a copy of the messages? (made-up)"
+    assert text(await head.type(f"/ask {reference} {question}")).startswith(
+        f"Your question was sent to the person who reported {reference}.")
+
+    # KCSIE Part four, section two: the headteacher handling a self-referral may need to ask its maker.
+    asked = text(await teacher.type("/alerts"))
+    assert f"A question about your report {reference}\nThe Headteacher asks: {question}" in asked
+    answer = "Yes, screenshots on my school laptop (made-up)."
+    assert text(await teacher.type(f"/answer {reference} {answer}")) == (
+        f"Thank you. Your answer about {reference} was sent to the people handling it.")
+    more = "The pupil messaged again this morning; I did not reply (made-up)."
+    assert text(await teacher.type(f"/add {reference} {more}")).startswith(
+        f"Thank you. What you added to {reference} was sent to the people handling it.")
+    told = text(await head.type("/alerts"))
+    assert f"The reporter answers: {answer}" in told and f"The reporter adds: {more}" in told
+    history = text(await head.type(f"/view {reference}"))
+    assert answer in history and more in history
+    # The teacher still follows only its progress, and nobody else answers for them.
+    assert text(await teacher.type(f"/view {reference}")).startswith(f"Your report {reference}: acknowledged")
+    dsl = Terminal(app, "smorgan")
+    await dsl.open()
+    assert text(await dsl.type(f"/add {reference} Made-up")).startswith(f"! You can't add to {reference}")
+    async with sessions() as session:
+        events = await events_for(session, reference)
+    assert [(e.kind, e.actor) for e in events if e.kind.startswith("reporter_")] == [
+        ("reporter_asked", "jellis"), ("reporter_answered", "cfinch"), ("reporter_added", "cfinch")]
+    assert [(e.actor, e.data) for e in events if e.kind == "refused"] == [("smorgan", {"action": "add"})]
