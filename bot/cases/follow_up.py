@@ -14,7 +14,7 @@ report whether or not it is closed: adding reopens nothing, but whoever answers 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -71,34 +71,26 @@ async def answer(app: App, *, channel: str, user_id: str, person_id: str | None,
     cleaned = clean_text(text, TEXT_LENGTH)
     if isinstance(cleaned, Invalid):
         return Result(error(f"Your answer was not sent. {cleaned.reason}"))
-    report: Report | None = None
-    mine = False
-    try:
-        async with app.sessions.begin() as session:
-            report = await store.get_report(session, reference)
-            mine = report is not None and person_id is not None and await is_reporter(app, session, report, person_id)
-            if report is not None and access.reporter_may(Action.ANSWER, report, reporter=mine):
-                if report.erased_at is not None:  # once erased, not even its reporter writes on it again
-                    return erased(reference)
-                app = app.at(report.school)
-                if question_id is None:
-                    waiting = await follow_ups.unanswered(session, report)
-                    if not waiting:
-                        return Result(Reply(f"No question about {reference} is waiting for your answer.",
-                                            tone=Tone.DONE))
-                    question: ReportNote | None = waiting[0]
-                else:
-                    question = await follow_ups.question(session, report, question_id)
-                answered = None if question is None else await follow_ups.answer(
-                    session, now=app.now(), report=report, question=question, author=report.reporter, text=cleaned)
-                if answered is not None:
-                    sent = await _tell_answerers(app, session, report, NoticeKind.ANSWER, answered)
-                    return Result(Reply(f"Thank you. Your answer about {reference}{sent}", tone=Tone.DONE), changed=True)
-    except STORE_ERRORS:
-        log.exception("an answer about %s could not be stored", reference)
-        return Result(error(UNREACHABLE))
-    return await _refuse(app, _actor(report, mine, person_id or user_id), Action.ANSWER, reference, question_id,
-                         "You can't answer that question: it was not asked of you, or it has been answered already.")
+
+    async def act(app: App, session: AsyncSession, report: Report) -> Result | None:
+        if question_id is None:
+            waiting = await follow_ups.unanswered(session, report)
+            if not waiting:
+                return Result(Reply(f"No question about {reference} is waiting for your answer.", tone=Tone.DONE))
+            question: ReportNote | None = waiting[0]
+        else:
+            question = await follow_ups.question(session, report, question_id)
+        answered = None if question is None else await follow_ups.answer(
+            session, now=app.now(), report=report, question=question, author=report.reporter, text=cleaned)
+        if answered is None:
+            return None  # another report's question, or one answered already: refused below
+        sent = await _tell_answerers(app, session, report, NoticeKind.ANSWER, answered)
+        return Result(Reply(f"Thank you. Your answer about {reference}{sent}", tone=Tone.DONE), changed=True)
+
+    return await _as_reporter(
+        app, person_id=person_id, user_id=user_id, reference=reference, action=Action.ANSWER, act=act,
+        question_id=question_id, failed="an answer about %s could not be stored",
+        refusal="You can't answer that question: it was not asked of you, or it has been answered already.")
 
 
 async def add(app: App, *, channel: str, user_id: str, person_id: str | None, reference_text: str,
@@ -110,27 +102,42 @@ async def add(app: App, *, channel: str, user_id: str, person_id: str | None, re
     cleaned = clean_text(text, TEXT_LENGTH)
     if isinstance(cleaned, Invalid):
         return Result(error(f"Nothing was added to {reference}. {cleaned.reason}"))
+
+    async def act(app: App, session: AsyncSession, report: Report) -> Result | None:
+        added = await follow_ups.add(session, now=app.now(), report=report, author=report.reporter, text=cleaned)
+        sent = await _tell_answerers(app, session, report, NoticeKind.ADDITION, added)
+        closed = " The report is closed; what you added is kept with it." if report.closed_at else ""
+        return Result(Reply(f"Thank you. What you added to {reference}{sent}{closed}", tone=Tone.DONE), changed=True)
+
+    return await _as_reporter(
+        app, person_id=person_id, user_id=user_id, reference=reference, action=Action.ADD, act=act,
+        question_id=None, failed="an addition to %s could not be stored",
+        refusal=f"You can't add to {reference}: only the person who reported it can.")
+
+
+async def _as_reporter(
+    app: App, *, person_id: str | None, user_id: str, reference: str, action: Action,
+    act: Callable[[App, AsyncSession, Report], Awaitable[Result | None]], question_id: int | None, failed: str,
+    refusal: str,
+) -> Result:
+    """Run `act` on a report if this person is its reporter (bot.cases.reporter) and may still write on it;
+    otherwise refuse in one line and log the attempt: the reporters' door, as lifecycle.on_report is the handlers'."""
     report: Report | None = None
     mine = False
     try:
         async with app.sessions.begin() as session:
             report = await store.get_report(session, reference)
             mine = report is not None and person_id is not None and await is_reporter(app, session, report, person_id)
-            if report is not None and access.reporter_may(Action.ADD, report, reporter=mine):
-                if report.erased_at is not None:
+            if report is not None and access.reporter_may(action, report, reporter=mine):
+                if report.erased_at is not None:  # once erased, not even its reporter writes on it again
                     return erased(reference)
-                app = app.at(report.school)
-                added = await follow_ups.add(session, now=app.now(), report=report, author=report.reporter,
-                                             text=cleaned)
-                sent = await _tell_answerers(app, session, report, NoticeKind.ADDITION, added)
-                closed = " The report is closed; what you added is kept with it." if report.closed_at else ""
-                return Result(Reply(f"Thank you. What you added to {reference}{sent}{closed}", tone=Tone.DONE),
-                              changed=True)
+                done = await act(app.at(report.school), session, report)
+                if done is not None:
+                    return done
     except STORE_ERRORS:
-        log.exception("an addition to %s could not be stored", reference)
+        log.exception(failed, reference)
         return Result(error(UNREACHABLE))
-    return await _refuse(app, _actor(report, mine, person_id or user_id), Action.ADD, reference, None,
-                         f"You can't add to {reference}: only the person who reported it can.")
+    return await _refuse(app, _actor(report, mine, person_id or user_id), action, reference, question_id, refusal)
 
 
 def answerers(report: Report, recipients: Sequence[Recipient]) -> list[str]:

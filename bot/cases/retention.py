@@ -92,6 +92,16 @@ async def erase_due(app: App) -> list[str]:
     return erased
 
 
+def _one_line(value: str, option: str, hint: str) -> str:
+    """What was typed for `option` on one line; refused in one line if empty or too long."""
+    text = " ".join(value.split())
+    if not text:
+        raise InputError(f"{option}: {hint}")
+    if len(text) > REASON_LENGTH:
+        raise InputError(f"{option}: at most {REASON_LENGTH} characters")
+    return text
+
+
 class RecordsRefused(InputError):
     """The named person may not do this to the report (or it is not there); the attempt is in the log."""
 
@@ -99,11 +109,7 @@ class RecordsRefused(InputError):
 async def hold(sessions: async_sessionmaker[AsyncSession], school: School, person: Person, reference: str, *,
                reason: str, now: datetime) -> None:
     """Place a legal hold on a report: nothing under hold is erased."""
-    text = " ".join(reason.split())
-    if not text:
-        raise InputError("--reason: say why the report is held (an inquiry's request, a claim); it is kept encrypted")
-    if len(text) > REASON_LENGTH:
-        raise InputError(f"--reason: at most {REASON_LENGTH} characters")
+    text = _one_line(reason, "--reason", "say why the report is held (an inquiry's request, a claim); it is kept encrypted")
     async with sessions.begin() as session:
         report = await _entitled(session, school, person, reference)
         if report is not None:
@@ -135,11 +141,7 @@ async def release(sessions: async_sessionmaker[AsyncSession], school: School, pe
 async def hand_on(sessions: async_sessionmaker[AsyncSession], school: School, person: Person, reference: str, *,
                   to: str, now: datetime) -> None:
     """Record that a report was handed on to a record kept elsewhere (its shorter rule then applies)."""
-    where = " ".join(to.split())
-    if not where:
-        raise InputError('--to: say where it went, e.g. --to "child protection file"')
-    if len(where) > REASON_LENGTH:
-        raise InputError(f"--to: at most {REASON_LENGTH} characters")
+    where = _one_line(to, "--to", 'say where it went, e.g. --to "child protection file"')
     async with sessions.begin() as session:
         report = await _entitled(session, school, person, reference)
         if report is not None:
