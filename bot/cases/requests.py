@@ -27,6 +27,11 @@ from storage.models import AlertDelivery, ApprovalRequest, DeliveryStatus, Notic
 
 log = logging.getLogger(__name__)
 BLOCKED_CONTENT = "blocked_content"
+SOCIAL_MEDIA_SITE = "social_media_site"
+# Each kind any policy sets out, by the command that starts it in every channel; a school whose
+# policy has no such procedure still gets a one-line answer naming it.
+COMMANDS = {"/unblock": BLOCKED_CONTENT, "/socialmedia": SOCIAL_MEDIA_SITE}
+TITLES = {BLOCKED_CONTENT: "Blocked content access request", SOCIAL_MEDIA_SITE: "Social media site creation approval"}
 DRAFT_SUFFIX = "+request"  # a request's form is kept as a draft of its own beside a report's
 MAX_REASONS = 1000
 DB_DOWN = Reply("Safeguard cannot reach its database just now: nothing was changed. Please try again.",
@@ -43,7 +48,7 @@ async def start(app: App, *, channel: str, user_id: str, kind_id: str = BLOCKED_
     app = app.for_person(user_id)
     kind = kind_of(app, kind_id)
     if kind is None:
-        return [words.not_in_policy(app, "Blocked content access request")]
+        return [words.not_in_policy(app, TITLES.get(kind_id, kind_id))]
     turn = begin(kind, app.school.key)
     try:
         async with app.sessions.begin() as session:
@@ -66,7 +71,7 @@ async def message(app: App, *, channel: str, user_id: str, text: str) -> list[Re
     kind = kind_of(app, str(state.get("kind")))
     if kind is None:
         await _drop(app, channel, user_id)
-        return [words.not_in_policy(app, "Blocked content access request")]
+        return [words.not_in_policy(app, TITLES.get(str(state.get("kind")), "request"))]
     turn = answer(kind, state, text)
     if turn.cancelled:
         await _drop(app, channel, user_id)
