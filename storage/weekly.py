@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, not_, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import load_only
 
@@ -120,6 +120,8 @@ async def owned_beyond(
 
 def _bucket(edges: Sequence[datetime]) -> ColumnElement[int]:
     """Which week a report falls in, 0 for the oldest: one CASE over the indexed created_at."""
+    if len(edges) <= 2:  # one week: a CASE with no WHEN is not SQL
+        return literal(0)
     return case(*((Report.created_at < edge, index) for index, edge in enumerate(edges[1:-1])),
                 else_=len(edges) - 2)
 

@@ -75,7 +75,7 @@ async def trust_figures(
 ) -> TrustFigures:
     """`week`'s figures per school, as of `now`, leaving out what `reader` (None: anyone) may not view."""
     zone = ZoneInfo(deployment.timezone)
-    edges = [week.shifted(-1).start(zone), *week.bounds(zone)]  # the week before too: a CASE needs two weeks
+    edges = list(week.bounds(zone))
     async with sessions() as session:
         schools = [await _school_week(session, school, reader, edges=edges, now=now)
                    for school in deployment.schools]
@@ -88,7 +88,7 @@ async def _school_week(
     session: AsyncSession, school: School, reader: Person | None, *, edges: list[datetime], now: datetime
 ) -> SchoolWeek:
     code, start, end = school.key, edges[-2], edges[-1]
-    hidden = await hidden_for(session, reader, start=edges[0], end=end, now=now, school=code)
+    hidden = await hidden_for(session, reader, start=start, end=end, now=now, school=code)
     counts = await weekly.counts_by_week(session, edges=edges, hidden=hidden, school=code)
     acks = await weekly.acknowledgements(session, start=start, end=end, hidden=hidden, school=code)
     climbed = await weekly.escalations(session, start=start, end=end, hidden=hidden, school=code)

@@ -40,6 +40,7 @@ from routing.vocabulary import Category, Flag, Subject
 from routing.yamlfields import InputError
 from storage.db import create_engine, sessionmaker
 from storage.digest_outbox import digests_for_week
+from storage import weekly
 from storage.log import verify
 from storage.models import LogHead, NoteKind, Report
 from storage.reports import create_report
@@ -220,6 +221,17 @@ async def test_every_figure_of_a_known_week(sessions: async_sessionmaker[AsyncSe
     assert "LADO: 2 allegations this week, 1 consulted within a working day\nLADO consultations overdue: 1" in text
     assert f"Log check: event {head.seq} has hash\n{head.hash}\n" in text
     assert max(len(line) for line in text.splitlines()) <= 100, "short lines, for a phone"
+
+
+async def test_one_week_is_counted_on_its_own(sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    """The trust digest asks for one week alone; its counts are the last column of the five."""
+    app = console_app(sessions, clock)
+    await five_weeks(app, clock)
+    async with sessions() as session:
+        one = await weekly.counts_by_week(session, edges=list(W47.bounds(app.zone)), school=app.school.id)
+    assert one.by_category == {"misuse": [1], "friend_request": [1], "inappropriate_content": [1],
+                               "colleague_concern": [3], "pupil_disclosure": [1]}
+    assert sum(row[0] for row in one.by_owner.values()) == 7
 
 
 async def test_the_governor_lead_is_not_told_of_open_reports_about_them(
