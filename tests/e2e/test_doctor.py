@@ -19,6 +19,7 @@ from storage.alerts import give_up_alert, queue_alert
 from storage.crypto import new_key
 from storage.migrate import config, head
 from storage.models import NoticeKind
+from storage.sealed_reporters import RELAY_ENV, Address, new_handle, new_relay_key, relay_from_env, seal
 from tests.builders import TEST_KEY, example_school_with_ids, write_yaml
 from tests.e2e.fake_slack import BOT_SCOPES, TOKEN, FakeSlack
 from tests.e2e.slack_rig import SECRET, SLACK_IDS
@@ -80,8 +81,8 @@ async def test_all_well_is_exit_0_and_every_row_ok(school: Path, database_url: s
     fake, fake_url = slack
     code, rows, printed = await doctor(school, settings(database_url, fake_url))
     assert code == 0, printed
-    assert list(rows) == ["config", "policy", "database", "encryption key", "outbox", "slack settings", "slack token",
-                          "slack scopes", "slack people", "teams", "calendar"]
+    assert list(rows) == ["config", "policy", "database", "encryption key", "relay key", "outbox", "slack settings",
+                          "slack token", "slack scopes", "slack people", "teams", "calendar"]
     assert problems(rows) == [], printed
     assert "opens what is stored (1 report(s))" in rows["encryption key"]["detail"]
     assert rows["slack people"]["detail"] == "all 7 Slack id(s) in the config are active people of workspace T0OAKFIELD"
@@ -136,6 +137,34 @@ async def test_a_wrong_encryption_key_says_so_and_shows_no_key(school: Path, dat
     assert wrong not in printed and TEST_KEY not in printed and WORDS not in printed
 
 
+async def test_the_relay_key_must_open_the_reporters_sealed_here(school: Path, database_url: str,
+                                                                  sessions: async_sessionmaker[AsyncSession],
+                                                                  slack: tuple[FakeSlack, str]) -> None:
+    """A report sent without a name needs the relay key it was sealed with: unset or wrong, the doctor says so."""
+    _, fake_url = slack
+    relay_key, other = new_relay_key(), new_relay_key()
+    code, rows, printed = await doctor(school, settings(database_url, fake_url))
+    assert code == 0 and rows["relay key"]["detail"].startswith("not set: staff cannot send a concern without"), printed
+    async with sessions.begin() as session:
+        report = await new_report(session, reporter=new_handle(), details={"what": WORDS})
+        await seal(session, relay_from_env({RELAY_ENV: relay_key}), report=report, address=Address("slack", "U0HIDDEN01"))
+
+    code, rows, printed = await doctor(school, settings(database_url, fake_url, SAFEGUARD_RELAY_KEY=relay_key))
+    assert (code, problems(rows)) == (0, []), printed
+    assert "opens who sent the 1 report(s) without a name" in rows["relay key"]["detail"]
+
+    for env, said in ((settings(database_url, fake_url), "is not set, but 1 report(s) were sent without a name"),
+                      (settings(database_url, fake_url, SAFEGUARD_RELAY_KEY=other), "opens none of the newest"),
+                      (settings(database_url, fake_url, SAFEGUARD_RELAY_KEY=TEST_KEY), "is one of the keys in"),
+                      (settings(database_url, fake_url, SAFEGUARD_RELAY_KEY="not-a-key"), "is not a Fernet key")):
+        code, rows, printed = await doctor(school, env)
+        assert (code, problems(rows)) == (1, ["relay key"]), printed
+        assert said in rows["relay key"]["detail"], printed
+        # Neither key, nor who sent it, nor their words.
+        for secret in (relay_key, other, TEST_KEY, "U0HIDDEN01", WORDS):
+            assert secret not in printed
+
+
 async def test_an_unmigrated_database_says_run_db_upgrade(school: Path, database_url: str, engine: AsyncEngine,
                                                           slack: tuple[FakeSlack, str]) -> None:
     _, fake_url = slack
@@ -145,10 +174,10 @@ async def test_an_unmigrated_database_says_run_db_upgrade(school: Path, database
     before = ScriptDirectory.from_config(config()).get_revision(head()).down_revision
     code, rows, printed = await doctor(school, settings(database_url, fake_url))
     assert code == 1
-    assert problems(rows) == ["database", "encryption key", "outbox"], printed
+    assert problems(rows) == ["database", "encryption key", "relay key", "outbox"], printed
     assert rows["database"]["detail"].endswith(f"is at revision {before}; this code needs revision {head()}")
     assert rows["database"]["fix"].startswith("run `safeguard db upgrade`")
-    assert rows["encryption key"]["status"] == rows["outbox"]["status"] == "skipped"
+    assert rows["encryption key"]["status"] == rows["relay key"]["status"] == rows["outbox"]["status"] == "skipped"
 
 
 async def test_a_database_file_that_is_not_there_is_not_created(school: Path, tmp_path: Path,

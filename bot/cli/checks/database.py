@@ -10,9 +10,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.cli.keyring import keyring_for, sqlite_file
 from bot.cli.storage import shown_url
+from bot.cli.checks.relay import CHECK, relay_row
 from bot.cli.checks.rows import Row, ok, problem, skipped
 from routing.yamlfields import InputError
-from storage.crypto import ENV, HOW_TO_MAKE_ONE, KeyringError, keys_from_env
+from storage.crypto import ENV, HOW_TO_MAKE_ONE, Keyring, KeyringError, keys_from_env
 from storage.db import create_engine, sessionmaker
 from storage.migrate import current, head
 from storage.models import Report
@@ -54,23 +55,25 @@ async def database_rows(url: str, env: Mapping[str, str], now: datetime) -> list
                         "run `safeguard db upgrade` (`safeguard serve` also does at start)"),
                 *_skipped_after("the database is migrated")]
     rows = [ok("database", f"{shown} is reachable and at revision {head()}")]
-    rows.append(await _key_row(url, env))
+    try:
+        keyring: Keyring | None = keyring_for(keys_from_env(env), url).keyring
+    except KeyringError as exc:
+        keyring = None
+        rows.append(problem("encryption key", str(exc), f"set {ENV} to the key the database was written with "
+                                                        f"(for a new database, {HOW_TO_MAKE_ONE})"))
+    if keyring is not None:
+        rows.append(await _key_row(url, keyring))
+    rows.append(await relay_row(url, env, keyring))
     rows.append(await _outbox_row(url, now))
     return rows
 
 
 def _skipped_after(what: str) -> list[Row]:
-    return [skipped("encryption key", f"not checked until {what} is fixed"),
-            skipped("outbox", f"not checked until {what} is fixed")]
+    return [skipped(check, f"not checked until {what} is fixed") for check in ("encryption key", CHECK, "outbox")]
 
 
-async def _key_row(url: str, env: Mapping[str, str]) -> Row:
+async def _key_row(url: str, keyring: Keyring) -> Row:
     """Whether the key (SAFEGUARD_ENCRYPTION_KEY, else demo mode's key file) opens what the database holds."""
-    try:
-        keyring = keyring_for(keys_from_env(env), url).keyring
-    except KeyringError as exc:
-        return problem("encryption key", str(exc), f"set {ENV} to the key the database was written with "
-                                                   f"(for a new database, {HOW_TO_MAKE_ONE})")
     engine = create_engine(url, keys=keyring)
     try:
         async with sessionmaker(engine)() as session:
