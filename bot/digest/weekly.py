@@ -234,11 +234,9 @@ def render(app: App, figures: Figures) -> str:
         lines += [f"- {_owner_label(app, role)}: {_row(figures.by_owner[role])}"
                   for role in _owner_order(app, figures.by_owner)]
     lines += ["", *_acknowledgement(figures), _escalation(figures), _undelivered(figures), *_still_open(figures), *_lado(figures)]
-    for title, asked in (("Blocked-site requests", figures.requests),
-                         ("Social media site requests", figures.social_media)):
-        if any(asked.values()):
-            lines += ["", f"{title}: {asked.get('made', 0)} made, {asked.get('approved', 0)} approved, "
-                          f"{asked.get('refused', 0)} refused"]
+    for title, asked in (("Blocked-site", figures.requests), ("Social media site", figures.social_media)):
+        lines += ["", f"{title} requests: {asked.get('made', 0)} made, {asked.get('approved', 0)} approved, "
+                      f"{asked.get('refused', 0)} refused"] if any(asked.values()) else []
     if figures.log_seq:
         # An anchor kept outside the database: a rewritten log cannot match it later.
         lines += ["", f"Log check: event {figures.log_seq} has hash", figures.log_hash,
