@@ -13,6 +13,7 @@ from sqlalchemy import select, text as sql
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import CONSOLE, App
+from bot.cases.requests import remind_due
 from bot.digest.weekly import parse_week, render, weekly_figures
 from bot.examples import EXAMPLE_TRUST
 from routing.loader import resolve_policy
@@ -167,7 +168,10 @@ async def test_principal_slt_the_principal_decides_and_an_slt_member_decides_the
     sent = await propose(principal, pupils=False)
     assert sent[0].startswith("Sent as SM-2026-0002. It is with the Member of the senior leadership team (SLT)")
     assert (await principal.type("/approve SM-2026-0002 mine"))[0] == "! You cannot approve SM-2026-0002."
-    await slt.open()
+    clock.advance(days=3)  # not acted on in time: its own clock reminds the SLT member, once per period
+    assert await remind_due(app) == 1 and await remind_due(app) == 0
+    shown = text(await slt.open())
+    assert "Reminder: still waiting for you." in shown and "because the requester is the Principal" in shown
     assert (await slt.type("/refuse SM-2026-0002 Use the school's account (made-up)."))[0].startswith("Refused")
     assert "was refused by the Member of the senior leadership team (SLT)" in text(await principal.type("/requests"))
     async with sessions() as session:
