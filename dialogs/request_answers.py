@@ -80,11 +80,13 @@ def tick(asked: FormField, value: str, typed: str) -> tuple[str, bool] | Invalid
     plain = tuple(Choice(o.id, o.label) for o in asked.options)
     if "," in typed:
         picked: list[str] = []
-        for part in typed.split(","):
+        for part in (each for each in typed.split(",") if each.strip()):  # "1,3," is 1 and 3
             found = match_choice(part, plain)
             if found is None:
                 return Invalid(f"{part.strip()[:30]!r} is not one of the options: type their numbers, like 1,3.")
             picked += [found.id] if found.id not in picked else []
+        if not picked:
+            return Invalid("Please tick at least one option, then press Done.")
         return ",".join(o.id for o in asked.options if o.id in picked), True
     found = match_choice(typed, (*plain, DONE)) or match_choice(typed, options_of(asked, value))
     if found is None:

@@ -104,7 +104,8 @@ def test_ticks_toggle_a_list_ticks_exactly_and_the_condition_follows_them() -> N
     turn = answer(kind, turn.state, "8 to 9")
     turn = answer(kind, turn.state, "back")
     turn = answer(kind, turn.state, "back")  # at the contributors again: untick pupils, so no ages and no consent
-    turn = answer(kind, turn.state, "2,7")
+    assert answer(kind, turn.state, ",").replies[0].text == "Please tick at least one option, then press Done."
+    turn = answer(kind, turn.state, "2,7,")
     assert turn.replies[0].field == "contributor_other"
     for typed in ("Governors", "Ann Lee; Bo Chan", "Mr Hale, teacher", "Us", "2027-02-01", "Newsletter", "Locked"):
         turn = answer(kind, turn.state, typed)
