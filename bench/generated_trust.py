@@ -30,9 +30,10 @@ KINDS = ("Primary", "Academy", "Lower School", "Junior School", "Infant School")
 # The roles each preset's school holds itself (mersham's headteacher is also its DSL; a BPET
 # school's Chief Executive and Chair of the Trust Board are the trust's).
 SCHOOL_ROLES = {
-    "st-leonards": ("headteacher", "dsl", "deputy_dsl", "online_safety_officer", "chair_of_governors", "governor_lead"),
+    "st-leonards": ("headteacher", "dsl", "deputy_dsl", "online_safety_officer", "chair_of_governors", "governor_lead",
+                    "communications_officer"),
     "principal-slt": ("headteacher", "slt", "dsl", "deputy_dsl", "chair_of_governors", "governor_lead"),
-    "bpet": ("headteacher", "dsl", "deputy_dsl", "online_safety_officer", "governor_lead"),
+    "bpet": ("headteacher", "dsl", "deputy_dsl", "online_safety_officer", "governor_lead", "head_of_marketing"),
     "mersham": ("headteacher+dsl", "deputy_dsl", "chair_of_governors", "governor_lead"),
     "perryfields": ("headteacher", "dsl", "deputy_dsl", "online_safety_officer", "chair_of_governors", "governor_lead"),
 }

@@ -12,7 +12,7 @@ from bot.examples import EXAMPLE_SCHOOL
 # Fictional Slack ids for the example school's role holders (as the e2e tests give them).
 ROLE_HOLDERS = {
     "jellis": "U0JELLIS01", "smorgan": "U0SMORGAN1", "rpatel": "U0RPATEL01", "tokafor": "U0TOKAFOR1",
-    "hbrooks": "U0HBROOKS1", "dwilde": "U0DWILDE01", "cfinch": "U0CFINCH01",
+    "hbrooks": "U0HBROOKS1", "dwilde": "U0DWILDE01", "cfinch": "U0CFINCH01", "lnwosu": "U0LNWOSU01",
 }
 DSL = "smorgan"
 

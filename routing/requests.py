@@ -8,11 +8,13 @@ a step, given the school's people and who asked.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from routing.request_form import MAX_ANSWER, FieldKind, FormField, read_fields
 from routing.yamlfields import IDENTIFIER, Fields
 
 if TYPE_CHECKING:
@@ -26,14 +28,7 @@ if TYPE_CHECKING:
 
         def read(self, fields: Fields, *, required: bool) -> tuple[Citation, ...]: ...
 
-MAX_ANSWER = 1000  # a form's box: long enough for risks and control measures, short enough to read on a phone
-
-
-class FieldKind(StrEnum):
-    """What a form field takes."""
-
-    URL = "url"  # one http(s) address
-    TEXT = "text"
+REFERENCE_PREFIX = re.compile(r"^[A-Z]{2,3}$")  # AR, SM: never SG, a report's
 
 
 class StepKind(StrEnum):
@@ -41,16 +36,9 @@ class StepKind(StrEnum):
 
     REVIEW = "review"  # pass on or refuse (the online safety officer, St Leonard's §9)
     APPROVE = "approve"  # approve or refuse (the headteacher, St Leonard's §9)
-
-
-@dataclass(frozen=True)
-class FormField:
-    """One box of the form, as the policy's appendix has it."""
-
-    id: str
-    label: str
-    kind: FieldKind = FieldKind.TEXT
-    max_length: int = MAX_ANSWER
+    # Approve the part `approves` names and pass it on, or refuse (St Leonard's appendix C: the
+    # communications officer approves the aims, content and brand before the headteacher's final approval).
+    ENDORSE = "endorse"
 
 
 @dataclass(frozen=True)
@@ -62,6 +50,7 @@ class Step:
     instead: str | None
     citations: tuple[Citation, ...]
     instead_citations: tuple[Citation, ...] = ()
+    approves: str = ""  # for an endorse step: the part it approves ("the aims, content and brand use")
 
 
 @dataclass(frozen=True)
@@ -78,6 +67,7 @@ class RequestKind:
     # Who records the outcome once approved (the online safety officer unblocks the site), if anyone.
     done_by: str | None = None
     done_label: str = ""
+    reference_prefix: str = "AR"  # AR-2026-0001; AR-BPA-2026-0001 in a trust
 
 
 @dataclass(frozen=True)
@@ -122,46 +112,51 @@ def read_requests(top: Fields, cite: CitationReader) -> dict[str, RequestKind]:
 
 
 def _kind(kind_id: str, fields: Fields, cite: CitationReader) -> RequestKind:
-    fields.only(("title", "command", "fields", "steps", "act_within_minutes", "cite", "done_by", "done_label"))
+    fields.only(("title", "command", "fields", "steps", "act_within_minutes", "cite", "done_by", "done_label",
+                 "reference_prefix"))
     read = cite.read
-    form: list[FormField] = []
-    form_fields = fields.child("fields")
-    for key, value in form_fields.data.items():
-        one = form_fields.nested(value, str(key))
-        one.only(("label", "kind", "max_length"))
-        kind = one.string("kind", FieldKind.TEXT.value)
-        if kind not in set(FieldKind):
-            raise one.error(f"unknown field kind {kind!r}; allowed: url, text", "kind")
-        form.append(FormField(str(key), one.string("label"), FieldKind(kind),
-                              one.integer("max_length") or MAX_ANSWER))
+    form = read_fields(fields.child("fields"))
+    prefix = fields.string("reference_prefix", "AR")
+    if not REFERENCE_PREFIX.match(prefix) or prefix == "SG":
+        raise fields.error(f"{prefix!r} is not a reference prefix: two or three capital letters, not SG",
+                           "reference_prefix")
     raw_steps = fields.data.get("steps")
     if not isinstance(raw_steps, list) or not raw_steps:
         raise fields.error("needs at least one approval step", "steps")
     steps: list[Step] = []
     for index, raw in enumerate(raw_steps):
         step = fields.nested(raw, f"steps[{index}]")
-        step.only(("role", "kind", "instead", "cite", "instead_cite"))
+        step.only(("role", "kind", "instead", "cite", "instead_cite", "approves"))
         kind = step.string("kind")
         if kind not in set(StepKind):
-            raise step.error(f"unknown step kind {kind!r}; allowed: review, approve", "kind")
+            raise step.error(f"unknown step kind {kind!r}; allowed: {', '.join(StepKind)}", "kind")
+        approves = step.string("approves") if kind == StepKind.ENDORSE else ""
+        if kind != StepKind.ENDORSE and "approves" in step.data:
+            raise step.error("only an endorse step names the part it approves", "approves")
         instead = step.optional_string("instead")
         instead_citations = read(Fields({"cite": step.data.get("instead_cite")}, step.where, step.path), required=True) \
             if instead is not None else ()
-        steps.append(Step(step.string("role"), StepKind(kind), instead, read(step, required=True), instead_citations))
+        steps.append(Step(step.string("role"), StepKind(kind), instead, read(step, required=True), instead_citations,
+                          approves))
     if steps[-1].kind is not StepKind.APPROVE:
         raise fields.error("the last step must approve or refuse", "steps")
     return RequestKind(
         id=kind_id, title=fields.string("title"), command=fields.string("command"), fields=tuple(form),
         steps=tuple(steps), act_within_minutes=fields.integer("act_within_minutes") or 240,
         citations=read(fields, required=True), done_by=fields.optional_string("done_by"),
-        done_label=fields.string("done_label", ""),
+        done_label=fields.optional_string("done_label") or "", reference_prefix=prefix,
     )
 
 
 def request_problems(kinds: dict[str, RequestKind], known_roles: set[str], school: School | None = None) -> list[tuple[str, str]]:
     """(where, problem) for each step naming an unknown role, or, with a school, one nobody can act on."""
     problems: list[tuple[str, str]] = []
+    prefixes: dict[str, str] = {}
     for kind in kinds.values():
+        if kind.reference_prefix in prefixes:
+            problems.append((f"requests.{kind.id}.reference_prefix", f"{kind.reference_prefix} is "
+                             f"{prefixes[kind.reference_prefix]}'s prefix too: each kind needs its own"))
+        prefixes[kind.reference_prefix] = kind.id
         for index, step in enumerate(kind.steps):
             where = f"requests.{kind.id}.steps[{index}]"
             for role in (step.role, step.instead):
@@ -188,7 +183,8 @@ def explain_requests(kinds: dict[str, RequestKind], role_name: Callable[[str], s
     """The requests block of `policy explain`: each kind's steps, who acts on them, and why."""
     if not kinds:
         return ["Requests: this policy sets out no request procedures (such as asking for a blocked",
-                "site to be unblocked); /unblock answers that it is not part of the school's policy."]
+                "site to be unblocked, or for a new social media site); /unblock and /socialmedia answer",
+                "that they are not part of the school's policy."]
     lines = ["Requests (each step goes to the role named, never to the person who asked)"]
 
     def who(role: str) -> str:
@@ -197,11 +193,12 @@ def explain_requests(kinds: dict[str, RequestKind], role_name: Callable[[str], s
         return f"{role_name(role)} ({', '.join(p.name for p in school.holders(role)) or 'nobody'})"
 
     for kind in kinds.values():
-        lines.append(f"{kind.title} [{kind.id}], started with {kind.command}:")
+        lines.append(f"{kind.title} [{kind.id}], started with {kind.command}, references {kind.reference_prefix}-YEAR-NNNN:")
         lines.append(f"  Form: {'; '.join(f.label for f in kind.fields)}")
         for index, step in enumerate(kind.steps, 1):
-            verb = "reviews it, then passes it on or refuses it" if step.kind is StepKind.REVIEW \
-                else "approves or refuses it, with reasons"
+            verb = {StepKind.REVIEW: "reviews it, then passes it on or refuses it",
+                    StepKind.ENDORSE: f"approves {step.approves} and passes it on, or refuses it, with reasons",
+                    StepKind.APPROVE: "approves or refuses it, with reasons"}[step.kind]
             lines.append(f"  Step {index}: {who(step.role)} {verb}; each step to act on within "
                          f"{kind.act_within_minutes // 60} school hours, then reminded")
             lines += [f"    Because: {c.text}" for c in step.citations]

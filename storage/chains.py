@@ -14,15 +14,16 @@ from sqlalchemy import ColumnElement, not_
 from sqlalchemy.orm import InstrumentedAttribute
 
 DEFAULT = ""
+TRUST_REFERENCE = re.compile(r"^[A-Z]{2,3}-([A-Z0-9]{2,5})-\d{4}-\d+$")
 CODE = re.compile(r"^[a-z0-9]{2,5}$")  # a school code as a chain name: 2 to 5 letters or digits, lower case
 
 
 def chain_of(reference: str) -> str:
     """The chain a report's events go in: the school code of `SG-BPA-2026-0001` (lower case), else ""."""
-    parts = reference.split("-")
-    # Three dashes or more is a trust reference: prefix, school code, year, number.
-    # An approval request's (AR-BPA-2026-0001, routing.requests) goes in its school's chain too.
-    return parts[1].lower() if len(parts) >= 4 and parts[0] in ("SG", "AR") else DEFAULT
+    # Three dashes is a trust reference: prefix, school code, year, number. An approval request's
+    # (AR-BPA-2026-0001, SM-BPA-2026-0001: any kind's prefix, routing.requests) goes in its school's chain too.
+    found = TRUST_REFERENCE.match(reference)
+    return found.group(1).lower() if found else DEFAULT
 
 
 def check_chain(chain: str) -> str:

@@ -17,9 +17,14 @@ PREFIX = "AR"
 async def create(
     session: AsyncSession, *, now: datetime, school: str, school_code: str | None, kind: str, requester: str,
     answers: dict[str, Any], channel: str | None, approver: str, approver_role: str, due_at: datetime,
+    prefix: str = PREFIX,
 ) -> ApprovalRequest:
-    """Store a new request at its first step, with the next AR- reference of the year (AR-BPA- in a trust)."""
-    prefix = f"{PREFIX}-{school_code.upper()}" if school_code else PREFIX
+    """Store a new request at its first step, with the next reference of the year under its kind's prefix.
+
+    AR-2026-0001 (AR-BPA-2026-0001 in a trust) for a blocked site, SM- for a social media site: each
+    prefix counts on its own, and each reference names its school's chain of the log (storage.chains).
+    """
+    prefix = f"{prefix}-{school_code.upper()}" if school_code else prefix
     request = ApprovalRequest(
         reference=await next_reference(session, year=now.year, prefix=prefix), school=school, kind=kind,
         requester=requester, answers=answers, status=RequestStatus.OPEN.value, channel=channel, created_at=now,
@@ -74,11 +79,16 @@ async def due(session: AsyncSession, now: datetime) -> list[ApprovalRequest]:
     return list(await session.scalars(query))
 
 
-async def week_counts(session: AsyncSession, *, chain: str, start: datetime, end: datetime) -> dict[str, int]:
-    """How many requests were made, approved and refused in [start, end), from the school's chain: counts only."""
+async def week_counts(session: AsyncSession, *, chain: str, start: datetime, end: datetime,
+                      prefix: str = PREFIX) -> dict[str, int]:
+    """How many requests of one kind (by its reference prefix) were made, approved and refused in [start, end).
+
+    Read from the school's chain of the log: counts only.
+    """
     named = {"request_made": "made", "request_approved": "approved", "request_refused": "refused"}
     query = select(Event.kind, func.count()).where(
         Event.chain == chain, Event.kind.in_(list(named)), Event.at >= start, Event.at < end,
+        Event.report_ref.like(f"{prefix}-%"),
     ).group_by(Event.kind)
     counts = {word: 0 for word in named.values()}
     for kind, count in (await session.execute(query)).all():

@@ -32,7 +32,7 @@ def body(app: App, request: ApprovalRequest, kind: RequestKind) -> str:
     roles = ", ".join(app.role_name(r) for r in who.roles) if who is not None and who.roles else "member of staff"
     lines = [f"{kind.title} {request.reference}", f"Requested by: {app.name(request.requester)} ({roles}), "
              f"{app.local(request.created_at)}"]
-    lines += [f"{f.label}: {request.answers.get(f.id, '')}" for f in kind.fields]
+    lines += [f"{f.label}: {f.shown(str(request.answers[f.id]))}" for f in kind.fields if f.id in request.answers]
     return "\n".join(lines)
 
 
@@ -42,6 +42,9 @@ def to_act(app: App, request: ApprovalRequest, kind: RequestKind, *, reminder: b
     ref = request.reference
     if step.kind is StepKind.REVIEW:
         ask = f"Review it: /pass {ref} to pass it on for approval, or /refuse {ref} REASONS."
+    elif step.kind is StepKind.ENDORSE:
+        ask = (f"Do you approve {step.approves}? /approve {ref} REASONS approves that part and passes it on "
+               f"for final approval, or /refuse {ref} REASONS.")
     else:
         ask = f"Decide it: /approve {ref} REASONS, or /refuse {ref} REASONS."
     lead = "Reminder: still waiting for you. " if reminder else ""
@@ -58,6 +61,16 @@ def outcome(app: App, request: ApprovalRequest, kind: RequestKind, by_role: str)
     return Reply(f"Your {kind.title.lower()} {request.reference} was {verdict} by the {by}.\n"
                  f"Reasons: {request.reasons or ''}", tone=Tone.DONE,
                  preview=f"{request.reference}: your request was {verdict}")
+
+
+def endorsed(app: App, request: ApprovalRequest, kind: RequestKind, by_role: str) -> Reply:
+    """To the requester: a step approved its part, and who has it now."""
+    part = next((s.approves for s in kind.steps if s.kind is StepKind.ENDORSE), "part of it")
+    now = (f"now with the {_role(app, request.approver_role)} for final approval" if request.status == "open"
+           else status(app, request, kind))
+    reasons = f"\nReasons: {request.reasons}" if request.status == "open" and request.reasons else ""
+    return Reply(f"Your {kind.title.lower()} {request.reference}: the {app.role_name(by_role)} approved {part}; "
+                 f"{now}.{reasons}", tone=Tone.DONE, preview=f"{request.reference}: part of your request was approved")
 
 
 def carry_out(app: App, request: ApprovalRequest, kind: RequestKind) -> Reply:

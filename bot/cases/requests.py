@@ -95,6 +95,7 @@ async def submit(app: App, kind: RequestKind, *, channel: str, user_id: str, ans
         async with app.sessions.begin() as session:
             request = await store.create(
                 session, now=now, school=app.school.key, school_code=app.school.id, kind=kind.id, requester=user_id,
+                prefix=kind.reference_prefix,
                 answers=answers, channel=channel, approver=first.person.id, approver_role=first.role,
                 due_at=due_at(app.school, SCHOOL_HOURS, now, kind.act_within_minutes),
             )
@@ -114,7 +115,7 @@ async def act(app: App, person_id: str, reference: str, verb: str, reasons: str 
     """Pass on, approve, refuse (with reasons), or record as done; one line back either way."""
     reasons = reasons.strip()
     if verb in ("approve", "refuse") and not reasons:
-        return Reply(f"Please give your reasons: /{verb} {reference.upper() or 'AR-...'} REASONS.", tone=Tone.ERROR)
+        return Reply(f"Please give your reasons: /{verb} {reference.strip().upper()[:30] or 'REF'} REASONS.", tone=Tone.ERROR)
     if len(reasons) > MAX_REASONS:
         return Reply(f"Please keep the reasons to {MAX_REASONS} characters.", tone=Tone.ERROR)
     try:
@@ -145,7 +146,9 @@ async def _apply(app: App, session: AsyncSession, request: ApprovalRequest, kind
         return Reply(f"Recorded: for {ref}, {kind.done_label} at {app.local(now)}.", tone=Tone.DONE)
     step = kind.steps[request.step]
     role = request.approver_role or step.role
-    if verb == "pass" and step.kind is StepKind.REVIEW and request.step + 1 < len(kind.steps):
+    # A review passes it on; an endorse step approves its part (appendix C: the aims, content and brand) and passes it on.
+    endorsed = verb == "approve" and step.kind is StepKind.ENDORSE
+    if (endorsed or (verb == "pass" and step.kind is StepKind.REVIEW)) and request.step + 1 < len(kind.steps):
         following = kind.steps[request.step + 1]
         try:
             nxt = approver(app.school, following, request.requester)
@@ -155,11 +158,18 @@ async def _apply(app: App, session: AsyncSession, request: ApprovalRequest, kind
         await store.move(session, request, expected_step=request.step, expected_status=RequestStatus.OPEN.value,
                          step=request.step + 1, approver=nxt.person.id, approver_role=nxt.role,
                          approvers=[*request.approvers, nxt.person.id], reminders=0,
-                         due_at=due_at(app.school, SCHOOL_HOURS, now, kind.act_within_minutes))
+                         due_at=due_at(app.school, SCHOOL_HOURS, now, kind.act_within_minutes),
+                         **({"reasons": reasons} if endorsed else {}))
         await _event(session, app, request, person_id, EventKind.REQUEST_PASSED_ON, {
             "step": request.step, "by_role": role, "to_role": nxt.role, "to": nxt.person.id,
-            **({"instead_of": nxt.instead_of} if nxt.instead_of else {})})
+            **({"instead_of": nxt.instead_of} if nxt.instead_of else {}),
+            **({"approved_part": True, "reasons_digest": text_digest(reasons)} if endorsed else {})})
         _queue(app, session, request, nxt.person.id, "act")
+        if endorsed:
+            # The requester hears that part is approved, and where it is now, with the reasons.
+            _queue(app, session, request, request.requester, "endorsed", role)
+            return Reply(f"Approved {step.approves}: {ref} is now with the {app.role_name(nxt.role)} "
+                         f"({nxt.person.name}) for final approval.", tone=Tone.DONE)
         return Reply(f"Passed on: {ref} is with the {app.role_name(nxt.role)} ({nxt.person.name}).", tone=Tone.DONE)
     if verb == "approve" and step.kind is StepKind.APPROVE:
         doer = _doer(app, kind, request)
@@ -181,7 +191,8 @@ async def _apply(app: App, session: AsyncSession, request: ApprovalRequest, kind
                      {"step": request.step, "by_role": role, "reasons_digest": text_digest(reasons)})
         _queue(app, session, request, request.requester, "outcome", role)
         return Reply(f"Refused: {ref}. The requester is told, with your reasons.", tone=Tone.DONE)
-    can = "pass it on or refuse it" if step.kind is StepKind.REVIEW else "approve or refuse it"
+    can = {StepKind.REVIEW: "pass it on or refuse it", StepKind.APPROVE: "approve or refuse it",
+           StepKind.ENDORSE: f"approve {step.approves} (passing it on) or refuse it"}[step.kind]
     return Reply(f"{ref} is at a step where you {can}.", tone=Tone.ERROR)
 
 
@@ -271,6 +282,8 @@ def notice_reply(app: App, request: ApprovalRequest, detail: dict[str, Any]) -> 
     what = detail.get("what")
     if what == "outcome":
         return words.outcome(app, request, kind, str(detail.get("role") or ""))
+    if what == "endorsed":
+        return words.endorsed(app, request, kind, str(detail.get("role") or ""))
     if what == "carry_out":
         return words.carry_out(app, request, kind)
     return words.to_act(app, request, kind, reminder=what == "reminder")

@@ -68,10 +68,11 @@ HELP = f"""Commands:
                                role holder, by their id (like rpatel); /reassign REF lists who
   /reopen REF REASON           reopen a closed report (the DSL and deputies)
   /unblock                     ask for a wrongly blocked website to be unblocked (where the policy has it)
-  /requests                    the requests waiting for you; /request AR-REF shows one
-  /pass AR-REF                 pass a request you reviewed on for approval
-  /approve AR-REF REASONS      approve a request;  /refuse AR-REF REASONS refuses it
-  /unblocked AR-REF            record that the approved site was unblocked
+  /socialmedia                 ask to set up a school social media site (where the policy has it)
+  /requests                    the requests waiting for you; /request REF shows one (AR-... or SM-...)
+  /pass REF                    pass a request you reviewed on for approval
+  /approve REF REASONS         approve a request (or your part of it);  /refuse REF REASONS refuses it
+  /unblocked REF               record that the approved site was unblocked
   /child NAME                  every report about a child (type part of their name; DSL and deputies)
   /history REF                 every report about the children a report names (DSL and deputies)
   /help                        this list
@@ -196,8 +197,8 @@ class Console:
             self.say([await save_screenshots(self.app, me, reference, folder.strip())])
         elif name == "/export":
             self.say([await save_export(self.app, me, rest.strip())])
-        elif name == "/unblock":
-            self.say(await requests.start(self.app, channel=CONSOLE, user_id=me))
+        elif name in requests.COMMANDS:  # /unblock, /socialmedia
+            self.say(await requests.start(self.app, channel=CONSOLE, user_id=me, kind_id=requests.COMMANDS[name]))
         elif name in ("/pass", "/approve", "/refuse", "/unblocked"):
             reference, _, reasons = rest.strip().partition(" ")
             verb = {"/pass": "pass", "/approve": "approve", "/refuse": "refuse", "/unblocked": "done"}[name]

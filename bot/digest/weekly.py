@@ -141,6 +141,8 @@ class Figures:
     log_hash: str
     # Approval requests (a blocked site to unblock): made, approved, refused this week; counts only.
     requests: dict[str, int] = field(default_factory=dict)
+    # Social media site creation approvals (SM- references), counted apart from blocked sites.
+    social_media: dict[str, int] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         """The figures as plain JSON values."""
@@ -170,6 +172,7 @@ async def weekly_figures(
         lado = await weekly.lado(session, start=start, end=end, now=now, hidden=hidden, school=school)
         head = await weekly.log_head(session, school or "") or (0, "")
         asked = await request_store.week_counts(session, chain=school or "", start=start, end=end)
+        sites = await request_store.week_counts(session, chain=school or "", start=start, end=end, prefix="SM")
         still_open = await _open_for(app, session, end=end, now=now, reader=reader, hidden=hidden)
     seconds = sorted(ack.seconds for ack in acks)
     return Figures(
@@ -184,7 +187,7 @@ async def weekly_figures(
         escalations=climbed.steps, escalated_reports=climbed.reports, reminders=climbed.reminders,
         undelivered=undelivered, **_open_fields(still_open),
         lado_allegations=lado.allegations, lado_consulted_in_time=lado.consulted_in_time, lado_overdue=lado.overdue,
-        log_seq=head[0], log_hash=head[1], requests=asked,
+        log_seq=head[0], log_hash=head[1], requests=asked, social_media=sites,
     )
 
 
@@ -231,10 +234,9 @@ def render(app: App, figures: Figures) -> str:
         lines += [f"- {_owner_label(app, role)}: {_row(figures.by_owner[role])}"
                   for role in _owner_order(app, figures.by_owner)]
     lines += ["", *_acknowledgement(figures), _escalation(figures), _undelivered(figures), *_still_open(figures), *_lado(figures)]
-    if any(figures.requests.values()):
-        asked = figures.requests
-        lines += ["", f"Blocked-site requests: {asked.get('made', 0)} made, {asked.get('approved', 0)} approved, "
-                      f"{asked.get('refused', 0)} refused"]
+    for title, asked in (("Blocked-site", figures.requests), ("Social media site", figures.social_media)):
+        lines += ["", f"{title} requests: {asked.get('made', 0)} made, {asked.get('approved', 0)} approved, "
+                      f"{asked.get('refused', 0)} refused"] if any(asked.values()) else []
     if figures.log_seq:
         # An anchor kept outside the database: a rewritten log cannot match it later.
         lines += ["", f"Log check: event {figures.log_seq} has hash", figures.log_hash,

@@ -27,7 +27,7 @@ APP_ID = "A0SAFEGUARD"
 # Fictional Slack ids for the example school's fictional people.
 SLACK_IDS = {
     "jellis": "U0JELLIS01", "smorgan": "U0SMORGAN1", "rpatel": "U0RPATEL01", "tokafor": "U0TOKAFOR1",
-    "hbrooks": "U0HBROOKS1", "dwilde": "U0DWILDE01", "cfinch": "U0CFINCH01",
+    "hbrooks": "U0HBROOKS1", "dwilde": "U0DWILDE01", "cfinch": "U0CFINCH01", "lnwosu": "U0LNWOSU01",
 }
 NOT_IN_DIRECTORY = "U0VISITOR1"
 _numbers = itertools.count(1)

@@ -85,7 +85,7 @@ async def test_all_well_is_exit_0_and_every_row_ok(school: Path, database_url: s
                           "slack token", "slack scopes", "slack people", "teams", "calendar"]
     assert problems(rows) == [], printed
     assert "opens what is stored (1 report(s))" in rows["encryption key"]["detail"]
-    assert rows["slack people"]["detail"] == "all 7 Slack id(s) in the config are active people of workspace T0OAKFIELD"
+    assert rows["slack people"]["detail"] == "all 8 Slack id(s) in the config are active people of workspace T0OAKFIELD"
     assert sorted(c.args["user"] for c in fake.to("users.info")) == sorted(SLACK_IDS.values())
     # IT sees ids, never a person's name or a report's words.
     for name in ("Ellis", "Morgan", "Patel", WORDS):
@@ -118,7 +118,7 @@ async def test_a_slack_id_nobody_has_is_named_by_the_person_s_config_id(school: 
     assert code == 1
     assert problems(rows) == ["slack people"], printed
     detail = rows["slack people"]["detail"]
-    assert "5 of 7 Slack id(s) are people of the workspace" in detail
+    assert "6 of 8 Slack id(s) are people of the workspace" in detail
     assert "cfinch: U0CFINCH01: not a member of this workspace" in detail
     assert "hbrooks: U0HBROOKS1: deactivated in Slack" in detail
     assert "correct the `slack:` id" in rows["slack people"]["fix"]

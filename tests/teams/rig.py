@@ -21,7 +21,7 @@ BOT = {"id": "28:safeguard-test-bot", "name": "Safeguard"}
 TENANT = "00000000-0000-4000-8000-0000000a0a0a"
 # Fictional ids. Half the school config names people by their Entra object id, half by their Teams user id.
 AAD = {pid: f"00000000-0000-4000-8000-{n:012d}" for n, pid in enumerate(
-    ("jellis", "smorgan", "rpatel", "tokafor", "hbrooks", "dwilde", "cfinch"), 1)}
+    ("jellis", "smorgan", "rpatel", "tokafor", "hbrooks", "dwilde", "cfinch", "lnwosu"), 1)}
 CONFIG_TEAMS_IDS = {pid: (AAD[pid] if n % 2 else f"29:1{pid}-teams") for n, pid in enumerate(AAD)}
 _ids = itertools.count(1)
 

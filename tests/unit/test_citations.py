@@ -35,6 +35,10 @@ def all_citations(policy: Policy) -> list[Citation]:
     found = [c for rule in rules for c in rule.plan.citations]
     found += [c for rule in rules for o in rule.subjects.values() for c in o.citations]
     found += [c for flag in policy.flags.values() for c in flag.citations]
+    # The request procedures (a blocked site, a new social media site): each kind's and each step's.
+    found += [c for kind in policy.requests.values() for c in kind.citations]
+    found += [c for kind in policy.requests.values() for step in kind.steps
+              for c in (*step.citations, *step.instead_citations)]
     return [c for c in found if c.quote is not None]
 
 

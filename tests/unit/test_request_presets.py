@@ -20,9 +20,30 @@ def test_three_presets_send_it_to_the_officer_then_the_headteacher_with_citation
         assert [f.id for f in kind.fields] == ["url", "site_content", "reasons", "risks"]
         table = explain(resolve_policy(preset))
         assert f'{section}: "which will be approved by the headteacher"' in table
-    for preset in ("mersham", "principal-slt"):
-        assert resolve_policy(preset).requests == {}
-        assert "this policy sets out no request procedures" in explain(resolve_policy(preset))
+    assert "blocked_content" not in resolve_policy("principal-slt").requests
+    assert resolve_policy("mersham").requests == {}
+    assert "this policy sets out no request procedures" in explain(resolve_policy("mersham"))
+
+
+def test_the_social_media_site_steps_follow_each_policy_with_citations() -> None:
+    for preset, roles, quote in (
+        ("st-leonards", ["communications_officer", "headteacher"],
+         'app. C Social media site creation approval form: "I approve the aims and content of the proposed site'),
+        ("bpet", ["head_of_marketing", "headteacher"], '§7.0 Staff social media use: "The Head of Marketing'),
+        ("principal-slt", ["headteacher"], 'Social Networking as part of School Service: "must be approved by the '
+                                           'principal or a member of the SLT first"'),
+    ):
+        kind = resolve_policy(preset).requests["social_media_site"]
+        assert [s.role for s in kind.steps] == roles and kind.reference_prefix == "SM"
+        assert kind.steps[-1].instead is not None
+        table = explain(resolve_policy(preset))
+        assert quote in table and "started with /socialmedia, references SM-YEAR-NNNN" in table
+    steps = resolve_policy("st-leonards").requests["social_media_site"].steps
+    assert "Step 1: Communications officer approves the aims, content and brand use and passes it on" in \
+        explain(resolve_policy("st-leonards"))
+    assert steps[0].instead == "dsl"
+    for preset in ("mersham", "perryfields"):
+        assert "social_media_site" not in resolve_policy(preset).requests
 
 
 def test_never_to_the_requester_and_check_finds_a_step_nobody_else_can_take() -> None:

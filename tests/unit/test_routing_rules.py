@@ -243,6 +243,7 @@ def test_a_headteacher_who_is_also_the_dsl_gives_no_findings_about_impossible_re
         "people": [{"id": "head", "name": "Test Head", "roles": ["headteacher", "dsl"]},
                    {"id": "deputy", "name": "Test Deputy", "roles": ["deputy_dsl"]},
                    {"id": "officer", "name": "Test Officer", "roles": ["online_safety_officer"]},
+                   {"id": "comms", "name": "Test Comms", "roles": ["communications_officer"]},
                    {"id": "chair", "name": "Test Chair", "roles": ["chair_of_governors"]},
                    {"id": "lead", "name": "Test Lead", "roles": ["governor_lead"]}],
     })

@@ -32,7 +32,9 @@ def people(preset: str) -> School:
     if preset == "principal-slt":
         staff.append(person("slt", "slt"))
     if preset == "bpet":
-        staff.append(person("ceo", "chief_executive"))
+        staff += [person("ceo", "chief_executive"), person("marketing", "head_of_marketing")]
+    if preset == "st-leonards":
+        staff.append(person("comms", "communications_officer"))
     return school(preset, *staff)
 
 
