@@ -156,3 +156,17 @@ async def test_a_school_without_the_procedure_offers_no_button_and_answers_in_on
     assert titles(welcome) == ["Report a concern"]
     answer = await teacher.says("/unblock")
     assert answer.text().startswith("Blocked content access requests are not part of ") and "\n" not in answer.text()
+
+
+async def test_a_request_button_of_the_wrong_shape_is_answered_not_a_failed_turn(
+        rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
+    teacher = rig.user("cfinch")
+    [welcome] = await teacher.installs()
+    await teacher.taps(welcome.action("Ask to unblock a site"))
+    # Lists where a field, an action or a command belongs (unhashable: looked up in a set, the turn would fail).
+    for data in ({"safeguard": "answer", "field": ["url"], "choice": "cancel"},
+                 {"safeguard": "report", "action": ["request_pass"], "reference": "AR-2026-0001"},
+                 {"safeguard": "request", "command": ["/unblock"]}):
+        await teacher.answers({"type": "Action.Submit", "data": data})
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    assert "Cancelled: nothing was sent." in (await teacher.says("cancel")).text(), "the form was left as it was"

@@ -134,7 +134,8 @@ class TeamsBot:
             return turn_activities(await conversation.begin(self.app, channel=TEAMS, user_id=person.id))
         if kind == cards.REQUEST:
             return turn_activities(await self.requests.start(person, str(value.get("command") or "")))
-        if kind == cards.REPORT and value.get("action") in request_words.BUTTON_VERBS:
+        action = value.get("action")
+        if kind == cards.REPORT and isinstance(action, str) and action in request_words.BUTTON_VERBS:
             return reply_activities([await self.requests.act(person, value, activity)])
         if kind in (cards.CASES, cards.OPEN_REPORTS):
             return await self.cases(person, value)

@@ -58,7 +58,7 @@ class RequestTurns:
             return None
         if field != form.asks:
             # An old question of this form: taken as an answer, it would answer another.
-            return [STALE] if field in form.fields else None
+            return [STALE] if isinstance(field, str) and field in form.fields else None
         return await requests.message(self.app, channel=TEAMS, user_id=person.id, text=text)
 
     async def act(self, person: Person, value: dict[str, Any], activity: Any) -> Reply:
