@@ -8,7 +8,9 @@ from __future__ import annotations
 from bot.app import App
 from bot.cases import preview
 from bot.cases.messages import ReportButton
-from dialogs import Reply, Tone
+from dataclasses import replace
+
+from dialogs import InputKind, Reply, Tone
 from routing.requests import RequestKind, StepKind
 from storage.models import ApprovalRequest
 
@@ -27,6 +29,19 @@ def not_in_policy(app: App, title: str) -> Reply:
     """The one line a school without the procedure gets."""
     return Reply(f"{title}s are not part of {app.school.policy.name}: ask your headteacher how to go about it.",
                  tone=Tone.ERROR)
+
+
+def in_form(replies: list[Reply]) -> list[Reply]:
+    """A request form's replies, previewed as a request's (the report dialog's own words would say "your report").
+
+    Fixed words only: a locked phone never shows an answer, such as the address asked for.
+    """
+    if not replies or any(r.preview is not None for r in replies):
+        return replies
+    last = replies[-1]
+    what = ("please check your request before it is sent" if last.input is InputKind.CONFIRM else
+            "a question about your request" if last.field is not None or last.choices else "an update on your request")
+    return [replace(replies[0], preview=preview.line(what)), *replies[1:]]
 
 
 def sent(app: App, request: ApprovalRequest, kind: RequestKind) -> Reply:

@@ -47,14 +47,14 @@ async def ask(rig: Rig, teacher: Phone) -> str:
     assert answer.status == 200 and "Your request is open in your direct messages" in answer.body
     first = await teacher.wait_for_post(1)
     assert "Blocked content access request: 4 questions" in first.words() and "1/4. Full URL?" in first.words()
-    assert "javascript" not in first.args["text"]
+    assert first.args["text"] == "Safeguard: a question about your request"
     bad = await teacher.type("javascript:alert(1)")
     assert "That is not a web address" in bad.words()
     for typed in (URL, CONTENT, REASONS):
         await teacher.type(typed)
     summary = await teacher.type(RISKS)
     assert "please check it" in summary.words() and URL in summary.words()
-    assert URL not in summary.args["text"], "a locked phone shows no answer"
+    assert summary.args["text"] == "Safeguard: please check your request before it is sent", "no answer shown"
     sent = await teacher.tap("Send")
     said = sent.words()
     assert said.startswith("Sent as AR-"), said

@@ -130,14 +130,14 @@ class RequestHandlers:
             await ack(text=MOVED)
         async with self.slack.lock(person.id):
             replies = await requests.start(self.app, channel=SLACK, user_id=person.id, kind_id=kind_id)
-            await self.post(await self.slack.outbox.open_dm(person.slack), replies)
+            await self.post(await self.slack.outbox.open_dm(person.slack), request_words.in_form(replies))
 
     async def typed(self, person: Person, channel: str, text: str) -> bool:
         """A DM typed while a request form is under way: taken as its answer (True), else left to the report dialog."""
         replies = await requests.message(self.app, channel=SLACK, user_id=person.id, text=text)
         if replies is None:
             return False
-        await self.post(channel, replies)
+        await self.post(channel, request_words.in_form(replies))
         await self.slack.outbox.deliver()  # a request just sent: its first approver's notice
         return True
 
@@ -157,7 +157,7 @@ class RequestHandlers:
         if replies is None:
             return False
         await self.mark_answered(body, label)
-        await self.post(channel, replies)
+        await self.post(channel, request_words.in_form(replies))
         await self.slack.outbox.deliver()
         return True
 

@@ -42,14 +42,15 @@ class RequestTurns:
         kind_id = requests.COMMANDS.get(command)
         if kind_id is None:
             return [UNKNOWN_BUTTON]
-        return await requests.start(self.app, channel=TEAMS, user_id=person.id, kind_id=kind_id)
+        return request_words.in_form(await requests.start(self.app, channel=TEAMS, user_id=person.id, kind_id=kind_id))
 
     async def typed(self, person: Person, text: str) -> list[Reply] | None:
         """A typed message: a request command, or an answer to a form under way; None if it is neither."""
         command = text.strip().lower()
         if command in requests.COMMANDS:
             return await self.start(person, command)
-        return await requests.message(self.app, channel=TEAMS, user_id=person.id, text=text)
+        replies = await requests.message(self.app, channel=TEAMS, user_id=person.id, text=text)
+        return None if replies is None else request_words.in_form(replies)
 
     async def answer(self, person: Person, field: object, text: str) -> list[Reply] | None:
         """A tap or a box of the form's card; None if it belongs to the report dialog instead."""
@@ -59,7 +60,8 @@ class RequestTurns:
         if field != form.asks:
             # An old question of this form: taken as an answer, it would answer another.
             return [STALE] if isinstance(field, str) and field in form.fields else None
-        return await requests.message(self.app, channel=TEAMS, user_id=person.id, text=text)
+        replies = await requests.message(self.app, channel=TEAMS, user_id=person.id, text=text)
+        return None if replies is None else request_words.in_form(replies)
 
     async def act(self, person: Person, value: dict[str, Any], activity: Any) -> Reply:
         """Pass on, Approve, Refuse (with the reasons typed into the card) or Record done; the notices redrawn."""
