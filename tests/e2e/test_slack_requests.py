@@ -195,3 +195,11 @@ async def test_a_school_without_the_procedure_answers_in_one_line(rig: Rig) -> N
     assert answer.body.startswith("Blocked content access requests are not part of ")
     assert "\n" not in answer.body
     assert rig.fake.to("chat.postMessage", channel=teacher.dm) == [], "nothing else is said"
+
+
+async def test_unblock_over_socket_mode_opens_the_form_in_the_dm(socket_rig: Rig) -> None:
+    teacher = socket_rig.phone("cfinch")
+    answer = await socket_rig.command(teacher.user, name="/unblock")
+    assert "Your request is open in your direct messages" in answer.body
+    first = await teacher.wait_for_post(1)
+    assert "1/4. Full URL?" in first.words()
