@@ -8,6 +8,7 @@ same transaction, so a step happens once even with two servers or two presses at
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.app import STORE_ERRORS, App
 from bot.cases import request_words as words
 from bot.cases.access import RequestAction, may_request
+from bot.cases.messages import ReportButton
 from dialogs import Reply, Tone
 from dialogs.request import answer, begin
 from routing.engine import SCHOOL_HOURS, due_at
@@ -81,6 +83,34 @@ async def message(app: App, *, channel: str, user_id: str, text: str) -> list[Re
             await save_draft(session, now=app.now(), channel=channel + DRAFT_SUFFIX, user_id=user_id, state=turn.state)
         return turn.replies
     return [await submit(app, kind, channel=channel, user_id=user_id, answers=turn.sent)]
+
+
+@dataclass(frozen=True)
+class FormAt:
+    """Where someone's request form is: the field asked now (None at the check-and-send summary), and all its fields."""
+
+    asks: str | None
+    fields: frozenset[str]
+
+
+async def form_at(app: App, *, channel: str, user_id: str) -> FormAt | None:
+    """Where this person's request form is, so a chat app can tell a button of the question asked now from an old one.
+
+    None without a form under way (or when the database cannot say: `message` then answers for it).
+    """
+    try:
+        async with app.sessions() as session:
+            state = await load_draft(session, channel=channel + DRAFT_SUFFIX, user_id=user_id)
+    except STORE_ERRORS:
+        return None
+    if state is None:
+        return None
+    app = app.at(state.get("school")) if state.get("school") else app.for_person(user_id)
+    kind = kind_of(app, str(state.get("kind")))
+    if kind is None:
+        return FormAt(None, frozenset())
+    index = int(state.get("index", 0))
+    return FormAt(kind.fields[index].id if index < len(kind.fields) else None, frozenset(f.id for f in kind.fields))
 
 
 async def submit(app: App, kind: RequestKind, *, channel: str, user_id: str, answers: dict[str, str]) -> Reply:
@@ -274,8 +304,8 @@ async def _drop(app: App, channel: str, user_id: str) -> None:
         await delete_draft(session, channel=channel + DRAFT_SUFFIX, user_id=user_id)
 
 
-def notice_reply(app: App, request: ApprovalRequest, detail: dict[str, Any]) -> Reply:
-    """What a queued request notice says, as the request stands when it is sent."""
+def notice_reply(app: App, request: ApprovalRequest, detail: dict[str, Any], *, chat: bool = False) -> Reply:
+    """What a queued request notice says, as the request stands when it is sent (`chat`: with buttons to press)."""
     kind = kind_of(app, request.kind)
     if kind is None:
         return Reply(f"{request.reference}: this request is no longer part of the school's policy.")
@@ -285,5 +315,22 @@ def notice_reply(app: App, request: ApprovalRequest, detail: dict[str, Any]) -> 
     if what == "endorsed":
         return words.endorsed(app, request, kind, str(detail.get("role") or ""))
     if what == "carry_out":
-        return words.carry_out(app, request, kind)
-    return words.to_act(app, request, kind, reminder=what == "reminder")
+        return words.carry_out(app, request, kind, chat=chat)
+    return words.to_act(app, request, kind, reminder=what == "reminder", chat=chat)
+
+
+# The notices that carry buttons; news for the requester (the outcome) has none.
+ACTIONABLE = ("act", "reminder", "carry_out")
+
+
+def notice_now(app: App, request: ApprovalRequest, detail: dict[str, Any], person_id: str
+               ) -> tuple[Reply, tuple[ReportButton, ...]]:
+    """A notice in a chat app as its reader should see it now: with what they can press, or settled once nothing is left."""
+    kind = kind_of(app, request.kind)
+    what = str(detail.get("what") or "")
+    if kind is None or what not in ACTIONABLE:
+        return notice_reply(app, request, detail, chat=True), ()
+    pressable = words.buttons(request, kind, person_id, what)
+    if not pressable:
+        return words.settled(app, request, kind), ()
+    return notice_reply(app, request, detail, chat=True), pressable

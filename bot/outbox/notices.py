@@ -14,10 +14,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cases import children, follow_up_words, handover_words, messages, requests
+from bot.cases import children, follow_up_words, handover_words, messages, request_words, requests
 from bot.cases.reporter import chat_user_of
 from bot.outbox import undelivered
-from bot.app import STORE_ERRORS, App
+from bot.app import CONSOLE, STORE_ERRORS, App
 from dialogs import Reply
 from routing.vocabulary import Flag
 from storage import reports as store
@@ -199,9 +199,56 @@ async def _request_notice(app: App, session: AsyncSession, delivery: AlertDelive
     request = await request_store.get(session, reference)
     if request is None:
         raise LookupError(f"notice {delivery.id} is about no request")
-    reply = requests.notice_reply(app.at(request.school), request, detail)
+    school = app.at(request.school)
+    buttons: tuple[messages.ReportButton, ...]
+    if delivery.channel == CONSOLE:  # typed commands there, no buttons
+        reply, buttons = requests.notice_reply(school, request, detail), ()
+    else:
+        reply, buttons = requests.notice_now(school, request, detail, delivery.person_id)
     return Notice(delivery.id, delivery.person_id, delivery.channel, NoticeKind.REQUEST, reference, (reply,), None,
-                  delivery.attempts, in_doubt)
+                  delivery.attempts, in_doubt, buttons, queued_at=delivery.queued_at)
+
+
+@dataclass(frozen=True)
+class SentRequestNotice:
+    """A request's notice already delivered on a channel, as it should read now (its buttons gone once acted on)."""
+
+    person_id: str
+    external_ref: str
+    reply: Reply
+    buttons: tuple[messages.ReportButton, ...]
+
+
+async def sent_request_notices(app: App, reference: str, channel: str,
+                               pressed: tuple[str, str] | None = None) -> list[SentRequestNotice]:
+    """Every notice with buttons of a request delivered on `channel` that can be found again, as each should now read.
+
+    `pressed` (person id, where the message is) is the notice whose button was just pressed: it
+    is there even if its sending is not yet recorded (pressed the moment it arrived), and reads
+    as settled, since its reader has acted on it.
+    """
+    async with app.sessions() as session:
+        request = await request_store.get(session, reference)
+        if request is None:
+            return []
+        sent = await session.scalars(select(AlertDelivery).where(
+            AlertDelivery.report_id.is_(None), AlertDelivery.channel == channel,
+            AlertDelivery.person_id.in_([str(p) for p in request.approvers]),
+            AlertDelivery.kind == NoticeKind.REQUEST.value, AlertDelivery.external_ref.is_not(None),
+        ).order_by(AlertDelivery.id))
+        school = app.at(request.school)
+        found = []
+        for delivery in sent:
+            detail = delivery.detail or {}
+            if detail.get("request") != request.reference or detail.get("what") not in requests.ACTIONABLE:
+                continue
+            reply, buttons = requests.notice_now(school, request, detail, delivery.person_id)
+            found.append(SentRequestNotice(delivery.person_id, delivery.external_ref or "", reply, buttons))
+        if pressed is not None and pressed[1] not in {f.external_ref for f in found}:
+            kind = requests.kind_of(school, request.kind)
+            if kind is not None:
+                found.append(SentRequestNotice(pressed[0], pressed[1], request_words.settled(school, request, kind), ()))
+        return found
 
 
 def _school_of(delivery: AlertDelivery) -> str | None:

@@ -15,7 +15,7 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.cases import case_list, children, conversation, evidence, lifecycle, messages
+from bot.cases import case_list, children, conversation, evidence, lifecycle, messages, requests
 from bot.cases.case_list import CaseFilter
 from bot.app import SLACK, STORE_ERRORS, App
 from bot.channels.slack import files
@@ -26,6 +26,7 @@ from bot.channels.slack.host import SlackHost
 from bot.channels.slack.ids import CHOICE_PATTERN, COMMAND, NOTE_BLOCK, NOTE_INPUT, SHORTCUT, ActionId, CallbackId
 from bot.channels.slack.outbox import describe
 from bot.channels.slack.posting import SEND_ERRORS, post_once
+from bot.channels.slack.request_handlers import RequestHandlers
 from bot.channels.slack.views import NoteTarget, home, note_modal, report_modal
 from bot.channels.turns import parted
 from dialogs import Draft, DraftError, Reply, Tone
@@ -59,6 +60,7 @@ class Handlers:
         self.app = slack.app
         self.client = slack.client
         self.outbox = slack.outbox
+        self.requests = RequestHandlers(slack, tell_in=self._tell_in, post=self._post, mark_answered=self._mark_answered)
 
     def register(self) -> None:
         """Tell the bolt app what to listen for (explicit: nothing is registered by importing a module)."""
@@ -80,6 +82,7 @@ class Handlers:
         self._on("views", CallbackId.NOTE, bolt.view(CallbackId.NOTE), self.note_submitted)
         CaseHandlers(self.slack, tell_in=self._tell_in, publish_home=self._publish_home).register(self._on)
         FollowUpHandlers(self.slack, tell_in=self._tell_in).register(self._on)
+        self.requests.register(self._on)
         bolt.error(_log_error)
 
     def _on(self, kind: str, name: str, listen: Callable[..., Any], listener: Listener) -> None:
@@ -108,8 +111,10 @@ class Handlers:
             await self._post(channel, [STRANGER])
             return
         async with self.slack.lock(person.id):
-            replies = await conversation.message(self.app, channel=SLACK, user_id=person.id,
-                                                 text=from_slack(str(event.get("text") or "")))
+            text = from_slack(str(event.get("text") or ""))
+            if await self.requests.typed(person, channel, text):  # a request form under way comes first
+                return
+            replies = await conversation.message(self.app, channel=SLACK, user_id=person.id, text=text)
             await self._post(channel, replies)
         await self.outbox.deliver_sent_reports()
 
@@ -168,6 +173,8 @@ class Handlers:
             await self._tell(body, STRANGER)
             return
         async with self.slack.lock(person.id):
+            if await self.requests.tapped(person, body, value, label):
+                return
             field = question_field(str(action.get("block_id", "")))
             try:
                 step = await self._draft_step(person.id)
@@ -369,15 +376,16 @@ class Handlers:
             await self.client.views_publish(user_id=slack_id, view=home(self.app, None))
             return
         cases: list[case_list.Case] = []
-        draft, problem = False, None
+        draft, problem, waiting = False, None, []
         try:
             cases = await case_list.cases_for(self.app, person.id, wanted)
             draft = await conversation.has_draft(self.app, channel=SLACK, user_id=person.id)
+            waiting = await requests.waiting(self.app, person.id)
         except STORE_ERRORS:
             log.exception("could not read the App Home of %s", person.id)
             problem = "Safeguard cannot reach its database just now, so your reports cannot be listed."
         view = home(self.app, person.name, cases, has_roles=bool(person.roles or cases), has_draft=draft,
-                    problem=problem, wanted=wanted)
+                    problem=problem, wanted=wanted, requests=waiting)
         await self.client.views_publish(user_id=slack_id, view=view)
 
     async def _draft_step(self, person_id: str) -> str | None:

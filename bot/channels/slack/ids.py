@@ -36,6 +36,11 @@ class ActionId(StrEnum):
     ANSWER = "sg_report_answer"  # the reporter's Answer (value: REF#question): a modal for the answer
     ADD = "sg_report_add"  # the reporter's "I have something to add": a modal for it
     EXPORT = "sg_report_export"  # a closed report's PDF, uploaded to the presser's own DM
+    # An approval request's notice (bot.cases.requests); value: the request's reference.
+    REQUEST_PASS = "sg_request_pass"
+    REQUEST_APPROVE = "sg_request_approve"  # opens the reasons modal
+    REQUEST_REFUSE = "sg_request_refuse"  # opens the reasons modal
+    REQUEST_DONE = "sg_request_done"
 
 
 # An alert's ReportButton.action -> the button's action_id.
@@ -53,6 +58,10 @@ REPORT_ACTIONS: dict[str, ActionId] = {
     "answer": ActionId.ANSWER,
     "add": ActionId.ADD,
     "export": ActionId.EXPORT,
+    "request_pass": ActionId.REQUEST_PASS,
+    "request_approve": ActionId.REQUEST_APPROVE,
+    "request_refuse": ActionId.REQUEST_REFUSE,
+    "request_done": ActionId.REQUEST_DONE,
 }
 CHOICE_PATTERN = rf"^{ActionId.CHOICE}_\d+$"
 
@@ -65,6 +74,7 @@ class CallbackId(StrEnum):
     REASSIGN = "sg_reassign"  # Reassign: who, and why
     REOPEN = "sg_reopen"  # Reopen: why
     FOLLOW_UP = "sg_follow_up"  # a question to the reporter, their answer, or what they add
+    REQUEST_REASONS = "sg_request_reasons"  # Approve or Refuse a request: the reasons
 
 
 # The input block and element of the note modal.
@@ -74,6 +84,10 @@ NOTE_INPUT = "text"
 # The input block and element of the follow-up modal.
 FOLLOW_UP_BLOCK = "sg_follow_up_text"
 FOLLOW_UP_INPUT = "text"
+
+# The input block and element of the request reasons modal.
+REQUEST_REASONS_BLOCK = "sg_request_reasons_text"
+REQUEST_REASONS_INPUT = "text"
 
 # The blocks and elements of the reassign and reopen modals, and the App Home's case filter.
 PERSON_BLOCK = "sg_reassign_person"

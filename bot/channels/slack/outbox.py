@@ -224,6 +224,26 @@ class Outbox:
             except SEND_ERRORS as exc:
                 log.warning("the alert of %s to %s was not updated: %s", reference, alert.person_id, describe(exc))
 
+    async def refresh_request(self, reference: str, pressed: tuple[str, str] | None = None) -> None:
+        """Show every Slack notice of a request as it stands now: buttons only for whoever may still press them.
+
+        `pressed`: the person id and 'channel:ts' of the notice whose button was just pressed.
+        """
+        try:
+            sent = await notices.sent_request_notices(self.app, reference, SLACK, pressed)
+        except STORE_ERRORS:
+            log.exception("could not read the notices of %s to update them", reference)
+            return
+        for notice in sent:
+            message = with_buttons(render([notice.reply]), reference, notice.buttons)
+            channel, _, ts = notice.external_ref.partition(":")
+            try:
+                async with self._as_bot_for(notice.person_id, reference) as cannot:
+                    if cannot is None:
+                        await self.client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
+            except SEND_ERRORS as exc:
+                log.warning("the notice of %s to %s was not updated: %s", reference, notice.person_id, describe(exc))
+
     async def nudge(self) -> None:
         """Remind reporters of drafts left idle, and tell them when one is discarded."""
         try:

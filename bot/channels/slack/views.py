@@ -45,8 +45,9 @@ class NoteTarget:
 
 
 def home(app: App, person_name: str | None, cases: Sequence[Case] = (), *, has_roles: bool = False,
-         has_draft: bool = False, problem: str | None = None, wanted: CaseFilter = OPEN) -> Block:
-    """The App Home: a button to report, and for role holders their cases (open ones unless they chose otherwise)."""
+         has_draft: bool = False, problem: str | None = None, wanted: CaseFilter = OPEN,
+         requests: Sequence[str] = ()) -> Block:
+    """The App Home: a button to report, the requests waiting on this person, and for role holders their cases."""
     # In a trust the Home tab is the same for every school: each report goes under its own school's policy.
     whose = app.school.name if app.trust.alone else "your school"
     intro = ("Report an online-safety concern in a minute: a few taps, a few words. Safeguard sends it to "
@@ -67,6 +68,10 @@ def home(app: App, person_name: str | None, cases: Sequence[Case] = (), *, has_r
         blocks.append(_context(f"{problem} If a child is in immediate danger, call 999."))
     if has_draft:
         blocks.append(_context("You have a report you haven't finished: tap Report a concern to carry on."))
+    if requests:  # one line each (bot.cases.requests.waiting); their notices in the DM carry the buttons
+        blocks += [{"type": "divider"}, {"type": "header", "text": plain_text("Requests waiting for you", 150)},
+                   *literal_sections("\n".join(requests)),
+                   _context("Their messages in your direct messages with Safeguard have the buttons to act on them.")]
     if has_roles:
         blocks += [{"type": "divider"}, {"type": "header", "text": plain_text("Your cases", 150)}]
         if problem is None:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.cases import requests
 from bot.cases.case_list import CHILD_CHARS, DATE_CHOICES
 from bot.cases.messages import Alert, ReportButton
 from dialogs import Choice, InputKind, Reply, Tone
@@ -29,6 +30,7 @@ KEY = "safeguard"
 ANSWER = "answer"  # an answer to the current question: `choice`, or the `answer` input
 REPORT = "report"  # an alert's button: `action` and `reference` (and the note input)
 START = "start"  # "Report a concern"
+REQUEST = "request"  # "Ask to unblock a site" and each other kind of request: `command` (bot.cases.requests.COMMANDS)
 OPEN_REPORTS = "open_reports"  # "My open reports", on cards sent before "My cases"
 CASES = "cases"  # "My cases", and its filter's Show: `cases_state`, `cases_category` and `cases_child`
 ANSWER_INPUT = "answer"
@@ -54,9 +56,16 @@ TONE_COLOR = {Tone.ERROR: "attention", Tone.WARNING: "warning"}
 NOTE_LABELS = {"note": "Your note", "record_action": "The action taken", "reopen": "Why is it being reopened?",
                "ask": "Your question for the person who reported it (they are told your role, not your name)",
                "answer": "Your answer (only the people handling your report read it)",
-               "add": "What would you like to add?"}
+               "add": "What would you like to add?",
+               "request_approve": "Your reasons for approving it (the person who asked reads them)",
+               "request_refuse": "Your reasons for refusing it (the person who asked reads them)"}
 # The follow-up relay (bot.cases.follow_up): typed into the card itself, as a note is.
 FOLLOW_UP_INPUTS = {"ask": "ask_text", "answer": "answer_text", "add": "add_text"}
+# A request's Approve and Refuse (bot.cases.requests): the reasons, required, typed into the card.
+REQUEST_REASONS = {"request_approve": "approve_reasons", "request_refuse": "refuse_reasons"}
+# The welcome card's button for each kind of request (a kind without one is asked for by its title).
+ASK_LABELS = {requests.BLOCKED_CONTENT: "Ask to unblock a site",
+              requests.SOCIAL_MEDIA_SITE: "Ask to set up a social media site"}
 
 
 @dataclass(frozen=True)
@@ -97,12 +106,18 @@ SELF_REFERRAL_HINT = ("A situation of your own that could be misread (a pupil me
                       "can be reported too: choose Something about myself.")
 
 
-def welcome_card(name: str, *, has_roles: bool) -> Card:
-    """Said once, when someone adds Safeguard: what it is for, and a button to start."""
+def ask_label(kind_id: str) -> str:
+    """The button that starts a request of this kind."""
+    return ASK_LABELS.get(kind_id) or f"Ask: {requests.TITLES.get(kind_id, kind_id)}"
+
+
+def welcome_card(name: str, *, has_roles: bool, asks: Sequence[tuple[str, str]] = ()) -> Card:
+    """Said once, when someone adds Safeguard: what it is for, a button to start, and one per request (label, command)."""
     text = (f"Hello {name}. This is Safeguard: report an online-safety concern here in under a minute, and it "
             "reaches the right person under your school's policy. Send me any message, or press the button. "
             f"{SELF_REFERRAL_HINT}")
     actions = [_submit("Report a concern", {KEY: START}, style="positive")]
+    actions += [_submit(label, {KEY: REQUEST, "command": command}) for label, command in asks]
     if has_roles:
         text += " Reports sent to you arrive here too, with buttons to acknowledge them."
         actions.append(_submit("My cases", {KEY: CASES}))
@@ -325,15 +340,19 @@ def _report_action(button: ReportButton, reference: str) -> Element:
     data: dict[str, Any] = {KEY: REPORT, "action": button.action, "reference": reference}
     if button.question is not None:  # an Answer is bound to the question it was sent with
         data["question"] = button.question
-    typed = {**NOTE_INPUTS, "reopen": REASON_INPUTS["reopen"], **FOLLOW_UP_INPUTS}
+    typed = {**NOTE_INPUTS, "reopen": REASON_INPUTS["reopen"], **FOLLOW_UP_INPUTS, **REQUEST_REASONS}
     if button.action not in typed:
         return _submit(button.label, data, style="positive" if button.action == "acknowledge" else None)
-    # A note (or why it is reopened) is typed into the alert itself: a card that opens under it, with its own Save.
+    # A note (or why it is reopened, or a decision's reasons) is typed into the alert itself: a card that opens
+    # under it, with its own Save.
     field = typed[button.action]
+    reasons = button.action in REQUEST_REASONS
     return {"type": "Action.ShowCard", "title": button.label, "card": {
         "type": "AdaptiveCard", "version": VERSION,
         "body": [{"type": "Input.Text", "id": field, "label": NOTE_LABELS[button.action], "isMultiline": True,
-                  "maxLength": 2000, "isRequired": True, "errorMessage": "Please type something before saving."}],
-        "actions": [{"type": "Action.Submit", "title": "Send" if button.action in FOLLOW_UP_INPUTS else "Save",
+                  "maxLength": requests.MAX_REASONS if reasons else 2000, "isRequired": True,
+                  "errorMessage": "Please give your reasons." if reasons else "Please type something before saving."}],
+        "actions": [{"type": "Action.Submit",
+                     "title": button.label if reasons else "Send" if button.action in FOLLOW_UP_INPUTS else "Save",
                      "data": data}],
     }}

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.cases import (
     case_list, children, conversation, evidence, export_in_chat, follow_up, handover, lifecycle, messages, preview,
+    request_words,
 )
 from bot.cases.access import Action
 from bot.app import STORE_ERRORS, TEAMS
@@ -20,6 +21,7 @@ from bot.channels.teams.adapter import card_activity, reference_of, reply_activi
 from bot.channels.teams.cards import Answered
 from bot.channels.teams.host import TeamsHost
 from bot.channels.teams.invoke import Invokes, invoke_reply, text_response
+from bot.channels.teams.request_turns import RequestTurns
 from bot.channels.teams.replies import (
     BROKEN,
     FINISHED,
@@ -53,6 +55,7 @@ class TeamsBot:
         self.teams = teams
         self.app = teams.app
         self.invokes = Invokes(teams, self.report_action)
+        self.requests = RequestTurns(teams)
 
     async def on_turn(self, context: Any) -> None:
         """Handle one activity; nothing escapes as a traceback (or a 500) to Teams."""
@@ -98,28 +101,42 @@ class TeamsBot:
         sent = [a for a in activity.attachments or () if not str(a.content_type or "").startswith(NOT_FILES)]
         async with self.teams.lock(person.id):
             if value is not None:
-                shown = await self.tap(person, value)
+                shown = await self.tap(person, value, activity)
             elif sent:
                 # Screenshots at the screenshots step; anything else refused (unread, where it may be indecent).
                 replies = await evidence.take(self.app, channel=TEAMS, user_id=person.id, files=files.incoming(
                     sent, str(activity.service_url or ""), files.bot_token(context)))
                 shown = turn_activities(replies)
             elif (text := str(activity.text or "")).strip():
-                replies = await conversation.message(self.app, channel=TEAMS, user_id=person.id, text=text)
-                shown = turn_activities(replies)  # none: a report just sent, its receipt follows
+                # A request command, or a request form under way, comes before the report dialog.
+                form = await self.requests.typed(person, text)
+                shown = turn_activities(form if form is not None else await conversation.message(
+                    self.app, channel=TEAMS, user_id=person.id, text=text))  # none: a report just sent, its receipt follows
             else:
                 return
             if shown:
                 await context.send_activities(shown)
         self.teams.spawn(self.teams.outbox.deliver())
 
-    async def tap(self, person: Person, value: dict[str, Any]) -> list[Any]:
+    async def tap(self, person: Person, value: dict[str, Any], activity: Any = None) -> list[Any]:
         """A button on one of Safeguard's cards: the messages that answer it."""
         kind = value.get(cards.KEY)
         if kind == cards.ANSWER:
+            field = value.get("field")
+            text = str(value.get("choice") or value.get(cards.ANSWER_INPUT) or "")
+            form = await self.requests.answer(person, field, text)
+            if form is not None:
+                taken = bool(form) and form[0].tone is not Tone.ERROR
+                label = visible(str(value.get("label") or text))
+                return turn_activities(form, Answered(label) if taken and label.strip() else None)
             return await self.answer(person, value)
         if kind == cards.START:
             return turn_activities(await conversation.begin(self.app, channel=TEAMS, user_id=person.id))
+        if kind == cards.REQUEST:
+            return turn_activities(await self.requests.start(person, str(value.get("command") or "")))
+        action = value.get("action")
+        if kind == cards.REPORT and isinstance(action, str) and action in request_words.BUTTON_VERBS:
+            return reply_activities([await self.requests.act(person, value, activity)])
         if kind in (cards.CASES, cards.OPEN_REPORTS):
             return await self.cases(person, value)
         if kind == cards.REPORT and value.get("action") == "reassign":
@@ -255,7 +272,8 @@ class TeamsBot:
             await _send(context, [STRANGER])
             return
         has_roles = bool(person.roles)
-        await context.send_activity(card_activity(cards.welcome_card(person.name, has_roles=has_roles),
+        await context.send_activity(card_activity(cards.welcome_card(person.name, has_roles=has_roles,
+                                                                     asks=self.requests.asks(person)),
                                                   preview.line(preview.WELCOME)))
         self.teams.spawn(self.teams.outbox.deliver())  # alerts that waited for this chat can go now
 

@@ -123,6 +123,31 @@ class Outbox:
             except Exception as exc:  # cosmetic: the acknowledgement itself is stored and logged
                 log.warning("the alert of %s to %s was not updated: %s", reference, alert.person_id, describe(exc))
 
+    async def refresh_request(self, reference: str, pressed: tuple[str, str] | None = None) -> None:
+        """Show every Teams notice of a request as it stands now: buttons only for whoever may still press them.
+
+        `pressed`: the person id and external ref (adapter.external_ref) of the card whose button was just pressed.
+        """
+        try:
+            sent = await notices.sent_request_notices(self.app, reference, TEAMS, pressed)
+        except STORE_ERRORS:
+            log.exception("could not read the notices of %s to update them", reference)
+            return
+        for notice in sent:
+            activity_id, conversation_id = parse_external_ref(notice.external_ref)
+            shown = with_report_actions(render([notice.reply]), reference, notice.buttons)
+            try:
+                chat = await self.references.load(notice.person_id)
+                if chat is None:
+                    continue
+                conversation_id = conversation_id or str((chat.get("conversation") or {}).get("id", ""))
+                await self.connector.update(chat, conversation_id, activity_id, shown[-1],
+                                            preview.of_replies([notice.reply]))
+            except STORE_ERRORS:
+                log.exception("could not read the Teams chat of %s", notice.person_id)
+            except Exception as exc:  # cosmetic: the step itself is stored and logged
+                log.warning("the notice of %s to %s was not updated: %s", reference, notice.person_id, describe(exc))
+
     async def nudge(self) -> None:
         """Remind reporters of drafts left idle, and tell them when one is discarded."""
         try:
