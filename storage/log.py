@@ -73,11 +73,14 @@ class EventKind(StrEnum):
     REQUEST_REMINDED = "request_reminded"  # a step not acted on in time: its approver reminded
 
 
-# Events whose effect also shows in a row, which verify cross-checks (storage/consistency.py).
+# Events whose effect also shows in a row, which verify cross-checks (storage/consistency.py,
+# storage/requests_check.py).
 FACT_KINDS = {EventKind.ACKNOWLEDGED, EventKind.CLOSED, EventKind.NOTE_ADDED, EventKind.ACTION_RECORDED,
               EventKind.LADO_CONSULTED, EventKind.REASSIGNED, EventKind.REOPENED, EventKind.ERASED,
               EventKind.HELD, EventKind.RELEASED, EventKind.HANDED_ON, EventKind.REPORTER_ASKED,
-              EventKind.REPORTER_ANSWERED, EventKind.REPORTER_ADDED}
+              EventKind.REPORTER_ANSWERED, EventKind.REPORTER_ADDED, EventKind.REQUEST_MADE,
+              EventKind.REQUEST_PASSED_ON, EventKind.REQUEST_APPROVED, EventKind.REQUEST_REFUSED,
+              EventKind.REQUEST_DONE, EventKind.REQUEST_REMINDED}
 
 
 class LogError(RuntimeError):

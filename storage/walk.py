@@ -12,7 +12,8 @@ from storage.log import (
     FACT_KINDS, GENESIS_HASH, REPORT_CONTENT, Entry, EventKind, VerifyResult, content_digest, entries, event_hash,
     has_events, lock_head,
 )
-from storage.models import Event, LogHead, Report
+from storage.models import ApprovalRequest, Event, LogHead, Report
+from storage.requests_check import requests_mismatch
 from storage.sealed import first_undecryptable
 
 
@@ -38,6 +39,12 @@ async def walk(session: AsyncSession, only: str | None) -> VerifyResult:
         if stray is not None:
             return VerifyResult(ok=False, checked=checked, first_bad_seq=None, chain=chain_of(stray),
                                 problem=f"report {stray} has no created event in the log, so it was added outside Safeguard")
+        # Likewise a request of a school whose chain has no event at all.
+        for ref in await session.scalars(select(ApprovalRequest.reference).order_by(ApprovalRequest.reference)):
+            if chain_of(ref) not in names:
+                return VerifyResult(ok=False, checked=checked, first_bad_seq=None, chain=chain_of(ref),
+                                    problem=f"request {ref} has no request_made event in the log, "
+                                            "so it was added outside Safeguard")
     return VerifyResult(ok=True, checked=checked, first_bad_seq=None, problem="", erased=erased)
 
 
@@ -70,6 +77,7 @@ async def _verify_chain(session: AsyncSession, chain: str, head: tuple[int, str]
     # The chain holds; now the rows it vouches for: acknowledgements, closings, notes.
     try:
         mismatch = await first_mismatch(session, walk.facts, states, in_chain(Report.reference, chain))
+        mismatch = mismatch or await requests_mismatch(session, walk.facts, chain)
     except KeyringError as exc:
         return await _undecryptable(session, exc)
     if mismatch is not None:
