@@ -3,7 +3,8 @@
 Ten thousand teachers each start a report in their DM by naming what they are reporting
 ("Pupil disclosure"), which stores a draft and asks the next question, and go no further.
 The server's resident set size is read from /proc before and after; the drafts are counted
-in the database, so the figure is known to be of 10,000 open dialogs.
+in the database, so the figure is known to be of 10,000 open dialogs. First, the idle server
+with the example school alone (issue 24: under 150 MB).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from bench.figures import Options, Section
 from bench.processes import start_fake_slack, start_safeguard
 from bench.school import teachers, write_school
 from bench.signed import dm_message, post_signed
+from bot.examples import EXAMPLE_SCHOOL
 
 DIALOGS = 10_000
 AT_ONCE = 50  # senders at a time, so the run measures memory, not a queue of requests
@@ -40,6 +42,13 @@ async def _measure(options: Options) -> Section:
                                      timeout=aiohttp.ClientTimeout(total=60)) as http:
         try:
             await fake.wait_ready(http)
+            example = start_safeguard(options.workdir, school=EXAMPLE_SCHOOL, slack_api=f"{fake.url}/api/")
+            servers.append(example)
+            await example.wait_ready(http)
+            await settle(example)
+            idle = example.rss_mb()
+            example.stop()
+            servers.remove(example)
             server = start_safeguard(options.workdir, school=school, slack_api=f"{fake.url}/api/", database=database)
             servers.append(server)
             await server.wait_ready(http)
@@ -67,7 +76,8 @@ async def _measure(options: Options) -> Section:
                 running.stop()
     if drafts != dialogs:
         raise RuntimeError(f"{drafts} drafts stored for {dialogs} dialogs begun")
-    section.add("resident memory, started and idle", started, "MB")
+    section.add("resident memory, started and idle, the example school", idle, "MB", below=150)
+    section.add(f"resident memory, started and idle, {dialogs:,} teachers in the config", started, "MB")
     section.add(f"resident memory with {dialogs:,} half-finished dialogs", holding, "MB",
                 below=200 if not options.quick else None)
     section.add("more per dialog", (holding - started) * 1000 / dialogs, "KB")

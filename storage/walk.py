@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, text
+from sqlalchemy import String, select, text, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.chains import DEFAULT, chain_of, check_chain, in_chain, shown
@@ -10,9 +10,10 @@ from storage.consistency import STATE_COLUMNS, Fact, ReportState, first_mismatch
 from storage.crypto import KeyringError
 from storage.log import (
     FACT_KINDS, GENESIS_HASH, REPORT_CONTENT, Entry, EventKind, VerifyResult, content_digest, entries, event_hash,
-    has_events, lock_head,
+    has_events, lock_head, sqlite_time,
 )
-from storage.models import Event, LogHead, Report
+from storage.models import ApprovalRequest, Event, LogHead, Report, UTCDateTime
+from storage.requests_check import requests_mismatch
 from storage.sealed import first_undecryptable
 
 
@@ -38,6 +39,12 @@ async def walk(session: AsyncSession, only: str | None) -> VerifyResult:
         if stray is not None:
             return VerifyResult(ok=False, checked=checked, first_bad_seq=None, chain=chain_of(stray),
                                 problem=f"report {stray} has no created event in the log, so it was added outside Safeguard")
+        # Likewise a request of a school whose chain has no event at all.
+        for ref in await session.scalars(select(ApprovalRequest.reference).order_by(ApprovalRequest.reference)):
+            if chain_of(ref) not in names:
+                return VerifyResult(ok=False, checked=checked, first_bad_seq=None, chain=chain_of(ref),
+                                    problem=f"request {ref} has no request_made event in the log, "
+                                            "so it was added outside Safeguard")
     return VerifyResult(ok=True, checked=checked, first_bad_seq=None, problem="", erased=erased)
 
 
@@ -70,6 +77,7 @@ async def _verify_chain(session: AsyncSession, chain: str, head: tuple[int, str]
     # The chain holds; now the rows it vouches for: acknowledgements, closings, notes.
     try:
         mismatch = await first_mismatch(session, walk.facts, states, in_chain(Report.reference, chain))
+        mismatch = mismatch or await requests_mismatch(session, walk.facts, chain)
     except KeyringError as exc:
         return await _undecryptable(session, exc)
     if mismatch is not None:
@@ -93,14 +101,23 @@ async def _reports(session: AsyncSession, chain: str) -> tuple[dict[str, str], l
     Columns, not Report objects: building a million objects (and decrypting their text twice,
     once for the digests and once for the facts) was most of verify's time (issue 8).
     """
-    content = [getattr(Report, name) for name in REPORT_CONTENT if name != "reference"]
+    columns = [*STATE_COLUMNS, *(getattr(Report, name) for name in REPORT_CONTENT if name != "reference")]
+    names = [column.key for column in columns]
     digests: dict[str, str] = {}
     states: list[ReportState] = []
     width = len(STATE_COLUMNS)
-    query = select(*STATE_COLUMNS, *content).where(in_chain(Report.reference, chain)).order_by(Report.reference)
+    # On SQLite the times are read as the text stored and parsed here (see storage.log.entries).
+    times = [i for i, column in enumerate(columns) if isinstance(column.type, UTCDateTime)
+             ] if session.get_bind().dialect.name == "sqlite" else []
+    read = [type_coerce(column, String).label(column.key) if i in times else column for i, column in enumerate(columns)]
+    query = select(*read).where(in_chain(Report.reference, chain)).order_by(Report.reference)
     for row in await session.execute(query):
-        digests[row.reference] = content_digest(row._mapping)
-        states.append(ReportState._make(row[:width]))
+        values = list(row)
+        for i in times:
+            if values[i] is not None:
+                values[i] = sqlite_time(values[i])
+        digests[values[0]] = content_digest(dict(zip(names, values)))
+        states.append(ReportState._make(values[:width]))
     return digests, states
 
 

@@ -17,8 +17,6 @@ import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from PIL import Image
-
 from bot.app import STORE_ERRORS, App
 from bot.cases import lifecycle, messages
 from bot.cases.conversation import roster
@@ -97,6 +95,8 @@ def check_image(data: bytes) -> str | Invalid:
     """The content type of a picture Safeguard takes, or why not; only its header is read, nothing is drawn."""
     if len(data) > MAX_SCREENSHOT_BYTES:
         return Invalid(TOO_LARGE)
+    from PIL import Image  # when a screenshot comes, not at start: the idle server need not hold Pillow (issue 24)
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -18,7 +18,6 @@ from bot.cases import lifecycle
 from bot.cases.access import Action, may_export_report
 from bot.cases.report_data import as_csv, as_json
 from bot.cases.report_file import ReportFile, gather
-from bot.cases.report_pdf import as_pdf
 from dialogs import Reply
 from routing.school import Person
 from routing.yamlfields import InputError
@@ -99,5 +98,9 @@ async def export_report(app: App, person: Person, reference: str, fmt: ReportFor
 def render(record: ReportFile, fmt: ReportFormat) -> bytes:
     """The gathered report in `fmt`."""
     if fmt == "pdf":
+        # Imported when a PDF is made: fpdf2 brings Pillow, fontTools and numpy, about 20 MB the
+        # idle server need not hold (issue 24).
+        from bot.cases.report_pdf import as_pdf
+
         return as_pdf(record)
     return as_csv(record) if fmt == "csv" else as_json(record)
