@@ -69,6 +69,14 @@ def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+def engine_of(sessions: async_sessionmaker[AsyncSession]) -> AsyncEngine:
+    """The engine `sessions` are bound to, for a hot path that runs Core statements on a connection of its own."""
+    bind = sessions.kw["bind"]
+    if not isinstance(bind, AsyncEngine):
+        raise TypeError("these sessions are not bound to an engine")
+    return bind
+
+
 def conflict_insert(session: AsyncSession, entity: type[Any]) -> postgresql.Insert | sqlite.Insert:
     """An INSERT that can say ON CONFLICT, in the session's own dialect (both databases have it)."""
     if session.get_bind().dialect.name == "postgresql":
