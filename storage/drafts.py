@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql.base import Executable
 
 from storage.db import conflict_insert
 from storage.log import as_json_value
@@ -32,6 +33,18 @@ async def save_draft(
     )
 
 
+# Built once: a statement built per message is also keyed for SQLAlchemy's compiled cache per
+# message, which cost as much CPU as running it. Parameters are bound at each execution.
+_ROSTER = (Pupil.school == bindparam("school"), Pupil.source == PupilSource.ROSTER.value)
+_READ_TURN = select(
+    select(Draft.state).where(Draft.channel == bindparam("channel"), Draft.user_id == bindparam("user_id"))
+    .scalar_subquery(),
+    select(func.count()).select_from(Pupil).where(*_ROSTER).scalar_subquery(),
+    select(func.max(Pupil.updated_at)).where(*_ROSTER).scalar_subquery(),
+)
+_WRITES: dict[str, Executable] = {}
+
+
 async def read_turn(
     conn: AsyncConnection, *, channel: str, user_id: str, school: str
 ) -> tuple[dict[str, Any] | None, tuple[Any, ...]]:
@@ -39,13 +52,8 @@ async def read_turn(
 
     One round trip to the database for what a message needs read, where there were two sessions.
     """
-    roster = (Pupil.school == school, Pupil.source == PupilSource.ROSTER.value)
-    query = select(
-        select(Draft.state).where(Draft.channel == channel, Draft.user_id == user_id).scalar_subquery(),
-        select(func.count()).select_from(Pupil).where(*roster).scalar_subquery(),
-        select(func.max(Pupil.updated_at)).where(*roster).scalar_subquery(),
-    )
-    state, count, latest = (await conn.execute(query)).one()
+    result = await conn.execute(_READ_TURN, {"channel": channel, "user_id": user_id, "school": school})
+    state, count, latest = result.one()
     return state, (count, latest)
 
 
@@ -53,12 +61,14 @@ async def write_draft(
     conn: AsyncConnection, *, now: datetime, channel: str, user_id: str, state: Mapping[str, object]
 ) -> None:
     """save_draft, as a Core statement on a connection (the dialog's hot path)."""
-    payload = as_json_value(state)
-    insert = postgresql.insert(DRAFTS) if conn.dialect.name == "postgresql" else sqlite.insert(DRAFTS)
-    await conn.execute(
-        insert.values(channel=channel, user_id=user_id, state=payload, updated_at=now)
-        .on_conflict_do_update(index_elements=["channel", "user_id"], set_={"state": payload, "updated_at": now})
-    )
+    upsert = _WRITES.get(conn.dialect.name)
+    if upsert is None:
+        insert = postgresql.insert(DRAFTS) if conn.dialect.name == "postgresql" else sqlite.insert(DRAFTS)
+        upsert = _WRITES[conn.dialect.name] = insert.on_conflict_do_update(
+            index_elements=["channel", "user_id"], set_={"state": insert.excluded.state,
+                                                         "updated_at": insert.excluded.updated_at})
+    await conn.execute(upsert, {"channel": channel, "user_id": user_id, "state": as_json_value(state),
+                                "updated_at": now})
 
 
 async def load_draft(session: AsyncSession, *, channel: str, user_id: str) -> dict[str, Any] | None:
