@@ -11,7 +11,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
+import aiosqlite
+import pytest
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app import CONSOLE
@@ -54,3 +56,29 @@ async def test_an_answer_reads_and_writes_its_draft_in_one_transaction(
     assert seen["connections"] == [1], "one connection, one transaction, for the whole message"
     assert seen["statements"] == ["SELECT", "INSERT"], "the draft and roster read at once, the draft written back"
 
+
+
+async def test_a_committed_transaction_is_not_rolled_back_again_when_its_connection_goes_back(
+        engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], clock: Clock,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """On SQLite each call reaches the database's own thread and back: none is made for nothing."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the pool's reset is SQLite's (aiosqlite's thread) only")
+    rollbacks: list[int] = []
+    rollback = aiosqlite.Connection.rollback
+
+    async def counted_rollback(self: aiosqlite.Connection) -> None:
+        rollbacks.append(1)
+        await rollback(self)
+
+    app = console_app(sessions, clock)
+    await conversation.message(app, channel=CONSOLE, user_id=REPORTER, text="hi")  # the first connection made
+    monkeypatch.setattr(aiosqlite.Connection, "rollback", counted_rollback)
+    await conversation.message(app, channel=CONSOLE, user_id=REPORTER, text="1")
+    await conversation.message(app, channel=CONSOLE, user_id=REPORTER, text="2")
+    assert rollbacks == []
+    # A transaction left open is still rolled back when its connection goes back to the pool.
+    async with engine.connect() as conn:
+        await conn.execute(text("DELETE FROM drafts"))
+    assert rollbacks == [1]
+    assert await Terminal(app, REPORTER).step() is not None, "the delete was not committed"
