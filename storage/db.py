@@ -8,7 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, PoolResetState
 
 from storage.crypto import Keyring
 from storage.encrypted import attach_keyring
@@ -47,8 +47,14 @@ def create_engine(
     # it). One connection per file makes this process's statements queue in order on the pool
     # instead; the busy timeout is left for other processes (a console beside the server).
     one_at_a_time = {} if parsed.database in (None, "", ":memory:") else {"pool_size": 1, "max_overflow": 0}
-    engine = create_async_engine(parsed, connect_args={"timeout": busy_timeout}, hide_parameters=True, **one_at_a_time)
+    # The pool's own reset rolls back every connection handed back to it, even one whose transaction
+    # was just committed: on aiosqlite a trip to the database's thread and back for nothing, once per
+    # transaction (bench/ack.py: one in ten of those trips for each Slack event). `rollback_if_open`
+    # rolls back only a connection that is still in a transaction.
+    engine = create_async_engine(parsed, connect_args={"timeout": busy_timeout}, hide_parameters=True,
+                                 pool_reset_on_return=None, **one_at_a_time)
     attach_keyring(engine.sync_engine.dialect, keys)
+    event.listen(engine.sync_engine, "reset", rollback_if_open)
 
     def pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         # SQLite leaves foreign keys off unless each connection asks for them.
@@ -64,9 +70,25 @@ def create_engine(
     return engine
 
 
+def rollback_if_open(dbapi_connection: Any, record: ConnectionPoolEntry, state: PoolResetState) -> None:
+    """The pool's reset of a SQLite connection handed back: rolled back if a transaction is open, as the pool would."""
+    if not state.asyncio_safe:
+        return  # a connection being discarded outside the event loop is closed, not rolled back
+    if getattr(record.driver_connection, "in_transaction", True):
+        dbapi_connection.rollback()
+
+
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions whose objects stay readable after commit (async code cannot lazy-load)."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def engine_of(sessions: async_sessionmaker[AsyncSession]) -> AsyncEngine:
+    """The engine `sessions` are bound to, for a hot path that runs Core statements on a connection of its own."""
+    bind = sessions.kw["bind"]
+    if not isinstance(bind, AsyncEngine):
+        raise TypeError("these sessions are not bound to an engine")
+    return bind
 
 
 def conflict_insert(session: AsyncSession, entity: type[Any]) -> postgresql.Insert | sqlite.Insert:

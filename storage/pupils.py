@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from dialogs.report import NamedPupil
 from dialogs.report import Pupil as RosterPupil
@@ -79,11 +79,11 @@ async def import_roster(session: AsyncSession, *, now: datetime, school: str, ro
     return done
 
 
-async def roster(session: AsyncSession, school: str) -> tuple[RosterPupil, ...]:
+async def roster(session: AsyncSession | AsyncConnection, school: str) -> tuple[RosterPupil, ...]:
     """The pupils on the school's latest roster, as the dialog takes them."""
-    query = select(Pupil).where(Pupil.school == school, Pupil.source == PupilSource.ROSTER.value,
-                                Pupil.on_roster.is_(True)).order_by(Pupil.id)
-    return tuple(RosterPupil(str(p.id), p.name, p.year) for p in await session.scalars(query))
+    query = select(Pupil.id, Pupil.name, Pupil.year).where(
+        Pupil.school == school, Pupil.source == PupilSource.ROSTER.value, Pupil.on_roster.is_(True)).order_by(Pupil.id)
+    return tuple(RosterPupil(str(id_), name, year) for id_, name, year in await session.execute(query))
 
 
 @dataclass
@@ -92,12 +92,17 @@ class RosterCache:
 
     _held: dict[str, tuple[tuple[Any, ...], tuple[RosterPupil, ...]]] = field(default_factory=dict)
 
-    async def get(self, session: AsyncSession, school: str) -> tuple[RosterPupil, ...]:
+    async def get(self, session: AsyncSession | AsyncConnection, school: str) -> tuple[RosterPupil, ...]:
         """The school's roster (one small query when nothing changed)."""
         stamp = tuple((await session.execute(
             select(func.count(), func.max(Pupil.updated_at))
             .where(Pupil.school == school, Pupil.source == PupilSource.ROSTER.value)
         )).one())
+        return await self.at(session, school, stamp)
+
+    async def at(self, session: AsyncSession | AsyncConnection, school: str,
+                 stamp: tuple[Any, ...]) -> tuple[RosterPupil, ...]:
+        """The school's roster, given its stamp (count, latest change) read already (storage.drafts.read_turn)."""
         held = self._held.get(school)
         if held is not None and held[0] == stamp:
             return held[1]

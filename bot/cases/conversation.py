@@ -7,10 +7,14 @@ phone) loses nothing; a draft left alone is reminded once and then discarded (di
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.cases import lifecycle, messages
 from bot.app import STORE_ERRORS, App
@@ -36,7 +40,8 @@ from dialogs.prompts import CANCEL, Choice, Command, cancelled, error
 from dialogs.state import StepId
 from dialogs.validation import loose_match, match_choice
 from routing.school import School
-from storage.drafts import delete_draft, load_draft, save_draft
+from storage.db import engine_of
+from storage.drafts import delete_draft, load_draft, read_turn, save_draft, write_draft
 from storage.evidence import forget_draft_screenshots
 from storage.models import Draft as StoredDraft
 
@@ -45,17 +50,41 @@ log = logging.getLogger(__name__)
 UNREADABLE = Reply("Your unfinished report could not be read, so it was discarded. Nothing was sent.", tone=Tone.DONE)
 
 
+# What a message leads to that cannot be done inside its transaction (it opens sessions of its own).
+Then = Callable[[], Awaitable[list[Reply]]]
+
+
 async def message(app: App, *, channel: str, user_id: str, text: str) -> list[Reply]:
-    """Take one message from a reporter: it starts a report, or answers the current question."""
+    """Take one message from a reporter: it starts a report, or answers the current question.
+
+    The draft is read (with the roster's stamp, in one statement), stepped on and written back
+    on one connection, in one transaction, with Core statements: this runs for every message
+    every reporter sends, and two ORM sessions a message cost more CPU than the dialog itself
+    (bench/ack.py). What a step leads to beyond its draft (a report sent, a draft cancelled, a
+    school to choose) is done after that transaction, as before.
+    """
+    guess = app.for_person(user_id)
     try:
-        stored = await _load(app, channel, user_id)
-        if isinstance(stored, Draft) and stored.step is StepId.SCHOOL and not is_expired(stored, app.now()):
-            return await _school_chosen(app, channel, user_id, stored, text)
-        app = _acting(app, user_id, stored)
-        pupils = await roster(app)
+        async with engine_of(app.sessions).begin() as conn:
+            state, stamp = await read_turn(conn, channel=channel, user_id=user_id, school=guess.school.key)
+            stored = await _readable(conn, channel, user_id, state)
+            if isinstance(stored, Draft) and stored.step is StepId.SCHOOL and not is_expired(stored, app.now()):
+                then: list[Reply] | Then = partial(_school_chosen, app, channel, user_id, stored, text)
+            else:
+                view = _acting(app, user_id, stored)
+                school = view.school.key
+                pupils = await (view.rosters.at(conn, school, stamp) if school == guess.school.key
+                                else view.rosters.get(conn, school))
+                then = await _step(view, conn, channel, user_id, stored, text, pupils)
     except STORE_ERRORS:
-        log.exception("could not load the draft of %s on %s", user_id, channel)
+        log.exception("could not take the message of %s on %s", user_id, channel)
         return [messages.unavailable(app, user_id)]
+    return then if isinstance(then, list) else await then()
+
+
+async def _step(app: App, conn: AsyncConnection, channel: str, user_id: str, stored: Draft | Reply | None, text: str,
+                pupils: tuple[Pupil, ...]) -> list[Reply] | Then:
+    """One message's step on the draft, written on `conn`; or what is left to do once its transaction is over."""
     now = app.now()
     before: list[Reply] = []
     if isinstance(stored, Reply):
@@ -65,7 +94,7 @@ async def message(app: App, *, channel: str, user_id: str, text: str) -> list[Re
     if stored is None:
         schools = app.schools_of(user_id)
         if len(schools) > 1:
-            return await _ask_school(app, channel, user_id, schools, now, before)
+            return partial(_ask_school, app, channel, user_id, schools, now, before)
         # Whatever they typed starts a report. It answers the first question only if it names
         # one of its options ("5", "Pupil disclosure"); "hi" is not taken for an answer.
         turn = _start(app, now)
@@ -75,17 +104,38 @@ async def message(app: App, *, channel: str, user_id: str, text: str) -> list[Re
             turn = handle(turn.draft, text, now=now, today=app.today(), colleagues=app.colleagues(user_id),
                           pupils=pupils, anonymous_ok=app.relay is not None)
         # A new report replaces an expired draft in its row: that draft's screenshots go with it.
-        return await _save(app, channel, user_id, turn.draft, [*before, *turn.replies], forget_screenshots=True)
+        await _write(conn, channel, user_id, turn.draft, forget_screenshots=True)
+        return [*before, *turn.replies]
     turn = handle(stored, text, now=now, today=app.today(), colleagues=app.colleagues(user_id), pupils=pupils,
                   anonymous_ok=app.relay is not None)
     if isinstance(turn.outcome, Cancelled):
-        return await _forget(app, channel, user_id, turn.replies)
+        return partial(_forget, app, channel, user_id, turn.replies)
     if isinstance(turn.outcome, Submitted):
-        return await lifecycle.submit(app, reporter_id=user_id, channel=channel, report=turn.outcome.report,
-                                      anonymous=turn.outcome.anonymous)
+        return partial(lifecycle.submit, app, reporter_id=user_id, channel=channel, report=turn.outcome.report,
+                       anonymous=turn.outcome.anonymous)
     # A draft that stops counting screenshots (Start again, a new category, a possibly indecent image) keeps none.
     dropped = stored.evidence.count > 0 and turn.draft.evidence.count == 0
-    return await _save(app, channel, user_id, turn.draft, turn.replies, forget_screenshots=dropped)
+    await _write(conn, channel, user_id, turn.draft, forget_screenshots=dropped)
+    return turn.replies
+
+
+async def _readable(conn: AsyncConnection, channel: str, user_id: str,
+                    state: dict[str, Any] | None) -> Draft | Reply | None:
+    """The stored draft; None if there is none; a Reply if it could not be read (and was discarded)."""
+    if state is None:
+        return None
+    try:
+        return Draft.from_dict(state)
+    except DraftError:
+        log.warning("discarding an unreadable draft of %s on %s", user_id, channel)
+        await delete_draft(conn, channel=channel, user_id=user_id)
+        return UNREADABLE
+
+
+async def _write(conn: AsyncConnection, channel: str, user_id: str, draft: Draft, *, forget_screenshots: bool) -> None:
+    await write_draft(conn, now=draft.updated_at, channel=channel, user_id=user_id, state=draft.to_dict())
+    if forget_screenshots:
+        await forget_draft_screenshots(conn, channel=channel, user_id=user_id)
 
 
 async def begin(app: App, *, channel: str, user_id: str) -> list[Reply]:

@@ -1,0 +1,84 @@
+"""A reporter's message is one trip to the database: the draft read and written back on one connection.
+
+Every message every reporter sends runs this, so its cost is the server's cost per event
+(bench/ack.py): the draft and the roster's stamp are read in one statement, and the stepped
+draft written back in the same transaction, where there were three sessions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import aiosqlite
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.app import CONSOLE
+from bot.cases import conversation
+from tests.builders import Clock
+from tests.integration.console import Terminal, console_app
+
+REPORTER = "cfinch"
+
+
+@contextmanager
+def counted(engine: AsyncEngine) -> Iterator[dict[str, list[Any]]]:
+    """The connections taken from the pool and the statements run while the block runs."""
+    seen: dict[str, list[Any]] = {"connections": [], "statements": []}
+
+    def checkout(*_args: Any) -> None:
+        seen["connections"].append(1)
+
+    def statement(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        seen["statements"].append(sql.split()[0].upper())
+
+    event.listen(engine.sync_engine.pool, "checkout", checkout)
+    event.listen(engine.sync_engine, "before_cursor_execute", statement)
+    try:
+        yield seen
+    finally:
+        event.remove(engine.sync_engine.pool, "checkout", checkout)
+        event.remove(engine.sync_engine, "before_cursor_execute", statement)
+
+
+async def test_an_answer_reads_and_writes_its_draft_in_one_transaction(
+        engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    app = console_app(sessions, clock)
+    terminal = Terminal(app, REPORTER)
+    await conversation.message(app, channel=CONSOLE, user_id=REPORTER, text="hi")
+    asked = await terminal.step()
+    with counted(engine) as seen:
+        replies = await conversation.message(app, channel=CONSOLE, user_id=REPORTER, text="1")
+    assert replies and await terminal.step() not in (None, asked), "the answer was taken and saved"
+    assert seen["connections"] == [1], "one connection, one transaction, for the whole message"
+    assert seen["statements"] == ["SELECT", "INSERT"], "the draft and roster read at once, the draft written back"
+
+
+
+async def test_a_committed_transaction_is_not_rolled_back_again_when_its_connection_goes_back(
+        engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], clock: Clock,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """On SQLite each call reaches the database's own thread and back: none is made for nothing."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the pool's reset is SQLite's (aiosqlite's thread) only")
+    rollbacks: list[int] = []
+    rollback = aiosqlite.Connection.rollback
+
+    async def counted_rollback(self: aiosqlite.Connection) -> None:
+        rollbacks.append(1)
+        await rollback(self)
+
+    app = console_app(sessions, clock)
+    await conversation.message(app, channel=CONSOLE, user_id=REPORTER, text="hi")  # the first connection made
+    monkeypatch.setattr(aiosqlite.Connection, "rollback", counted_rollback)
+    await conversation.message(app, channel=CONSOLE, user_id=REPORTER, text="1")
+    await conversation.message(app, channel=CONSOLE, user_id=REPORTER, text="2")
+    assert rollbacks == []
+    # A transaction left open is still rolled back when its connection goes back to the pool.
+    async with engine.connect() as conn:
+        await conn.execute(text("DELETE FROM drafts"))
+    assert rollbacks == [1]
+    assert await Terminal(app, REPORTER).step() is not None, "the delete was not committed"
