@@ -15,16 +15,18 @@ import asyncio
 import random
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 
 from bench.figures import Options, Section, percentile
 from bench.fake_slack_server import fake_slack_here
-from bench.processes import start_safeguard
+from bench.processes import Server, scratch_database, start_safeguard
 from bench.school import DSL, ROLE_HOLDERS, teachers, write_school
+from storage.crypto import new_key
 from tests.e2e.fake_slack import FakeSlack
-from tests.e2e.slack_rig import Clock, Phone, Rig, find_button
+from tests.e2e.slack_rig import BalancedRig, Phone, find_button
 
 REPORTERS = 50
 PAUSE = (0.5, 1.5)  # seconds between one answer arriving and the next tap
@@ -135,35 +137,82 @@ class Arrivals:
             await asyncio.sleep(0.02)
 
 
-async def _measure(options: Options) -> Section:
-    section = Section("Report sent to alert at the DSL's Slack")
-    reporters, reports, pause = (5, 1, (0.01, 0.05)) if options.quick else (REPORTERS, 4, PAUSE)
+@dataclass
+class Run:
+    """One configuration's figures: Send to alert at a phone user's pace, and in the burst; the servers' CPU."""
+
+    paced: list[float]
+    burst: list[float]
+    cpu_seconds: float
+
+
+async def _run(options: Options, sizes: tuple[int, int, tuple[float, float]], *, processes: int = 1,
+               database_url: str | None = None) -> Run:
+    """`processes` servers (on one database: `database_url`, else a SQLite file of its own) behind a round-robin balancer."""
+    reporters, reports, pause = sizes
     staff = teachers(reporters)
     school = write_school(options.workdir / "alert-school.yaml", staff)
+    key = new_key()
     async with fake_slack_here() as (fake, fake_url):
-        server = start_safeguard(options.workdir, school=school, slack_api=f"{fake_url}/api/")
+        servers: list[Server] = []
         try:
+            # Started together, as a deployment's servers are: they take turns to migrate.
+            servers += [start_safeguard(options.workdir, school=school, slack_api=f"{fake_url}/api/",
+                                        database_url=database_url, key=key) for _ in range(processes)]
             async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
-                await server.wait_ready(http)
-                # Phones as the e2e tests drive them; the app itself runs in the server's process.
-                rig = Rig(server.url, fake, cast(Any, None), cast(Any, None), http, Clock(), fake_url)
+                await asyncio.gather(*(server.wait_ready(http) for server in servers))
+                # Phones as the e2e tests drive them; the app itself runs in the servers' processes.
+                rig = BalancedRig([server.url for server in servers], fake, http, fake_url)
                 phones = [Phone(rig, t.person_id, t.slack) for t in staff]
                 alerts = Arrivals(fake)
+                cpu = sum(server.cpu_seconds() for server in servers)
                 paced = [t for times in await asyncio.gather(*(_reporting(p, alerts, reports, pause) for p in phones))
                          for t in times]
                 burst = await _all_at_once(phones, alerts)
+                cpu = sum(server.cpu_seconds() for server in servers) - cpu
         finally:
-            server.stop()
+            for server in servers:
+                server.stop()
+    return Run(paced, burst, cpu)
+
+
+def _add(section: Section, label: str, run: Run, reporters: int, *, quick: bool) -> None:
     what = f"{reporters} reporters at once, each at a phone user's pace"
-    section.add(f"{what}: p50", percentile(paced, 0.5) * 1000, "ms")
-    section.add(f"{what}: p99", percentile(paced, 0.99) * 1000, "ms", below=None if options.quick else 250)
-    section.add(f"{reporters} reporters tapping Send in the same instant: p50", percentile(burst, 0.5) * 1000, "ms")
-    section.add(f"{reporters} reporters tapping Send in the same instant: p99", percentile(burst, 0.99) * 1000, "ms")
-    section.notes.append(f"{len(paced)} reports at a phone user's pace: {reporters} teachers reporting side by side, "
+    section.add(f"{label}{what}: p50", percentile(run.paced, 0.5) * 1000, "ms")
+    section.add(f"{label}{what}: p99", percentile(run.paced, 0.99) * 1000, "ms", below=None if quick else 250)
+    section.add(f"{label}{reporters} reporters tapping Send in the same instant: p50", percentile(run.burst, 0.5) * 1000, "ms")
+    section.add(f"{label}{reporters} reporters tapping Send in the same instant: p99", percentile(run.burst, 0.99) * 1000,
+                "ms", below=None if quick else 250)
+    reports = len(run.paced) + len(run.burst)
+    section.add(f"{label}server CPU per report (dialog, storing, routing, alert)", run.cpu_seconds / reports * 1000, "ms")
+
+
+async def _measure(options: Options) -> Section:
+    section = Section("Report sent to alert at the DSL's Slack")
+    sizes = (5, 1, (0.01, 0.05)) if options.quick else (REPORTERS, 4, PAUSE)
+    reporters, reports, pause = sizes
+    _add(section, "", await _run(options, sizes), reporters, quick=options.quick)
+    if options.postgres is not None:
+        # The same on PostgreSQL, one server process and two on one database (as bench/scale.py runs a trust).
+        runs = {}
+        for processes in (1, 2):
+            async with scratch_database(options, f"alert{processes}") as url:
+                runs[processes] = await _run(options, sizes, processes=processes, database_url=url)
+        for processes, run in runs.items():
+            _add(section, f"PostgreSQL, {'one process' if processes == 1 else 'two processes'}: ", run, reporters,
+                 quick=options.quick)
+        for which, one, two in (("at a phone user's pace", runs[1].paced, runs[2].paced),
+                                ("in the same instant", runs[1].burst, runs[2].burst)):
+            section.add(f"PostgreSQL, p99 {which}, two processes over one",
+                        percentile(two, 0.99) / max(percentile(one, 0.99), 1e-9), "")
+    section.notes.append(f"{reporters * reports} reports at a phone user's pace: {reporters} teachers reporting side by side, "
                          f"{reports} pupil disclosures each, {pause[0]:g}-{pause[1]:g} s between an answer arriving and "
-                         "the next tap; then one burst of {reporters} Sends at the same instant".replace("{reporters}", str(reporters)))
+                         f"the next tap; then one burst of {reporters} Sends at the same instant")
     section.notes.append("from each tap of Send to the DSL's alert reaching FakeSlack (in the bench's process; "
-                         "the server in its own); every alert found by the reference the reporter's receipt gave")
+                         "the servers in their own); every alert found by the reference the reporter's receipt gave")
+    if options.postgres is not None:
+        section.notes.append("PostgreSQL: each configuration on a scratch database of its own; two processes behind a "
+                             "round-robin balancer (each signed request to the next), with one key and one config")
     return section
 
 
