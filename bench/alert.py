@@ -6,7 +6,8 @@ walks a pupil disclosure to its last screen, tapping and typing as a quick phone
 from each tap to the DSL's alert reaching Slack's Web API is taken: the signed interaction,
 the report stored and routed, the outbox round that sends the alert. Each teacher reports
 several times, so the Sends fall as they come. Then, as a stress case, all fifty tap Send in
-the same instant.
+the same instant. Given a PostgreSQL server, the same again on PostgreSQL with one server
+process and with two on one database (behind a round-robin balancer, as bench/scale.py).
 """
 
 from __future__ import annotations
