@@ -8,11 +8,17 @@ import signal
 import socket
 import subprocess
 import sys
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from bench.figures import Options
 from storage.crypto import new_key
 from tests.e2e.fake_slack import TOKEN
 from tests.e2e.slack_rig import SECRET
@@ -111,3 +117,24 @@ def start_bare_bolt(workdir: Path, *, slack_api: str) -> Server:
     env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": slack_api}
     command = [sys.executable, "-m", "bench.bare_bolt", str(port)]
     return _start("bare slack-bolt", command, env, workdir / f"bare-{port}.log", port)
+
+
+@asynccontextmanager
+async def scratch_database(options: Options, name: str) -> AsyncIterator[str]:
+    """A scratch PostgreSQL database of our own on the server given (SQLite without one), dropped afterwards."""
+    if options.postgres is None:
+        yield f"sqlite+aiosqlite:///{options.workdir / f'{name}.db'}"
+        return
+    given = make_url(options.postgres)
+    scratch = f"safeguard_bench_{name}_{uuid.uuid4().hex[:8]}"
+    admin = create_async_engine(given, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            await connection.exec_driver_sql(f'CREATE DATABASE "{scratch}"')
+        try:
+            yield given.set(database=scratch).render_as_string(hide_password=False)
+        finally:
+            async with admin.connect() as connection:
+                await connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+    finally:
+        await admin.dispose()

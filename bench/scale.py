@@ -21,22 +21,17 @@ import asyncio
 import random
 import re
 import sys
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.alert import WORDS
 from bench.figures import Options, Section, percentile
 from bench.generated_trust import GeneratedSchool, GeneratedTrust, Member, write_trust
 from bench.fake_slack_server import fake_slack_here
-from bench.processes import Server, start_safeguard
+from bench.processes import Server, scratch_database, start_safeguard
 from storage.crypto import new_key
 from tests.e2e.fake_slack import FakeSlack
 from tests.e2e.slack_rig import BalancedRig, Phone, find_button
@@ -141,34 +136,13 @@ async def _flat_out(reporters: list[Reporter], fake: FakeSlack, seconds: float) 
     return done, loop.time() - start
 
 
-@asynccontextmanager
-async def _database(options: Options, name: str) -> AsyncIterator[str]:
-    """A scratch PostgreSQL database of our own (SQLite in the smoke run without one), dropped afterwards."""
-    if options.postgres is None:
-        yield f"sqlite+aiosqlite:///{options.workdir / f'{name}.db'}"
-        return
-    given = make_url(options.postgres)
-    scratch = f"safeguard_bench_{name}_{uuid.uuid4().hex[:8]}"
-    admin = create_async_engine(given, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as connection:
-            await connection.exec_driver_sql(f'CREATE DATABASE "{scratch}"')
-        try:
-            yield given.set(database=scratch).render_as_string(hide_password=False)
-        finally:
-            async with admin.connect() as connection:
-                await connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
-    finally:
-        await admin.dispose()
-
-
 async def _configuration(options: Options, processes: int, config: Path, schools: tuple[GeneratedSchool, ...],
                          sizes: tuple[int, int, tuple[float, float], float]) -> Run:
     """`processes` servers on one fresh database: the paced run, then the flat-out one."""
     reporters_wanted, reports, pause, seconds = sizes
     async with fake_slack_here() as (fake, fake_url):
         run = Run()
-        async with _database(options, f"p{processes}") as url:
+        async with scratch_database(options, f"p{processes}") as url:
             key = new_key()
             servers: list[Server] = []
             try:

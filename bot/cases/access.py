@@ -80,6 +80,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
+from typing import Protocol
 
 from routing.school import Person
 from routing.vocabulary import ABOUT_THE_REPORTER, SUBJECT_ROLES, Role, Subject
@@ -199,7 +200,17 @@ def oversees(person: Person) -> bool:
     return bool(OVERSEERS & set(person.roles))
 
 
-def is_about(person: Person, report: Report) -> bool:
+class AboutWhom(Protocol):
+    """What a report is about, as `is_about` judges it (a Report, or storage.pupils.EarlierReport)."""
+
+    @property
+    def subject(self) -> str: ...
+
+    @property
+    def subject_person(self) -> str | None: ...
+
+
+def is_about(person: Person, report: AboutWhom) -> bool:
     """Whether `report` is about `person` (nobody sees a report about themselves), judged as routing judged it.
 
     A report naming its subject is about that person alone. One that names only a role
@@ -226,7 +237,7 @@ def sees_child_history(person: Person) -> bool:
     return bool(CHILD_HISTORY & set(person.roles))
 
 
-def in_child_history(person: Person, report: Report) -> bool:
+def in_child_history(person: Person, report: AboutWhom) -> bool:
     """Whether a child's history shown to `person` lists `report`: every report, but one about them."""
     return sees_child_history(person) and not is_about(person, report)
 

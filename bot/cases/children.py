@@ -26,7 +26,7 @@ from routing.vocabulary import Category
 from storage import reports as store
 from storage.log import EventKind, append_event
 from storage.models import Pupil, PupilSource, Report
-from storage.pupils import find_pupils, pupils_of, reports_about
+from storage.pupils import earlier_reports_about, find_pupils, pupils_of, reports_about
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ async def for_alert(app: App, session: AsyncSession, report: Report, reader_id: 
     if reader is not None and sees_child_history(reader) and named:
         pupils = list({pupil.id: pupil for pupil, _ in named}.values())
         for pupil in pupils:
-            earlier = [r for r, _ in await reports_about(session, pupil, before=report) if in_child_history(reader, r)]
+            earlier = [r for r in await earlier_reports_about(session, pupil, before=report) if in_child_history(reader, r)]
             count = f"{len(earlier) or 'No'} earlier report{'' if len(earlier) == 1 else 's'}"
             top.append(f"{count} about this child" if len(pupils) == 1 else f"{count} about {pupil.name}")
         buttons = (HISTORY,)

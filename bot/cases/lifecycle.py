@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cases import handover_words, messages
+from bot.cases import handover_words, intake, messages
 from bot.cases.access import Action, may
 from bot.cases import reporter as reporters
 from bot.cases.reporter import is_anonymous, is_reporter, reporter_address
@@ -29,13 +29,10 @@ from routing.vocabulary import Category, Flag, Subject, Target
 from storage import escalations
 from storage import reports as store
 from storage.alerts import queue_alert
-from storage.drafts import delete_draft
-from storage.pupils import link_pupils
-from storage.evidence import attach_draft_screenshots
 from storage.log import EventKind, append_event, events_for
 from storage.models import NoteKind, NoticeKind, Recipient, RecipientKind, Report, RoutingDecision
 from storage.reports import NewRecipient
-from storage.sealed_reporters import Address, new_handle, seal
+from storage.sealed_reporters import new_handle
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +86,9 @@ def parse_reference(text: str) -> str | Invalid:
 async def submit(app: App, *, reporter_id: str, channel: str, report: ReportDraft, anonymous: bool = False) -> list[Reply]:
     """Store the report (ending the reporter's draft), route it, and queue its alerts; nothing to say yet.
 
-    Storing comes first and alone: nobody is told "sent" before the report is stored. Routing queues the reporter's receipt with
+    Storing comes first, in a transaction that routing is not part of (shared with the reports sent
+    at the same moment, bot/cases/intake.py): nobody is told "sent" before the report is
+    committed, and a routing failure never loses it. Routing queues the reporter's receipt with
     the alerts: the outbox tells them where it went, once, even if the server dies before it
     could answer. If routing fails, the report is kept, the reporter is told at once to go to
     the DSL directly, and `route_unrouted` retries it (and then sends the receipt).
@@ -105,29 +104,14 @@ async def submit(app: App, *, reporter_id: str, channel: str, report: ReportDraf
         return [error(reporters.NOT_ANONYMOUS)]  # never sent with a name they asked to keep out
     stored_as = new_handle() if anonymous else reporter_id
     try:
-        async with app.sessions.begin() as session:
-            stored = await store.create_report(
-                session, now=app.now(), school=app.school.key, category=report.category, subject=subject,
-                reporter=stored_as, details=report.details, flags=report.flags,
-                subject_person=report.subject_person, allegation=report.allegation,
-                channel=None if anonymous else channel,
-                target=report.target, reference_prefix=app.school.reference_prefix,
-            )
-            if anonymous:
-                assert app.relay is not None
-                await seal(session, app.relay, report=stored, address=Address(channel, reporter_id))
-            await link_pupils(session, now=app.now(), school=app.school.key, report=stored, named=report.pupils)
-            if report.screenshots:  # kept with the draft until now; stored with the report, in this transaction
-                await attach_draft_screenshots(session, now=app.now(), channel=channel, user_id=reporter_id,
-                                               report=stored, actor=stored_as)
-            await delete_draft(session, channel=channel, user_id=reporter_id)
-            reference = stored.reference
+        # Stored, then routed, with the reports sent at the same moment (bot/cases/intake.py).
+        reference = await intake.store_sent(intake.Sending(app, reporter_id, channel, report, subject, stored_as, anonymous))
     except STORE_ERRORS as exc:
         reporters.log_not_stored(exc, reporter_id, channel, anonymous=anonymous)
         return [messages.not_saved(app, reporter_id, reporters.retry_choices(anonymous))]
     app.metrics.report_received(app.school.key, report.category.value)  # stored: received, routed or not yet
     try:
-        await route(app, reference)
+        await intake.route_stored(app, reference, _route_in)
     except ROUTE_ERRORS:
         log.exception("could not route %s", reference)
         return [messages.saved_not_routed(app, reporter_id, reference)]
@@ -150,42 +134,47 @@ async def route(app: App, reference: str) -> Routed:
     Routing a report that already has its decision changes nothing, so this is safe to retry.
     """
     async with app.sessions.begin() as session:
-        report = await store.get_report(session, reference)
-        if report is None:
-            raise store.ReportNotFound(reference)
-        existing, _ = await store.get_routing(session, report)
-        if existing is not None:
-            return Routed(reference, existing.owner_role, report.ack_deadline)
-        app = app.at(report.school)  # under the report's own school's policy, people and calendar
-        # The time it was reported decides whether the school's out-of-hours cover applies.
-        decision = decide(app.school.policy, as_routed(report), app.school, at=report.created_at)
-        recipients = _recipients(app, decision)
-        now = app.now()
-        # KCSIE Part four: an allegation that may meet the harm threshold is discussed with the
-        # LADO within one working day; the clock skips weekends and bank holidays.
-        lado_due = app.school.calendar.add_working_days(report.created_at, LADO_WORKING_DAYS) if report.allegation else None
-        # Only a child at immediate risk (or the school's out-of-hours cover) runs the clock
-        # around the clock; every other deadline counts school hours (routing.engine.clock_for).
-        due = due_at(app.school, decision.clock, report.created_at, decision.ack_within_minutes)
-        await store.record_routing(
-            session, now=now, report=report, decision_json=decision.as_json(), recipients=recipients,
-            lado_due_at=lado_due, ack_deadline=due,
-        )
-        for person in recipients:
-            if person.kind is RecipientKind.ESCALATION:
-                continue  # the ladder hears only if the deadline passes (issue 6)
-            channel = app.channel_for(person.person_id)
-            if channel is None:
-                log.warning("%s: %s cannot be reached on any running channel", reference, person.person_id)
-                continue
-            await queue_alert(session, now=now, report=report, person_id=person.person_id, channel=channel)
-        # The reporter's receipt, where they reported from, with the alerts: it is never read
-        # before the routing it tells them of, and it goes even if the server dies before answering.
-        reporter = await reporter_address(app, session, report)
-        if reporter is not None:
-            await queue_alert(session, now=now, report=report, person_id=reporter.person, channel=reporter.channel,
-                              kind=NoticeKind.RECEIPT)
-        return Routed(reference, decision.owner, report.ack_deadline)
+        return await _route_in(app, session, reference)
+
+
+async def _route_in(app: App, session: AsyncSession, reference: str) -> Routed:
+    """Route a stored report in the caller's transaction (see `route`)."""
+    report = await store.get_report(session, reference)
+    if report is None:
+        raise store.ReportNotFound(reference)
+    existing, _ = await store.get_routing(session, report)
+    if existing is not None:
+        return Routed(reference, existing.owner_role, report.ack_deadline)
+    app = app.at(report.school)  # under the report's own school's policy, people and calendar
+    # The time it was reported decides whether the school's out-of-hours cover applies.
+    decision = decide(app.school.policy, as_routed(report), app.school, at=report.created_at)
+    recipients = _recipients(app, decision)
+    now = app.now()
+    # KCSIE Part four: an allegation that may meet the harm threshold is discussed with the
+    # LADO within one working day; the clock skips weekends and bank holidays.
+    lado_due = app.school.calendar.add_working_days(report.created_at, LADO_WORKING_DAYS) if report.allegation else None
+    # Only a child at immediate risk (or the school's out-of-hours cover) runs the clock
+    # around the clock; every other deadline counts school hours (routing.engine.clock_for).
+    due = due_at(app.school, decision.clock, report.created_at, decision.ack_within_minutes)
+    await store.record_routing(
+        session, now=now, report=report, decision_json=decision.as_json(), recipients=recipients,
+        lado_due_at=lado_due, ack_deadline=due,
+    )
+    for person in recipients:
+        if person.kind is RecipientKind.ESCALATION:
+            continue  # the ladder hears only if the deadline passes (issue 6)
+        channel = app.channel_for(person.person_id)
+        if channel is None:
+            log.warning("%s: %s cannot be reached on any running channel", reference, person.person_id)
+            continue
+        await queue_alert(session, now=now, report=report, person_id=person.person_id, channel=channel)
+    # The reporter's receipt, where they reported from, with the alerts: it is never read
+    # before the routing it tells them of, and it goes even if the server dies before answering.
+    reporter = await reporter_address(app, session, report)
+    if reporter is not None:
+        await queue_alert(session, now=now, report=report, person_id=reporter.person, channel=reporter.channel,
+                          kind=NoticeKind.RECEIPT)
+    return Routed(reference, decision.owner, report.ack_deadline)
 
 
 async def route_unrouted(app: App) -> list[str]:

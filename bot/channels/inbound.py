@@ -2,7 +2,7 @@
 
 Slack and Teams resend an event they think we missed, so each id is recorded (durably)
 before the event is acknowledged. When many events arrive at once, one transaction records
-them all (bot/outbox/group_commit.py), so under load the disk syncs no longer queue one behind
+them all (storage/group_commit.py), so under load the disk syncs no longer queue one behind
 another (measured in bench/ack.py).
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.outbox.group_commit import GroupCommit
+from storage.group_commit import GroupCommit
 from storage.inbound import record_inbound
 
 

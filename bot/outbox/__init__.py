@@ -1,1 +1,1 @@
-"""What is sent unprompted: delivery rounds, retries, notices, queued digests, undelivered, group commit."""
+"""What is sent unprompted: delivery rounds, retries, notices, queued digests, undelivered."""

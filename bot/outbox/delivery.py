@@ -17,7 +17,7 @@ from typing import Generic, Protocol, TypeVar
 
 from bot.outbox import digest_delivery, notices
 from bot.app import STORE_ERRORS, App
-from bot.outbox.group_commit import GroupCommit
+from storage.group_commit import GroupCommit
 from storage.alerts import release
 from storage.sealed_reporters import is_handle
 from storage.models import AlertDelivery, DigestDelivery
@@ -171,7 +171,7 @@ async def _drain(
     for item in items:
         queues.setdefault(item.person_id, []).append(item)
     gate = asyncio.Semaphore(PARALLEL)
-    # What went is recorded in shared transactions (bot/outbox/group_commit.py), and a person's next
+    # What went is recorded in shared transactions (storage/group_commit.py), and a person's next
     # message does not wait for the last one's record: one disk sync per message held up the
     # DSL's alerts when fifty reports were sent at once. The round ends when all are recorded.
     async def record(sent: Sequence[tuple[T, str | None]]) -> list[None]:

@@ -72,12 +72,15 @@ async def pending(app: App, channel: str, person_id: str | None = None) -> list[
         # A person's own news includes that of the reports they sent without their name (found by their sealed links).
         theirs = None if person_id is None else [person_id, *await handles_of(session, app.relay, person_id)]
         claimed = await claim_alerts(session, now=app.now(), channel=channel, person_ids=theirs, lease=app.lease)
+        routed: dict[int, list[Recipient]] = {}  # a report's recipients, read once for all its notices
         for delivery, in_doubt in claimed:
             if delivery.kind == NoticeKind.REQUEST.value:
                 notices.append(await _request_notice(app, session, delivery, in_doubt))
                 continue
             report = await session.get(Report, delivery.report_id) if delivery.report_id is not None else None
-            recipients = (await store.get_routing(session, report))[1] if report is not None else []
+            if report is not None and report.id not in routed:
+                routed[report.id] = (await store.get_routing(session, report))[1]
+            recipients = routed[report.id] if report is not None else []
             # Worded as the report's own school words it: its role names, its people, its timezone.
             school = app.at(report.school if report is not None else _school_of(delivery))
             child = await children.for_alert(school, session, report, delivery.person_id) \
