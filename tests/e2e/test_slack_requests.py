@@ -203,3 +203,43 @@ async def test_unblock_over_socket_mode_opens_the_form_in_the_dm(socket_rig: Rig
     assert "Your request is open in your direct messages" in answer.body
     first = await teacher.wait_for_post(1)
     assert "1/4. Full URL?" in first.words()
+
+
+async def test_a_social_media_site_in_slack_ticked_by_button_approved_in_part_then_in_full(rig: Rig) -> None:
+    """St Leonard's appendix C in Slack: the tick-boxes as buttons, the communications officer approves the aims,
+    content and brand use, then the headteacher gives final approval; the requester hears each."""
+    teacher, comms, head = rig.phone("cfinch"), rig.phone("lnwosu"), rig.phone("jellis")
+    answer = await rig.command(teacher.user, name="/socialmedia")
+    assert answer.status == 200 and "Your request is open in your direct messages" in answer.body
+    first = await teacher.wait_for_post(1)
+    assert "1/13. Department?" in first.words()
+    for typed in ("Geography (made-up)", "Ms Byrne (made-up)", "Class news (made-up)", "Share river photos (made-up)",
+                  "Photos (made-up)"):
+        await teacher.type(typed)
+    ticked = await teacher.tap("[ ] Members of the public")
+    assert "[x] Members of the public" in str(teacher.message_of(ticked)["blocks"])
+    await teacher.tap("Done")
+    await teacher.type("School staff, 3")  # a typed list of ticks works in Slack too, and moves on
+    for typed in ("Ava Byrne, Sam Lee", "Ms Byrne, class teacher (made-up)", "The school's own account", "11/01/2027",
+                  "Class newsletter (made-up)"):
+        await teacher.type(typed)
+    summary = await teacher.type("Private account (made-up)")
+    assert "Names of the site's administrators: Ava Byrne; Sam Lee" in summary.words()
+    sent = (await teacher.tap("Send")).words()
+    assert sent.startswith("Sent as SM-2026-0001. It is with the Communications officer"), sent
+
+    to_endorse, shown = await notice(comms, "SM-2026-0001", "Do you approve the aims, content and brand use?")
+    assert "SM-2026-0001" in shown and "Ava" not in shown and "made-up" not in shown, "the reference and what is asked"
+    assert buttons(to_endorse) == ["Approve", "Refuse"]
+    said = await decide(rig, comms, to_endorse, "Approve", "Clear aims (made-up).")
+    assert said.startswith("Approved the aims, content and brand use: SM-2026-0001 is now with the Headteacher"), said
+    await teacher.wait_for_said("approved the aims, content and brand use; now with the Headteacher")
+
+    to_decide, _ = await notice(head, "SM-2026-0001", "Decide it: press Approve or Refuse")
+    assert (await decide(rig, head, to_decide, "Approve", "Good plan (made-up).")).startswith("Approved: SM-2026-0001")
+    outcome = await teacher.wait_for_said("was approved by the Headteacher")
+    assert outcome.args["text"] == "SM-2026-0001: your request was approved"
+    async with rig.app.sessions() as session:
+        assert [e.kind for e in await events_for(session, "SM-2026-0001") if e.kind.startswith("request_")] == [
+            "request_made", "request_passed_on", "request_approved"]
+        assert (await verify(session)).ok

@@ -171,3 +171,45 @@ async def test_a_request_button_of_the_wrong_shape_is_answered_not_a_failed_turn
         await teacher.answers({"type": "Action.Submit", "data": data})
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
     assert "Cancelled: nothing was sent." in (await teacher.says("cancel")).text(), "the form was left as it was"
+
+
+async def test_a_social_media_site_in_teams_from_the_welcome_card_approved_in_part_then_in_full(rig: Rig) -> None:
+    """St Leonard's appendix C in Teams: the welcome card's button, a tick-box tapped, the communications officer's
+    part approved, then the headteacher's final approval."""
+    teacher, comms, head = rig.user("cfinch"), rig.user("lnwosu"), rig.user("jellis")
+    for user in (comms, head):
+        await user.installs()
+    [welcome] = await teacher.installs()
+    first = await teacher.taps(welcome.action("Ask to set up a social media site"))
+    assert "1/13. Department?" in first.text()
+    for typed in ("Geography (made-up)", "Ms Byrne (made-up)", "Class news (made-up)", "Share river photos (made-up)"):
+        await teacher.says(typed)
+    audience = await teacher.says("Photos (made-up)")
+    ticked = await teacher.taps(audience.action("[ ] Members of the public"))
+    assert "[x] Members of the public" in str(ticked.actions())
+    await teacher.taps(ticked.action("Done"))
+    await teacher.says("School staff, 3")
+    for typed in ("Ava Byrne, Sam Lee", "Ms Byrne, class teacher (made-up)", "The school's own account", "11/01/2027",
+                  "Class newsletter (made-up)"):
+        await teacher.says(typed)
+    summary = await teacher.says("Private account (made-up)")
+    assert "Names of the site's administrators: Ava Byrne; Sam Lee" in summary.text()
+    sent = (await teacher.taps(summary.action("Send"))).text().split("\n")[-1]
+    assert sent.startswith("Sent as SM-2026-0001. It is with the Communications officer"), sent
+
+    to_endorse = await notice(rig, comms, "Do you approve the aims, content and brand use?")
+    assert "Ava" not in to_endorse.activity["summary"] and "SM-2026-0001" in to_endorse.activity["summary"]
+    approve = reasons_button(to_endorse, "Approve")
+    endorsed = await comms.taps(approve, to_endorse.id, approve_reasons="Clear aims (made-up).")
+    assert endorsed.text().startswith("Approved the aims, content and brand use: SM-2026-0001 is now with the Headteacher")
+    await notice(rig, teacher, "approved the aims, content and brand use; now with the Headteacher")
+
+    to_decide = await notice(rig, head, "Decide it: press Approve or Refuse")
+    final = reasons_button(to_decide, "Approve")
+    assert (await head.taps(final, to_decide.id, approve_reasons="Good plan (made-up).")).text().startswith(
+        "Approved: SM-2026-0001")
+    await notice(rig, teacher, "was approved by the Headteacher")
+    async with rig.app.sessions() as session:
+        assert [e.kind for e in await events_for(session, "SM-2026-0001") if e.kind.startswith("request_")] == [
+            "request_made", "request_passed_on", "request_approved"]
+        assert (await verify(session)).ok
