@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.cases import lifecycle, messages
 from bot.app import STORE_ERRORS, App
@@ -119,7 +119,7 @@ async def _step(app: App, conn: AsyncConnection, channel: str, user_id: str, sto
     return turn.replies
 
 
-async def _readable(conn: AsyncConnection, channel: str, user_id: str,
+async def _readable(conn: AsyncConnection | AsyncSession, channel: str, user_id: str,
                     state: dict[str, Any] | None) -> Draft | Reply | None:
     """The stored draft; None if there is none; a Reply if it could not be read (and was discarded)."""
     if state is None:
@@ -210,15 +210,7 @@ async def sweep(app: App, channel: str | None = None, user_id: str | None = None
 async def _load(app: App, channel: str, user_id: str) -> Draft | Reply | None:
     """The reporter's draft; None if they have none; a Reply if it could not be read (and was discarded)."""
     async with app.sessions.begin() as session:
-        state = await load_draft(session, channel=channel, user_id=user_id)
-        if state is None:
-            return None
-        try:
-            return Draft.from_dict(state)
-        except DraftError:
-            log.warning("discarding an unreadable draft of %s on %s", user_id, channel)
-            await delete_draft(session, channel=channel, user_id=user_id)
-            return UNREADABLE
+        return await _readable(session, channel, user_id, await load_draft(session, channel=channel, user_id=user_id))
 
 
 async def roster(app: App) -> tuple[Pupil, ...]:

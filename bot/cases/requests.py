@@ -62,15 +62,10 @@ async def start(app: App, *, channel: str, user_id: str, kind_id: str = BLOCKED_
 
 async def message(app: App, *, channel: str, user_id: str, text: str) -> list[Reply] | None:
     """Take a typed answer for a request form under way; None when there is none."""
-    try:
-        async with app.sessions.begin() as session:
-            state = await load_draft(session, channel=channel + DRAFT_SUFFIX, user_id=user_id)
-    except STORE_ERRORS:
+    form = await _form(app, channel, user_id)
+    if form is None:
         return None
-    if state is None:
-        return None
-    app = app.at(state.get("school")) if state.get("school") else app.for_person(user_id)
-    kind = kind_of(app, str(state.get("kind")))
+    app, state, kind = form
     if kind is None:
         await _drop(app, channel, user_id)
         return [words.not_in_policy(app, TITLES.get(str(state.get("kind")), "request"))]
@@ -98,6 +93,19 @@ async def form_at(app: App, *, channel: str, user_id: str) -> FormAt | None:
 
     None without a form under way (or when the database cannot say: `message` then answers for it).
     """
+    form = await _form(app, channel, user_id)
+    if form is None:
+        return None
+    app, state, kind = form
+    if kind is None:
+        return FormAt(None, frozenset())
+    index = int(state.get("index", 0))
+    return FormAt(kind.fields[index].id if index < len(kind.fields) else None, frozenset(f.id for f in kind.fields))
+
+
+async def _form(app: App, channel: str, user_id: str) -> tuple[App, dict[str, Any], RequestKind | None] | None:
+    """Someone's request form under way: the school's view it was started in, its state, and its kind (None when
+    the policy no longer has it); None without a form, or when the database cannot say."""
     try:
         async with app.sessions() as session:
             state = await load_draft(session, channel=channel + DRAFT_SUFFIX, user_id=user_id)
@@ -106,11 +114,7 @@ async def form_at(app: App, *, channel: str, user_id: str) -> FormAt | None:
     if state is None:
         return None
     app = app.at(state.get("school")) if state.get("school") else app.for_person(user_id)
-    kind = kind_of(app, str(state.get("kind")))
-    if kind is None:
-        return FormAt(None, frozenset())
-    index = int(state.get("index", 0))
-    return FormAt(kind.fields[index].id if index < len(kind.fields) else None, frozenset(f.id for f in kind.fields))
+    return app, state, kind_of(app, str(state.get("kind")))
 
 
 async def submit(app: App, kind: RequestKind, *, channel: str, user_id: str, answers: dict[str, str]) -> Reply:

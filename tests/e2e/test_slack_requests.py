@@ -11,29 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from storage.log import events_for, verify
-from tests.builders import EXAMPLE_SCHOOL, write_yaml
+from tests.request_forms import CONTENT, DECIDED, REASONS, RISKS, URL, school_under
 from tests.e2e.slack_rig import NOT_IN_DIRECTORY, SLACK_IDS, Phone, Rig, eventually, find_button
-
-URL = "https://www.example.org/rivers/year5-fieldwork"
-CONTENT = "A charity's river-study pages with a video on water safety (made-up)."
-REASONS = "Year 5 geography fieldwork needs the video next week (made-up)."
-RISKS = "Video may show adverts; shown from the teacher's screen only (made-up)."
-DECIDED = "Fieldwork need; teacher-led viewing only (made-up)."
 
 
 @pytest.fixture
 def school_file(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
     """The example school under the preset a test names (St Leonard's unless it says), everyone with a Slack id."""
-    data = yaml.safe_load(EXAMPLE_SCHOOL.read_text(encoding="utf-8"))
-    data["policy"] = getattr(request, "param", "st-leonards")
-    for entry in data["people"]:
-        entry["slack"] = SLACK_IDS[entry["id"]]
-        if data["policy"] in ("mersham", "principal-slt"):  # a role their policies do not define
-            entry["roles"] = [r for r in entry["roles"] if r != "online_safety_officer"]
-    return write_yaml(tmp_path / "school.yaml", data)
+    return school_under(getattr(request, "param", "st-leonards"), tmp_path / "school.yaml", "slack", SLACK_IDS)
 
 
 def buttons(message: dict[str, Any]) -> list[str]:

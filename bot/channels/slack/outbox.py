@@ -215,14 +215,7 @@ class Outbox:
             log.exception("could not read the alerts of %s to update them", reference)
             return
         for alert in sent:
-            message = alert_message(alert.alert)
-            channel, _, ts = alert.external_ref.partition(":")
-            try:
-                async with self._as_bot_for(alert.person_id, reference) as cannot:
-                    if cannot is None:
-                        await self.client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
-            except SEND_ERRORS as exc:
-                log.warning("the alert of %s to %s was not updated: %s", reference, alert.person_id, describe(exc))
+            await self._redraw("alert", reference, alert.person_id, alert.external_ref, alert_message(alert.alert))
 
     async def refresh_request(self, reference: str, pressed: tuple[str, str] | None = None) -> None:
         """Show every Slack notice of a request as it stands now: buttons only for whoever may still press them.
@@ -235,14 +228,18 @@ class Outbox:
             log.exception("could not read the notices of %s to update them", reference)
             return
         for notice in sent:
-            message = with_buttons(render([notice.reply]), reference, notice.buttons)
-            channel, _, ts = notice.external_ref.partition(":")
-            try:
-                async with self._as_bot_for(notice.person_id, reference) as cannot:
-                    if cannot is None:
-                        await self.client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
-            except SEND_ERRORS as exc:
-                log.warning("the notice of %s to %s was not updated: %s", reference, notice.person_id, describe(exc))
+            await self._redraw("notice", reference, notice.person_id, notice.external_ref,
+                               with_buttons(render([notice.reply]), reference, notice.buttons))
+
+    async def _redraw(self, what: str, reference: str, person_id: str, external_ref: str, message: Message) -> None:
+        """Replace one sent message ('channel:ts') with `message`; a failure is logged, by reference and id only."""
+        channel, _, ts = external_ref.partition(":")
+        try:
+            async with self._as_bot_for(person_id, reference) as cannot:
+                if cannot is None:
+                    await self.client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
+        except SEND_ERRORS as exc:
+            log.warning("the %s of %s to %s was not updated: %s", what, reference, person_id, describe(exc))
 
     async def nudge(self) -> None:
         """Remind reporters of drafts left idle, and tell them when one is discarded."""
