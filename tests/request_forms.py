@@ -26,5 +26,16 @@ def school_under(preset: str, path: Path, channel: str, ids: Mapping[str, str]) 
         undefined = {"communications_officer"} if preset != "st-leonards" else set()
         if preset in ("mersham", "principal-slt"):
             undefined.add("online_safety_officer")
-        entry["roles"] = [r for r in entry["roles"] if r not in undefined]
+        # BPET's Head of Marketing and Communications takes the communications officer's part (BPET §7.0).
+        renamed = {"communications_officer": "head_of_marketing"} if preset == "bpet" else {}
+        entry["roles"] = [renamed.get(r, r) for r in entry["roles"] if r not in undefined or r in renamed]
     return write_yaml(path, data)
+
+
+# A social media site request at each preset that sets one out: who approves each step, and what
+# the first approves (St Leonard's appendix C; BPET §7.0; principal-slt: the principal alone).
+SOCIAL_MEDIA_STEPS = {
+    "st-leonards": (("lnwosu", "Communications officer", "the aims, content and brand use"), ("jellis", "Headteacher")),
+    "bpet": (("lnwosu", "Head of Marketing and Communications", "the purpose and content"), ("jellis", "Headteacher")),
+    "principal-slt": (None, ("jellis", "Principal")),
+}

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from storage.log import events_for, verify
-from tests.request_forms import CONTENT, DECIDED, REASONS, RISKS, URL, school_under
+from tests.request_forms import CONTENT, DECIDED, REASONS, RISKS, SOCIAL_MEDIA_STEPS, URL, school_under
 from tests.e2e.slack_rig import NOT_IN_DIRECTORY, SLACK_IDS, Phone, Rig, eventually, find_button
 
 
@@ -192,14 +193,18 @@ async def test_unblock_over_socket_mode_opens_the_form_in_the_dm(socket_rig: Rig
     assert "1/4. Full URL?" in first.words()
 
 
-async def test_a_social_media_site_in_slack_ticked_by_button_approved_in_part_then_in_full(rig: Rig) -> None:
-    """St Leonard's appendix C in Slack: the tick-boxes as buttons, the communications officer approves the aims,
-    content and brand use, then the headteacher gives final approval; the requester hears each."""
-    teacher, comms, head = rig.phone("cfinch"), rig.phone("lnwosu"), rig.phone("jellis")
+
+@pytest.mark.parametrize("school_file", list(SOCIAL_MEDIA_STEPS), indirect=True)
+async def test_a_social_media_site_in_slack_ticked_by_button_and_approved_step_by_step(
+    rig: Rig, school_file: Path
+) -> None:
+    """Each preset's steps in Slack: the tick-boxes as buttons; at St Leonard's and BPET a first approver approves their
+    part and passes it on, then the headteacher gives final approval; at principal-slt the principal decides."""
+    first_step, (head_id, head_role) = SOCIAL_MEDIA_STEPS[yaml.safe_load(school_file.read_text())["policy"]]
+    teacher, head = rig.phone("cfinch"), rig.phone(head_id)
     answer = await rig.command(teacher.user, name="/socialmedia")
     assert answer.status == 200 and "Your request is open in your direct messages" in answer.body
-    first = await teacher.wait_for_post(1)
-    assert "1/13. Department?" in first.words()
+    assert "1/13. Department?" in (await teacher.wait_for_post(1)).words()
     for typed in ("Geography (made-up)", "Ms Byrne (made-up)", "Class news (made-up)", "Share river photos (made-up)",
                   "Photos (made-up)"):
         await teacher.type(typed)
@@ -213,20 +218,23 @@ async def test_a_social_media_site_in_slack_ticked_by_button_approved_in_part_th
     summary = await teacher.type("Private account (made-up)")
     assert "Names of the site's administrators: Ava Byrne; Sam Lee" in summary.words()
     sent = (await teacher.tap("Send")).words()
-    assert sent.startswith("Sent as SM-2026-0001. It is with the Communications officer"), sent
+    first_role = first_step[1] if first_step else head_role
+    assert sent.startswith(f"Sent as SM-2026-0001. It is with the {first_role}"), sent
 
-    to_endorse, shown = await notice(comms, "SM-2026-0001", "Do you approve the aims, content and brand use?")
-    assert "SM-2026-0001" in shown and "Ava" not in shown and "made-up" not in shown, "the reference and what is asked"
-    assert buttons(to_endorse) == ["Approve", "Refuse"]
-    said = await decide(rig, comms, to_endorse, "Approve", "Clear aims (made-up).")
-    assert said.startswith("Approved the aims, content and brand use: SM-2026-0001 is now with the Headteacher"), said
-    await teacher.wait_for_said("approved the aims, content and brand use; now with the Headteacher")
+    if first_step is not None:
+        who, role, part = first_step
+        to_endorse, shown = await notice(rig.phone(who), "SM-2026-0001", f"Do you approve {part}?")
+        assert "SM-2026-0001" in shown and "Ava" not in shown and "made-up" not in shown, "the reference and what is asked"
+        assert buttons(to_endorse) == ["Approve", "Refuse"]
+        said = await decide(rig, rig.phone(who), to_endorse, "Approve", "Clear aims (made-up).")
+        assert said.startswith(f"Approved {part}: SM-2026-0001 is now with the {head_role}"), said
+        await teacher.wait_for_said(f"the {role} approved {part}; now with the {head_role}")
 
     to_decide, _ = await notice(head, "SM-2026-0001", "Decide it: press Approve or Refuse")
     assert (await decide(rig, head, to_decide, "Approve", "Good plan (made-up).")).startswith("Approved: SM-2026-0001")
-    outcome = await teacher.wait_for_said("was approved by the Headteacher")
+    outcome = await teacher.wait_for_said(f"was approved by the {head_role}")
     assert outcome.args["text"] == "SM-2026-0001: your request was approved"
     async with rig.app.sessions() as session:
         assert [e.kind for e in await events_for(session, "SM-2026-0001") if e.kind.startswith("request_")] == [
-            "request_made", "request_passed_on", "request_approved"]
+            "request_made", *(["request_passed_on"] if first_step else []), "request_approved"]
         assert (await verify(session)).ok

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from storage.log import events_for, verify
-from tests.request_forms import CONTENT, DECIDED, REASONS, RISKS, URL, school_under
+from tests.request_forms import CONTENT, DECIDED, REASONS, RISKS, SOCIAL_MEDIA_STEPS, URL, school_under
 from tests.teams.fake_connector import Sent
 from tests.teams.rig import CONFIG_TEAMS_IDS, Rig, User
 
@@ -71,7 +72,7 @@ async def ask(rig: Rig, teacher: User) -> str:
     return said.split()[2].rstrip(".")
 
 
-@pytest.mark.parametrize("school_file", ["st-leonards", "perryfields"], indirect=True)
+@pytest.mark.parametrize("school_file", ["st-leonards", "bpet", "perryfields"], indirect=True)
 async def test_asked_in_teams_passed_on_approved_with_reasons_and_recorded_by_button(rig: Rig) -> None:
     teacher, officer, head, dsl = rig.user("cfinch"), rig.user("tokafor"), rig.user("jellis"), rig.user("smorgan")
     for user in (officer, head, dsl):
@@ -160,11 +161,16 @@ async def test_a_request_button_of_the_wrong_shape_is_answered_not_a_failed_turn
     assert "Cancelled: nothing was sent." in (await teacher.says("cancel")).text(), "the form was left as it was"
 
 
-async def test_a_social_media_site_in_teams_from_the_welcome_card_approved_in_part_then_in_full(rig: Rig) -> None:
-    """St Leonard's appendix C in Teams: the welcome card's button, a tick-box tapped, the communications officer's
-    part approved, then the headteacher's final approval."""
-    teacher, comms, head = rig.user("cfinch"), rig.user("lnwosu"), rig.user("jellis")
-    for user in (comms, head):
+
+@pytest.mark.parametrize("school_file", list(SOCIAL_MEDIA_STEPS), indirect=True)
+async def test_a_social_media_site_in_teams_from_the_welcome_card_approved_step_by_step(
+    rig: Rig, school_file: Path
+) -> None:
+    """Each preset's steps in Teams, from the welcome card's button, a tick-box tapped, each approver by card."""
+    first_step, (head_id, head_role) = SOCIAL_MEDIA_STEPS[yaml.safe_load(school_file.read_text())["policy"]]
+    teacher, head = rig.user("cfinch"), rig.user(head_id)
+    approvers = [head] + ([rig.user(first_step[0])] if first_step else [])
+    for user in approvers:
         await user.installs()
     [welcome] = await teacher.installs()
     first = await teacher.taps(welcome.action("Ask to set up a social media site"))
@@ -182,21 +188,23 @@ async def test_a_social_media_site_in_teams_from_the_welcome_card_approved_in_pa
     summary = await teacher.says("Private account (made-up)")
     assert "Names of the site's administrators: Ava Byrne; Sam Lee" in summary.text()
     sent = (await teacher.taps(summary.action("Send"))).text().split("\n")[-1]
-    assert sent.startswith("Sent as SM-2026-0001. It is with the Communications officer"), sent
+    assert sent.startswith(f"Sent as SM-2026-0001. It is with the {first_step[1] if first_step else head_role}"), sent
 
-    to_endorse = await notice(rig, comms, "Do you approve the aims, content and brand use?")
-    assert "Ava" not in to_endorse.activity["summary"] and "SM-2026-0001" in to_endorse.activity["summary"]
-    approve = reasons_button(to_endorse, "Approve")
-    endorsed = await comms.taps(approve, to_endorse.id, approve_reasons="Clear aims (made-up).")
-    assert endorsed.text().startswith("Approved the aims, content and brand use: SM-2026-0001 is now with the Headteacher")
-    await notice(rig, teacher, "approved the aims, content and brand use; now with the Headteacher")
+    if first_step is not None:
+        who, role, part = first_step
+        to_endorse = await notice(rig, rig.user(who), f"Do you approve {part}?")
+        assert "Ava" not in to_endorse.activity["summary"] and "SM-2026-0001" in to_endorse.activity["summary"]
+        approve = reasons_button(to_endorse, "Approve")
+        endorsed = await rig.user(who).taps(approve, to_endorse.id, approve_reasons="Clear aims (made-up).")
+        assert endorsed.text().startswith(f"Approved {part}: SM-2026-0001 is now with the {head_role}")
+        await notice(rig, teacher, f"the {role} approved {part}; now with the {head_role}")
 
     to_decide = await notice(rig, head, "Decide it: press Approve or Refuse")
     final = reasons_button(to_decide, "Approve")
     assert (await head.taps(final, to_decide.id, approve_reasons="Good plan (made-up).")).text().startswith(
         "Approved: SM-2026-0001")
-    await notice(rig, teacher, "was approved by the Headteacher")
+    await notice(rig, teacher, f"was approved by the {head_role}")
     async with rig.app.sessions() as session:
         assert [e.kind for e in await events_for(session, "SM-2026-0001") if e.kind.startswith("request_")] == [
-            "request_made", "request_passed_on", "request_approved"]
+            "request_made", *(["request_passed_on"] if first_step else []), "request_approved"]
         assert (await verify(session)).ok
