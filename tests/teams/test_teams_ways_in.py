@@ -8,8 +8,8 @@ from tests.teams.rig import Rig
 async def test_the_welcome_starts_a_report_and_lists_a_role_holders_cases(rig: Rig) -> None:
     teacher, dsl = rig.user("cfinch"), rig.user("smorgan")
     [welcome] = await teacher.installs()
-    assert [a["title"] for a in welcome.actions()] == ["Report a concern", "Ask to unblock a site"], \
-        "no roles, no list of reports"
+    assert [a["title"] for a in welcome.actions()] == [
+        "Report a concern", "Ask to unblock a site", "Ask to set up a social media site"], "no roles, no list of reports"
     card = await teacher.taps(welcome.action("Report a concern"))
     assert card.text().startswith("What are you reporting?")
 
