@@ -18,12 +18,15 @@ import asyncio
 import itertools
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import aiohttp
 
 from bench.figures import Options, Section, percentile
-from bench.processes import Server, start_bare_bolt, start_fake_slack, start_safeguard
+from bench.processes import Server, scratch_database, start_bare_bolt, start_fake_slack, start_safeguard
+from storage.crypto import new_key
 from bench.school import Teacher, teachers, write_school
 from bench.signed import dm_message, post_signed
 
@@ -48,6 +51,15 @@ class Run:
         return percentile(self.latencies, fraction) * 1000
 
 
+def _fleet(server: Server | Sequence[Server]) -> list[Server]:
+    """One server, or several serving one database (each sender keeps to one of them, as a session would)."""
+    return [server] if isinstance(server, Server) else list(server)
+
+
+def _cpu(servers: Sequence[Server]) -> float:
+    return sum(s.cpu_seconds() for s in servers)
+
+
 async def _send(http: aiohttp.ClientSession, url: str, teacher: Teacher, words: str) -> bool:
     try:
         return await post_signed(http, url, dm_message(teacher.slack, teacher.dm, words)) == 200
@@ -55,16 +67,17 @@ async def _send(http: aiohttp.ClientSession, url: str, teacher: Teacher, words: 
         return False
 
 
-async def paced(http: aiohttp.ClientSession, server: Server, senders: list[Teacher], seconds: float,
-                rate: float = 1.0) -> Run:
+async def paced(http: aiohttp.ClientSession, server: Server | Sequence[Server], senders: list[Teacher],
+                seconds: float, rate: float = 1.0) -> Run:
     """Every sender sends `rate` messages a second for `seconds`, answered or not (open loop)."""
-    run, url = Run(), f"{server.url}/slack/events"
+    run, servers = Run(), _fleet(server)
     loop = asyncio.get_running_loop()
-    start, cpu = loop.time() + 0.05, server.cpu_seconds()
+    start, cpu = loop.time() + 0.05, _cpu(servers)
     tasks: list[asyncio.Task[None]] = []
+    url_of = {t.person_id: f"{servers[i % len(servers)].url}/slack/events" for i, t in enumerate(senders)}
 
     async def one(teacher: Teacher, due: float, words: str) -> None:
-        ok = await _send(http, url, teacher, words)
+        ok = await _send(http, url_of[teacher.person_id], teacher, words)
         if ok:
             run.latencies.append(loop.time() - due)
         else:
@@ -80,18 +93,19 @@ async def paced(http: aiohttp.ClientSession, server: Server, senders: list[Teach
 
     await asyncio.gather(*(sender(t, random.random() / rate) for t in senders))
     await asyncio.gather(*tasks)
-    run.seconds, run.cpu_seconds = loop.time() - start, server.cpu_seconds() - cpu
+    run.seconds, run.cpu_seconds = loop.time() - start, _cpu(servers) - cpu
     return run
 
 
-async def flat_out(http: aiohttp.ClientSession, server: Server, senders: list[Teacher], seconds: float) -> Run:
+async def flat_out(http: aiohttp.ClientSession, server: Server | Sequence[Server], senders: list[Teacher],
+                   seconds: float) -> Run:
     """Every sender sends again as soon as it is answered, for `seconds` (closed loop)."""
-    run, url = Run(), f"{server.url}/slack/events"
+    run, servers = Run(), _fleet(server)
     loop = asyncio.get_running_loop()
-    start, cpu = loop.time(), server.cpu_seconds()
+    start, cpu = loop.time(), _cpu(servers)
     end = start + seconds
 
-    async def sender(teacher: Teacher) -> None:
+    async def sender(teacher: Teacher, url: str) -> None:
         for number in itertools.count():
             if loop.time() >= end:
                 return
@@ -101,17 +115,18 @@ async def flat_out(http: aiohttp.ClientSession, server: Server, senders: list[Te
             else:
                 run.failures += 1
 
-    await asyncio.gather(*(sender(t) for t in senders))
-    run.seconds, run.cpu_seconds = loop.time() - start, server.cpu_seconds() - cpu
+    await asyncio.gather(*(sender(t, f"{servers[i % len(servers)].url}/slack/events") for i, t in enumerate(senders)))
+    run.seconds, run.cpu_seconds = loop.time() - start, _cpu(servers) - cpu
     return run
 
 
-async def settle(server: Server, quiet: float = 0.3) -> None:
-    """Wait until the server has finished the work it took on (its CPU use stops growing)."""
+async def settle(server: Server | Sequence[Server], quiet: float = 0.3) -> None:
+    """Wait until the servers have finished the work they took on (their CPU use stops growing)."""
+    servers = _fleet(server)
     for _ in range(600):
-        before = server.cpu_seconds()
+        before = _cpu(servers)
         await asyncio.sleep(quiet)
-        if server.cpu_seconds() - before < quiet * 0.05:
+        if _cpu(servers) - before < quiet * 0.05 * len(servers):
             return
 
 
@@ -162,6 +177,9 @@ async def _measure(options: Options) -> Section:
                 ratio = runs["safeguard"].per_second / max(runs["bare slack-bolt"].per_second, 1e-9)
                 section.add(f"throughput ratio, safeguard / bare slack-bolt, {level} senders", ratio, "",
                             at_least=0.7 if level == 200 else None)
+            if options.postgres is not None:
+                await _on_postgres(options, section, http, school=school, api=api, staff=staff,
+                                   levels=levels, seconds=seconds, warm=warm)
         finally:
             for server in reversed(servers):
                 server.stop()
@@ -169,7 +187,39 @@ async def _measure(options: Options) -> Section:
                          "FakeSlack in a third, the senders in the bench's own process, all on 127.0.0.1")
     section.notes.append("paced: latency counted from when each message was due (no coordinated omission); "
                          "flat out: each sender waits for its answer, so p99 there is queueing, not service time")
+    if options.postgres is not None:
+        section.notes.append("PostgreSQL: each configuration on a scratch database of its own; with two processes (one "
+                             "key, one config, one database) each sender keeps to one of them, half the senders each")
     return section
+
+
+async def _on_postgres(options: Options, section: Section, http: aiohttp.ClientSession, *, school: Path, api: str,
+                       staff: list[Teacher], levels: Sequence[int], seconds: float, warm: float) -> None:
+    """The same loads on PostgreSQL: one `safeguard serve` process, then two on one database; two over one, flat out."""
+    flat: dict[tuple[int, int], Run] = {}
+    for processes in (1, 2):
+        label = "PostgreSQL, " + ("one process" if processes == 1 else "two processes")
+        key = new_key()  # servers sharing a database share its key
+        async with scratch_database(options, f"ack{processes}") as url:
+            servers = [start_safeguard(options.workdir, school=school, slack_api=api, database_url=url, key=key)
+                       for _ in range(processes)]
+            try:
+                await asyncio.gather(*(server.wait_ready(http) for server in servers))
+                await paced(http, servers, staff[:max(levels)], warm)
+                await settle(servers)
+                for level in levels:
+                    run = await paced(http, servers, staff[:level], seconds)
+                    await settle(servers)
+                    _report(section, label, level, "paced 1/s each", run, target=False)
+                    flat[processes, level] = await flat_out(http, servers, staff[:level], seconds)
+                    await settle(servers)
+                    _report(section, label, level, "flat out", flat[processes, level], target=False)
+            finally:
+                for server in servers:
+                    server.stop()
+    for level in levels:
+        ratio = flat[2, level].per_second / max(flat[1, level].per_second, 1e-9)
+        section.add(f"PostgreSQL, throughput flat out, two processes over one, {level} senders", ratio, "")
 
 
 def measure(options: Options) -> Section:
