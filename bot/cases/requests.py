@@ -160,6 +160,11 @@ async def act(app: App, person_id: str, reference: str, verb: str, reasons: str 
             app = app.at(request.school)
             kind = kind_of(app, request.kind)
             needed = RequestAction.DONE if verb == "done" else RequestAction.DECIDE
+            if kind is not None and not may_request(person_id, needed, request) and person_id in request.approvers:
+                # Someone the request went to, pressing again (a double tap, an old notice): told where
+                # it is now, and not logged as a refusal, which the log keeps for people not entitled.
+                return Reply(f"Nothing changed for {request.reference}. Now: {words.status(app, request, kind)}.",
+                             tone=Tone.ERROR)
             if kind is None or not may_request(person_id, needed, request):
                 await _event(session, app, request, person_id, EventKind.REFUSED, {"action": verb})
                 return Reply(f"You cannot {words.VERBS[verb]} {request.reference}.", tone=Tone.ERROR)

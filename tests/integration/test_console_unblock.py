@@ -68,13 +68,15 @@ async def test_st_leonards_officer_passes_on_headteacher_approves_officer_record
     assert "When the site was unblocked, type /unblocked AR-2026-0001" in asked
     done = await officer.type("/unblocked AR-2026-0001")
     assert done[0].startswith("Recorded: for AR-2026-0001, the site was unblocked at ")
-    assert (await officer.type("/unblocked AR-2026-0001"))[0] == "! You cannot record as done AR-2026-0001."
+    # Pressed again by the one who did it: where it is now, and no refusal in the log (that is for strangers).
+    again = await officer.type("/unblocked AR-2026-0001")
+    assert again[0].startswith("! Nothing changed for AR-2026-0001. Now: approved; the site was unblocked ")
 
     async with sessions() as session:
         kinds = list(await session.scalars(select(Event.kind).where(Event.report_ref == "AR-2026-0001")
                                            .order_by(Event.seq)))
         assert kinds == ["request_made", "refused", "refused", "request_passed_on", "request_approved",
-                         "request_done", "refused"]
+                         "request_done"]
         logged = str([e.data for e in await session.scalars(select(Event))])
         assert URL not in logged and "made-up" not in logged  # digests, never words
         stored = (await session.execute(sql("SELECT answers, reasons FROM approval_requests"))).one()
@@ -91,7 +93,7 @@ async def test_refused_by_the_officer_then_by_the_headteacher(
     await officer.open()
     assert (await officer.type("/refuse AR-2026-0001 The site hosts gambling adverts (made-up)."))[0].startswith("Refused")
     assert "was refused by the Online safety officer.\nReasons: The site hosts gambling" in text(await teacher.type("/requests"))
-    assert (await officer.type("/pass AR-2026-0001"))[0] == "! You cannot pass on AR-2026-0001."
+    assert (await officer.type("/pass AR-2026-0001"))[0] == "! Nothing changed for AR-2026-0001. Now: refused."
 
     await teacher.type("/unblock")
     for answer in (URL, CONTENT, REASONS, RISKS, "Send"):
