@@ -112,7 +112,7 @@ async def _step(app: App, conn: AsyncConnection, channel: str, user_id: str, sto
         return partial(_forget, app, channel, user_id, turn.replies)
     if isinstance(turn.outcome, Submitted):
         return partial(lifecycle.submit, app, reporter_id=user_id, channel=channel, report=turn.outcome.report,
-                       anonymous=turn.outcome.anonymous)
+                       anonymous=turn.outcome.anonymous, ends_draft=True)
     # A draft that stops counting screenshots (Start again, a new category, a possibly indecent image) keeps none.
     dropped = stored.evidence.count > 0 and turn.draft.evidence.count == 0
     await _write(conn, channel, user_id, turn.draft, forget_screenshots=dropped)

@@ -14,6 +14,9 @@ What does not bend:
   `route_unrouted` routes it later, as for a report sent alone.
 - One bad report never loses another: a shared transaction that fails is written again one
   report at a time, and only the report that fails on its own is refused.
+- A report is stored once however often Send arrives: sending ends the reporter's draft in the
+  same transaction, and a Send whose draft another Send has already ended stores nothing (a
+  double tap that two servers took, one each, where no lock in memory is shared).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import App
-from dialogs import ReportDraft
+from dialogs import Reply, ReportDraft, Tone
 from routing.vocabulary import Subject
 from storage import reports as store
 from storage.drafts import delete_draft
@@ -33,6 +36,13 @@ from storage.evidence import attach_draft_screenshots
 from storage.group_commit import Together
 from storage.pupils import link_pupils
 from storage.sealed_reporters import Address, seal
+
+ALREADY_SENT = Reply("That report was already sent. To report something else, send me any message.", tone=Tone.DONE)
+
+
+class AlreadySent(Exception):
+    """The draft this Send would end was ended by another Send of it: it is stored already."""
+
 
 @dataclass(frozen=True)
 class Sending:
@@ -45,6 +55,7 @@ class Sending:
     subject: Subject
     stored_as: str
     anonymous: bool
+    ends_draft: bool = False  # sent from a stored draft (the dialog's Send), which must still be there
 
 
 async def _store(session: AsyncSession, sending: Sending) -> str:
@@ -64,7 +75,8 @@ async def _store(session: AsyncSession, sending: Sending) -> str:
     if report.screenshots:  # kept with the draft until now; stored with the report, in this transaction
         await attach_draft_screenshots(session, now=app.now(), channel=channel, user_id=reporter_id,
                                        report=stored, actor=sending.stored_as)
-    await delete_draft(session, channel=channel, user_id=reporter_id)
+    if not await delete_draft(session, channel=channel, user_id=reporter_id) and sending.ends_draft:
+        raise AlreadySent(stored.reference)  # rolled back with the rest of this report
     return stored.reference
 
 

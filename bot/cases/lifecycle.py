@@ -83,7 +83,8 @@ def parse_reference(text: str) -> str | Invalid:
                    else "Which report? Give its reference, like SG-2026-0042.")
 
 
-async def submit(app: App, *, reporter_id: str, channel: str, report: ReportDraft, anonymous: bool = False) -> list[Reply]:
+async def submit(app: App, *, reporter_id: str, channel: str, report: ReportDraft, anonymous: bool = False,
+                 ends_draft: bool = False) -> list[Reply]:
     """Store the report (ending the reporter's draft), route it, and queue its alerts; nothing to say yet.
 
     Storing comes first, in a transaction that routing is not part of (shared with the reports sent
@@ -96,6 +97,9 @@ async def submit(app: App, *, reporter_id: str, channel: str, report: ReportDraf
     Sent `anonymous`ly (dialogs/anonymity.py), the report, its events and its outbox rows name a
     random handle instead of the reporter, and store no channel; the one link back to them is
     sealed under the relay key (storage/sealed_reporters.py), in the same transaction.
+
+    Sent from the dialog (`ends_draft`), it is stored only if its draft is still there to end:
+    a second Send of the same draft, on this server or another, stores nothing.
     """
     report = report.by(reporter_id)  # a self-referral is about its reporter
     named = app.person(report.subject_person) if report.subject_person is not None else None
@@ -105,7 +109,10 @@ async def submit(app: App, *, reporter_id: str, channel: str, report: ReportDraf
     stored_as = new_handle() if anonymous else reporter_id
     try:
         # Stored, then routed, with the reports sent at the same moment (bot/cases/intake.py).
-        reference = await intake.store_sent(intake.Sending(app, reporter_id, channel, report, subject, stored_as, anonymous))
+        reference = await intake.store_sent(intake.Sending(app, reporter_id, channel, report, subject, stored_as, anonymous,
+                                                           ends_draft))
+    except intake.AlreadySent:
+        return [intake.ALREADY_SENT]  # the other Send stored it and will tell them where it went
     except STORE_ERRORS as exc:
         reporters.log_not_stored(exc, reporter_id, channel, anonymous=anonymous)
         return [messages.not_saved(app, reporter_id, reporters.retry_choices(anonymous))]

@@ -176,3 +176,18 @@ async def test_one_report_that_cannot_be_routed_is_kept_and_the_others_sent_with
         assert (await verify(session)).ok
     assert stored == set(REPORTERS)  # the report that could not be routed is kept
     assert routed == set(REPORTERS) - {REFUSED}
+
+
+async def test_one_person_sending_from_two_places_at_once_stores_one_report(
+        sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    """A double tap that reached two servers (no lock in memory in common): the draft ends once, so one report."""
+    app = console_app(sessions, clock)
+    here, there = Terminal(app, "cfinch"), Terminal(app, "cfinch")
+    await at_summary([here])
+    told = text([text(printed) for printed in await asyncio.gather(here.type("Send"), there.type("Send"))])
+    assert told.count("That report was already sent. To report something else, send me any message.") == 1
+    assert told.count("Your report SG-2026-0001 has been sent to") == 1  # one receipt, on whichever screen
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Report)) == 1
+        assert await session.scalar(select(func.count()).select_from(RoutingDecision)) == 1
+        assert (await verify(session)).ok
