@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.crypto import TOKEN_PREFIX, Keyring, KeyringError, looks_like_token
 from storage.encrypted import EncryptedBytes, EncryptedJSON, EncryptedText, encode_json, keyring_of
 from storage.models import Base
+from storage.slack_tables import TOKEN_COLUMNS, slack_metadata
 
 Key = tuple[Any, ...]
 
@@ -102,14 +103,18 @@ class Sealed:
 
 # How a person names a row of each table, for a message (`the text of note 3`).
 _NOUNS = {"report_notes": "note", "drafts": "draft", "conversation_refs": "conversation reference", "pupils": "pupil",
-          "report_evidence": "screenshot", "draft_evidence": "screenshot of a draft"}
+          "report_evidence": "screenshot", "draft_evidence": "screenshot of a draft",
+          "slack_installations": "Slack installation", "slack_bots": "Slack bot"}
 
-# Every encrypted column of the models, reports first (what a key check names when it fails).
+# Every encrypted column of the models, reports first (what a key check names when it fails);
+# then the Slack tokens slack_sdk's installation store keeps (encrypted by
+# bot/channels/slack/install.py, since slack_sdk writes those tables with its own statements).
 ENCRYPTED: tuple[Sealed, ...] = tuple(sorted(
     (Sealed(table, column) for table in Base.metadata.sorted_tables for column in table.columns
      if isinstance(column.type, (EncryptedText, EncryptedJSON, EncryptedBytes))),
     key=lambda sealed: sealed.table.name != "reports",
-))
+)) + tuple(Sealed(table, table.c[name]) for table in slack_metadata().sorted_tables for name in TOKEN_COLUMNS
+           if name in table.c)
 
 
 async def check_keys(session: AsyncSession) -> None:

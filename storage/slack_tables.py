@@ -7,31 +7,46 @@ column for column as slack_sdk's `build_installations_table`, `build_bots_table`
 `build_oauth_states_table` make them, because storage does not import a chat SDK (replacing one
 touches its channel's folder alone); tests/integration/test_migrations.py holds the two together,
 so a slack_sdk that changes its tables fails the suite until a migration follows it.
+
+One change of ours: the token columns hold each token encrypted under the deployment's key
+(bot/channels/slack/install.py `SealedInstallationStore`), as Fernet tokens, which outgrow
+slack_sdk's 200 characters; migration 0018 makes them Text. A copied database or a stolen
+backup then gives no workspace's bot token away, as it gives no report's words away.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, DateTime, Index, Integer, MetaData, String, Table, func
+from sqlalchemy import Boolean, Column, DateTime, Index, Integer, MetaData, String, Table, Text, func
+from sqlalchemy.types import TypeEngine
 
 BOTS = "slack_bots"
 INSTALLATIONS = "slack_installations"
 OAUTH_STATES = "slack_oauth_states"
 
 
-def _bot_columns() -> list[Column[object]]:
+# The columns that hold a token (encrypted), in either table that has them.
+TOKEN_COLUMNS = ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token")
+
+
+def _bot_columns(token: TypeEngine[str]) -> list[Column[object]]:
     """The bot's token and who the bot is (in both tables); refresh token and expiry only with token rotation."""
     return [
-        Column("bot_token", String(200)),
+        Column("bot_token", token),
         Column("bot_id", String(32)),
         Column("bot_user_id", String(32)),
         Column("bot_scopes", String(1000)),
-        Column("bot_refresh_token", String(200)),
+        Column("bot_refresh_token", token),
         Column("bot_token_expires_at", DateTime),
     ]
 
 
-def slack_metadata() -> MetaData:
-    """The three tables (slack_installations, slack_bots, slack_oauth_states), on a MetaData of their own."""
+def slack_metadata(*, sealed: bool = True) -> MetaData:
+    """The three tables (slack_installations, slack_bots, slack_oauth_states), on a MetaData of their own.
+
+    `sealed`: token columns as Text, for encrypted tokens (migration 0018); else exactly as
+    slack_sdk builds them (what migration 0011 created).
+    """
+    token: TypeEngine[str] = Text() if sealed else String(200)
     metadata = MetaData()
     Table(
         INSTALLATIONS, metadata,
@@ -43,11 +58,11 @@ def slack_metadata() -> MetaData:
         Column("enterprise_url", String(200)),
         Column("team_id", String(32)),
         Column("team_name", String(200)),
-        *_bot_columns(),
+        *_bot_columns(token),
         Column("user_id", String(32), nullable=False),
-        Column("user_token", String(200)),
+        Column("user_token", token),
         Column("user_scopes", String(1000)),
-        Column("user_refresh_token", String(200)),
+        Column("user_refresh_token", token),
         Column("user_token_expires_at", DateTime),
         Column("incoming_webhook_url", String(200)),
         Column("incoming_webhook_channel", String(200)),
@@ -67,7 +82,7 @@ def slack_metadata() -> MetaData:
         Column("enterprise_name", String(200)),
         Column("team_id", String(32)),
         Column("team_name", String(200)),
-        *_bot_columns(),
+        *_bot_columns(token),
         Column("is_enterprise_install", Boolean, default=False, nullable=False),
         Column("installed_at", DateTime, nullable=False, default=func.now()),
         Index(f"{BOTS}_idx", "client_id", "enterprise_id", "team_id", "installed_at"),

@@ -14,14 +14,18 @@ import aiohttp
 import pytest
 import yaml
 from aiohttp.test_utils import TestServer
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import CONSOLE, SLACK, App
 from bot.server import SLACK_KEY, Settings, build_server
 from routing.school import load_school
 from routing.yamlfields import InputError
+from bot.channels.slack.install import Workspace
+from storage.crypto import looks_like_token
+from storage.encrypted import keyring_of
 from storage.models import AlertDelivery, Draft
+from storage.rotation import unlock
 from storage.slack_tables import BOTS, INSTALLATIONS, slack_metadata
 from tests.e2e.fake_slack import APP_ID, BOT_USER, CLIENT_ID, CLIENT_SECRET, TEAM, FakeSlack, dm_channel
 from tests.e2e.reports import submit
@@ -108,7 +112,7 @@ async def dm_from(rig: Rig, team: str, user: str, text: str) -> int:
         return answer.status
 
 
-async def test_an_admin_installs_the_app_and_its_token_is_kept_in_our_database(
+async def test_an_admin_installs_the_app_and_its_token_is_kept_encrypted_in_our_database(
         rig: Rig, browser: aiohttp.ClientSession, sessions: async_sessionmaker[AsyncSession]) -> None:
     back = await install_in(rig, browser, TEAM, "Oakfield Primary")
     assert back.status == 200
@@ -118,9 +122,38 @@ async def test_an_admin_installs_the_app_and_its_token_is_kept_in_our_database(
     async with sessions() as session:
         bots = (await session.execute(select(tables[BOTS].c.team_id, tables[BOTS].c.bot_token,
                                              tables[BOTS].c.client_id))).all()
-        installs = (await session.execute(select(tables[INSTALLATIONS].c.team_id))).all()
-    assert [tuple(row) for row in bots] == [(TEAM, token, CLIENT_ID)]
-    assert [tuple(row) for row in installs] == [(TEAM,)]
+        installs = (await session.execute(select(tables[INSTALLATIONS].c.team_id,
+                                                 tables[INSTALLATIONS].c.bot_token))).all()
+        keyring = keyring_of(session.get_bind().dialect)
+    # As stored: the workspace's bot token under the deployment's key, never in plain text.
+    assert [(team, client) for team, _, client in bots] == [(TEAM, CLIENT_ID)]
+    assert [team for team, _ in installs] == [TEAM]
+    for stored in (bots[0][1], installs[0][1]):
+        assert token not in stored and looks_like_token(stored) and keyring.decrypt(stored) == token
+    assert await rig.slack.install.workspaces.of(rig.app.school) == Workspace(TEAM, token)
+
+
+async def test_a_token_stored_in_plain_text_before_is_encrypted_at_start_and_still_used(
+        rig: Rig, browser: aiohttp.ClientSession, sessions: async_sessionmaker[AsyncSession]) -> None:
+    """A deployment installed before tokens were encrypted: its tokens read as they are, then are sealed at start."""
+    await install_in(rig, browser, TEAM, "Oakfield Primary")
+    token = rig.fake.token_of(TEAM)
+    assert token is not None
+    tables = slack_metadata().tables
+    async with sessions.begin() as session:
+        for table in (tables[BOTS], tables[INSTALLATIONS]):
+            await session.execute(update(table).values(bot_token=token))  # as slack_sdk's own store wrote it
+    assert await rig.slack.install.workspaces.of(rig.app.school) == Workspace(TEAM, token)
+
+    done = await unlock(sessions, now=rig.clock())  # what `safeguard serve` does at start
+    assert done.encrypted == 2
+    async with sessions() as session:
+        stored = (await session.execute(select(tables[BOTS].c.bot_token))).scalar_one()
+    assert looks_like_token(stored) and token not in stored
+    assert await rig.slack.install.workspaces.of(rig.app.school) == Workspace(TEAM, token)
+    reference = await submit(rig.app)
+    await rig.slack.outbox.deliver()
+    assert (await rig.phone("smorgan").wait_for_said(reference)).token == token
 
 
 async def test_an_install_link_used_twice_or_from_another_browser_stores_nothing(

@@ -3,8 +3,9 @@
 A trust whose schools each have their own Slack workspace installs the app in every one of
 them through Slack's OAuth flow (GET /slack/install, then Slack sends the installer back to
 GET /slack/oauth_redirect). slack_sdk's own SQLAlchemy installation store keeps each
-workspace's bot token in our database (storage/slack_tables.py), and its state store the
-OAuth `state` of an install under way.
+workspace's bot token in our database (storage/slack_tables.py), encrypted under the
+deployment's key (bot/channels/slack/sealed_store.py), and its state store the OAuth `state`
+of an install under way.
 
 Every call to Slack then goes as the bot of one workspace: the workspace an event came from,
 or the workspace of the school an alert is for. Which one is "the workspace at hand", held in
@@ -36,6 +37,7 @@ from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStor
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.channels.slack.sealed_store import SealedInstallationStore
 from routing.school import Person, School
 
 log = logging.getLogger(__name__)
@@ -163,7 +165,7 @@ def install(schools: Sequence[School], sessions: async_sessionmaker[AsyncSession
             client_secret: str) -> Install:
     """slack_sdk's SQLAlchemy stores on our database, and bolt's OAuth settings over them."""
     engine = engine_of(sessions)
-    store = AsyncSQLAlchemyInstallationStore(client_id=client_id, engine=engine, logger=log)
+    store = SealedInstallationStore(client_id=client_id, engine=engine, logger=log)
     states = AsyncSQLAlchemyOAuthStateStore(expiration_seconds=STATE_SECONDS, engine=engine, logger=log)
     settings = AsyncOAuthSettings(
         client_id=client_id, client_secret=client_secret, scopes=list(BOT_SCOPES), user_scopes=[],
