@@ -127,9 +127,13 @@ async def test_asked_in_teams_passed_on_approved_with_reasons_and_recorded_by_bu
 
 async def test_refused_in_teams_the_requester_hears_why(rig: Rig) -> None:
     teacher, officer = rig.user("cfinch"), rig.user("tokafor")
-    await officer.installs()
+    [welcome] = await officer.installs()
     ref = await ask(rig, teacher)
     to_review = await notice(rig, officer, "Review it")
+    # "My cases" lists the requests waiting on them above their cases (no URL, no name: their card has those).
+    listed = await officer.taps(welcome.action("My cases"))
+    assert f"Requests waiting for you\n{ref}  waiting for the Online safety officer (step 1 of 2)" in listed.text()
+    assert URL not in listed.text() and "Finch" not in listed.text()
     refuse = reasons_button(to_review, "Refuse")
     refused = await officer.taps(refuse, to_review.id, refuse_reasons="The site hosts gambling adverts (made-up).")
     assert refused.text() == f"Refused: {ref}. The requester is told, with your reasons."
@@ -137,6 +141,7 @@ async def test_refused_in_teams_the_requester_hears_why(rig: Rig) -> None:
     assert "Reasons: The site hosts gambling adverts (made-up)." in heard.text()
     assert heard.activity["summary"] == f"{ref}: your request was refused"
     await redrawn(rig, officer, to_review)
+    assert "Requests waiting for you" not in (await officer.taps(welcome.action("My cases"))).text()
 
 
 @pytest.mark.parametrize("school_file", ["mersham"], indirect=True)

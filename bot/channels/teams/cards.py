@@ -134,9 +134,18 @@ class CaseRow:
 
 
 def cases_card(heading: str, rows: Sequence[CaseRow], *, state: str, category: str,
-               categories: Sequence[tuple[str, str]], child: str = "", date: str = ANY) -> Card:
-    """Someone's cases (open first), with the filter they chose (menus, a child's name) above them and a Show button."""
-    body: list[Element] = [
+               categories: Sequence[tuple[str, str]], child: str = "", date: str = ANY,
+               requests: Sequence[str] = ()) -> Card:
+    """Someone's cases (open first), with the filter they chose (menus, a child's name) above them and a Show button.
+
+    Above them, the requests waiting on this person (bot.cases.requests.waiting), one line each:
+    their cards in this chat carry the buttons to act on them.
+    """
+    waiting: list[Element] = [
+        _lines("Requests waiting for you", bold=True), _lines("\n".join(requests)),
+        _lines("Their cards in this chat have the buttons to act on them.", subtle=True),
+    ] if requests else []
+    body: list[Element] = [*waiting,
         {"type": "ColumnSet", "columns": [
             {"type": "Column", "items": [_choices(CASES_STATE, STATE_CHOICES, state)]},
             {"type": "Column", "items": [_choices(CASES_CATEGORY, ((ANY, "Any category"), *categories), category)]},

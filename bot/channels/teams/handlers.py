@@ -14,6 +14,7 @@ from bot.cases import (
     case_list, children, conversation, evidence, export_in_chat, follow_up, handover, lifecycle, messages, preview,
     request_words,
 )
+from bot.cases.requests import waiting as waiting_requests
 from bot.cases.access import Action
 from bot.app import STORE_ERRORS, TEAMS
 from bot.channels.teams import cards, files
@@ -239,13 +240,14 @@ class TeamsBot:
             return reply_activities([Reply(wanted.reason, tone=Tone.ERROR)])
         try:
             found = await case_list.cases_for(self.app, person.id, wanted)
+            waiting = await waiting_requests(self.app, person.id)
         except STORE_ERRORS:
             return reply_activities([Reply("Safeguard cannot reach its database just now.", tone=Tone.ERROR)])
         rows = [cards.CaseRow(case.reference, case_list.entry(self.app, case),
                               [button for button, action in CASE_BUTTONS if case.can(action)]) for case in found]
         card = cards.cases_card(case_list.heading(found, wanted), rows, state=state, category=category,
                                 categories=[(c.value, case_list.CATEGORY_NAMES[c]) for c in Category],
-                                child=child, date=date)
+                                child=child, date=date, requests=waiting)
         return [card_activity(card, preview.line(preview.OPEN_REPORTS))]
 
     async def reassign_choices(self, person: Person, reference: str) -> list[Any]:
