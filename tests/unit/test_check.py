@@ -6,14 +6,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dialogs.reachable import reachable
-from routing.check import check_policy, check_school
+from routing.check import _kind, _routing_findings, check_policy, check_school
 from routing.engine import decide
 from routing.loader import PRESETS, load_policy, resolve_policy
 from routing.report import Report
 from routing.school import School
-from routing.vocabulary import Category, Subject, Target
+from routing.vocabulary import Category, Subject, Target, subject_for_roles
 from tests.builders import minimal_policy, person, school, write_yaml
 
 
@@ -91,3 +93,28 @@ def test_a_policy_file_from_before_cyberbullying_routes_it_as_misuse_and_says_so
     misuse = decide(policy, Report(Category.MISUSE, Subject.PUPIL))
     assert (bullying.owner, bullying.informed, bullying.escalation) == (misuse.owner, misuse.informed, misuse.escalation)
     assert any("no rule for cyberbullying reports" in citation for citation in bullying.citations)
+
+
+@settings(max_examples=15, deadline=None)
+@given(preset=st.sampled_from(PRESETS), data=st.data())
+def test_staff_holding_no_role_are_checked_as_if_each_were_routed_on_their_own(preset: str, data: st.DataObject) -> None:
+    """`check_school` routes a report about one role-less member of staff and says it of them all: the same findings,
+    person by person, as routing a report about each of them."""
+    roles = sorted(resolve_policy(preset).roles)
+    holders = [person(f"holder{i}", *data.draw(st.lists(st.sampled_from(roles), max_size=3, unique=True)))
+               for i in range(data.draw(st.integers(0, 4)))]
+    the_school = school(preset, *holders, *(person(f"staff{i}") for i in range(data.draw(st.integers(1, 3)))))
+    combos = reachable()
+    expected = [str(f) for f in check_policy(the_school.policy, combos)]
+    expected += [f"people: nobody holds {r.id} ({r.name})" for r in the_school.policy.roles.values()
+                 if not the_school.holders(r.id)]
+    found = [str(f) for f in check_school(the_school, combos)]
+    if expected:
+        assert found == expected  # the people are not routed while the policy or its holders fall short
+        return
+    every_person = [str(f) for combo in combos if combo.named for p in the_school.people
+                    for f in _routing_findings(the_school.policy, Report(combo.category, subject_for_roles(p.roles),
+                                                                         combo.flags, p.id, combo.target),
+                                               the_school, f"{_kind(combo)} about {p.id}")]
+    assert set(every_person) <= set(found)
+    assert not {f for f in found if " about staff" in f} - set(every_person)
