@@ -22,6 +22,7 @@ from bench.figures import Options, Section, markdown, write_json
 BENCHMARKS = {
     "ack": ("bench.ack", "Slack event acknowledgement at 50 and 200 concurrent senders, beside a bare slack-bolt app"),
     "alert": ("bench.alert", "report sent to alert arriving at the (fake) Slack Web API, 50 concurrent reporters"),
+    "burst": ("bench.burst", "fifty Sends in the same instant: when the edits, receipts and alerts reached Slack"),
     "digest": ("bench.digest", "the weekly digest over 10k, 100k and 1M stored reports"),
     "verify": ("bench.verify", "`safeguard log verify` over 1M events"),
     "memory": ("bench.memory", "the server's resident memory with 10,000 half-finished dialogs"),

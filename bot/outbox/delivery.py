@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Generic, Protocol, TypeVar
@@ -20,7 +20,7 @@ from bot.app import STORE_ERRORS, App
 from storage.group_commit import GroupCommit
 from storage.alerts import release
 from storage.sealed_reporters import is_handle
-from storage.models import AlertDelivery, DigestDelivery
+from storage.models import AlertDelivery, DigestDelivery, NoticeKind
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 # 15 minutes, so an alert waits at most that long after the platform is back.
 FIRST_RETRY = timedelta(seconds=10)
 LONGEST_RETRY = timedelta(minutes=15)
-# How many people's messages a round sends side by side (each person's still go in order).
+# How many messages a round sends side by side (each person's about one report still go in order).
 PARALLEL = 8
 # A 429 without a Retry-After: Slack's own advice is to wait and try again; a minute is polite.
 DEFAULT_RETRY_AFTER = 60.0
@@ -71,6 +71,11 @@ class Rounds:
         self._lock = asyncio.Lock()
         self._started = 0
         self._reports_queued = -1  # app.reports_queued when the last round began
+
+    @property
+    def reports_queued(self) -> int:
+        """`App.reports_queued` when the last round began: a round now would find the reports sent since."""
+        return self._reports_queued
 
     async def run(self, deliver: Callable[[], Awaitable[int]], *, only_new_reports: bool = False) -> int:
         """Run `deliver` unless a round that began after this call has already finished; how many it sent.
@@ -145,15 +150,21 @@ class Book(Generic[T]):
     delivered: Callable[[App, Sequence[tuple[T, str | None]]], Awaitable[None]]  # in one transaction
     failed: Callable[[App, T, str, datetime | None], Awaitable[None]]
     give_up: Callable[[App, T, str], Awaitable[None]]
+    # The messages that must arrive in the order they were queued: one person's about one thing.
+    in_order: Callable[[T], Hashable]
+    # Started before the rest of a round: what staff must act on, ahead of news for reporters.
+    urgent: Callable[[T], bool]
 
 
 NOTICES: Book[notices.Notice] = Book(
     AlertDelivery, lambda n: n.delivery_id, lambda n: f"{n.kind} {n.reference}", lambda n: n.kind.value,
     notices.delivered_all, notices.failed, notices.give_up,
+    lambda n: (n.person_id, n.reference), lambda n: n.kind is NoticeKind.ALERT,
 )
 DIGESTS: Book[digest_delivery.QueuedDigest] = Book(
     DigestDelivery, lambda d: d.digest_id, lambda d: f"the {d.week} digest", lambda d: "digest",
     digest_delivery.delivered_all, digest_delivery.failed, digest_delivery.give_up,
+    lambda d: d.person_id, lambda d: False,
 )
 
 
@@ -162,14 +173,18 @@ async def _drain(
 ) -> tuple[int, bool]:
     """Send `items`, recording each outcome; how many went, and whether the platform asked for quiet.
 
-    Each person's messages go in order, one after another; different people's go side by side
-    (up to PARALLEL at a time), so fifty reports sent at once do not wait in one line for the
-    DSL's alert (bench/alert.py). When the platform asks for quiet, nothing more is started and
-    what was not tried is handed back until its Retry-After.
+    A person's messages about one report go in order, one after another (an alert before the
+    news that it was acknowledged); the rest go side by side, up to PARALLEL at a time, alerts
+    first. Fifty reports sent at once are fifty alerts to one DSL: in one line, one person's
+    queue, the last waited for the forty-nine before it (bench/burst.py). When the platform asks
+    for quiet (a 429: Slack limits posts to a channel), nothing more is started, what was in
+    flight is recorded as its answer says, and what was not tried is handed back until its
+    Retry-After; each message is still claimed by one round and posted once.
     """
-    queues: dict[str, list[T]] = {}
+    queues: dict[Hashable, list[T]] = {}
     for item in items:
-        queues.setdefault(item.person_id, []).append(item)
+        queues.setdefault(book.in_order(item), []).append(item)
+    ordered = sorted(queues.values(), key=lambda queue: not book.urgent(queue[0]))  # stable: oldest first within
     gate = asyncio.Semaphore(PARALLEL)
     # What went is recorded in shared transactions (storage/group_commit.py), and a person's next
     # message does not wait for the last one's record: one disk sync per message held up the
@@ -210,7 +225,7 @@ async def _drain(
                 else:
                     await book.failed(app, item, outcome.error, retry_at(app.now(), item.attempts + 1))
 
-    await asyncio.gather(*(send_in_order(queue) for queue in queues.values()))
+    await asyncio.gather(*(send_in_order(queue) for queue in ordered))
     await asyncio.gather(*recording)
     if quiet is not None:
         await _release(app, book.model, [book.row_id(rest) for rest in untried], quiet)

@@ -15,14 +15,14 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_the_server_benchmarks_run_and_produce_numbers(tmp_path: Path) -> None:
     out = tmp_path / "figures.json"
     run = subprocess.run(
-        [sys.executable, "-m", "bench", "ack", "alert", "memory", "--quick", "--json", str(out)],
+        [sys.executable, "-m", "bench", "ack", "alert", "burst", "memory", "--quick", "--json", str(out)],
         cwd=ROOT, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert run.returncode == 0, run.stdout + run.stderr
     sections = {section["title"]: section["figures"] for section in json.loads(out.read_text())["sections"]}
     assert set(sections) == {"Slack event acknowledgement", "Report sent to alert at the DSL's Slack",
-                             "Memory with half-finished dialogs"}
+                             "A burst of Sends, timed inside", "Memory with half-finished dialogs"}
     for title, figures in sections.items():
         assert figures, title
         for figure in figures:

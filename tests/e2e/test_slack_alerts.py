@@ -156,3 +156,26 @@ async def test_an_idle_draft_is_reminded_once(make_rig: RigFactory) -> None:
     asked = await teacher.tap("Carry on", carry_on)
     assert "What are you reporting?" in asked.words()
     assert len([p for p in teacher.posts() if "haven't finished" in p.words()]) == 1
+
+
+async def test_the_dsls_alert_goes_while_the_reporters_summary_is_still_being_marked_sent(rig: Rig) -> None:
+    # Issue 24: the alert waited for the Send listener's edit of the summary (and, in a burst of
+    # Sends, for fifty of them). Slack is slow to answer that edit here: the DSL's alert goes
+    # anyway; the reporter's receipt waits, so they see their summary marked sent, then the receipt.
+    teacher, dsl = rig.phone("cfinch"), rig.phone("smorgan")
+    for words in ("pupil_disclosure", "no", "victim", "Mia Hart", "skip", "She said he keeps messaging her.",
+                  "no", "with_me", "no"):
+        await teacher.type(words)
+    summary = teacher.message_of(await teacher.type("no"))
+    marked = rig.fake.hold_next("chat.update", channel=teacher.dm)
+    block, button = find_button(summary, "Send")
+    assert (await rig.interact(teacher.action_payload(summary, block, button))).status == 200
+    alert = await dsl.wait_for_said("New report")
+    assert not [c for c in teacher.posts() if "has been sent to" in c.text()], "the receipt waits for the edit"
+    [edit] = rig.fake.to("chat.update", channel=teacher.dm)
+    marked.set()
+    receipt = await teacher.wait_for_said("has been sent to")
+    assert rig.fake.calls.index(edit) < rig.fake.calls.index(receipt) and alert.at < receipt.at
+    shown = rig.fake.messages[(teacher.dm, summary["ts"])]
+    assert not [b for b in shown["blocks"] if b["type"] == "actions"], "the summary shows it was sent, without buttons"
+    await rig.slack.idle()

@@ -7,6 +7,7 @@ and only rendered and sent here.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -110,12 +111,18 @@ class Handlers:
         if person is None:
             await self._post(channel, [STRANGER])
             return
-        async with self.slack.lock(person.id):
-            text = from_slack(str(event.get("text") or ""))
-            if await self.requests.typed(person, channel, text):  # a request form under way comes first
-                return
-            replies = await conversation.message(self.app, channel=SLACK, user_id=person.id, text=text)
-            await self._post(channel, replies)
+        alerts: list[asyncio.Task[int]] = []
+        try:
+            async with self.slack.lock(person.id):
+                text = from_slack(str(event.get("text") or ""))
+                if await self.requests.typed(person, channel, text):  # a request form under way comes first
+                    return
+                with self.outbox.marks.answering(person.id):
+                    replies = await conversation.message(self.app, channel=SLACK, user_id=person.id, text=text)
+                    alerts = self.outbox.sent_reports()  # a report just sent: its alerts go now, beside the reply
+                    await self._post(channel, replies)
+        finally:
+            await _finished(alerts)
         await self.outbox.deliver_sent_reports()
 
     async def _files(self, channel: str, event: Body) -> None:
@@ -172,23 +179,35 @@ class Handlers:
         if person is None:
             await self._tell(body, STRANGER)
             return
-        async with self.slack.lock(person.id):
-            if await self.requests.tapped(person, body, value, label):
-                return
-            field = question_field(str(action.get("block_id", "")))
-            try:
-                step = await self._draft_step(person.id)
-            except DRAFT_ERRORS:
-                step = field  # conversation.message says what is wrong with the draft, or the database
-            if field is not None and step != field:
-                # An old message's button: taken as an answer, it would answer whatever is asked now.
-                replies = [STALE, *await conversation.begin(self.app, channel=SLACK, user_id=person.id)] \
-                    if step is not None else [FINISHED]
-                await self._post(channel, replies)
-                return
-            replies = await conversation.message(self.app, channel=SLACK, user_id=person.id, text=value)
-            await self._mark_answered(body, label)
-            await self._post(channel, replies)
+        alerts: list[asyncio.Task[int]] = []
+        try:
+            async with self.slack.lock(person.id):
+                if await self.requests.tapped(person, body, value, label):
+                    return
+                field = question_field(str(action.get("block_id", "")))
+                try:
+                    step = await self._draft_step(person.id)
+                except DRAFT_ERRORS:
+                    step = field  # conversation.message says what is wrong with the draft, or the database
+                if field is not None and step != field:
+                    # An old message's button: taken as an answer, it would answer whatever is asked now.
+                    replies = [STALE, *await conversation.begin(self.app, channel=SLACK, user_id=person.id)] \
+                        if step is not None else [FINISHED]
+                    await self._post(channel, replies)
+                    return
+                with self.outbox.marks.answering(person.id):  # a receipt waits for the summary to be marked
+                    replies = await conversation.message(self.app, channel=SLACK, user_id=person.id, text=value)
+                    alerts = self.outbox.sent_reports()  # a report just sent: its alerts go now
+                    if alerts and not replies:
+                        # Sent (no reply: its receipt follows): the summary is marked sent just before the
+                        # receipt, so the DSL's alert waits for no edit (bot/channels/slack/sent_marks.py).
+                        self.outbox.marks.hand_over(person.id, lambda: self._mark_answered(body, label))
+                    else:
+                        await self._mark_answered(body, label)
+                    await self._post(channel, replies)
+        finally:
+            await _finished(alerts)
+            await self.outbox.marks.left_over(person.id)
         await self.outbox.deliver_sent_reports()
 
     # --- alerts -------------------------------------------------------------------------
@@ -410,6 +429,12 @@ def _response_url(body: Body) -> str | None:
 
 def _value(body: Body) -> str:
     return str(((body.get("actions") or [{}])[0]).get("value", ""))
+
+
+async def _finished(rounds: list[asyncio.Task[int]]) -> None:
+    """A listener ends only once the round it started has (the work it counts, and any failure, are its own)."""
+    for round_ in rounds:
+        await round_
 
 
 async def _log_error(error: Exception, body: Body) -> None:

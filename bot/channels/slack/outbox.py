@@ -19,9 +19,11 @@ from bot.channels.slack import posting
 from bot.channels.slack.blocks import Message, alert_message, render, with_buttons
 from bot.channels.slack.install import Workspaces, speaking_in, team_at_hand
 from bot.channels.slack.posting import SEND_ERRORS
+from bot.channels.slack.sent_marks import SentMarks
 from dialogs import Reply
 from routing.school import School
 from storage.chains import chain_of
+from storage.models import NoticeKind
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +81,7 @@ class Outbox:
         self.workspaces = workspaces
         self._rounds = Rounds(app)
         self._dms: dict[str, str] = {}  # workspace and Slack user id to the id of the bot's DM with them
+        self.marks = SentMarks()  # a Send's summary, marked sent just before its receipt (bot/channels/slack/sent_marks.py)
 
     def _school_of(self, person_id: str, reference: str | None = None) -> School:
         """The school whose workspace a message to `person_id` goes through: the report's, else where they work."""
@@ -152,8 +155,20 @@ class Outbox:
         return await self._rounds.run(lambda: deliver_round(self.app, SLACK, self._send, self._send_digest),
                                       only_new_reports=True)
 
+    def sent_reports(self) -> list[asyncio.Task[int]]:
+        """A round for the reports this process sent since the last one began, started now (none if none were).
+
+        A Send's listener starts it as soon as the report is routed: the DSL's alert goes before
+        the reporter's screen is tidied, not after (bot/channels/slack/sent_marks.py).
+        """
+        if self.app.reports_queued == self._rounds.reports_queued:
+            return []
+        return [asyncio.create_task(self.deliver_sent_reports(), name="slack-sent-reports")]
+
     async def _send(self, notice: notices.Notice) -> Outcome:
         async with self._as_bot_for(notice.to, notice.reference) as cannot:
+            if cannot is None and notice.kind is NoticeKind.RECEIPT:
+                await self.marks.before_receipt(notice.to)  # in the reporter's workspace, where they tapped
             return cannot or await self._send_as_bot(notice)
 
     async def _send_as_bot(self, notice: notices.Notice) -> Outcome:
