@@ -12,14 +12,11 @@ import asyncio
 import statistics
 import sys
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.dataset import grow
 from bench.figures import Options, Section
+from bench.processes import scratch_database
 from bench.stories import NOW
 from bot.app import App
 from bot.digest.chart import chart_png
@@ -32,7 +29,6 @@ from storage.db import create_engine, sessionmaker
 SIZES = (10_000, 100_000, 1_000_000)
 QUICK_SIZES = (300, 1_000)
 RUNS = 5
-SCRATCH = "safeguard_bench"  # made on the PostgreSQL server given, and dropped after
 TARGET_SECONDS = 2.0  # at a million reports, on SQLite (issue 6)
 
 
@@ -47,7 +43,7 @@ async def _measure(options: Options) -> Section:
     sizes = QUICK_SIZES if options.quick else SIZES
     await _backend(section, "SQLite", f"sqlite+aiosqlite:///{options.workdir / 'digest.db'}", school, sizes, options)
     if options.postgres:
-        async with _scratch_database(options.postgres) as url:
+        async with scratch_database(options, "digest") as url:
             await _backend(section, "PostgreSQL", url, school, sizes, options)
     else:
         section.notes.append("PostgreSQL not measured: give --postgres URL (or set TEST_DATABASE_URL).")
@@ -93,23 +89,3 @@ async def _backend(section: Section, name: str, url: str, school: School, sizes:
         section.notes.append(
             f"{label}: store grown by {grown.added:,} reports in {grown.seconds:.1f} s ({grown.events:,} events "
             f"in all); W47 holds {figures.totals[-1]:,} reports, {figures.open_total:,} still open.")
-
-
-@asynccontextmanager
-async def _scratch_database(server_url: str) -> AsyncIterator[str]:
-    """A database of our own on the server at `server_url`, dropped afterwards; never a table of the given one."""
-    given = make_url(server_url)
-    if given.database == SCRATCH:
-        raise ValueError(f"--postgres names {SCRATCH}, the benchmark's scratch database: give another database")
-    admin = create_async_engine(given, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as connection:
-            await connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{SCRATCH}" WITH (FORCE)')
-            await connection.exec_driver_sql(f'CREATE DATABASE "{SCRATCH}"')
-        try:
-            yield given.set(database=SCRATCH).render_as_string(hide_password=False)
-        finally:
-            async with admin.connect() as connection:
-                await connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{SCRATCH}" WITH (FORCE)')
-    finally:
-        await admin.dispose()
