@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, String, select, text, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.canonical import canonical as canonical  # re-exported: the log's callers import it from here
 from storage.chains import DEFAULT, chain_of, check_chain, shown
 from storage.db import conflict_insert
 from storage.models import Event, LogHead, Report
@@ -106,16 +107,12 @@ class Entry(NamedTuple):
     @property
     def label(self) -> str:
         """How a person names this event: `event 7 (acknowledged, SG-2026-0003)`."""
-        return f"event {self.seq} ({self.kind}, {self.report or 'no report'})"
+        return label(self.seq, self.kind, self.report)
 
 
-# json.dumps with these arguments builds an encoder per call; verify calls it once per event, so keep one.
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
-def canonical(value: object) -> str:
-    """Canonical JSON: sorted keys, no spaces, non-ASCII kept (hashed as UTF-8)."""
-    return _CANONICAL.encode(value)
+def label(seq: int, kind: str, report: str | None) -> str:
+    """How a person names an event: `event 7 (acknowledged, SG-2026-0003)`."""
+    return f"event {seq} ({kind}, {report or 'no report'})"
 
 
 def as_json_value(value: Mapping[str, object]) -> dict[str, Any]:

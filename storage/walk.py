@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy import String, select, text, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.chains import DEFAULT, chain_of, check_chain, in_chain, shown
 from storage.consistency import STATE_COLUMNS, Fact, ReportState, first_mismatch
 from storage.crypto import KeyringError
+from storage.event_text import chain_key, postgres_at, spliced_hash, sqlite_at, stored_events
 from storage.log import (
-    FACT_KINDS, GENESIS_HASH, REPORT_CONTENT, Entry, EventKind, VerifyResult, content_digest, entries, event_hash,
-    has_events, lock_head, sqlite_time,
+    FACT_KINDS, GENESIS_HASH, REPORT_CONTENT, Entry, EventKind, VerifyResult, content_digest, event_hash, has_events,
+    label, lock_head, sqlite_time,
 )
 from storage.models import ApprovalRequest, Event, LogHead, Report, UTCDateTime
 from storage.requests_check import requests_mismatch
@@ -66,11 +72,13 @@ async def _verify_chain(session: AsyncSession, chain: str, head: tuple[int, str]
         digests, states = await _reports(session, chain)
     except KeyringError as exc:
         return await _undecryptable(session, exc)
-    walk = _Walk(digests, head)
-    async for entry in entries(session, Event.chain == chain):
-        problem = walk.check(entry)
-        if problem is not None:
-            return problem
+    walk = _Walk(digests, head, chain, sqlite=session.get_bind().dialect.name == "sqlite")
+    check = walk.check
+    async for batch in stored_events(session, chain):
+        for row in batch:
+            problem = check(row)
+            if problem is not None:
+                return problem
     result = walk.finish()
     if not result.ok:
         return result
@@ -124,9 +132,14 @@ async def _reports(session: AsyncSession, chain: str) -> tuple[dict[str, str], l
 class _Walk:
     """The state of one walk along the chain."""
 
-    def __init__(self, digests: dict[str, str], head: tuple[int, str] | None) -> None:
+    def __init__(self, digests: dict[str, str], head: tuple[int, str] | None, chain: str, *, sqlite: bool) -> None:
         self.digests = digests
         self.head = head
+        self.chain = chain
+        self.chain_key = chain_key(chain)
+        # The time as the driver gives it: its hashed text (None: left to the slow path), and its value.
+        self.at_text = sqlite_at if sqlite else postgres_at
+        self.at_value: Callable[[Any], datetime] = sqlite_time if sqlite else _as_is
         self.created: set[str] = set()
         # Reports whose row no longer matches their `created` event: tampering, unless an `erased`
         # event later in the chain vouches for exactly the row as it now is (words erased under
@@ -151,40 +164,66 @@ class _Walk:
             seq, problem = earliest
         return VerifyResult(ok=False, checked=self.checked, first_bad_seq=seq, problem=problem)
 
-    def check(self, entry: Entry) -> VerifyResult | None:
+    def check(self, row: Sequence[Any]) -> VerifyResult | None:
+        """Check one stored event (the columns of storage.event_text.stored_events)."""
+        seq, at, actor, kind, report, data, prev_hash, digest = row
         expected = self.checked + 1
-        if entry.seq > expected:
+        if seq > expected:
             what = "the log starts at" if expected == 1 else f"the log jumps from event {expected - 1} to"
-            return self.bad(expected, f"event {expected} is missing: {what} event {entry.seq}, so events were deleted")
-        if entry.seq < expected:
-            return self.bad(entry.seq, f"{entry.label} is numbered out of sequence: the log should go on at event {expected}")
-        if self.head is not None and entry.seq > self.head[0]:
-            return self.bad(entry.seq, f"{entry.label} was added outside Safeguard: the log head records only {self.head[0]} events")
-        if entry.report is not None and chain_of(entry.report) != entry.chain:
-            return self.bad(entry.seq, f"{entry.label} is about another school's report: it was moved or forged")
-        if entry.prev_hash != self.prev_hash:
-            if entry.prev_hash == self.prev_prev_hash:
-                return self.bad(entry.seq - 1, f"{self.prev_label} was inserted: it and event {entry.seq} both follow event {entry.seq - 2}")
-            return self.bad(entry.seq, f"{entry.label} is out of place: it does not follow {self.prev_label} (its prev_hash does not match), so events were deleted, inserted or reordered before it")
-        recomputed = event_hash(
-            entry.prev_hash, seq=entry.seq, at=entry.at, actor=entry.actor,
-            kind=entry.kind, report=entry.report, data=entry.data, chain=entry.chain,
-        )
-        if recomputed != entry.hash:
-            return self.bad(entry.seq, f"{entry.label} was edited: its hash does not match")
-        if entry.kind == EventKind.CREATED:
-            problem = self._check_report(entry)
+            return self.bad(expected, f"event {expected} is missing: {what} event {seq}, so events were deleted")
+        if seq < expected:
+            return self.bad(seq, f"{label(seq, kind, report)} is numbered out of sequence: the log should go on at event {expected}")
+        if self.head is not None and seq > self.head[0]:
+            return self.bad(seq, f"{label(seq, kind, report)} was added outside Safeguard: the log head records only {self.head[0]} events")
+        if report is not None and chain_of(report) != self.chain:
+            return self.bad(seq, f"{label(seq, kind, report)} is about another school's report: it was moved or forged")
+        if prev_hash != self.prev_hash:
+            if prev_hash == self.prev_prev_hash:
+                return self.bad(seq - 1, f"{self.prev_label} was inserted: it and event {seq} both follow event {seq - 2}")
+            return self.bad(seq, f"{label(seq, kind, report)} is out of place: it does not follow {self.prev_label} (its prev_hash does not match), so events were deleted, inserted or reordered before it")
+        entry = None
+        at_text = self.at_text(at)
+        try:
+            spliced = None if at_text is None else spliced_hash(prev_hash, seq, at_text, actor, kind, report, data, self.chain_key)
+        except TypeError:
+            spliced = None  # a column of the wrong type: the slow path says what is wrong
+        if spliced != digest:
+            # Stored before data was kept as canonical text, re-spaced, or edited: parse and encode, as written.
+            entry = self._entry(row)
+            if entry is None or digest != event_hash(
+                    prev_hash, seq=seq, at=entry.at, actor=actor, kind=kind, report=report, data=entry.data,
+                    chain=self.chain):
+                return self.bad(seq, f"{label(seq, kind, report)} was edited: its hash does not match")
+        if kind == EventKind.CREATED:
+            problem = self._check_report(entry or self._parsed(row))
             if problem is not None:
-                return self.bad(entry.seq, problem)
-        elif entry.kind == EventKind.ERASED:
-            problem = self._check_erased(entry)
+                return self.bad(seq, problem)
+        elif kind == EventKind.ERASED:
+            problem = self._check_erased(entry or self._parsed(row))
             if problem is not None:
-                return self.bad(entry.seq, problem)
-        if entry.kind in FACT_KINDS:
-            self.facts.append(Fact(entry.seq, entry.label, entry.kind, entry.report, entry.actor, entry.at, entry.data))
+                return self.bad(seq, problem)
+        if kind in FACT_KINDS:
+            entry = entry or self._parsed(row)
+            self.facts.append(Fact(seq, entry.label, kind, report, actor, entry.at, entry.data))
         self.checked += 1
-        self.prev_prev_hash, self.prev_hash, self.prev_seq = self.prev_hash, entry.hash, entry.seq
+        self.prev_prev_hash, self.prev_hash, self.prev_seq = prev_hash, digest, seq
         return None
+
+    def _entry(self, row: Sequence[Any]) -> Entry | None:
+        """The stored event with its time and data read (None: either cannot be, so it was edited)."""
+        seq, at, actor, kind, report, data, prev_hash, digest = row
+        try:
+            return Entry(seq, self.at_value(at), actor, kind, report, None if data is None else _loads(data),
+                         prev_hash, digest, self.chain)
+        except (TypeError, ValueError):  # not a time, or not JSON (json's error is a ValueError)
+            return None
+
+    def _parsed(self, row: Sequence[Any]) -> Entry:
+        """An event whose hash matched its columns: its time and data are the canonical text hashed, so they read."""
+        entry = self._entry(row)
+        if entry is None:
+            raise AssertionError(f"event {row[0]}: its hash matched but its columns do not read")
+        return entry
 
     def _check_report(self, entry: Entry) -> str | None:
         ref = entry.report
@@ -228,3 +267,11 @@ class _Walk:
         if orphans:
             return self.bad(None, f"report {orphans[0]} has no created event in the log, so it was added outside Safeguard")
         return VerifyResult(ok=True, checked=last, first_bad_seq=None, problem="", erased=len(self.erased))
+
+
+_loads = json.JSONDecoder().decode  # the data's stored text, read as SQLAlchemy's JSON type would, without its wrapping
+
+
+def _as_is(at: datetime) -> datetime:
+    """PostgreSQL's times come as UTC datetimes already (storage.models.UTCDateTime's result, as asyncpg gives it)."""
+    return at
