@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from json.scanner import make_scanner
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import String, select, text, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -140,6 +141,7 @@ class _Walk:
         # The time as the driver gives it: its hashed text (None: left to the slow path), and its value.
         self.at_text = sqlite_at if sqlite else postgres_at
         self.at_value: Callable[[Any], datetime] = sqlite_time if sqlite else _as_is
+        self.typed_times = not sqlite  # PostgreSQL's driver gives datetimes, SQLite text
         self.created: set[str] = set()
         # Reports whose row no longer matches their `created` event: tampering, unless an `erased`
         # event later in the chain vouches for exactly the row as it now is (words erased under
@@ -195,15 +197,15 @@ class _Walk:
                     chain=self.chain):
                 return self.bad(seq, f"{label(seq, kind, report)} was edited: its hash does not match")
         if kind == EventKind.CREATED:
-            problem = self._check_report(entry or self._parsed(row))
+            problem = self._check_report(entry or self._parsed(row, at_text))
             if problem is not None:
                 return self.bad(seq, problem)
         elif kind == EventKind.ERASED:
-            problem = self._check_erased(entry or self._parsed(row))
+            problem = self._check_erased(entry or self._parsed(row, at_text))
             if problem is not None:
                 return self.bad(seq, problem)
         if kind in FACT_KINDS:
-            entry = entry or self._parsed(row)
+            entry = entry or self._parsed(row, at_text)
             self.facts.append(Fact(seq, entry.label, kind, report, actor, entry.at, entry.data))
         self.checked += 1
         self.prev_prev_hash, self.prev_hash, self.prev_seq = prev_hash, digest, seq
@@ -218,12 +220,12 @@ class _Walk:
         except (TypeError, ValueError):  # not a time, or not JSON (json's error is a ValueError)
             return None
 
-    def _parsed(self, row: Sequence[Any]) -> Entry:
-        """An event whose hash matched its columns: its time and data are the canonical text hashed, so they read."""
-        entry = self._entry(row)
-        if entry is None:
-            raise AssertionError(f"event {row[0]}: its hash matched but its columns do not read")
-        return entry
+    def _parsed(self, row: Sequence[Any], at_text: str | None) -> Entry:
+        """An event whose spliced text gave its hash: its data's text is canonical JSON, and `at_text`
+        the time's hashed text (UTC, "Z"), so both are read directly, without the slow path's checks."""
+        seq, at, actor, kind, report, data, prev_hash, digest = row
+        return Entry(seq, at if self.typed_times else datetime.fromisoformat(cast(str, at_text)), actor, kind, report,
+                     _scan(data, 0)[0], prev_hash, digest, self.chain)
 
     def _check_report(self, entry: Entry) -> str | None:
         ref = entry.report
@@ -269,7 +271,10 @@ class _Walk:
         return VerifyResult(ok=True, checked=last, first_bad_seq=None, problem="", erased=len(self.erased))
 
 
-_loads = json.JSONDecoder().decode  # the data's stored text, read as SQLAlchemy's JSON type would, without its wrapping
+_DECODER = json.JSONDecoder()
+_loads = _DECODER.decode  # the data's stored text, read as SQLAlchemy's JSON type would, without its wrapping
+# Canonical text has no whitespace around it to skip: the decoder's scanner alone reads it (a third of decode's time).
+_scan: Callable[[str, int], tuple[Any, int]] = make_scanner(cast(Any, _DECODER))
 
 
 def _as_is(at: datetime) -> datetime:
