@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import json
-from json.scanner import make_scanner
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from json.scanner import make_scanner
 from typing import Any, cast
 
-from sqlalchemy import String, select, text, type_coerce
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.chains import DEFAULT, chain_of, check_chain, in_chain, shown
-from storage.consistency import STATE_COLUMNS, Fact, ReportState, first_mismatch
+from storage.consistency import Fact, first_mismatch
 from storage.crypto import KeyringError
 from storage.event_text import chain_key, postgres_at, spliced_hash, sqlite_at, stored_events
 from storage.log import (
-    FACT_KINDS, GENESIS_HASH, REPORT_CONTENT, Entry, EventKind, VerifyResult, content_digest, event_hash, has_events,
-    label, lock_head, sqlite_time,
+    FACT_KINDS, GENESIS_HASH, Entry, EventKind, VerifyResult, event_hash, has_events, label, lock_head, sqlite_time,
 )
-from storage.models import ApprovalRequest, Event, LogHead, Report, UTCDateTime
+from storage.models import ApprovalRequest, Event, LogHead, Report
+from storage.report_digests import read_reports
 from storage.requests_check import requests_mismatch
 from storage.sealed import first_undecryptable
 
@@ -70,16 +70,25 @@ async def _verify_chain(session: AsyncSession, chain: str, head: tuple[int, str]
     if head is None and chain != DEFAULT and not await has_events(session, chain):
         head = (0, GENESIS_HASH)  # a school with nothing logged yet: its chain is empty, not cut short
     try:
-        digests, states = await _reports(session, chain)
+        reports = await read_reports(session, chain)
     except KeyringError as exc:
         return await _undecryptable(session, exc)
-    walk = _Walk(digests, head, chain, sqlite=session.get_bind().dialect.name == "sqlite")
-    check = walk.check
-    async for batch in stored_events(session, chain):
-        for row in batch:
-            problem = check(row)
-            if problem is not None:
-                return problem
+    try:
+        # The chain is walked while the reports are digested (by a second process, for a large chain);
+        # what the `created` and `erased` events say of the reports is checked after, in seq order.
+        walk = _Walk(head, chain, sqlite=session.get_bind().dialect.name == "sqlite")
+        stopped = await _walk_events(session, walk)
+        try:
+            walk.digests, states = await reports.result()
+        except KeyringError as exc:
+            return await _undecryptable(session, exc)
+    finally:
+        reports.close()
+    problem = walk.vouched()
+    if problem is not None:
+        return problem
+    if stopped is not None:
+        return walk.bad(*stopped)  # now that any earlier report edit held back is known (see `bad`)
     result = walk.finish()
     if not result.ok:
         return result
@@ -94,6 +103,17 @@ async def _verify_chain(session: AsyncSession, chain: str, head: tuple[int, str]
     return result
 
 
+async def _walk_events(session: AsyncSession, walk: _Walk) -> tuple[int | None, str, int] | None:
+    """Check each event of the walk's chain in turn; the first problem (seq, what, events checked before it)."""
+    check = walk.check
+    async for batch in stored_events(session, walk.chain):
+        for row in batch:
+            problem = check(row)
+            if problem is not None:
+                return problem
+    return None
+
+
 async def _undecryptable(session: AsyncSession, error: KeyringError) -> VerifyResult:
     """Text the keys do not open was edited (a token altered by one bit fails), or written under another key."""
     where = await first_undecryptable(session)
@@ -104,37 +124,12 @@ async def _undecryptable(session: AsyncSession, error: KeyringError) -> VerifyRe
                                 "or encrypted with a key that is not among them")
 
 
-async def _reports(session: AsyncSession, chain: str) -> tuple[dict[str, str], list[ReportState]]:
-    """Every report of the chain: its content digest, and its changing columns for the facts; each text decrypted once.
-
-    Columns, not Report objects: building a million objects (and decrypting their text twice,
-    once for the digests and once for the facts) was most of verify's time (issue 8).
-    """
-    columns = [*STATE_COLUMNS, *(getattr(Report, name) for name in REPORT_CONTENT if name != "reference")]
-    names = [column.key for column in columns]
-    digests: dict[str, str] = {}
-    states: list[ReportState] = []
-    width = len(STATE_COLUMNS)
-    # On SQLite the times are read as the text stored and parsed here (see storage.log.entries).
-    times = [i for i, column in enumerate(columns) if isinstance(column.type, UTCDateTime)
-             ] if session.get_bind().dialect.name == "sqlite" else []
-    read = [type_coerce(column, String).label(column.key) if i in times else column for i, column in enumerate(columns)]
-    query = select(*read).where(in_chain(Report.reference, chain)).order_by(Report.reference)
-    for row in await session.execute(query):
-        values = list(row)
-        for i in times:
-            if values[i] is not None:
-                values[i] = sqlite_time(values[i])
-        digests[values[0]] = content_digest(dict(zip(names, values)))
-        states.append(ReportState._make(values[:width]))
-    return digests, states
-
-
 class _Walk:
     """The state of one walk along the chain."""
 
-    def __init__(self, digests: dict[str, str], head: tuple[int, str] | None, chain: str, *, sqlite: bool) -> None:
-        self.digests = digests
+    def __init__(self, head: tuple[int, str] | None, chain: str, *, sqlite: bool) -> None:
+        self.digests: dict[str, str] = {}  # each report's content digest, known once the walk is done
+        self.vouching: list[Entry] = []  # the `created` and `erased` events, checked against the digests then
         self.head = head
         self.chain = chain
         self.chain_key = chain_key(chain)
@@ -159,30 +154,35 @@ class _Walk:
         # Named only when something is wrong: building it for every event was a measurable cost.
         return f"event {self.prev_seq}" if self.prev_seq else "the start of the log"
 
-    def bad(self, seq: int | None, problem: str) -> VerifyResult:
+    def bad(self, seq: int | None, problem: str, checked: int | None = None) -> VerifyResult:
         # A report edit found earlier in the chain (held back in case it was an erasure) comes first.
         earliest = min(self.pending.values(), default=None)
         if earliest is not None and (seq is None or earliest[0] < seq):
             seq, problem = earliest
-        return VerifyResult(ok=False, checked=self.checked, first_bad_seq=seq, problem=problem)
+        return VerifyResult(ok=False, checked=self.checked if checked is None else checked, first_bad_seq=seq,
+                            problem=problem)
 
-    def check(self, row: Sequence[Any]) -> VerifyResult | None:
+    def stop(self, seq: int | None, problem: str) -> tuple[int | None, str, int]:
+        """The walk's first problem, named once the reports' digests are known (see `_verify_chain`)."""
+        return seq, problem, self.checked
+
+    def check(self, row: Sequence[Any]) -> tuple[int | None, str, int] | None:
         """Check one stored event (the columns of storage.event_text.stored_events)."""
         seq, at, actor, kind, report, data, prev_hash, digest = row
         expected = self.checked + 1
         if seq > expected:
             what = "the log starts at" if expected == 1 else f"the log jumps from event {expected - 1} to"
-            return self.bad(expected, f"event {expected} is missing: {what} event {seq}, so events were deleted")
+            return self.stop(expected, f"event {expected} is missing: {what} event {seq}, so events were deleted")
         if seq < expected:
-            return self.bad(seq, f"{label(seq, kind, report)} is numbered out of sequence: the log should go on at event {expected}")
+            return self.stop(seq, f"{label(seq, kind, report)} is numbered out of sequence: the log should go on at event {expected}")
         if self.head is not None and seq > self.head[0]:
-            return self.bad(seq, f"{label(seq, kind, report)} was added outside Safeguard: the log head records only {self.head[0]} events")
+            return self.stop(seq, f"{label(seq, kind, report)} was added outside Safeguard: the log head records only {self.head[0]} events")
         if report is not None and chain_of(report) != self.chain:
-            return self.bad(seq, f"{label(seq, kind, report)} is about another school's report: it was moved or forged")
+            return self.stop(seq, f"{label(seq, kind, report)} is about another school's report: it was moved or forged")
         if prev_hash != self.prev_hash:
             if prev_hash == self.prev_prev_hash:
-                return self.bad(seq - 1, f"{self.prev_label} was inserted: it and event {seq} both follow event {seq - 2}")
-            return self.bad(seq, f"{label(seq, kind, report)} is out of place: it does not follow {self.prev_label} (its prev_hash does not match), so events were deleted, inserted or reordered before it")
+                return self.stop(seq - 1, f"{self.prev_label} was inserted: it and event {seq} both follow event {seq - 2}")
+            return self.stop(seq, f"{label(seq, kind, report)} is out of place: it does not follow {self.prev_label} (its prev_hash does not match), so events were deleted, inserted or reordered before it")
         entry = None
         at_text = self.at_text(at)
         try:
@@ -195,15 +195,10 @@ class _Walk:
             if entry is None or digest != event_hash(
                     prev_hash, seq=seq, at=entry.at, actor=actor, kind=kind, report=report, data=entry.data,
                     chain=self.chain):
-                return self.bad(seq, f"{label(seq, kind, report)} was edited: its hash does not match")
-        if kind == EventKind.CREATED:
-            problem = self._check_report(entry or self._parsed(row, at_text))
-            if problem is not None:
-                return self.bad(seq, problem)
-        elif kind == EventKind.ERASED:
-            problem = self._check_erased(entry or self._parsed(row, at_text))
-            if problem is not None:
-                return self.bad(seq, problem)
+                return self.stop(seq, f"{label(seq, kind, report)} was edited: its hash does not match")
+        if kind == EventKind.CREATED or kind == EventKind.ERASED:
+            entry = entry or self._parsed(row, at_text)
+            self.vouching.append(entry)
         if kind in FACT_KINDS:
             entry = entry or self._parsed(row, at_text)
             self.facts.append(Fact(seq, entry.label, kind, report, actor, entry.at, entry.data))
@@ -226,6 +221,15 @@ class _Walk:
         seq, at, actor, kind, report, data, prev_hash, digest = row
         return Entry(seq, at if self.typed_times else datetime.fromisoformat(cast(str, at_text)), actor, kind, report,
                      _scan(data, 0)[0], prev_hash, digest, self.chain)
+
+    def vouched(self) -> VerifyResult | None:
+        """The `created` and `erased` events walked, checked in seq order against the reports' digests."""
+        for entry in self.vouching:
+            check = self._check_report if entry.kind == EventKind.CREATED else self._check_erased
+            problem = check(entry)
+            if problem is not None:
+                return self.bad(entry.seq, problem, checked=entry.seq - 1)  # as if found on the walk
+        return None
 
     def _check_report(self, entry: Entry) -> str | None:
         ref = entry.report
