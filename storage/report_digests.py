@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from sqlalchemy import JSON, String, Text, select, type_coerce
+from sqlalchemy import JSON, Dialect, String, Text, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.chains import in_chain
@@ -62,8 +62,8 @@ def digested(keyring: Keyring, rows: Sequence[Sequence[Any]], sqlite: bool) -> t
 class PendingDigests:
     """A chain's reports being digested: here as they were read, or by a second process."""
 
-    def __init__(self, keyring: Keyring, sqlite: bool) -> None:
-        self.keyring = keyring
+    def __init__(self, dialect: Dialect, sqlite: bool) -> None:
+        self.dialect = dialect
         self.sqlite = sqlite
         self.rows: list[tuple[Any, ...]] = []  # read and not yet handed on
         self.pool: ProcessPoolExecutor | None = None
@@ -74,7 +74,7 @@ class PendingDigests:
         if self.pool is None and len(self.rows) >= OVERLAP_REPORTS:
             # Forked, so the keys reach it without being written anywhere. The child only digests.
             self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
-                                            initializer=_keep_keyring, initargs=(self.keyring,))
+                                            initializer=_keep_keyring, initargs=(keyring_of(self.dialect),))
         if self.pool is not None:
             loop = asyncio.get_running_loop()
             self.parts.append(loop.run_in_executor(self.pool, _digested_here, self.rows, self.sqlite))
@@ -86,7 +86,8 @@ class PendingDigests:
         states: list[ReportState] = []
         parts = [await part for part in self.parts]
         if self.rows:
-            parts.append(digested(self.keyring, self.rows, self.sqlite))
+            # The keys are asked for only when there is a report: a log with none verifies without them.
+            parts.append(digested(keyring_of(self.dialect), self.rows, self.sqlite))
         for part_digests, part_states in parts:
             digests.update(part_digests)
             states += map(ReportState._make, part_states)
@@ -116,7 +117,7 @@ async def read_reports(session: AsyncSession, chain: str) -> PendingDigests:
         else:
             read.append(column)
     query = select(*read).where(in_chain(Report.reference, chain)).order_by(Report.reference)
-    pending = PendingDigests(keyring_of(session.get_bind().dialect), sqlite)
+    pending = PendingDigests(session.get_bind().dialect, sqlite)
     try:
         result = await (await session.connection()).stream(query.execution_options(yield_per=CHUNK))
         async for rows in result.partitions():
