@@ -11,6 +11,7 @@ process, which does it while this one walks the chain.
 from __future__ import annotations
 
 import asyncio
+import json
 import multiprocessing
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -36,6 +37,11 @@ WIDTH = len(STATE_COLUMNS)
 TEXTS = [i for i, column in enumerate(COLUMNS) if isinstance(column.type, EncryptedText)]
 DOCUMENTS = [i for i, column in enumerate(COLUMNS) if isinstance(column.type, EncryptedJSON)]
 TIMES = [i for i, column in enumerate(COLUMNS) if isinstance(column.type, UTCDateTime)]
+# JSON columns, encrypted or not: on SQLite read as their text and parsed where they are digested.
+PLAIN_JSON = [i for i, column in enumerate(COLUMNS) if type(column.type) is JSON]
+
+SQLITE_JSON = PLAIN_JSON + DOCUMENTS
+_loads = json.JSONDecoder().decode  # what SQLAlchemy's JSON type does with SQLite's text, without its wrapping
 
 Digests = tuple[dict[str, str], list[ReportState]]
 
@@ -50,6 +56,9 @@ def digested(keyring: Keyring, rows: Sequence[Sequence[Any]], sqlite: bool) -> t
             for i in TIMES:
                 if values[i] is not None:
                     values[i] = sqlite_time(values[i])
+            for i in SQLITE_JSON:
+                if values[i] is not None:
+                    values[i] = _loads(values[i])
         for i in TEXTS:
             values[i] = decrypted_text(keyring, values[i])
         for i in DOCUMENTS:
@@ -110,9 +119,9 @@ async def read_reports(session: AsyncSession, chain: str) -> PendingDigests:
     for i, column in enumerate(COLUMNS):
         if i in TEXTS:
             read.append(type_coerce(column, Text).label(column.key))  # the token, not decrypted
-        elif i in DOCUMENTS:
+        elif i in DOCUMENTS and not sqlite:
             read.append(type_coerce(column, JSON).label(column.key))  # the token, a JSON string
-        elif i in TIMES and sqlite:
+        elif i in TIMES + SQLITE_JSON and sqlite:
             read.append(type_coerce(column, String).label(column.key))
         else:
             read.append(column)

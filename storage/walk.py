@@ -133,6 +133,7 @@ class _Walk:
         self.head = head
         self.chain = chain
         self.chain_key = chain_key(chain)
+        self.ours: set[str] = set()  # reports seen to be of this chain (each has several events: one match each)
         # The time as the driver gives it: its hashed text (None: left to the slow path), and its value.
         self.at_text = sqlite_at if sqlite else postgres_at
         self.at_value: Callable[[Any], datetime] = sqlite_time if sqlite else _as_is
@@ -177,8 +178,10 @@ class _Walk:
             return self.stop(seq, f"{label(seq, kind, report)} is numbered out of sequence: the log should go on at event {expected}")
         if self.head is not None and seq > self.head[0]:
             return self.stop(seq, f"{label(seq, kind, report)} was added outside Safeguard: the log head records only {self.head[0]} events")
-        if report is not None and chain_of(report) != self.chain:
-            return self.stop(seq, f"{label(seq, kind, report)} is about another school's report: it was moved or forged")
+        if report is not None and report not in self.ours:
+            if chain_of(report) != self.chain:
+                return self.stop(seq, f"{label(seq, kind, report)} is about another school's report: it was moved or forged")
+            self.ours.add(report)
         if prev_hash != self.prev_hash:
             if prev_hash == self.prev_prev_hash:
                 return self.stop(seq - 1, f"{self.prev_label} was inserted: it and event {seq} both follow event {seq - 2}")
