@@ -30,6 +30,8 @@ from storage.models import Report, UTCDateTime
 # Below this many reports a second process costs more to start and feed than it saves.
 OVERLAP_REPORTS = 20_000
 CHUNK = 5_000  # reports read, and handed to the second process, at a time
+# Where processes cannot fork (Windows), the reports are digested here, as before.
+FORK = "fork" in multiprocessing.get_all_start_methods()
 
 COLUMNS = [*STATE_COLUMNS, *(getattr(Report, name) for name in REPORT_CONTENT if name != "reference")]
 NAMES = [column.key for column in COLUMNS]
@@ -80,7 +82,7 @@ class PendingDigests:
 
     def add(self, rows: Sequence[Sequence[Any]]) -> None:
         self.rows += [tuple(row) for row in rows]
-        if self.pool is None and len(self.rows) >= OVERLAP_REPORTS:
+        if self.pool is None and len(self.rows) >= OVERLAP_REPORTS and FORK:
             # Forked, so the keys reach it without being written anywhere. The child only digests.
             self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
                                             initializer=_keep_keyring, initargs=(keyring_of(self.dialect),))
