@@ -54,7 +54,8 @@ async def _time(url: str, keyfile: Path) -> None:
     child_cpu = child.ru_utime + child.ru_stime
     print(f"{Path(storage.__file__).parent.parent}: {result.checked:,} events; CPU {cpu:.2f} s here + "
           f"{child_cpu:.2f} s in the second process = {cpu + child_cpu:.2f} s; wall {wall:.2f} s "
-          f"({result.checked / wall:,.0f} events a second); load average {os.getloadavg()[0]:.2f}")
+          f"({result.checked / wall:,.0f} events a second); peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB "
+          f"here, {child.ru_maxrss / 1024:,.0f} MiB the second process; load average {os.getloadavg()[0]:.2f}")
 
 
 def main(argv: list[str]) -> None:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from json.scanner import make_scanner
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -129,7 +129,7 @@ class _Walk:
 
     def __init__(self, head: tuple[int, str] | None, chain: str, *, sqlite: bool) -> None:
         self.digests: dict[str, str] = {}  # each report's content digest, known once the walk is done
-        self.vouching: list[Entry] = []  # the `created` and `erased` events, checked against the digests then
+        self.vouching: list[_Claim] = []  # the `created` and `erased` events, checked against the digests then
         self.head = head
         self.chain = chain
         self.chain_key = chain_key(chain)
@@ -201,7 +201,8 @@ class _Walk:
                 return self.stop(seq, f"{label(seq, kind, report)} was edited: its hash does not match")
         if kind == EventKind.CREATED or kind == EventKind.ERASED:
             entry = entry or self._parsed(row, at_text)
-            self.vouching.append(entry)
+            self.vouching.append(_Claim(seq, kind, report, entry.data.get("digest", None) if isinstance(entry.data, dict)
+                                        else _NO_DIGEST))
         if kind in FACT_KINDS:
             entry = entry or self._parsed(row, at_text)
             self.facts.append(Fact(seq, entry.label, kind, report, actor, entry.at, entry.data))
@@ -227,14 +228,14 @@ class _Walk:
 
     def vouched(self) -> VerifyResult | None:
         """The `created` and `erased` events walked, checked in seq order against the reports' digests."""
-        for entry in self.vouching:
-            check = self._check_report if entry.kind == EventKind.CREATED else self._check_erased
-            problem = check(entry)
+        for claim in self.vouching:
+            check = self._check_report if claim.kind == EventKind.CREATED else self._check_erased
+            problem = check(claim)
             if problem is not None:
-                return self.bad(entry.seq, problem, checked=entry.seq - 1)  # as if found on the walk
+                return self.bad(claim.seq, problem, checked=claim.seq - 1)  # as if found on the walk
         return None
 
-    def _check_report(self, entry: Entry) -> str | None:
+    def _check_report(self, entry: _Claim) -> str | None:
         ref = entry.report
         if ref is None:
             return f"{entry.label} names no report"
@@ -243,18 +244,18 @@ class _Walk:
         self.created.add(ref)
         if ref not in self.digests:
             return f"{entry.label}: report {ref} is missing from the reports table, so it was deleted"
-        if not isinstance(entry.data, dict) or entry.data.get("digest") != self.digests[ref]:
+        if entry.digest != self.digests[ref]:
             self.pending[ref] = (entry.seq, f"report {ref} was edited after it was made: it no longer matches {entry.label}")
         return None
 
-    def _check_erased(self, entry: Entry) -> str | None:
+    def _check_erased(self, entry: _Claim) -> str | None:
         """An erasure vouches for the report's row as erased: words gone, skeleton as it was made."""
         ref = entry.report
         if ref is None or ref not in self.created:
             return f"{entry.label} erases a report the log never created"
         if ref in self.erased:
             return f"{entry.label} is a second erased event for {ref}"
-        if not isinstance(entry.data, dict) or entry.data.get("digest") != self.digests.get(ref):
+        if entry.digest != self.digests.get(ref):
             self.pending.pop(ref, None)  # the erasure, not the creation, is what the row now fails to match
             return f"report {ref} was edited after its words were erased under retention: it no longer matches {entry.label}"
         self.pending.pop(ref, None)
@@ -277,6 +278,21 @@ class _Walk:
             return self.bad(None, f"report {orphans[0]} has no created event in the log, so it was added outside Safeguard")
         return VerifyResult(ok=True, checked=last, first_bad_seq=None, problem="", erased=len(self.erased))
 
+
+class _Claim(NamedTuple):
+    """What a `created` or `erased` event says of its report: kept to the walk's end, when the digests are known."""
+
+    seq: int
+    kind: str
+    report: str | None
+    digest: object  # its data's "digest"; _NO_DIGEST when its data is not an object
+
+    @property
+    def label(self) -> str:
+        return label(self.seq, self.kind, self.report)
+
+
+_NO_DIGEST = object()  # equal to no digest, not even to a missing report's None
 
 _DECODER = json.JSONDecoder()
 _loads = _DECODER.decode  # the data's stored text, read as SQLAlchemy's JSON type would, without its wrapping
