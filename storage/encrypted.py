@@ -42,6 +42,25 @@ def encode_json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+def decrypted_text(keyring: Keyring, value: str | None) -> str | None:
+    """An EncryptedText column's value as stored, read (also by verify's second process: storage.report_digests)."""
+    if value is None:
+        return None
+    if not looks_like_token(value):
+        # Written before encryption at rest: read as it is; the server encrypts it at its
+        # next start, and `safeguard keys rotate` does too.
+        return value
+    return keyring.decrypt(value)
+
+
+def decrypted_json(keyring: Keyring, value: Any) -> Any:
+    """An EncryptedJSON column's value as its JSON type reads it (a token, as a JSON string), read."""
+    if isinstance(value, str) and looks_like_token(value):
+        return json.loads(keyring.decrypt(value))
+    # An object written before encryption at rest (see EncryptedText), or None.
+    return value
+
+
 class EncryptedText(TypeDecorator[str]):
     """Free text (a note, a closing reason), stored as a Fernet token in a Text column."""
 
@@ -54,14 +73,8 @@ class EncryptedText(TypeDecorator[str]):
         return keyring_of(dialect).encrypt(value)
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
-        keyring = keyring_of(dialect)  # even for plaintext: an engine without keys never reads report text
-        if value is None:
-            return None
-        if not looks_like_token(value):
-            # Written before encryption at rest: read as it is; the server encrypts it at its
-            # next start, and `safeguard keys rotate` does too.
-            return value
-        return keyring.decrypt(value)
+        # The keyring even for plaintext: an engine without keys never reads report text.
+        return decrypted_text(keyring_of(dialect), value)
 
 
 class EncryptedJSON(TypeDecorator[Any]):
@@ -80,11 +93,7 @@ class EncryptedJSON(TypeDecorator[Any]):
         return keyring_of(dialect).encrypt(encode_json(value))
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Any:
-        keyring = keyring_of(dialect)
-        if isinstance(value, str) and looks_like_token(value):
-            return json.loads(keyring.decrypt(value))
-        # An object written before encryption at rest (see EncryptedText), or None.
-        return value
+        return decrypted_json(keyring_of(dialect), value)
 
 
 class EncryptedBytes(TypeDecorator[bytes]):

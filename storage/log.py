@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, String, select, text, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.canonical import canonical as canonical  # re-exported: the log's callers import it from here
 from storage.chains import DEFAULT, chain_of, check_chain, shown
 from storage.db import conflict_insert
 from storage.models import Event, LogHead, Report
@@ -106,16 +107,12 @@ class Entry(NamedTuple):
     @property
     def label(self) -> str:
         """How a person names this event: `event 7 (acknowledged, SG-2026-0003)`."""
-        return f"event {self.seq} ({self.kind}, {self.report or 'no report'})"
+        return label(self.seq, self.kind, self.report)
 
 
-# json.dumps with these arguments builds an encoder per call; verify calls it once per event, so keep one.
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
-def canonical(value: object) -> str:
-    """Canonical JSON: sorted keys, no spaces, non-ASCII kept (hashed as UTF-8)."""
-    return _CANONICAL.encode(value)
+def label(seq: int, kind: str, report: str | None) -> str:
+    """How a person names an event: `event 7 (acknowledged, SG-2026-0003)`."""
+    return f"event {seq} ({kind}, {report or 'no report'})"
 
 
 def as_json_value(value: Mapping[str, object]) -> dict[str, Any]:
@@ -308,6 +305,10 @@ _loads = json.JSONDecoder().decode  # what SQLAlchemy's JSON type does with SQLi
 
 def sqlite_time(stored: str) -> datetime:
     """A time as SQLite keeps it (`2026-11-20 09:15:00.123456`, UTC), as UTCDateTime reads it back."""
+    if len(stored) == 26:
+        # The shape SQLAlchemy writes, with no zone: read as UTC by the parser itself, five times
+        # faster than `replace(tzinfo=UTC)` on what it gives (verify reads a million times).
+        return datetime.fromisoformat(stored + "+00:00")
     at = datetime.fromisoformat(stored)
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 

@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from storage.canonical import CanonicalJSON
 from storage.encrypted import EncryptedBytes, EncryptedJSON, EncryptedText
 
 # Named constraints, so that migrations can refer to them on every database.
@@ -410,7 +411,8 @@ class Event(Base):
     report_ref: Mapped[str | None] = mapped_column(String(20), index=True)
     # Not encrypted: events carry digests of what people wrote, never the words, and anyone
     # must be able to re-check the chain from an export without the key.
-    data: Mapped[dict[str, Any]]
+    # Stored as the canonical JSON the hash covers, so verify hashes the text as it lies (issue 24).
+    data: Mapped[dict[str, Any]] = mapped_column(CanonicalJSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 

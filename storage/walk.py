@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from sqlalchemy import String, select, text, type_coerce
+import json
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from json.scanner import make_scanner
+from typing import Any, NamedTuple, cast
+
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.chains import DEFAULT, chain_of, check_chain, in_chain, shown
-from storage.consistency import STATE_COLUMNS, Fact, ReportState, first_mismatch
+from storage.consistency import Fact, first_mismatch
 from storage.crypto import KeyringError
+from storage.event_text import chain_key, postgres_at, spliced_hash, sqlite_at, stored_events
 from storage.log import (
-    FACT_KINDS, GENESIS_HASH, REPORT_CONTENT, Entry, EventKind, VerifyResult, content_digest, entries, event_hash,
-    has_events, lock_head, sqlite_time,
+    FACT_KINDS, GENESIS_HASH, Entry, EventKind, VerifyResult, event_hash, has_events, label, lock_head, sqlite_time,
 )
-from storage.models import ApprovalRequest, Event, LogHead, Report, UTCDateTime
+from storage.models import ApprovalRequest, Event, LogHead, Report
+from storage.report_digests import read_reports
 from storage.requests_check import requests_mismatch
 from storage.sealed import first_undecryptable
 
@@ -63,14 +70,25 @@ async def _verify_chain(session: AsyncSession, chain: str, head: tuple[int, str]
     if head is None and chain != DEFAULT and not await has_events(session, chain):
         head = (0, GENESIS_HASH)  # a school with nothing logged yet: its chain is empty, not cut short
     try:
-        digests, states = await _reports(session, chain)
+        reports = await read_reports(session, chain)
     except KeyringError as exc:
         return await _undecryptable(session, exc)
-    walk = _Walk(digests, head)
-    async for entry in entries(session, Event.chain == chain):
-        problem = walk.check(entry)
-        if problem is not None:
-            return problem
+    try:
+        # The chain is walked while the reports are digested (by a second process, for a large chain);
+        # what the `created` and `erased` events say of the reports is checked after, in seq order.
+        walk = _Walk(head, chain, sqlite=session.get_bind().dialect.name == "sqlite")
+        stopped = await _walk_events(session, walk)
+        try:
+            walk.digests, states = await reports.result()
+        except KeyringError as exc:
+            return await _undecryptable(session, exc)
+    finally:
+        reports.close()
+    problem = walk.vouched()
+    if problem is not None:
+        return problem
+    if stopped is not None:
+        return walk.bad(*stopped)  # now that any earlier report edit held back is known (see `bad`)
     result = walk.finish()
     if not result.ok:
         return result
@@ -85,6 +103,17 @@ async def _verify_chain(session: AsyncSession, chain: str, head: tuple[int, str]
     return result
 
 
+async def _walk_events(session: AsyncSession, walk: _Walk) -> tuple[int | None, str, int] | None:
+    """Check each event of the walk's chain in turn; the first problem (seq, what, events checked before it)."""
+    check = walk.check
+    async for batch in stored_events(session, walk.chain):
+        for row in batch:
+            problem = check(row)
+            if problem is not None:
+                return problem
+    return None
+
+
 async def _undecryptable(session: AsyncSession, error: KeyringError) -> VerifyResult:
     """Text the keys do not open was edited (a token altered by one bit fails), or written under another key."""
     where = await first_undecryptable(session)
@@ -95,38 +124,20 @@ async def _undecryptable(session: AsyncSession, error: KeyringError) -> VerifyRe
                                 "or encrypted with a key that is not among them")
 
 
-async def _reports(session: AsyncSession, chain: str) -> tuple[dict[str, str], list[ReportState]]:
-    """Every report of the chain: its content digest, and its changing columns for the facts; each text decrypted once.
-
-    Columns, not Report objects: building a million objects (and decrypting their text twice,
-    once for the digests and once for the facts) was most of verify's time (issue 8).
-    """
-    columns = [*STATE_COLUMNS, *(getattr(Report, name) for name in REPORT_CONTENT if name != "reference")]
-    names = [column.key for column in columns]
-    digests: dict[str, str] = {}
-    states: list[ReportState] = []
-    width = len(STATE_COLUMNS)
-    # On SQLite the times are read as the text stored and parsed here (see storage.log.entries).
-    times = [i for i, column in enumerate(columns) if isinstance(column.type, UTCDateTime)
-             ] if session.get_bind().dialect.name == "sqlite" else []
-    read = [type_coerce(column, String).label(column.key) if i in times else column for i, column in enumerate(columns)]
-    query = select(*read).where(in_chain(Report.reference, chain)).order_by(Report.reference)
-    for row in await session.execute(query):
-        values = list(row)
-        for i in times:
-            if values[i] is not None:
-                values[i] = sqlite_time(values[i])
-        digests[values[0]] = content_digest(dict(zip(names, values)))
-        states.append(ReportState._make(values[:width]))
-    return digests, states
-
-
 class _Walk:
     """The state of one walk along the chain."""
 
-    def __init__(self, digests: dict[str, str], head: tuple[int, str] | None) -> None:
-        self.digests = digests
+    def __init__(self, head: tuple[int, str] | None, chain: str, *, sqlite: bool) -> None:
+        self.digests: dict[str, str] = {}  # each report's content digest, known once the walk is done
+        self.vouching: list[_Claim] = []  # the `created` and `erased` events, checked against the digests then
         self.head = head
+        self.chain = chain
+        self.chain_key = chain_key(chain)
+        self.ours: set[str] = set()  # reports seen to be of this chain (each has several events: one match each)
+        # The time as the driver gives it: its hashed text (None: left to the slow path), and its value.
+        self.at_text = sqlite_at if sqlite else postgres_at
+        self.at_value: Callable[[Any], datetime] = sqlite_time if sqlite else _as_is
+        self.typed_times = not sqlite  # PostgreSQL's driver gives datetimes, SQLite text
         self.created: set[str] = set()
         # Reports whose row no longer matches their `created` event: tampering, unless an `erased`
         # event later in the chain vouches for exactly the row as it now is (words erased under
@@ -144,49 +155,87 @@ class _Walk:
         # Named only when something is wrong: building it for every event was a measurable cost.
         return f"event {self.prev_seq}" if self.prev_seq else "the start of the log"
 
-    def bad(self, seq: int | None, problem: str) -> VerifyResult:
+    def bad(self, seq: int | None, problem: str, checked: int | None = None) -> VerifyResult:
         # A report edit found earlier in the chain (held back in case it was an erasure) comes first.
         earliest = min(self.pending.values(), default=None)
         if earliest is not None and (seq is None or earliest[0] < seq):
             seq, problem = earliest
-        return VerifyResult(ok=False, checked=self.checked, first_bad_seq=seq, problem=problem)
+        return VerifyResult(ok=False, checked=self.checked if checked is None else checked, first_bad_seq=seq,
+                            problem=problem)
 
-    def check(self, entry: Entry) -> VerifyResult | None:
+    def stop(self, seq: int | None, problem: str) -> tuple[int | None, str, int]:
+        """The walk's first problem, named once the reports' digests are known (see `_verify_chain`)."""
+        return seq, problem, self.checked
+
+    def check(self, row: Sequence[Any]) -> tuple[int | None, str, int] | None:
+        """Check one stored event (the columns of storage.event_text.stored_events)."""
+        seq, at, actor, kind, report, data, prev_hash, digest = row
         expected = self.checked + 1
-        if entry.seq > expected:
+        if seq > expected:
             what = "the log starts at" if expected == 1 else f"the log jumps from event {expected - 1} to"
-            return self.bad(expected, f"event {expected} is missing: {what} event {entry.seq}, so events were deleted")
-        if entry.seq < expected:
-            return self.bad(entry.seq, f"{entry.label} is numbered out of sequence: the log should go on at event {expected}")
-        if self.head is not None and entry.seq > self.head[0]:
-            return self.bad(entry.seq, f"{entry.label} was added outside Safeguard: the log head records only {self.head[0]} events")
-        if entry.report is not None and chain_of(entry.report) != entry.chain:
-            return self.bad(entry.seq, f"{entry.label} is about another school's report: it was moved or forged")
-        if entry.prev_hash != self.prev_hash:
-            if entry.prev_hash == self.prev_prev_hash:
-                return self.bad(entry.seq - 1, f"{self.prev_label} was inserted: it and event {entry.seq} both follow event {entry.seq - 2}")
-            return self.bad(entry.seq, f"{entry.label} is out of place: it does not follow {self.prev_label} (its prev_hash does not match), so events were deleted, inserted or reordered before it")
-        recomputed = event_hash(
-            entry.prev_hash, seq=entry.seq, at=entry.at, actor=entry.actor,
-            kind=entry.kind, report=entry.report, data=entry.data, chain=entry.chain,
-        )
-        if recomputed != entry.hash:
-            return self.bad(entry.seq, f"{entry.label} was edited: its hash does not match")
-        if entry.kind == EventKind.CREATED:
-            problem = self._check_report(entry)
-            if problem is not None:
-                return self.bad(entry.seq, problem)
-        elif entry.kind == EventKind.ERASED:
-            problem = self._check_erased(entry)
-            if problem is not None:
-                return self.bad(entry.seq, problem)
-        if entry.kind in FACT_KINDS:
-            self.facts.append(Fact(entry.seq, entry.label, entry.kind, entry.report, entry.actor, entry.at, entry.data))
+            return self.stop(expected, f"event {expected} is missing: {what} event {seq}, so events were deleted")
+        if seq < expected:
+            return self.stop(seq, f"{label(seq, kind, report)} is numbered out of sequence: the log should go on at event {expected}")
+        if self.head is not None and seq > self.head[0]:
+            return self.stop(seq, f"{label(seq, kind, report)} was added outside Safeguard: the log head records only {self.head[0]} events")
+        if report is not None and report not in self.ours:
+            if chain_of(report) != self.chain:
+                return self.stop(seq, f"{label(seq, kind, report)} is about another school's report: it was moved or forged")
+            self.ours.add(report)
+        if prev_hash != self.prev_hash:
+            if prev_hash == self.prev_prev_hash:
+                return self.stop(seq - 1, f"{self.prev_label} was inserted: it and event {seq} both follow event {seq - 2}")
+            return self.stop(seq, f"{label(seq, kind, report)} is out of place: it does not follow {self.prev_label} (its prev_hash does not match), so events were deleted, inserted or reordered before it")
+        entry = None
+        at_text = self.at_text(at)
+        try:
+            spliced = None if at_text is None else spliced_hash(prev_hash, seq, at_text, actor, kind, report, data, self.chain_key)
+        except TypeError:
+            spliced = None  # a column of the wrong type: the slow path says what is wrong
+        if spliced != digest:
+            # Stored before data was kept as canonical text, re-spaced, or edited: parse and encode, as written.
+            entry = self._entry(row)
+            if entry is None or digest != event_hash(
+                    prev_hash, seq=seq, at=entry.at, actor=actor, kind=kind, report=report, data=entry.data,
+                    chain=self.chain):
+                return self.stop(seq, f"{label(seq, kind, report)} was edited: its hash does not match")
+        if kind == EventKind.CREATED or kind == EventKind.ERASED:
+            entry = entry or self._parsed(row, at_text)
+            self.vouching.append(_Claim(seq, kind, report, entry.data.get("digest", None) if isinstance(entry.data, dict)
+                                        else _NO_DIGEST))
+        if kind in FACT_KINDS:
+            entry = entry or self._parsed(row, at_text)
+            self.facts.append(Fact(seq, entry.label, kind, report, actor, entry.at, entry.data))
         self.checked += 1
-        self.prev_prev_hash, self.prev_hash, self.prev_seq = self.prev_hash, entry.hash, entry.seq
+        self.prev_prev_hash, self.prev_hash, self.prev_seq = prev_hash, digest, seq
         return None
 
-    def _check_report(self, entry: Entry) -> str | None:
+    def _entry(self, row: Sequence[Any]) -> Entry | None:
+        """The stored event with its time and data read (None: either cannot be, so it was edited)."""
+        seq, at, actor, kind, report, data, prev_hash, digest = row
+        try:
+            return Entry(seq, self.at_value(at), actor, kind, report, None if data is None else _loads(data),
+                         prev_hash, digest, self.chain)
+        except (TypeError, ValueError):  # not a time, or not JSON (json's error is a ValueError)
+            return None
+
+    def _parsed(self, row: Sequence[Any], at_text: str | None) -> Entry:
+        """An event whose spliced text gave its hash: its data's text is canonical JSON, and `at_text`
+        the time's hashed text (UTC, "Z"), so both are read directly, without the slow path's checks."""
+        seq, at, actor, kind, report, data, prev_hash, digest = row
+        return Entry(seq, at if self.typed_times else datetime.fromisoformat(cast(str, at_text)), actor, kind, report,
+                     _scan(data, 0)[0], prev_hash, digest, self.chain)
+
+    def vouched(self) -> VerifyResult | None:
+        """The `created` and `erased` events walked, checked in seq order against the reports' digests."""
+        for claim in self.vouching:
+            check = self._check_report if claim.kind == EventKind.CREATED else self._check_erased
+            problem = check(claim)
+            if problem is not None:
+                return self.bad(claim.seq, problem, checked=claim.seq - 1)  # as if found on the walk
+        return None
+
+    def _check_report(self, entry: _Claim) -> str | None:
         ref = entry.report
         if ref is None:
             return f"{entry.label} names no report"
@@ -195,18 +244,18 @@ class _Walk:
         self.created.add(ref)
         if ref not in self.digests:
             return f"{entry.label}: report {ref} is missing from the reports table, so it was deleted"
-        if not isinstance(entry.data, dict) or entry.data.get("digest") != self.digests[ref]:
+        if entry.digest != self.digests[ref]:
             self.pending[ref] = (entry.seq, f"report {ref} was edited after it was made: it no longer matches {entry.label}")
         return None
 
-    def _check_erased(self, entry: Entry) -> str | None:
+    def _check_erased(self, entry: _Claim) -> str | None:
         """An erasure vouches for the report's row as erased: words gone, skeleton as it was made."""
         ref = entry.report
         if ref is None or ref not in self.created:
             return f"{entry.label} erases a report the log never created"
         if ref in self.erased:
             return f"{entry.label} is a second erased event for {ref}"
-        if not isinstance(entry.data, dict) or entry.data.get("digest") != self.digests.get(ref):
+        if entry.digest != self.digests.get(ref):
             self.pending.pop(ref, None)  # the erasure, not the creation, is what the row now fails to match
             return f"report {ref} was edited after its words were erased under retention: it no longer matches {entry.label}"
         self.pending.pop(ref, None)
@@ -228,3 +277,29 @@ class _Walk:
         if orphans:
             return self.bad(None, f"report {orphans[0]} has no created event in the log, so it was added outside Safeguard")
         return VerifyResult(ok=True, checked=last, first_bad_seq=None, problem="", erased=len(self.erased))
+
+
+class _Claim(NamedTuple):
+    """What a `created` or `erased` event says of its report: kept to the walk's end, when the digests are known."""
+
+    seq: int
+    kind: str
+    report: str | None
+    digest: object  # its data's "digest"; _NO_DIGEST when its data is not an object
+
+    @property
+    def label(self) -> str:
+        return label(self.seq, self.kind, self.report)
+
+
+_NO_DIGEST = object()  # equal to no digest, not even to a missing report's None
+
+_DECODER = json.JSONDecoder()
+_loads = _DECODER.decode  # the data's stored text, read as SQLAlchemy's JSON type would, without its wrapping
+# Canonical text has no whitespace around it to skip: the decoder's scanner alone reads it (a third of decode's time).
+_scan: Callable[[str, int], tuple[Any, int]] = make_scanner(cast(Any, _DECODER))
+
+
+def _as_is(at: datetime) -> datetime:
+    """PostgreSQL's times come as UTC datetimes already (storage.models.UTCDateTime's result, as asyncpg gives it)."""
+    return at
