@@ -7,6 +7,7 @@ draft written back in the same transaction, where there were three sessions.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -25,23 +26,38 @@ REPORTER = "cfinch"
 
 
 @contextmanager
-def counted(engine: AsyncEngine) -> Iterator[dict[str, list[Any]]]:
-    """The connections taken from the pool and the statements run while the block runs."""
-    seen: dict[str, list[Any]] = {"connections": [], "statements": []}
+def counted(engine: AsyncEngine, *, besides: tuple[str, ...] = ()) -> Iterator[dict[str, list[Any]]]:
+    """The connections taken from the pool, the statements run and the commits made while the block runs.
+
+    Not those of the tasks named in `besides` (a server's own loops, which run when they will).
+    """
+    seen: dict[str, list[Any]] = {"connections": [], "statements": [], "commits": []}
+
+    def counts() -> bool:
+        task = asyncio.current_task()
+        return task is None or task.get_name() not in besides
 
     def checkout(*_args: Any) -> None:
-        seen["connections"].append(1)
+        if counts():
+            seen["connections"].append(1)
 
     def statement(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
-        seen["statements"].append(sql.split()[0].upper())
+        if counts():
+            seen["statements"].append(sql.split()[0].upper())
+
+    def commit(_conn: Any) -> None:
+        if counts():
+            seen["commits"].append(1)
 
     event.listen(engine.sync_engine.pool, "checkout", checkout)
     event.listen(engine.sync_engine, "before_cursor_execute", statement)
+    event.listen(engine.sync_engine, "commit", commit)
     try:
         yield seen
     finally:
         event.remove(engine.sync_engine.pool, "checkout", checkout)
         event.remove(engine.sync_engine, "before_cursor_execute", statement)
+        event.remove(engine.sync_engine, "commit", commit)
 
 
 async def test_an_answer_reads_and_writes_its_draft_in_one_transaction(
