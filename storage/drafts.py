@@ -14,6 +14,7 @@ from sqlalchemy.sql.base import Executable
 from storage.db import conflict_insert
 from storage.log import as_json_value
 from storage.models import Draft, Pupil, PupilSource
+from storage.sqlite_direct import direct, rows
 
 # The table itself: the dialog's hot path (one message, one draft) runs Core statements on a
 # connection, without an ORM session's unit of work around them (bench/ack.py: the ORM's
@@ -44,6 +45,7 @@ _READ_TURN = select(
     exists().where(Draft.channel == bindparam("form_channel"), Draft.user_id == bindparam("user_id")),
 )
 _WRITES: dict[str, Executable] = {}
+_DRAFT_KEYS = ("channel", "user_id", "state", "updated_at")
 
 
 class Turn(NamedTuple):
@@ -63,9 +65,11 @@ async def read_turn(
     One round trip to the database for what a message needs read, where there were three sessions.
     """
     # No channel is named "": without a form channel the last column is simply false.
-    result = await conn.execute(_READ_TURN, {"channel": channel, "user_id": user_id, "school": school,
-                                             "form_channel": form_channel or ""})
-    state, count, latest, form = result.one()
+    params = {"channel": channel, "user_id": user_id, "school": school, "form_channel": form_channel or ""}
+    if direct(conn):
+        ((state, count, latest, form),) = await rows(conn, _READ_TURN, params)
+    else:
+        state, count, latest, form = (await conn.execute(_READ_TURN, params)).one()
     return Turn(state, (count, latest), bool(form))
 
 
@@ -79,8 +83,11 @@ async def write_draft(
         upsert = _WRITES[conn.dialect.name] = insert.on_conflict_do_update(
             index_elements=["channel", "user_id"], set_={"state": insert.excluded.state,
                                                          "updated_at": insert.excluded.updated_at})
-    await conn.execute(upsert, {"channel": channel, "user_id": user_id, "state": as_json_value(state),
-                                "updated_at": now})
+    params = {"channel": channel, "user_id": user_id, "state": as_json_value(state), "updated_at": now}
+    if direct(conn):
+        await rows(conn, upsert, params, _DRAFT_KEYS)
+    else:
+        await conn.execute(upsert, params)
 
 
 async def load_draft(session: AsyncSession, *, channel: str, user_id: str) -> dict[str, Any] | None:

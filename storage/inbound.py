@@ -10,6 +10,7 @@ from sqlalchemy.sql.base import Executable
 
 from storage.db import conflict_insert
 from storage.models import InboundEvent
+from storage.sqlite_direct import direct, rows
 
 INBOUND = InboundEvent.metadata.tables["inbound_events"]
 # Built once per dialect, parameters bound at each execution (see storage/drafts.py: building a
@@ -52,4 +53,7 @@ async def record_event(conn: AsyncConnection, *, channel: str, event_id: str) ->
         new = postgresql.insert(INBOUND) if conn.dialect.name == "postgresql" else sqlite.insert(INBOUND)
         insert = _RECORDS[conn.dialect.name] = (new.on_conflict_do_nothing(index_elements=["channel", "event_id"])
                                                 .returning(INBOUND.c.id))
-    return (await conn.execute(insert, {"channel": channel, "event_id": event_id})).first() is not None
+    params = {"channel": channel, "event_id": event_id}
+    if direct(conn):
+        return bool(await rows(conn, insert, params, ("channel", "event_id")))
+    return (await conn.execute(insert, params)).first() is not None

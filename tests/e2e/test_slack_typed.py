@@ -43,6 +43,8 @@ async def test_a_typed_message_is_one_transaction_with_its_event_id(rig: Rig, en
     assert seen["connections"] == [1], "one connection for the whole event"
     assert seen["statements"] == ["INSERT", "SELECT", "INSERT"], "the id recorded, the turn read, the draft written"
     assert seen["commits"] == [1], "one commit (one disk sync) for the event"
+    if engine.dialect.name == "sqlite":
+        assert len(seen["trips"]) == 4, f"one trip to aiosqlite's thread a statement, and the commit: {seen['trips']}"
     async with rig.app.sessions() as session:
         assert await session.scalar(select(func.count()).where(InboundEvent.event_id == "Ev0TYPED001")) == 1
 

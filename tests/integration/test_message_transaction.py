@@ -27,11 +27,14 @@ REPORTER = "cfinch"
 
 @contextmanager
 def counted(engine: AsyncEngine, *, besides: tuple[str, ...] = ()) -> Iterator[dict[str, list[Any]]]:
-    """The connections taken from the pool, the statements run and the commits made while the block runs.
+    """The connections taken from the pool, the statements the database was given and its commits while the block
+    runs; on SQLite also the trips to aiosqlite's thread (each call it runs there, a hand-over each way).
 
-    Not those of the tasks named in `besides` (a server's own loops, which run when they will).
+    On SQLite they are counted as they reach aiosqlite, for the hot path's statements go there
+    without SQLAlchemy (storage/sqlite_direct.py). Not those of the tasks named in `besides`
+    (a server's own loops, which run when they will).
     """
-    seen: dict[str, list[Any]] = {"connections": [], "statements": [], "commits": []}
+    seen: dict[str, list[Any]] = {"connections": [], "statements": [], "commits": [], "trips": []}
 
     def counts() -> bool:
         task = asyncio.current_task()
@@ -49,15 +52,33 @@ def counted(engine: AsyncEngine, *, besides: tuple[str, ...] = ()) -> Iterator[d
         if counts():
             seen["commits"].append(1)
 
+    trip = aiosqlite.Connection._execute
+
+    async def counted_trip(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if counts():
+            seen["trips"].append(getattr(fn, "__name__", "?"))
+            if args and isinstance(args[0], str):
+                seen["statements"].append(args[0].split()[0].upper())
+            elif getattr(fn, "__name__", "") == "commit":
+                seen["commits"].append(1)
+        return await trip(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+
+    sqlite = engine.dialect.name == "sqlite"
     event.listen(engine.sync_engine.pool, "checkout", checkout)
-    event.listen(engine.sync_engine, "before_cursor_execute", statement)
-    event.listen(engine.sync_engine, "commit", commit)
+    if sqlite:
+        aiosqlite.Connection._execute = counted_trip  # type: ignore[method-assign]
+    else:
+        event.listen(engine.sync_engine, "before_cursor_execute", statement)
+        event.listen(engine.sync_engine, "commit", commit)
     try:
         yield seen
     finally:
         event.remove(engine.sync_engine.pool, "checkout", checkout)
-        event.remove(engine.sync_engine, "before_cursor_execute", statement)
-        event.remove(engine.sync_engine, "commit", commit)
+        if sqlite:
+            aiosqlite.Connection._execute = trip  # type: ignore[method-assign]
+        else:
+            event.remove(engine.sync_engine, "before_cursor_execute", statement)
+            event.remove(engine.sync_engine, "commit", commit)
 
 
 async def test_an_answer_reads_and_writes_its_draft_in_one_transaction(
@@ -71,6 +92,9 @@ async def test_an_answer_reads_and_writes_its_draft_in_one_transaction(
     assert replies and await terminal.step() not in (None, asked), "the answer was taken and saved"
     assert seen["connections"] == [1], "one connection, one transaction, for the whole message"
     assert seen["statements"] == ["SELECT", "INSERT"], "the draft and roster read at once, the draft written back"
+    assert seen["commits"] == [1]
+    if engine.dialect.name == "sqlite":
+        assert len(seen["trips"]) == 3, f"one trip to aiosqlite's thread a statement, and the commit: {seen['trips']}"
 
 
 
