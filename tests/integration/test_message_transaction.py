@@ -31,31 +31,33 @@ def counted(engine: AsyncEngine, *, besides: tuple[str, ...] = ()) -> Iterator[d
     runs; on SQLite also the trips to aiosqlite's thread (each call it runs there, a hand-over each way).
 
     On SQLite they are counted as they reach aiosqlite, for the hot path's statements go there
-    without SQLAlchemy (storage/sqlite_direct.py). Not those of the tasks named in `besides`
-    (a server's own loops, which run when they will).
+    without SQLAlchemy (storage/sqlite_direct.py). Only on connections taken from the pool in the
+    block, and not by the tasks named in `besides` (a server's own loops, which run when they will).
     """
     seen: dict[str, list[Any]] = {"connections": [], "statements": [], "commits": [], "trips": []}
+    ours: set[int] = set()  # the driver connections taken in the block (by id), while they are out
 
-    def counts() -> bool:
+    def checkout(_dbapi: Any, record: Any, _proxy: Any) -> None:
         task = asyncio.current_task()
-        return task is None or task.get_name() not in besides
-
-    def checkout(*_args: Any) -> None:
-        if counts():
+        if task is None or task.get_name() not in besides:
             seen["connections"].append(1)
+            ours.add(id(record.driver_connection))
 
-    def statement(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
-        if counts():
+    def checkin(_dbapi: Any, record: Any) -> None:
+        ours.discard(id(record.driver_connection))
+
+    def statement(conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        if id(conn.connection.driver_connection) in ours:
             seen["statements"].append(sql.split()[0].upper())
 
-    def commit(_conn: Any) -> None:
-        if counts():
+    def commit(conn: Any) -> None:
+        if id(conn.connection.driver_connection) in ours:
             seen["commits"].append(1)
 
     trip = aiosqlite.Connection._execute
 
     async def counted_trip(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        if counts():
+        if id(self) in ours:
             seen["trips"].append(getattr(fn, "__name__", "?"))
             if args and isinstance(args[0], str):
                 seen["statements"].append(args[0].split()[0].upper())
@@ -64,7 +66,9 @@ def counted(engine: AsyncEngine, *, besides: tuple[str, ...] = ()) -> Iterator[d
         return await trip(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
 
     sqlite = engine.dialect.name == "sqlite"
-    event.listen(engine.sync_engine.pool, "checkout", checkout)
+    pool = engine.sync_engine.pool
+    event.listen(pool, "checkout", checkout)
+    event.listen(pool, "checkin", checkin)
     if sqlite:
         aiosqlite.Connection._execute = counted_trip  # type: ignore[method-assign]
     else:
@@ -73,7 +77,8 @@ def counted(engine: AsyncEngine, *, besides: tuple[str, ...] = ()) -> Iterator[d
     try:
         yield seen
     finally:
-        event.remove(engine.sync_engine.pool, "checkout", checkout)
+        event.remove(pool, "checkout", checkout)
+        event.remove(pool, "checkin", checkin)
         if sqlite:
             aiosqlite.Connection._execute = trip  # type: ignore[method-assign]
         else:
