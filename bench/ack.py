@@ -1,8 +1,8 @@
 """How fast `safeguard serve` acknowledges Slack events, beside a bare slack-bolt app, in the same run.
 
 Each sender is a member of staff typing into their DM with the bot: a signed `message.im`
-event, which Safeguard records (to handle Slack's retries once) before it answers, then
-handles in the background (the dialog's next step, its reply). Two ways to load a server:
+event, whose dialog step Safeguard stores with the event's id (to handle Slack's retries once)
+before it answers, then posts the reply in the background. Two ways to load a server:
 
 - paced: every sender types once a second (a phase of its own), whether or not earlier
   messages were answered, so a slow server cannot slow the load down. The latency of each

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import bindparam, delete, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.base import Executable
@@ -14,6 +14,7 @@ from sqlalchemy.sql.base import Executable
 from storage.db import conflict_insert
 from storage.log import as_json_value
 from storage.models import Draft, Pupil, PupilSource
+from storage.sqlite_direct import direct, rows
 
 # The table itself: the dialog's hot path (one message, one draft) runs Core statements on a
 # connection, without an ORM session's unit of work around them (bench/ack.py: the ORM's
@@ -41,20 +42,35 @@ _READ_TURN = select(
     .scalar_subquery(),
     select(func.count()).select_from(Pupil).where(*_ROSTER).scalar_subquery(),
     select(func.max(Pupil.updated_at)).where(*_ROSTER).scalar_subquery(),
+    exists().where(Draft.channel == bindparam("form_channel"), Draft.user_id == bindparam("user_id")),
 )
 _WRITES: dict[str, Executable] = {}
+_DRAFT_KEYS = ("channel", "user_id", "state", "updated_at")
+
+
+class Turn(NamedTuple):
+    """What a message needs read: the draft's state (None without one), the roster's stamp, and whether a form is open."""
+
+    state: dict[str, Any] | None
+    stamp: tuple[Any, ...]
+    form: bool
 
 
 async def read_turn(
-    conn: AsyncConnection, *, channel: str, user_id: str, school: str
-) -> tuple[dict[str, Any] | None, tuple[Any, ...]]:
-    """This user's draft (or None) and the stamp of `school`'s roster (storage.pupils.RosterCache), in one statement.
+    conn: AsyncConnection, *, channel: str, user_id: str, school: str, form_channel: str | None = None
+) -> Turn:
+    """This user's draft (or None), the stamp of `school`'s roster (storage.pupils.RosterCache), and whether they
+    have a draft under `form_channel` too (a request's form, which takes their words first), in one statement.
 
-    One round trip to the database for what a message needs read, where there were two sessions.
+    One round trip to the database for what a message needs read, where there were three sessions.
     """
-    result = await conn.execute(_READ_TURN, {"channel": channel, "user_id": user_id, "school": school})
-    state, count, latest = result.one()
-    return state, (count, latest)
+    # No channel is named "": without a form channel the last column is simply false.
+    params = {"channel": channel, "user_id": user_id, "school": school, "form_channel": form_channel or ""}
+    if direct(conn):
+        ((state, count, latest, form),) = await rows(conn, _READ_TURN, params)
+    else:
+        state, count, latest, form = (await conn.execute(_READ_TURN, params)).one()
+    return Turn(state, (count, latest), bool(form))
 
 
 async def write_draft(
@@ -67,8 +83,11 @@ async def write_draft(
         upsert = _WRITES[conn.dialect.name] = insert.on_conflict_do_update(
             index_elements=["channel", "user_id"], set_={"state": insert.excluded.state,
                                                          "updated_at": insert.excluded.updated_at})
-    await conn.execute(upsert, {"channel": channel, "user_id": user_id, "state": as_json_value(state),
-                                "updated_at": now})
+    params = {"channel": channel, "user_id": user_id, "state": as_json_value(state), "updated_at": now}
+    if direct(conn):
+        await rows(conn, upsert, params, _DRAFT_KEYS)
+    else:
+        await conn.execute(upsert, params)
 
 
 async def load_draft(session: AsyncSession, *, channel: str, user_id: str) -> dict[str, Any] | None:

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql.base import Executable
 
 from storage.db import conflict_insert
 from storage.models import InboundEvent
+from storage.sqlite_direct import direct, rows
+
+INBOUND = InboundEvent.metadata.tables["inbound_events"]
+# Built once per dialect, parameters bound at each execution (see storage/drafts.py: building a
+# statement for every event cost as much CPU as running it).
+_RECORDS: dict[str, Executable] = {}
 
 
 async def seen_inbound(session: AsyncSession, *, channel: str, event_id: str) -> bool:
@@ -31,3 +39,21 @@ async def record_inbound(session: AsyncSession, arrivals: Sequence[tuple[str, st
         .returning(InboundEvent.channel, InboundEvent.event_id)
     )
     return {(channel, event_id) for channel, event_id in result}
+
+
+async def record_event(conn: AsyncConnection, *, channel: str, event_id: str) -> bool:
+    """Record this event id in the transaction under way on `conn`; False when it was recorded before (skip it).
+
+    For an event whose handling is one transaction (a Slack DM's dialog step): the id is then
+    committed with what it did, or rolled back with it, and a retry finds it exactly when the
+    work is done. A concurrent duplicate waits on the unique key for this transaction's end.
+    """
+    insert = _RECORDS.get(conn.dialect.name)
+    if insert is None:
+        new = postgresql.insert(INBOUND) if conn.dialect.name == "postgresql" else sqlite.insert(INBOUND)
+        insert = _RECORDS[conn.dialect.name] = (new.on_conflict_do_nothing(index_elements=["channel", "event_id"])
+                                                .returning(INBOUND.c.id))
+    params = {"channel": channel, "event_id": event_id}
+    if direct(conn):
+        return bool(await rows(conn, insert, params, ("channel", "event_id")))
+    return (await conn.execute(insert, params)).first() is not None

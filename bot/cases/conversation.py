@@ -10,6 +10,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import Enum
 from functools import partial
 from typing import Any
 
@@ -43,6 +44,7 @@ from routing.school import School
 from storage.db import engine_of
 from storage.drafts import delete_draft, load_draft, read_turn, save_draft, write_draft
 from storage.evidence import forget_draft_screenshots
+from storage.inbound import record_event
 from storage.models import Draft as StoredDraft
 
 log = logging.getLogger(__name__)
@@ -63,10 +65,43 @@ async def message(app: App, *, channel: str, user_id: str, text: str) -> list[Re
     (bench/ack.py). What a step leads to beyond its draft (a report sent, a draft cancelled, a
     school to choose) is done after that transaction, as before.
     """
+    taken = await _take(app, channel, user_id, text, None, None)
+    return taken if isinstance(taken, list) else []  # neither an event id nor a form to be told of
+
+
+class Taken(Enum):
+    """What `message_once` did instead of a step: the event came before; or a form under way is to take the words."""
+
+    AGAIN = "again"
+    FORM = "form"
+
+
+async def message_once(app: App, *, channel: str, user_id: str, text: str, inbound: tuple[str, str],
+                       form_channel: str | None = None) -> list[Reply] | Taken:
+    """`message`, for a platform event that may come again: its id (`inbound`, (channel, event id)) is recorded
+    in the step's own transaction, so it is committed exactly with the step.
+
+    Taken.AGAIN (nothing done) when that id was recorded before: a retry of an event handled.
+    Taken.FORM when the reporter has a draft under `form_channel` (a request's form, which
+    takes their words first): the id is recorded, the report's draft untouched.
+    One transaction and one commit for a Slack message where there were two (bench/ack.py).
+    """
+    return await _take(app, channel, user_id, text, inbound, form_channel)
+
+
+async def _take(app: App, channel: str, user_id: str, text: str, inbound: tuple[str, str] | None,
+                form_channel: str | None) -> list[Reply] | Taken:
     guess = app.for_person(user_id)
     try:
         async with engine_of(app.sessions).begin() as conn:
-            state, stamp = await read_turn(conn, channel=channel, user_id=user_id, school=guess.school.key)
+            # The id first: on PostgreSQL a second server's copy of the event waits here, on the
+            # unique key, until this transaction ends, and then finds it recorded.
+            if inbound is not None and not await record_event(conn, channel=inbound[0], event_id=inbound[1]):
+                return Taken.AGAIN
+            state, stamp, form = await read_turn(conn, channel=channel, user_id=user_id, school=guess.school.key,
+                                                 form_channel=form_channel)
+            if form:
+                return Taken.FORM
             stored = await _readable(conn, channel, user_id, state)
             if isinstance(stored, Draft) and stored.step is StepId.SCHOOL and not is_expired(stored, app.now()):
                 then: list[Reply] | Then = partial(_school_chosen, app, channel, user_id, stored, text)

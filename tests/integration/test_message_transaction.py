@@ -7,6 +7,7 @@ draft written back in the same transaction, where there were three sessions.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -25,23 +26,64 @@ REPORTER = "cfinch"
 
 
 @contextmanager
-def counted(engine: AsyncEngine) -> Iterator[dict[str, list[Any]]]:
-    """The connections taken from the pool and the statements run while the block runs."""
-    seen: dict[str, list[Any]] = {"connections": [], "statements": []}
+def counted(engine: AsyncEngine, *, besides: tuple[str, ...] = ()) -> Iterator[dict[str, list[Any]]]:
+    """The connections taken from the pool, the statements the database was given and its commits while the block
+    runs; on SQLite also the trips to aiosqlite's thread (each call it runs there, a hand-over each way).
 
-    def checkout(*_args: Any) -> None:
-        seen["connections"].append(1)
+    On SQLite they are counted as they reach aiosqlite, for the hot path's statements go there
+    without SQLAlchemy (storage/sqlite_direct.py). Only on connections taken from the pool in the
+    block, and not by the tasks named in `besides` (a server's own loops, which run when they will).
+    """
+    seen: dict[str, list[Any]] = {"connections": [], "statements": [], "commits": [], "trips": []}
+    ours: set[int] = set()  # the driver connections taken in the block (by id), while they are out
 
-    def statement(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
-        seen["statements"].append(sql.split()[0].upper())
+    def checkout(_dbapi: Any, record: Any, _proxy: Any) -> None:
+        task = asyncio.current_task()
+        if task is None or task.get_name() not in besides:
+            seen["connections"].append(1)
+            ours.add(id(record.driver_connection))
 
-    event.listen(engine.sync_engine.pool, "checkout", checkout)
-    event.listen(engine.sync_engine, "before_cursor_execute", statement)
+    def checkin(_dbapi: Any, record: Any) -> None:
+        ours.discard(id(record.driver_connection))
+
+    def statement(conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        if id(conn.connection.driver_connection) in ours:
+            seen["statements"].append(sql.split()[0].upper())
+
+    def commit(conn: Any) -> None:
+        if id(conn.connection.driver_connection) in ours:
+            seen["commits"].append(1)
+
+    trip = aiosqlite.Connection._execute
+
+    async def counted_trip(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if id(self) in ours:
+            seen["trips"].append(getattr(fn, "__name__", "?"))
+            if args and isinstance(args[0], str):
+                seen["statements"].append(args[0].split()[0].upper())
+            elif getattr(fn, "__name__", "") == "commit":
+                seen["commits"].append(1)
+        return await trip(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+
+    sqlite = engine.dialect.name == "sqlite"
+    pool = engine.sync_engine.pool
+    event.listen(pool, "checkout", checkout)
+    event.listen(pool, "checkin", checkin)
+    if sqlite:
+        aiosqlite.Connection._execute = counted_trip  # type: ignore[method-assign]
+    else:
+        event.listen(engine.sync_engine, "before_cursor_execute", statement)
+        event.listen(engine.sync_engine, "commit", commit)
     try:
         yield seen
     finally:
-        event.remove(engine.sync_engine.pool, "checkout", checkout)
-        event.remove(engine.sync_engine, "before_cursor_execute", statement)
+        event.remove(pool, "checkout", checkout)
+        event.remove(pool, "checkin", checkin)
+        if sqlite:
+            aiosqlite.Connection._execute = trip  # type: ignore[method-assign]
+        else:
+            event.remove(engine.sync_engine, "before_cursor_execute", statement)
+            event.remove(engine.sync_engine, "commit", commit)
 
 
 async def test_an_answer_reads_and_writes_its_draft_in_one_transaction(
@@ -55,6 +97,9 @@ async def test_an_answer_reads_and_writes_its_draft_in_one_transaction(
     assert replies and await terminal.step() not in (None, asked), "the answer was taken and saved"
     assert seen["connections"] == [1], "one connection, one transaction, for the whole message"
     assert seen["statements"] == ["SELECT", "INSERT"], "the draft and roster read at once, the draft written back"
+    assert seen["commits"] == [1]
+    if engine.dialect.name == "sqlite":
+        assert len(seen["trips"]) == 3, f"one trip to aiosqlite's thread a statement, and the commit: {seen['trips']}"
 
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -80,8 +80,12 @@ class SlackChannel:
         self._locks: dict[str, asyncio.Lock] = {}
         self._work = InFlight()
         self.inbound = InboundLedger(app.sessions)
+        handlers = Handlers(self)
+        # A DM typed to the bot is taken before the ack, its event id recorded in the dialog step's own
+        # transaction (bot/channels/slack/typed.py); every other event's id goes to the ledger first.
+        self.bolt.middleware(handlers.typed.middleware)
         self.bolt.middleware(skip_handled_events(self.inbound))
-        Handlers(self).register()
+        handlers.register()
         # With an app-level token, Slack's requests come over a socket we open (no signing secret
         # then: the socket is opened with the token, and only Slack can answer on it).
         self.socket = SocketMode(self.bolt, app_token, self.inbound) if app_token is not None else None
@@ -99,6 +103,10 @@ class SlackChannel:
     def working(self) -> contextlib.AbstractAsyncContextManager[None]:
         """Count a listener at work, so shutdown (and a test) can wait for it to finish."""
         return self._work.working()
+
+    def later(self, key: str, work: Callable[[], Awaitable[None]]) -> None:
+        """Do `work` once Slack has its answer, counted as work, after what was left to do under `key` before."""
+        self._work.later(key, work)
 
     async def idle(self, timeout: float = DRAIN_SECONDS) -> bool:
         """Wait until no listener is at work; False if some still were after `timeout` seconds."""

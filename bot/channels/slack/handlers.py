@@ -28,6 +28,7 @@ from bot.channels.slack.ids import CHOICE_PATTERN, COMMAND, NOTE_BLOCK, NOTE_INP
 from bot.channels.slack.outbox import describe
 from bot.channels.slack.posting import SEND_ERRORS, post_once
 from bot.channels.slack.request_handlers import RequestHandlers
+from bot.channels.slack.typed import TypedMessages
 from bot.channels.slack.views import NoteTarget, home, note_modal, report_modal
 from bot.channels.turns import parted
 from dialogs import Draft, DraftError, Reply, Tone
@@ -62,6 +63,7 @@ class Handlers:
         self.client = slack.client
         self.outbox = slack.outbox
         self.requests = RequestHandlers(slack, tell_in=self._tell_in, post=self._post, mark_answered=self._mark_answered)
+        self.typed = TypedMessages(slack, post=self._post)
 
     def register(self) -> None:
         """Tell the bolt app what to listen for (explicit: nothing is registered by importing a module)."""
@@ -97,7 +99,11 @@ class Handlers:
     # --- ways into a report -------------------------------------------------------------
 
     async def message(self, ack: AsyncAck, body: Body) -> None:
-        """A direct message to the bot: it starts a report, or answers the current question."""
+        """A direct message to the bot: it starts a report, or answers the current question.
+
+        Words typed by staff are taken before the ack (bot/channels/slack/typed.py); what comes here
+        is the rest: files shared, strangers, edits, and an event without an id to record.
+        """
         event = body.get("event") or {}
         if event.get("channel_type") != "im" or event.get("bot_id"):
             return

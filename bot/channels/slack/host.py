@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -48,3 +49,6 @@ class SlackHost(Protocol):
 
     def working(self) -> contextlib.AbstractAsyncContextManager[None]:
         """Count a listener at work."""
+
+    def later(self, key: str, work: Callable[[], Awaitable[None]]) -> None:
+        """Do `work` once Slack has its answer, counted as work, after what was left to do under `key` before."""
