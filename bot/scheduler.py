@@ -2,7 +2,8 @@
 
 Every `every` seconds (and once at start, to catch up after downtime) it takes the escalation
 steps that fell due, reminds owners of LADO consultations due, queues the weekly digest
-when its moment has come, and erases the words of closed reports whose retention period is up;
+when its moment has come, erases the words of closed reports whose retention period is up,
+and forgets request forms left unfinished for a day and platform event ids no retry can follow;
 a cron job also fires at the digest's own time, so it is not late
 by a round. Nothing is kept only in the scheduler's memory: each job reads what is due from
 the database and takes each step once, so two servers sharing one database can both run it.
@@ -13,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -24,8 +25,9 @@ from bot.digest.weekly import queue_due_digest
 from bot.app import STORE_ERRORS, App
 from bot.cases.escalation import Step, escalate_due, remind_lado_due
 from bot.cases.retention import erase_due
-from bot.cases.requests import remind_due
+from bot.cases.requests import forget_idle_forms, remind_due
 from routing.trust import Trust
+from storage.inbound import forget_inbound
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,8 @@ class Round:
     trust_digests: tuple[str, ...] = ()  # the trust safeguarding leads newly queued the trust digest
     erased: tuple[str, ...] = ()  # closed reports whose words were erased under the school's retention rules
     requests_reminded: int = 0  # approval requests whose step waited past its time (bot.cases.requests)
+    forms_forgotten: int = 0  # request forms left unfinished for a day (a report's draft: bot.cases.conversation.sweep)
+    ids_forgotten: int = 0  # platform event ids past any retry of them (storage.inbound)
 
 
 class Scheduler:
@@ -77,7 +81,21 @@ class Scheduler:
             except STORE_ERRORS:
                 log.exception("could not remind approvers of waiting requests; tried again next round")
                 reminded = 0
-            return Round(tuple(escalated), tuple(lado), tuple(digests), tuple(trust), tuple(erased), reminded)
+            forms, ids = await self._forget()
+            return Round(tuple(escalated), tuple(lado), tuple(digests), tuple(trust), tuple(erased), reminded,
+                         forms, ids)
+
+    async def _forget(self) -> tuple[int, int]:
+        """Forget what is kept only for a while: request forms idle a day (they may name people), old event ids."""
+        try:
+            async with self.app.sessions.begin() as session:
+                forms = await forget_idle_forms(session, now=self.app.now())
+                # Real time, not the app's clock: the ids are kept against the platforms' own retries.
+                ids = await forget_inbound(session, now=datetime.now(UTC))
+        except STORE_ERRORS:
+            log.exception("could not forget idle request forms and old event ids; tried again next round")
+            return 0, 0
+        return forms, ids
 
     async def _trust_digest(self) -> list[str]:
         """Queue the trust digest when due: once a week per reader, whichever server gets there first."""

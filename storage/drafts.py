@@ -104,10 +104,11 @@ async def delete_draft(session: AsyncSession | AsyncConnection, *, channel: str,
     return result.first() is not None
 
 
-async def purge_drafts(session: AsyncSession, *, before: datetime) -> int:
-    """Delete drafts untouched since `before` (they may hold names); how many went."""
-    result = await session.execute(
-        delete(Draft).where(Draft.updated_at < before).returning(Draft.user_id),
-        execution_options={"synchronize_session": False},
-    )
+async def purge_drafts(session: AsyncSession, *, before: datetime, channel_suffix: str | None = None) -> int:
+    """Delete drafts untouched since `before` (they may hold names), only those under channels ending
+    `channel_suffix` if given; how many went."""
+    query = delete(Draft).where(Draft.updated_at < before)
+    if channel_suffix is not None:
+        query = query.where(Draft.channel.endswith(channel_suffix, autoescape=True))
+    result = await session.execute(query.returning(Draft.user_id), execution_options={"synchronize_session": False})
     return len(result.all())

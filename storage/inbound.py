@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.base import Executable
@@ -16,6 +18,9 @@ INBOUND = InboundEvent.metadata.tables["inbound_events"]
 # Built once per dialect, parameters bound at each execution (see storage/drafts.py: building a
 # statement for every event cost as much CPU as running it).
 _RECORDS: dict[str, Executable] = {}
+# How long an id is kept: Slack retries an event for about an hour (three retries, the last some
+# minutes after the first), Teams resends an activity within minutes; a day covers both with room.
+KEPT_FOR = timedelta(days=1)
 
 
 async def seen_inbound(session: AsyncSession, *, channel: str, event_id: str) -> bool:
@@ -31,7 +36,8 @@ async def record_inbound(session: AsyncSession, arrivals: Sequence[tuple[str, st
     """
     if not arrivals:
         return set()
-    rows = [{"channel": channel, "event_id": event_id} for channel, event_id in dict.fromkeys(arrivals)]
+    now = datetime.now(UTC)
+    rows = [{"channel": channel, "event_id": event_id, "seen_at": now} for channel, event_id in dict.fromkeys(arrivals)]
     result = await session.execute(
         conflict_insert(session, InboundEvent)
         .values(rows)
@@ -53,7 +59,15 @@ async def record_event(conn: AsyncConnection, *, channel: str, event_id: str) ->
         new = postgresql.insert(INBOUND) if conn.dialect.name == "postgresql" else sqlite.insert(INBOUND)
         insert = _RECORDS[conn.dialect.name] = (new.on_conflict_do_nothing(index_elements=["channel", "event_id"])
                                                 .returning(INBOUND.c.id))
-    params = {"channel": channel, "event_id": event_id}
+    params = {"channel": channel, "event_id": event_id, "seen_at": datetime.now(UTC)}
     if direct(conn):
-        return bool(await rows(conn, insert, params, ("channel", "event_id")))
+        return bool(await rows(conn, insert, params, ("channel", "event_id", "seen_at")))
     return (await conn.execute(insert, params)).first() is not None
+
+
+async def forget_inbound(session: AsyncSession, *, now: datetime) -> int:
+    """Forget the ids seen more than KEPT_FOR before `now` (real time): no retry of them can come now; how many."""
+    result = await session.execute(
+        delete(InboundEvent).where(InboundEvent.seen_at < now - KEPT_FOR).returning(InboundEvent.id),
+        execution_options={"synchronize_session": False})
+    return len(result.all())

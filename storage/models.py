@@ -386,7 +386,7 @@ class ReportEvidence(Screenshot, Base):
 
 
 class InboundEvent(Base):
-    """A platform event id already taken in, so a retried delivery is handled once."""
+    """A platform event id already taken in, so a retried delivery is handled once; forgotten a day on."""
 
     __tablename__ = "inbound_events"
     __table_args__ = (UniqueConstraint("channel", "event_id"),)
@@ -394,6 +394,7 @@ class InboundEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(20))
     event_id: Mapped[str] = mapped_column(String(200))
+    seen_at: Mapped[datetime | None] = mapped_column(index=True)  # when it came (real time); None only before 0019
 
 
 class Event(Base):

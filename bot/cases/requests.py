@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,12 +19,13 @@ from bot.cases import request_words as words
 from bot.cases.access import RequestAction, may_request
 from bot.cases.messages import ReportButton
 from dialogs import Reply, Tone
+from dialogs.idle import EXPIRE_AFTER
 from dialogs.request import answer, begin
 from routing.engine import SCHOOL_HOURS, due_at
 from routing.requests import NoApprover, RequestKind, StepKind, approver
 from storage import requests as store
 from storage.digests import text_digest
-from storage.drafts import delete_draft, load_draft, save_draft
+from storage.drafts import delete_draft, load_draft, purge_drafts, save_draft
 from storage.log import EventKind, append_event, canonical
 from storage.models import AlertDelivery, ApprovalRequest, DeliveryStatus, NoticeKind, RequestStatus
 
@@ -266,6 +268,11 @@ async def waiting(app: App, person_id: str) -> list[str]:
         found = await store.waiting_for(session, person_id)
     return [f"{r.reference}  {words.status(app.at(r.school), r, k)}"
             for r in found if (k := kind_of(app.at(r.school), r.kind)) is not None]
+
+
+async def forget_idle_forms(session: AsyncSession, *, now: datetime) -> int:
+    """Delete request forms untouched for a day, as a report's draft is (they may name people); how many."""
+    return await purge_drafts(session, before=now - EXPIRE_AFTER, channel_suffix=DRAFT_SUFFIX)
 
 
 async def remind_due(app: App) -> int:

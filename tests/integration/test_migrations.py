@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from storage.db import create_engine
+from storage.db import create_engine, sessionmaker
+from storage.inbound import forget_inbound
 from storage.log import GENESIS_HASH
 from storage.migrate import MIGRATIONS, config, current, head, upgrade
 from storage.models import Base, LogHead
@@ -63,7 +65,7 @@ def test_the_slack_tables_are_slack_sdks_own() -> None:
 async def test_a_new_database_has_no_revision_then_head(database_url: str) -> None:
     assert await current(database_url) is None
     await upgrade(database_url)
-    assert await current(database_url) == head() == "0018"
+    assert await current(database_url) == head() == "0019"
 
 
 async def test_upgrade_is_idempotent(database_url: str) -> None:
@@ -278,5 +280,20 @@ async def test_upgrading_from_0008_puts_the_log_in_the_default_chain_and_it_stil
             # The guard came through the copy SQLite makes of the table.
             with pytest.raises(DBAPIError, match="the event log is append-only"):
                 await connection.exec_driver_sql("UPDATE events SET actor = 'x'")
+    finally:
+        await engine.dispose()
+
+
+async def test_upgrading_to_0019_dates_the_event_ids_already_kept_so_none_is_forgotten_at_once(database_url: str) -> None:
+    engine = create_engine(database_url, keys=None)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(lambda sync: command.upgrade(config(sync), "0018"))
+            await connection.exec_driver_sql("INSERT INTO inbound_events (channel, event_id) VALUES ('slack', 'Ev0BEFORE')")
+            await connection.commit()
+        await upgrade(database_url)
+        async with sessionmaker(engine).begin() as session:
+            assert await forget_inbound(session, now=datetime.now(UTC)) == 0  # dated now: kept a day
+            assert await forget_inbound(session, now=datetime.now(UTC) + timedelta(days=1, minutes=1)) == 1
     finally:
         await engine.dispose()
