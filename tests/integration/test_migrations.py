@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -42,6 +44,22 @@ def described(metadata: MetaData) -> dict[str, object]:
                      sorted((i.name, tuple(c.name for c in i.columns)) for i in table.indexes))
         for table in metadata.tables.values()
     }
+
+
+@asynccontextmanager
+async def upgraded_from(database_url: str, revision: str, *statements: str) -> AsyncIterator[AsyncEngine]:
+    """A database at `revision` holding what `statements` write there, then upgraded to head: its engine."""
+    engine = create_engine(database_url, keys=None)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(lambda sync: command.upgrade(config(sync), revision))
+            for statement in statements:
+                await connection.exec_driver_sql(statement)
+            await connection.commit()
+        await upgrade(database_url)
+        yield engine
+    finally:
+        await engine.dispose()
 
 
 def test_the_slack_tables_are_slack_sdks_own() -> None:
@@ -123,27 +141,17 @@ async def test_the_alembic_command_line_finds_nothing_to_generate(engine: AsyncE
 
 
 async def test_upgrading_from_0001_keeps_queued_alerts_as_alerts(database_url: str) -> None:
-    engine = create_engine(database_url, keys=None)
-    try:
-        async with engine.connect() as connection:
-            await connection.run_sync(lambda sync: command.upgrade(config(sync), "0001"))
-            await connection.exec_driver_sql(
-                "INSERT INTO reports (id, reference, school, category, subject, flags, allegation, details, reporter, status, created_at) "
-                "VALUES (1, 'SG-2026-0001', 'Test School', 'misuse', 'pupil', '[]', false, '{}', 'staff1', 'open', '2026-11-20 09:00:00+00:00')"
-            )
-            await connection.exec_driver_sql(
-                "INSERT INTO alert_deliveries (report_id, person_id, channel, status, attempts, queued_at) "
-                "VALUES (1, 'head1', 'slack', 'queued', 0, '2026-11-20 09:00:01+00:00')"
-            )
-            await connection.commit()
-        await upgrade(database_url)
-        async with engine.connect() as connection:
-            rows = (await connection.exec_driver_sql("SELECT person_id, channel, kind, status FROM alert_deliveries")).all()
-            assert [tuple(row) for row in rows] == [("head1", "slack", "alert", "queued")]
-            channel = (await connection.exec_driver_sql("SELECT channel FROM reports")).scalar_one()
-            assert channel is None
-    finally:
-        await engine.dispose()
+    async with upgraded_from(
+        database_url, "0001",
+        "INSERT INTO reports (id, reference, school, category, subject, flags, allegation, details, reporter, status, created_at) "
+        "VALUES (1, 'SG-2026-0001', 'Test School', 'misuse', 'pupil', '[]', false, '{}', 'staff1', 'open', '2026-11-20 09:00:00+00:00')",
+        "INSERT INTO alert_deliveries (report_id, person_id, channel, status, attempts, queued_at) "
+        "VALUES (1, 'head1', 'slack', 'queued', 0, '2026-11-20 09:00:01+00:00')",
+    ) as engine, engine.connect() as connection:
+        rows = (await connection.exec_driver_sql("SELECT person_id, channel, kind, status FROM alert_deliveries")).all()
+        assert [tuple(row) for row in rows] == [("head1", "slack", "alert", "queued")]
+        channel = (await connection.exec_driver_sql("SELECT channel FROM reports")).scalar_one()
+        assert channel is None
 
 
 async def test_upgrading_from_0003_keeps_alerts_and_sets_the_next_escalation_of_open_reports(database_url: str) -> None:
@@ -208,43 +216,27 @@ async def test_upgrading_from_0005_keeps_every_report_s_category_and_gives_none_
 
 
 async def test_upgrading_from_0006_gives_every_report_no_screenshots(database_url: str) -> None:
-    engine = create_engine(database_url, keys=None)
-    try:
-        async with engine.connect() as connection:
-            await connection.run_sync(lambda sync: command.upgrade(config(sync), "0006"))
-            await connection.exec_driver_sql(
-                "INSERT INTO reports (id, reference, school, category, subject, flags, allegation, details, reporter, "
-                "status, created_at) VALUES (1, 'SG-2026-0001', 'Test School', 'misuse', 'pupil', '[]', false, '{}', "
-                "'staff1', 'open', '2026-11-20 09:00:00+00:00')"
-            )
-            await connection.commit()
-        await upgrade(database_url)
-        async with engine.connect() as connection:
-            rows = (await connection.exec_driver_sql("SELECT reference, screenshots FROM reports")).all()
-            assert [tuple(row) for row in rows] == [("SG-2026-0001", 0)]
-            tables = set(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
-            assert {"draft_evidence", "report_evidence"} <= tables
-    finally:
-        await engine.dispose()
+    async with upgraded_from(
+        database_url, "0006",
+        "INSERT INTO reports (id, reference, school, category, subject, flags, allegation, details, reporter, "
+        "status, created_at) VALUES (1, 'SG-2026-0001', 'Test School', 'misuse', 'pupil', '[]', false, '{}', "
+        "'staff1', 'open', '2026-11-20 09:00:00+00:00')",
+    ) as engine, engine.connect() as connection:
+        rows = (await connection.exec_driver_sql("SELECT reference, screenshots FROM reports")).all()
+        assert [tuple(row) for row in rows] == [("SG-2026-0001", 0)]
+        tables = set(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
+        assert {"draft_evidence", "report_evidence"} <= tables
 
 
 async def test_upgrading_from_0008_keeps_the_year_s_count_under_sg_and_numbers_each_trust_school_apart(
     database_url: str,
 ) -> None:
-    engine = create_engine(database_url, keys=None)
-    try:
-        async with engine.connect() as connection:
-            await connection.run_sync(lambda sync: command.upgrade(config(sync), "0008"))
-            await connection.exec_driver_sql("INSERT INTO report_counters (year, last) VALUES (2026, 41)")
-            await connection.commit()
-        await upgrade(database_url)
-        async with AsyncSession(engine) as session, session.begin():
-            assert await next_reference(session, year=2026) == "SG-2026-0042"
-            assert await next_reference(session, year=2026, prefix="SG-BPA") == "SG-BPA-2026-0001"
-            assert await next_reference(session, year=2026, prefix="SG-OAK") == "SG-OAK-2026-0001"
-            assert await next_reference(session, year=2026, prefix="SG-BPA") == "SG-BPA-2026-0002"
-    finally:
-        await engine.dispose()
+    async with upgraded_from(database_url, "0008", "INSERT INTO report_counters (year, last) VALUES (2026, 41)") as engine, \
+            AsyncSession(engine) as session, session.begin():
+        assert await next_reference(session, year=2026) == "SG-2026-0042"
+        assert await next_reference(session, year=2026, prefix="SG-BPA") == "SG-BPA-2026-0001"
+        assert await next_reference(session, year=2026, prefix="SG-OAK") == "SG-OAK-2026-0001"
+        assert await next_reference(session, year=2026, prefix="SG-BPA") == "SG-BPA-2026-0002"
 
 
 async def test_upgrading_from_0008_puts_the_log_in_the_default_chain_and_it_still_verifies(database_url: str) -> None:
@@ -285,15 +277,8 @@ async def test_upgrading_from_0008_puts_the_log_in_the_default_chain_and_it_stil
 
 
 async def test_upgrading_to_0019_dates_the_event_ids_already_kept_so_none_is_forgotten_at_once(database_url: str) -> None:
-    engine = create_engine(database_url, keys=None)
-    try:
-        async with engine.connect() as connection:
-            await connection.run_sync(lambda sync: command.upgrade(config(sync), "0018"))
-            await connection.exec_driver_sql("INSERT INTO inbound_events (channel, event_id) VALUES ('slack', 'Ev0BEFORE')")
-            await connection.commit()
-        await upgrade(database_url)
-        async with sessionmaker(engine).begin() as session:
-            assert await forget_inbound(session, now=datetime.now(UTC)) == 0  # dated now: kept a day
-            assert await forget_inbound(session, now=datetime.now(UTC) + timedelta(days=1, minutes=1)) == 1
-    finally:
-        await engine.dispose()
+    async with upgraded_from(database_url, "0018",
+                             "INSERT INTO inbound_events (channel, event_id) VALUES ('slack', 'Ev0BEFORE')") as engine, \
+            sessionmaker(engine).begin() as session:
+        assert await forget_inbound(session, now=datetime.now(UTC)) == 0  # dated now: kept a day
+        assert await forget_inbound(session, now=datetime.now(UTC) + timedelta(days=1, minutes=1)) == 1
