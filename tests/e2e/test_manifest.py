@@ -44,7 +44,8 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "files.getUploadURLExternal": {"files:write"},  # files_upload_v2: the digest's chart, a report's screenshots
     "files.completeUploadExternal": {"files:write"},
 }
-EVENT_SCOPES: dict[str, set[str]] = {"message.im": {"im:history"}, "app_home_opened": set()}
+EVENT_SCOPES: dict[str, set[str]] = {"message.im": {"im:history"}, "app_home_opened": set(), "app_uninstalled": set(),
+                                   "tokens_revoked": set()}
 # Methods bolt calls itself, whatever the listeners do (who the bot is, on the first request).
 BOLT_CALLS = {"auth.test"}
 

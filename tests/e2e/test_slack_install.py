@@ -101,6 +101,11 @@ async def dm_from(rig: Rig, team: str, user: str, text: str) -> int:
     ts = f"{time.time():.6f}"
     event = {"type": "message", "channel": dm_channel(user), "user": user, "text": text, "ts": ts, "event_ts": ts,
              "channel_type": "im", "client_msg_id": str(uuid.uuid4()), "team": team}
+    return await event_from(rig, team, event)
+
+
+async def event_from(rig: Rig, team: str, event: dict[str, object]) -> int:
+    """An Events API event of workspace `team`, signed and posted as Slack sends it; our HTTP status."""
     envelope = {"token": "unused-legacy-token", "team_id": team, "api_app_id": APP_ID, "event": event,
                 "type": "event_callback", "event_id": f"Ev{uuid.uuid4().hex[:10].upper()}",
                 "event_time": int(time.time()),
@@ -154,6 +159,38 @@ async def test_a_token_stored_in_plain_text_before_is_encrypted_at_start_and_sti
     reference = await submit(rig.app)
     await rig.slack.outbox.deliver()
     assert (await rig.phone("smorgan").wait_for_said(reference)).token == token
+
+
+async def test_a_workspace_that_removes_the_app_has_its_token_deleted_and_the_others_keep_theirs(
+        rig: Rig, browser: aiohttp.ClientSession, sessions: async_sessionmaker[AsyncSession]) -> None:
+    await install_in(rig, browser, TEAM, "Oakfield Primary")
+    await install_in(rig, browser, OTHER_TEAM, "Hollins Cross")
+    bots = slack_metadata().tables[BOTS]
+
+    async def teams_with_tokens() -> list[str]:
+        async with sessions() as session:
+            return sorted(await session.scalars(select(bots.c.team_id).where(bots.c.bot_token.is_not(None))))
+
+    assert await teams_with_tokens() == sorted([TEAM, OTHER_TEAM])
+    # Hollins Cross's admin revokes the bot's token: it goes; then Oakfield removes the app: all of its rows go.
+    assert await event_from(rig, OTHER_TEAM, {"type": "tokens_revoked", "tokens": {"bot": [BOT_USER]},
+                                              "event_ts": f"{time.time():.6f}"}) == 200
+    async def tokens_left(*teams: str) -> bool:
+        return await teams_with_tokens() == list(teams)
+
+    await eventually(lambda: tokens_left(TEAM), "Hollins Cross's token deleted")
+    assert await event_from(rig, TEAM, {"type": "app_uninstalled", "event_ts": f"{time.time():.6f}"}) == 200
+    await eventually(lambda: tokens_left(), "Oakfield's token deleted")
+    async with sessions() as session:  # nor is either kept in the installations (whose rows hold the token too)
+        assert list(await session.scalars(select(slack_metadata().tables[INSTALLATIONS].c.team_id))) == []
+    assert await rig.slack.install.workspaces.of(rig.app.school) is None
+    # Oakfield's alerts now wait for the app to be installed again, as before its first install.
+    reference = await submit(rig.app)
+    await rig.slack.outbox.deliver()
+    async with sessions() as session:
+        waiting = (await session.execute(select(AlertDelivery.status, AlertDelivery.last_error))).all()
+    assert waiting and all(status != "sent" and "not installed" in str(error) for status, error in waiting)
+    assert reference and rig.fake.to("chat.postMessage") == []
 
 
 async def test_an_install_link_used_twice_or_from_another_browser_stores_nothing(

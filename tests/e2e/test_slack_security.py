@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
+
+import pytest
 
 from sqlalchemy import func, select
 
@@ -123,3 +126,12 @@ async def test_a_picture_out_of_turn_is_refused_with_advice(rig: Rig) -> None:
     assert (await rig.event(shared)).status == 200
     told = await teacher.wait_for_post(1)
     assert "Never copy, save or forward an image that may be an indecent image of a child" in told.words()
+
+
+async def test_the_app_removed_from_the_one_workspace_is_logged_for_the_it_admin(
+        rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="bot.channels.slack.uninstall"):
+        assert (await rig.event({"type": "app_uninstalled", "event_ts": f"{time.time():.6f}"})).status == 200
+        await rig.slack.idle()
+    said = [r.getMessage() for r in caplog.records if r.name == "bot.channels.slack.uninstall"]
+    assert len(said) == 1 and "removed the app" in said[0] and "SLACK_BOT_TOKEN" in said[0]

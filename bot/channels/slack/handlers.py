@@ -29,6 +29,7 @@ from bot.channels.slack.outbox import describe
 from bot.channels.slack.posting import SEND_ERRORS, post_once
 from bot.channels.slack.request_handlers import RequestHandlers
 from bot.channels.slack.typed import TypedMessages
+from bot.channels.slack.uninstall import UninstallHandlers
 from bot.channels.slack.views import NoteTarget, home, note_modal, report_modal
 from bot.channels.turns import parted
 from dialogs import Draft, DraftError, Reply, Tone
@@ -86,6 +87,7 @@ class Handlers:
         CaseHandlers(self.slack, tell_in=self._tell_in, publish_home=self._publish_home).register(self._on)
         FollowUpHandlers(self.slack, tell_in=self._tell_in).register(self._on)
         self.requests.register(self._on)
+        UninstallHandlers(self.slack.install).register(self._on, bolt.event)
         bolt.error(_log_error)
 
     def _on(self, kind: str, name: str, listen: Callable[..., Any], listener: Listener) -> None:

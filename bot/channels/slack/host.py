@@ -17,6 +17,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import App
+from bot.channels.slack.install import Install
 from bot.channels.slack.outbox import Outbox
 from routing.school import Person
 
@@ -40,6 +41,7 @@ class SlackHost(Protocol):
     client: AsyncWebClient
     outbox: Outbox
     registered: Registered
+    install: Install | None  # one app in several workspaces; None with one workspace's token
 
     def person(self, slack_id: str | None) -> Person | None:
         """The school's person with this Slack user id."""
