@@ -41,26 +41,20 @@ class UninstallHandlers:
 
     async def uninstalled(self, ack: AsyncAck, body: Body) -> None:
         await ack()
-        team = str(body.get("team_id") or "")
-        if self.install is None:
-            log.warning("Slack workspace %s removed the app: Slack will refuse every message until it is installed "
-                        "again and SLACK_BOT_TOKEN is set to its new token", team)
-            return
-        await self.install.workspaces.store.async_delete_all(enterprise_id=None, team_id=team)
-        log.warning("Slack workspace %s removed the app: its token is deleted, and its schools' staff are reached "
-                    "on Slack again once it is installed again (/slack/install)", team)
+        await self._forget(str(body.get("team_id") or ""), "removed the app")
 
     async def revoked(self, ack: AsyncAck, body: Body) -> None:
         await ack()
-        team = str(body.get("team_id") or "")
         tokens = (body.get("event") or {}).get("tokens") or {}
-        if not tokens.get("bot"):
-            return  # user tokens only: Safeguard asks for none
+        if tokens.get("bot"):  # user tokens only: Safeguard asks for none
+            await self._forget(str(body.get("team_id") or ""), "revoked the bot's token")
+
+    async def _forget(self, team: str, what: str) -> None:
+        """Delete the workspace's stored token and installation (bot-only, one is no use without the other); say so."""
         if self.install is None:
-            log.warning("Slack workspace %s revoked the bot's token: Slack will refuse every message until "
-                        "SLACK_BOT_TOKEN is set to a new one", team)
+            log.warning("Slack workspace %s %s: Slack will refuse every message until SLACK_BOT_TOKEN is set to a "
+                        "new token (installing the app again gives one)", team, what)
             return
-        # Safeguard installs bot-only: without its bot token an installation is of no use, and its row holds the token too.
         await self.install.workspaces.store.async_delete_all(enterprise_id=None, team_id=team)
-        log.warning("Slack workspace %s revoked the bot's token: it is deleted; install the app there again "
-                    "(/slack/install)", team)
+        log.warning("Slack workspace %s %s: its token is deleted, and its schools' staff are reached on Slack "
+                    "again once the app is installed there again (/slack/install)", team, what)
