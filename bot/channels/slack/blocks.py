@@ -70,6 +70,12 @@ def from_slack(text: str) -> str:
     return SLACK_MARKUP.sub(plain, text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
+def typed_in(body: dict[str, Any], block: str, input_id: str) -> str:
+    """What was typed into a submitted modal's text input `input_id` of `block` ("" for nothing)."""
+    values = ((body.get("view") or {}).get("state") or {}).get("values") or {}
+    return str(((values.get(block) or {}).get(input_id) or {}).get("value") or "")
+
+
 def plain_text(text: str, limit: int = LABEL_CHARS) -> dict[str, Any]:
     """A plain_text object (never parsed for mentions), cut to `limit` characters."""
     shown = text if len(text) <= limit else text[: limit - 1] + "…"

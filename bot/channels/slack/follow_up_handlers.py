@@ -18,7 +18,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from bot.app import SLACK
 from bot.cases import follow_up, messages
 from bot.cases.lifecycle import Result, parse_reference
-from bot.channels.slack.blocks import Block, escape, plain_text, sections
+from bot.channels.slack.blocks import Block, escape, plain_text, sections, typed_in
 from bot.channels.slack.host import SlackHost
 from bot.channels.slack.ids import ADD_COMMAND, FOLLOW_UP_BLOCK, FOLLOW_UP_INPUT, ActionId, CallbackId
 from dialogs import Reply, Tone
@@ -135,8 +135,7 @@ class FollowUpHandlers:
     async def submitted(self, ack: AsyncAck, body: Body) -> None:
         """The modal's Send: empty is refused in the modal; otherwise done, told, and the words delivered."""
         view = body.get("view") or {}
-        state = ((view.get("state") or {}).get("values") or {}).get(FOLLOW_UP_BLOCK) or {}
-        text = str((state.get(FOLLOW_UP_INPUT) or {}).get("value") or "")
+        text = typed_in(body, FOLLOW_UP_BLOCK, FOLLOW_UP_INPUT)
         if not text.strip():
             await ack(response_action="errors", errors={FOLLOW_UP_BLOCK: EMPTY})
             return

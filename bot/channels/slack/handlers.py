@@ -20,7 +20,7 @@ from bot.cases import case_list, children, conversation, evidence, lifecycle, me
 from bot.cases.case_list import CaseFilter
 from bot.app import SLACK, STORE_ERRORS, App
 from bot.channels.slack import files
-from bot.channels.slack.blocks import Message, answered, from_slack, question_field, render
+from bot.channels.slack.blocks import Message, answered, from_slack, question_field, render, typed_in
 from bot.channels.slack.case_handlers import CaseHandlers
 from bot.channels.slack.follow_up_handlers import FollowUpHandlers
 from bot.channels.slack.host import SlackHost
@@ -276,8 +276,7 @@ class Handlers:
     async def note_submitted(self, ack: AsyncAck, body: Body) -> None:
         """The note modal's Save: empty is refused in the modal; otherwise added and confirmed."""
         view = body.get("view") or {}
-        state = ((view.get("state") or {}).get("values") or {}).get(NOTE_BLOCK) or {}
-        text = str((state.get(NOTE_INPUT) or {}).get("value") or "")
+        text = typed_in(body, NOTE_BLOCK, NOTE_INPUT)
         if not text.strip():
             await ack(response_action="errors", errors={NOTE_BLOCK: EMPTY_NOTE})
             return

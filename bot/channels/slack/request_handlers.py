@@ -20,7 +20,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.app import SLACK
 from bot.cases import messages, request_words, requests
-from bot.channels.slack.blocks import Block, escape, plain_text, question_field, sections
+from bot.channels.slack.blocks import Block, escape, plain_text, question_field, sections, typed_in
 from bot.channels.slack.host import SlackHost
 from bot.channels.slack.ids import REPORT_ACTIONS, REQUEST_REASONS_BLOCK, REQUEST_REASONS_INPUT, ActionId, CallbackId
 from dialogs import Reply, Tone
@@ -189,8 +189,7 @@ class RequestHandlers:
     async def reasons_given(self, ack: AsyncAck, body: Body) -> None:
         """The reasons modal's submit: empty is refused in the modal; otherwise decided (once) and told."""
         view = body.get("view") or {}
-        state = ((view.get("state") or {}).get("values") or {}).get(REQUEST_REASONS_BLOCK) or {}
-        reasons = str((state.get(REQUEST_REASONS_INPUT) or {}).get("value") or "")
+        reasons = typed_in(body, REQUEST_REASONS_BLOCK, REQUEST_REASONS_INPUT)
         if not reasons.strip():
             await ack(response_action="errors", errors={REQUEST_REASONS_BLOCK: EMPTY_REASONS})
             return
